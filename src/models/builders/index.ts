@@ -1,0 +1,68 @@
+import type * as tf from '@tensorflow/tfjs';
+import { buildDenseNet, DENSENET_MIN_SIZE } from './densenet.ts';
+import { buildInceptionV3, INCEPTION_V3_MIN_SIZE } from './inception-v3.ts';
+import { buildMobileNetV1, MOBILENET_V1_MIN_SIZE } from './mobilenet-v1.ts';
+import { buildMobileNetV2, MOBILENET_V2_MIN_SIZE } from './mobilenet-v2.ts';
+import { buildResNet, RESNET_MIN_SIZE } from './resnet.ts';
+
+export const BASE_NAMES = [
+  'densenet121',
+  'densenet169',
+  'densenet201',
+  'mobilenetv2',
+  'mobilenetv1',
+  'inceptionv3',
+  'resnet50',
+  'resnet101',
+  'resnet152',
+] as const;
+export type BaseName = (typeof BASE_NAMES)[number];
+
+export interface BaseSpec {
+  name: BaseName;
+  /** Width multiplier (MobileNet v1/v2 only); default 1.0. */
+  alpha?: number;
+  /** Square input size in pixels. */
+  inputSize: number;
+}
+
+export const MIN_INPUT_SIZE: Record<BaseName, number> = {
+  densenet121: DENSENET_MIN_SIZE,
+  densenet169: DENSENET_MIN_SIZE,
+  densenet201: DENSENET_MIN_SIZE,
+  mobilenetv2: MOBILENET_V2_MIN_SIZE,
+  mobilenetv1: MOBILENET_V1_MIN_SIZE,
+  inceptionv3: INCEPTION_V3_MIN_SIZE,
+  resnet50: RESNET_MIN_SIZE,
+  resnet101: RESNET_MIN_SIZE,
+  resnet152: RESNET_MIN_SIZE,
+};
+
+export function isBaseName(name: string): name is BaseName {
+  return (BASE_NAMES as readonly string[]).includes(name);
+}
+
+/** A Keras `include_top=False` application model, layer for layer, with random weights. */
+export function buildBase(spec: BaseSpec): tf.LayersModel {
+  const { name, inputSize } = spec;
+  if (!isBaseName(name)) throw new Error(`unknown base model "${String(name)}": expected one of ${BASE_NAMES.join(', ')}`);
+  if (spec.alpha != null && name !== 'mobilenetv1' && name !== 'mobilenetv2' && spec.alpha !== 1) {
+    throw new Error(`${name}: alpha applies to mobilenetv1/mobilenetv2 only, got ${spec.alpha}`);
+  }
+  switch (name) {
+    case 'densenet121':
+    case 'densenet169':
+    case 'densenet201':
+      return buildDenseNet(name, inputSize);
+    case 'mobilenetv2':
+      return buildMobileNetV2(inputSize, spec.alpha ?? 1.0);
+    case 'mobilenetv1':
+      return buildMobileNetV1(inputSize, spec.alpha ?? 1.0);
+    case 'inceptionv3':
+      return buildInceptionV3(inputSize);
+    case 'resnet50':
+    case 'resnet101':
+    case 'resnet152':
+      return buildResNet(name, inputSize);
+  }
+}

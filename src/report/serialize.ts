@@ -1,0 +1,23 @@
+import type { CostQualityRow } from './compare.ts';
+import { columnsOf, type Column } from './csv.ts';
+import type { RunSummary } from './summary.ts';
+
+const RUN_KEYS = [
+  'id', 'experiment', 'name', 'status', 'stale', 'error', 'tags', 'baseModel', 'freezing', 'inputSize', 'epochsPlanned',
+  'epochsCompleted', 'bestValAccuracy', 'bestEpoch', 'finalValAccuracy', 'finalTestAccuracy', 'wallSeconds', 'imagesPerSecond',
+  'trainableParams', 'totalParams', 'macsPerImage', 'flops', 'deviceSeconds', 'quality', 'qualitySource', 'accuracyPerPflop',
+  'accuracyPerDeviceHour', 'startTime', 'endTime', 'backend',
+] as const satisfies readonly (keyof RunSummary)[];
+
+export const RUN_COLUMNS: Column<RunSummary>[] = columnsOf<RunSummary>(RUN_KEYS);
+
+export const COMPARE_COLUMNS: Column<CostQualityRow>[] = columnsOf<CostQualityRow>([
+  'id', 'experiment', 'name', 'status', 'bestValAccuracy', 'bestEpoch', 'finalValAccuracy', 'finalTestAccuracy', 'quality',
+  'qualitySource', 'threshold', 'epochToThreshold', 'secondsToThreshold', 'flopsToThreshold', 'deviceHours', 'pflops',
+  'accuracyPerDeviceHour', 'accuracyPerPflop', 'pareto',
+]);
+
+/** The runs table as JSON: one object per run with the CSV's fields plus the run.json warnings. */
+export function runsJson(summaries: readonly RunSummary[]) {
+  return { runs: summaries.map((s) => ({ ...Object.fromEntries(RUN_KEYS.map((k) => [k, s[k]])), warnings: s.warnings })) };
+}

@@ -1,0 +1,101 @@
+// TFRecord framing: u64 length, masked crc32c(length), data, masked crc32c(data), all little-endian.
+import { maskedCrc32cRange } from './crc.ts';
+
+export const RECORD_OVERHEAD = 16;
+/** Lengths above this are treated as damage even with a matching CRC (no real event is that big). */
+export const MAX_RECORD_BYTES = 2 ** 31;
+
+/** Appends whole framed records into one growing buffer, so a flush writes only whole records. */
+export class RecordBuffer {
+  buf: Buffer;
+  length = 0;
+
+  constructor(initialBytes = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(initialBytes);
+  }
+
+  append(data: Uint8Array): void {
+    const at = this.reserve(data.length);
+    this.buf.set(data, at);
+    this.commit(data.length);
+  }
+
+  /** Makes room for a record of up to `maxDataBytes` and returns where its data goes. */
+  reserve(maxDataBytes: number): number {
+    const need = this.length + maxDataBytes + RECORD_OVERHEAD;
+    if (need > this.buf.length) this.grow(need);
+    return this.length + 12;
+  }
+
+  /** Frames the `dataBytes` written at the reserved position. */
+  commit(dataBytes: number): void {
+    const buf = this.buf;
+    const p = this.length;
+    buf.writeUInt32LE(dataBytes >>> 0, p);
+    buf.writeUInt32LE(Math.floor(dataBytes / 2 ** 32), p + 4);
+    buf.writeUInt32LE(maskedCrc32cRange(buf, p, p + 8), p + 8);
+    const end = p + 12 + dataBytes;
+    buf.writeUInt32LE(maskedCrc32cRange(buf, p + 12, end), end);
+    this.length = end + 4;
+  }
+
+  /** Hands over the bytes written so far and starts an empty buffer. */
+  take(): Buffer {
+    const out = this.buf.subarray(0, this.length);
+    this.buf = Buffer.allocUnsafe(Math.max(64 * 1024, Math.min(this.buf.length, 8 * 1024 * 1024)));
+    this.length = 0;
+    return out;
+  }
+
+  private grow(need: number): void {
+    const next = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+    this.buf.copy(next, 0, 0, this.length);
+    this.buf = next;
+  }
+}
+
+export function frameRecord(data: Uint8Array): Buffer {
+  const rb = new RecordBuffer(data.length + RECORD_OVERHEAD);
+  rb.append(data);
+  return rb.take();
+}
+
+export type ScanStop =
+  | { kind: 'end' }
+  | { kind: 'truncated' }
+  | { kind: 'corrupt'; reason: string };
+
+export interface ScanResult {
+  /** Bytes of `buf` consumed by whole, valid records. */
+  consumed: number;
+  stop: ScanStop;
+}
+
+/**
+ * Walks the whole records in `buf`, calling `onRecord(start, end)` for each record's data after
+ * both CRCs match. Stops at the first incomplete record (truncated: the caller retries later from
+ * `consumed`) or at the first damaged one.
+ */
+export function scanRecords(buf: Buffer, onRecord: (start: number, end: number) => void): ScanResult {
+  let p = 0;
+  const n = buf.length;
+  while (true) {
+    if (p === n) return { consumed: p, stop: { kind: 'end' } };
+    if (n - p < 12) return { consumed: p, stop: { kind: 'truncated' } };
+    if (maskedCrc32cRange(buf, p, p + 8) !== buf.readUInt32LE(p + 8)) {
+      return { consumed: p, stop: { kind: 'corrupt', reason: 'length CRC mismatch' } };
+    }
+    const len = buf.readUInt32LE(p + 4) * 2 ** 32 + buf.readUInt32LE(p);
+    if (len > MAX_RECORD_BYTES) {
+      return { consumed: p, stop: { kind: 'corrupt', reason: `implausible record length ${len}` } };
+    }
+    const start = p + 12;
+    const end = start + len;
+    if (end + 4 > n) return { consumed: p, stop: { kind: 'truncated' } };
+    if (maskedCrc32cRange(buf, start, end) !== buf.readUInt32LE(end)) {
+      return { consumed: p, stop: { kind: 'corrupt', reason: 'data CRC mismatch' } };
+    }
+    onRecord(start, end);
+    p = end + 4;
+  }
+}

@@ -1,0 +1,166 @@
+import { z } from 'zod';
+
+/** Bases an experiment can name; `mobilenetv1` is the tfjs layers-format pretrained model (quickstart). */
+export const BASE_NAMES = ['densenet121', 'mobilenetv2', 'inceptionv3', 'resnet50', 'mobilenetv1'] as const;
+export type BaseName = (typeof BASE_NAMES)[number];
+
+const ACTIVATIONS = ['relu', 'relu6', 'elu', 'selu', 'tanh', 'sigmoid', 'swish', 'linear'] as const;
+
+const rate = z.number().min(0).max(0.95);
+const positiveInt = z.number().int().min(1);
+
+const denseLayerSchema = z.strictObject({
+  units: positiveInt.max(65536),
+  activation: z.enum(ACTIVATIONS).default('relu'),
+  dropout: rate.default(0),
+});
+
+const headSchema = z.strictObject({
+  pooling: z.enum(['avg', 'max', 'flatten']).default('avg'),
+  dense: z.array(denseLayerSchema).max(8).default([]),
+  /** Dropout right after pooling, before the first dense layer (each dense layer has its own). */
+  dropout: rate.default(0),
+});
+
+const freezeSchema = z.union([
+  z.enum(['none', 'all']),
+  z.strictObject({ last: positiveInt }),
+  z.strictObject({ from: z.string().min(1) }),
+]);
+
+/** `imagenet`, `none`, `pretrained:<model id>` (tfjs layers model in the models dir) or a path to a Keras .h5 file. */
+const weightsSchema = z
+  .string()
+  .min(1)
+  .refine((w) => !w.startsWith('pretrained:') || /^pretrained:[A-Za-z0-9_.-]+$/.test(w), {
+    message: 'pretrained weights look like pretrained:<model id>, e.g. pretrained:mobilenet_v1_0.25_224',
+  });
+
+const modelSchema = z
+  .strictObject({
+    base: z.enum(BASE_NAMES),
+    alpha: z.number().positive().max(2).optional(),
+    weights: weightsSchema.default('imagenet'),
+    inputSize: z.number().int().min(32).max(512),
+    resize: z.enum(['bilinear', 'nearest', 'pad']).default('bilinear'),
+    freeze: freezeSchema.default('none'),
+    head: headSchema.default({ pooling: 'avg', dense: [], dropout: 0 }),
+  })
+  .superRefine((m, ctx) => {
+    if (m.base === 'mobilenetv1' && m.weights === 'imagenet') {
+      ctx.addIssue({ code: 'custom', path: ['weights'], message: 'mobilenetv1 has no Keras .h5 weights here: use pretrained:mobilenet_v1_<alpha>_224 or none' });
+    }
+    if (m.base !== 'mobilenetv1' && m.weights.startsWith('pretrained:')) {
+      ctx.addIssue({ code: 'custom', path: ['weights'], message: `pretrained:<id> models are tfjs layers models for base mobilenetv1, not ${m.base}` });
+    }
+  });
+
+const augmentSchema = z.strictObject({
+  flip: z.boolean().default(false),
+  /** Random crop after zero-padding by this many pixels (true = 4); false/0 = off. */
+  crop: z.union([z.boolean(), z.number().int().min(0).max(16)]).default(false),
+});
+
+const dataSchema = z.strictObject({
+  /** Stratified subset of the training images (after the validation split); all when absent. */
+  trainPerClass: positiveInt.max(5000).optional(),
+  validationSize: z.number().int().min(0).max(25000).default(5000),
+  testPerClass: positiveInt.max(1000).optional(),
+  augment: augmentSchema.default({ flip: false, crop: false }),
+});
+
+const scheduleSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('cosine'),
+    warmupEpochs: z.number().min(0).default(0),
+    minLearningRate: z.number().min(0).default(0),
+  }),
+  z.strictObject({
+    kind: z.literal('step'),
+    everyEpochs: z.number().positive(),
+    factor: z.number().positive().max(1).default(0.1),
+  }),
+  z.strictObject({
+    kind: z.literal('exponential'),
+    /** Multiplier per epoch (applied smoothly per step). */
+    ratePerEpoch: z.number().positive().max(1),
+  }),
+]);
+
+const optimizerSchema = z
+  .strictObject({
+    name: z.enum(['adam', 'rmsprop', 'sgd']),
+    learningRate: z.number().positive().max(10),
+    momentum: z.number().min(0).max(0.999).optional(),
+    beta1: z.number().min(0).max(0.9999).optional(),
+    beta2: z.number().min(0).max(0.99999).optional(),
+    epsilon: z.number().positive().optional(),
+    rho: z.number().min(0).max(0.9999).optional(),
+    schedule: scheduleSchema.optional(),
+  })
+  .superRefine((o, ctx) => {
+    const allowed: Record<string, string[]> = {
+      adam: ['beta1', 'beta2', 'epsilon'],
+      rmsprop: ['rho', 'momentum', 'epsilon'],
+      sgd: ['momentum'],
+    };
+    for (const key of ['momentum', 'beta1', 'beta2', 'epsilon', 'rho'] as const) {
+      if (o[key] !== undefined && !allowed[o.name]!.includes(key)) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `${o.name} takes no ${key} (it takes ${allowed[o.name]!.join(', ')})` });
+      }
+    }
+  });
+
+const trainSchema = z
+  .strictObject({
+    epochs: positiveInt.max(1000),
+    batchSize: positiveInt.max(4096),
+    /** Images per forward/backward pass; gradients are accumulated up to batchSize. */
+    microBatch: positiveInt.optional(),
+    logEveryBatches: positiveInt.default(50),
+    featureCache: z.enum(['auto', 'off']).default('auto'),
+  })
+  .superRefine((t, ctx) => {
+    if (t.microBatch !== undefined && t.microBatch > t.batchSize) {
+      ctx.addIssue({ code: 'custom', path: ['microBatch'], message: `must be at most train.batchSize (${t.batchSize})` });
+    }
+  });
+
+export const definitionSchema = z.strictObject({
+  description: z.string().default(''),
+  tags: z.array(z.string().min(1).regex(/^[^\s,]+$/, 'tags have no spaces or commas')).default([]),
+  notes: z.string().default(''),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
+  model: modelSchema,
+  data: dataSchema.default({ validationSize: 5000, augment: { flip: false, crop: false } }),
+  optimizer: optimizerSchema,
+  train: trainSchema,
+});
+
+/** A definition file before `extends` is resolved: any object, validated after merging. */
+export const definitionFileSchema = z.looseObject({ extends: z.string().min(1).optional() });
+
+export type ExperimentDefinition = z.infer<typeof definitionSchema>;
+export type HeadSpec = ExperimentDefinition['model']['head'];
+export type FreezeSpec = ExperimentDefinition['model']['freeze'];
+export type OptimizerSpec = ExperimentDefinition['optimizer'];
+
+/** Resolved definition → the models module's freezing policy. */
+export function freezePolicy(freeze: FreezeSpec):
+  | { kind: 'none' }
+  | { kind: 'all' }
+  | { kind: 'last'; n: number }
+  | { kind: 'from'; layer: string } {
+  if (freeze === 'none' || freeze === 'all') return { kind: freeze };
+  if ('last' in freeze) return { kind: 'last', n: freeze.last };
+  return { kind: 'from', layer: freeze.from };
+}
+
+/** Pixels of zero padding for random-crop augmentation (0 = off). */
+export function cropPadding(crop: boolean | number): number {
+  return crop === true ? 4 : crop === false ? 0 : crop;
+}
+
+export function augmentationOn(def: ExperimentDefinition): boolean {
+  return def.data.augment.flip || cropPadding(def.data.augment.crop) > 0;
+}

@@ -1,0 +1,58 @@
+import * as tf from '@tensorflow/tfjs';
+import type { BatchSource } from './batch-source.ts';
+import { crossEntropy } from './step.ts';
+
+export interface Evaluation {
+  loss: number;
+  accuracy: number;
+  count: number;
+  /** confusion[true][predicted] */
+  confusion: number[][];
+  /** The first `keepPredictions` examples: their index in the split, predicted class and its probability. */
+  predictions: { index: number; predicted: number; confidence: number }[];
+}
+
+/** Loss, accuracy and confusion matrix in inference mode; null when `shouldStop` turns true midway. */
+export async function evaluate(
+  model: tf.LayersModel,
+  source: BatchSource,
+  numClasses: number,
+  batchSize: number,
+  keepPredictions = 0,
+  shouldStop: () => boolean = () => false,
+): Promise<Evaluation | null> {
+  const confusion = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
+  const predictions: Evaluation['predictions'] = [];
+  let lossSum = 0;
+  let correct = 0;
+  for await (const batch of source.stream({ batchSize, epoch: 0, shuffle: false })) {
+    const [probs, losses] = tf.tidy(() => {
+      const p = model.apply(batch.x, { training: false }) as tf.Tensor2D;
+      return [p.dataSync() as Float32Array, crossEntropy(batch.y, p, -1).dataSync() as Float32Array];
+    });
+    tf.dispose([batch.x, batch.y]);
+    for (let i = 0; i < batch.labels.length; i++) {
+      let best = 0;
+      for (let c = 1; c < numClasses; c++) if (probs[i * numClasses + c]! > probs[i * numClasses + best]!) best = c;
+      const label = batch.labels[i]!;
+      confusion[label]![best]!++;
+      if (best === label) correct++;
+      lossSum += losses[i]!;
+      if (predictions.length < keepPredictions) {
+        predictions.push({ index: batch.indices[i]!, predicted: best, confidence: probs[i * numClasses + best]! });
+      }
+    }
+    if (shouldStop()) return null;
+  }
+  const count = source.count;
+  return { loss: count ? lossSum / count : NaN, accuracy: count ? correct / count : NaN, count, confusion, predictions };
+}
+
+export function perClassAccuracy(confusion: number[][], classNames: string[]): Record<string, number> {
+  return Object.fromEntries(
+    confusion.map((row, c) => {
+      const total = row.reduce((a, b) => a + b, 0);
+      return [classNames[c]!, total ? row[c]! / total : 0];
+    }),
+  );
+}

@@ -1,0 +1,123 @@
+import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { buildBase } from '../models/builders/index.ts';
+import { buildClassifier, classifierBase } from '../models/classifier.ts';
+import { modelCost } from '../models/cost.ts';
+import { applyFreezing, type FreezeResult } from '../models/freezing.ts';
+import { preprocessModeFor, type PreprocessMode } from '../models/preprocess-mode.ts';
+import { MOBILENET_V1_NAME, mobileNetV1Base } from '../models/pretrained.ts';
+import { resolveWeights } from '../models/weight-files.ts';
+import { loadKerasH5Weights } from '../models/weights-h5.ts';
+import { freezePolicy, type ExperimentDefinition } from './definition.ts';
+import type { ParamCounts } from './run-record.ts';
+
+export interface ModelLocations {
+  weightsDir?: string;
+  modelsDir?: string;
+  /** Fetch missing weights (default true). */
+  download?: boolean;
+  progress?: 'auto' | 'bar' | 'lines' | 'none';
+}
+
+export interface RunModel {
+  classifier: tf.LayersModel;
+  base: tf.LayersModel;
+  preprocessMode: PreprocessMode;
+  freeze: FreezeResult;
+  /** Where the base's weights came from, for run.json and the feature-cache key. */
+  weightsSource: string;
+}
+
+/**
+ * The experiment's model: the base (built layer for layer and loaded with its weights, or the
+ * pretrained tfjs MobileNet v1 cut at its last ReLU), frozen as the definition says, inside the
+ * classifier (32×32 input → UpSample → base → head → softmax).
+ */
+export async function buildRunModel(def: ExperimentDefinition, where: ModelLocations = {}, numClasses = 10): Promise<RunModel> {
+  const m = def.model;
+  let base: tf.LayersModel;
+  let weightsSource: string;
+  if (m.weights.startsWith('pretrained:')) {
+    const id = m.weights.slice('pretrained:'.length);
+    if (id !== MOBILENET_V1_NAME) throw new Error(`model.weights: unknown pretrained model ${id} (available: ${MOBILENET_V1_NAME})`);
+    base = await mobileNetV1Base({
+      ...(where.modelsDir ? { modelsDir: where.modelsDir } : {}),
+      inputSize: m.inputSize,
+      ...(where.download === false ? { download: false } : {}),
+      ...(where.progress ? { progress: where.progress } : {}),
+    });
+    weightsSource = m.weights;
+  } else {
+    base = buildBase({ name: m.base, ...(m.alpha !== undefined ? { alpha: m.alpha } : {}), inputSize: m.inputSize });
+    if (m.weights === 'none') {
+      weightsSource = 'none';
+    } else {
+      const path =
+        m.weights === 'imagenet'
+          ? await resolveWeights(
+              { name: m.base, ...(m.alpha !== undefined ? { alpha: m.alpha } : {}), inputSize: m.inputSize },
+              {
+                ...(where.weightsDir ? { weightsDir: where.weightsDir } : {}),
+                ...(where.download === false ? { download: false } : {}),
+                ...(where.progress ? { progress: where.progress } : {}),
+              },
+            )
+          : resolve(m.weights);
+      if (!existsSync(path)) throw new Error(`model.weights: ${path} not found`);
+      await loadKerasH5Weights(base, path);
+      weightsSource = path;
+    }
+  }
+  const freeze = applyFreezing(base, freezePolicy(m.freeze));
+  const classifier = buildClassifier(base, {
+    inputSize: m.inputSize,
+    resize: m.resize,
+    head: { pooling: m.head.pooling, dense: m.head.dense, dropout: m.head.dropout },
+    numClasses,
+  });
+  return { classifier, base, preprocessMode: preprocessModeFor(m.base), freeze, weightsSource };
+}
+
+export function paramCounts(model: tf.LayersModel): ParamCounts & { macsPerImage: number } {
+  const cost = modelCost(model);
+  return { total: cost.totalParams, trainable: cost.trainableParams, nonTrainable: cost.nonTrainableParams, macsPerImage: cost.macsPerImage };
+}
+
+const POOLING_CLASSES = new Set(['GlobalAveragePooling2D', 'GlobalMaxPooling2D', 'Flatten']);
+
+export interface SplitModel {
+  /** 32×32 preprocessed images → pooled base features. */
+  features: tf.LayersModel;
+  /** Pooled features → class probabilities; shares its layers (and weights) with the classifier. */
+  head: tf.LayersModel;
+  featureDim: number;
+}
+
+/** Splits a classifier after its pooling layer, for training the head on cached features. */
+export function splitAtPooling(classifier: tf.LayersModel): SplitModel {
+  const base = classifierBase(classifier);
+  const layers = classifier.layers;
+  const poolIndex = layers.findIndex((l, i) => i > layers.indexOf(base) && POOLING_CLASSES.has(l.getClassName()));
+  if (poolIndex < 0) throw new Error(`${classifier.name}: no pooling layer after the base`);
+  const pool = layers[poolIndex]!;
+  const features = tf.model({ inputs: classifier.inputs, outputs: pool.output as tf.SymbolicTensor, name: 'base_features' });
+  const featureDim = (pool.outputShape as number[])[1]!;
+  const input = tf.input({ shape: [featureDim], name: 'features' });
+  let x: tf.SymbolicTensor = input;
+  for (const layer of layers.slice(poolIndex + 1)) x = layer.apply(x) as tf.SymbolicTensor;
+  const head = tf.model({ inputs: input, outputs: x, name: 'head' });
+  return { features, head, featureDim };
+}
+
+/** sha256 of the base's weight values (names, shapes and bytes): what "the same weights" means for the cache. */
+export function weightsDigest(model: tf.LayersModel): string {
+  const hash = createHash('sha256');
+  for (const w of model.weights) {
+    hash.update(`${w.name}:${w.shape.join('x')};`);
+    const values = w.read().dataSync() as Float32Array;
+    hash.update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  }
+  return hash.digest('hex');
+}

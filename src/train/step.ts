@@ -1,0 +1,57 @@
+import * as tf from '@tensorflow/tfjs';
+
+export interface StepResult {
+  /** Mean loss over the batch. */
+  loss: number;
+  correct: number;
+  count: number;
+}
+
+/** Summed categorical cross-entropy of softmax outputs, clipped to [ε, 1−ε] as Keras does. */
+export function crossEntropy(y: tf.Tensor, probs: tf.Tensor, axis?: number): tf.Tensor {
+  return tf.tidy(() => tf.neg(tf.sum(tf.mul(y, tf.log(tf.clipByValue(probs, 1e-7, 1 - 1e-7))), axis)));
+}
+
+/**
+ * One optimizer step on a batch: forward and backward in micro-batches (each loss scaled by 1/batch,
+ * so the summed gradients are the batch-mean gradient), then one update. The model runs with
+ * training=true: dropout is on, trainable BatchNormalization layers use batch statistics, frozen ones
+ * (FreezableBatchNormalization) stay in inference mode.
+ */
+export function trainStep(model: tf.LayersModel, optimizer: tf.Optimizer, x: tf.Tensor, y: tf.Tensor2D, microBatch: number): StepResult {
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const n = x.shape[0]!;
+  let accumulated: tf.NamedTensorMap | null = null;
+  let lossSum = 0;
+  let correct = 0;
+  for (let start = 0; start < n; start += microBatch) {
+    const size = Math.min(microBatch, n - start);
+    const { value, grads, hits } = tf.tidy(() => {
+      const xs = n === size ? x : tf.slice(x, start, size);
+      const ys = n === size ? y : tf.slice(y, start, size);
+      let hits: tf.Scalar | null = null;
+      const result = tf.variableGrads(() => {
+        const probs = model.apply(xs, { training: true }) as tf.Tensor;
+        hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probs, -1), tf.argMax(ys, -1)), 'float32')));
+        return tf.div(crossEntropy(ys, probs), n) as tf.Scalar;
+      }, variables);
+      return { ...result, hits: hits! as tf.Scalar };
+    });
+    lossSum += value.dataSync()[0]!;
+    correct += hits.dataSync()[0]!;
+    tf.dispose([value, hits]);
+    if (accumulated === null) {
+      accumulated = grads;
+    } else {
+      const previous: tf.NamedTensorMap = accumulated;
+      accumulated = {};
+      for (const name of Object.keys(previous)) accumulated[name] = tf.add(previous[name]!, grads[name]!);
+      tf.dispose([previous, grads]);
+    }
+  }
+  if (accumulated !== null && Object.keys(accumulated).length > 0) {
+    optimizer.applyGradients(accumulated);
+    tf.dispose(accumulated);
+  }
+  return { loss: lossSum, correct, count: n };
+}

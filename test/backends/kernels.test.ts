@@ -1,0 +1,129 @@
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../../src/backends/index.ts';
+import { forwardConv } from '../../src/backends/wasm-kernels/conv-info.ts';
+import { conv2dInputGradientPath } from '../../src/backends/wasm-kernels/conv2d-grad.ts';
+import { randomValues, relativeError, runKernelOn } from './helpers.ts';
+
+before(async () => {
+  await selectBackend('wasm', { quiet: true });
+});
+
+interface Case { h: number; w: number; k: number; stride: number; pad: 'same' | 'valid' | number; cin: number; out: number }
+
+// Odd and even sizes, kernels 1/3/5, strides 1/2, same/valid/explicit padding.
+function cases(): Case[] {
+  const list: Case[] = [];
+  let i = 0;
+  for (const k of [1, 3, 5]) {
+    for (const stride of [1, 2]) {
+      for (const pad of ['same', 'valid'] as const) {
+        i++;
+        list.push({ h: 5 + (i % 4), w: 6 + ((i * 3) % 5), k, stride, pad, cin: 2 + (i % 3), out: 3 + (i % 2) });
+      }
+    }
+  }
+  list.push({ h: 9, w: 7, k: 3, stride: 2, pad: 1, cin: 3, out: 2 });
+  list.push({ h: 8, w: 8, k: 3, stride: 1, pad: 2, cin: 2, out: 3 });
+  return list;
+}
+
+function label(c: Case, extra = ''): string {
+  return `${c.h}×${c.w} k${c.k} s${c.stride} ${c.pad}${extra}`;
+}
+
+async function compare(kernel: string, inputs: Record<string, { values: Float32Array; shape: number[] }>, attrs: Record<string, unknown>, what: string): Promise<void> {
+  const expected = await runKernelOn('cpu', kernel, inputs, attrs);
+  const actual = await runKernelOn('wasm', kernel, inputs, attrs);
+  assert.deepEqual(actual.shape, expected.shape, `${kernel} ${what}: shape`);
+  const err = relativeError(actual.values, expected.values);
+  assert.ok(err < 1e-4, `${kernel} ${what}: relative error ${err}`);
+}
+
+const batch = 2;
+
+test('Conv2DBackpropFilter and Conv2DBackpropInput match the cpu backend', async () => {
+  let seed = 1;
+  for (const c of cases()) {
+    const xShape = [batch, c.h, c.w, c.cin];
+    const filterShape = [c.k, c.k, c.cin, c.out];
+    if (c.pad === 'valid' && (c.h < c.k || c.w < c.k)) continue;
+    const info = tf.backend_util.computeConv2DInfo(xShape as never, filterShape as never, c.stride, 1, c.pad);
+    const dyShape = info.outShape;
+    const x = { values: randomValues(xShape.reduce((a, b) => a * b), seed++), shape: xShape };
+    const dy = { values: randomValues(dyShape.reduce((a, b) => a * b), seed++), shape: dyShape };
+    const filter = { values: randomValues(filterShape.reduce((a, b) => a * b), seed++), shape: filterShape };
+    const common = { strides: [c.stride, c.stride], pad: c.pad, dataFormat: 'NHWC' };
+    await compare('Conv2DBackpropFilter', { x, dy }, { ...common, filterShape }, label(c));
+    await compare('Conv2DBackpropInput', { dy, filter }, { ...common, inputShape: xShape }, label(c));
+  }
+});
+
+test('Conv2DBackpropInput picks wasm\'s own kernel where it is cheaper (tiny spatial, wide filter) and still matches cpu', async () => {
+  const xShape = [2, 2, 2, 96];
+  const filterShape = [3, 3, 96, 80];
+  const c = forwardConv(xShape, filterShape, 1, 'same', undefined, false, 'test');
+  assert.equal(conv2dInputGradientPath(c, 80), 'stock');
+  assert.equal(conv2dInputGradientPath(forwardConv([8, 16, 16, 32], [3, 3, 32, 32], 1, 'same', undefined, false, 'test'), 32), 'xnnpack');
+  const dy = { values: randomValues(2 * 2 * 2 * 80, 3), shape: [2, 2, 2, 80] };
+  const filter = { values: randomValues(3 * 3 * 96 * 80, 4), shape: filterShape };
+  await compare('Conv2DBackpropInput', { dy, filter }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', inputShape: xShape }, 'tiny spatial');
+});
+
+test('DepthwiseConv2dNativeBackpropFilter and -Input match the cpu backend (multipliers 1 and 2)', async () => {
+  let seed = 100;
+  for (const c of cases()) {
+    for (const multiplier of [1, 2]) {
+      const xShape = [batch, c.h, c.w, c.cin];
+      const filterShape = [c.k, c.k, c.cin, multiplier];
+      const info = tf.backend_util.computeConv2DInfo(xShape as never, filterShape as never, c.stride, 1, c.pad, undefined, true);
+      const dyShape = info.outShape;
+      const x = { values: randomValues(xShape.reduce((a, b) => a * b), seed++), shape: xShape };
+      const dy = { values: randomValues(dyShape.reduce((a, b) => a * b), seed++), shape: dyShape };
+      const filter = { values: randomValues(filterShape.reduce((a, b) => a * b), seed++), shape: filterShape };
+      const common = { strides: [c.stride, c.stride], pad: c.pad, dilations: [1, 1] };
+      await compare('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { ...common, filterShape }, label(c, ` ×${multiplier}`));
+      await compare('DepthwiseConv2dNativeBackpropInput', { dy, filter }, { ...common, inputShape: xShape }, label(c, ` ×${multiplier}`));
+    }
+  }
+});
+
+test('BatchMatMul with transpose flags matches the cpu backend', async () => {
+  for (const [transposeA, transposeB] of [[true, false], [false, true], [true, true]]) {
+    const aShape = transposeA ? [2, 5, 3] : [2, 3, 5];
+    const bShape = transposeB ? [2, 4, 5] : [2, 5, 4];
+    const a = { values: randomValues(30, 7), shape: aShape };
+    const b = { values: randomValues(40, 8), shape: bShape };
+    await compare('BatchMatMul', { a, b }, { transposeA, transposeB }, `tA=${transposeA} tB=${transposeB}`);
+  }
+});
+
+test('the batch-norm gradient (broadcast, no Tile) matches the cpu backend', async () => {
+  const x = randomValues(2 * 5 * 5 * 4, 11);
+  const dyv = randomValues(2 * 5 * 5 * 4, 12);
+  const grads = async (backend: string): Promise<Float32Array[]> => {
+    await tf.setBackend(backend);
+    return tf.tidy(() => {
+      const f = (xx: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor): tf.Tensor => {
+        const { mean, variance } = tf.moments(xx, [0, 1, 2]);
+        return tf.sum(tf.mul(tf.batchNorm(xx, mean, variance, offset, scale, 1e-3), tf.tensor(dyv, [2, 5, 5, 4])));
+      };
+      const g = tf.grads(f as never)([tf.tensor(x, [2, 5, 5, 4]), tf.tensor([1, 2, 0.5, 1.5]), tf.tensor([0, 1, 0, -1])]);
+      return g.map((t) => t.dataSync() as Float32Array);
+    });
+  };
+  const expected = await grads('cpu');
+  const actual = await grads('wasm');
+  for (let i = 0; i < expected.length; i++) {
+    const err = relativeError(actual[i], expected[i]);
+    assert.ok(err < 1e-4, `input ${i}: relative error ${err}`);
+  }
+  // It must be ours that ran: the stock gradient tiles.
+  await tf.setBackend('wasm');
+  const xx = tf.tensor(x, [2, 5, 5, 4]);
+  const profile = await tf.profile(() =>
+    tf.grad((t: tf.Tensor) => tf.sum(tf.batchNorm(t, tf.tensor([0.1, 0, 0, 0]), tf.tensor([1, 1, 2, 1]), tf.tensor([0, 1, 0, 0]), tf.tensor([1, 2, 1, 1]))))(xx));
+  xx.dispose();
+  assert.ok(!profile.kernelNames.includes('Tile'), `kernels run: ${profile.kernelNames.join(', ')}`);
+});
