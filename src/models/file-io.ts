@@ -247,6 +247,9 @@ export function registerFileRouters(): void {
   // tfjs' IORouter type says it returns a handler, but its registry treats null as "not mine".
   const router = ((url: string | string[]) => {
     const u = Array.isArray(url) ? url[0] : url;
+    // tfjs-node, once imported (its 'tensorflow' backend is registered), routes file:// itself;
+    // two handlers for one URL would make tfjs refuse both.
+    if (tf.findBackendFactory('tensorflow') != null) return null;
     return typeof u === 'string' && u.startsWith('file://') ? fileSystemIO(u) : null;
   }) as Parameters<typeof tf.io.registerSaveRouter>[0];
   if (tf.io.getSaveHandlers(probe).length === 0) tf.io.registerSaveRouter(router);

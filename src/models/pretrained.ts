@@ -109,7 +109,11 @@ export async function loadPretrainedMobileNetV1(opts: PretrainedOptions = {}): P
 /** MobileNet v1 0.25 cut at `conv_pw_13_relu` (7×7×256 at 224 px): a pretrained transfer-learning base. */
 export async function mobileNetV1Base(opts: PretrainedOptions = {}): Promise<tf.LayersModel> {
   const { model } = await loadPretrainedMobileNetV1(opts);
-  return cutAt(model, MOBILENET_V1_CUT, 'mobilenet_0.25');
+  const base = cutAt(model, MOBILENET_V1_CUT, `mobilenet_0.25_${opts.inputSize ?? 224}`);
+  // The classification head is unreachable from here on: free its weights.
+  const kept = new Set(base.layers);
+  for (const layer of model.layers) if (!kept.has(layer) && layer.weights.length > 0) layer.dispose();
+  return base;
 }
 
 const metadataSchema = z.object({ labels: z.array(z.string()).length(1000) });

@@ -61,6 +61,8 @@ export interface LineChartInput {
   /** Colour by series (compare) or by split (one run). */
   colorBy: 'series' | 'split';
   yFormat?: string;
+  /** Whole-number x ticks (epochs). */
+  integerX?: boolean;
   width?: number;
   height?: number;
 }
@@ -71,17 +73,17 @@ export function lineChartSpec(input: LineChartInput): TopLevelSpec {
   const dash = input.colorBy === 'series' && splits.size > 1
     ? { strokeDash: { field: 'split', type: 'nominal' as const, title: 'split', sort: null, scale: { range: [[1, 0], [5, 3], [2, 2]] } } }
     : {};
-  const x = { field: 'x', type: input.xType, title: input.xTitle, axis: { tickCount: 6, labelOverlap: true } };
+  const x = { field: 'x', type: input.xType, title: input.xTitle, axis: { tickCount: 6, labelOverlap: true, ...(input.integerX ? { tickMinStep: 1, format: 'd' } : {}) } };
   const detail = { detail: [{ field: 'series' }, { field: 'split' }] };
   const layers: unknown[] = [];
   if (input.showRaw) {
     layers.push({ mark: { type: 'line', opacity: 0.22, strokeWidth: 1 }, encoding: { x, y: { field: 'raw', type: 'quantitative' }, color, ...dash, ...detail } });
   }
   layers.push({
-    mark: { type: 'line', strokeWidth: 1.8, point: input.points.length <= 60 ? { size: 14 } : false },
+    mark: { type: 'line', strokeWidth: 1.8, point: input.points.length <= 30 ? { size: 14 } : false },
     encoding: {
       x,
-      y: { field: 'y', type: 'quantitative', title: input.yTitle, scale: { zero: false }, axis: { tickCount: 5, ...(input.yFormat ? { format: input.yFormat } : {}) } },
+      y: { field: 'y', type: 'quantitative', title: input.yTitle, scale: { zero: false }, axis: { tickCount: 5, format: input.yFormat ?? '.4~g' } },
       color, ...dash, ...detail,
     },
   });

@@ -107,11 +107,12 @@ export async function runsPage(ctx: ReportContext, opts: { filter?: string; tag?
     const points = all.filter((s) => s.quality !== null && s.flops);
     if (points.length >= 2) {
       const rows = costQualityRows(points.map((s) => ({ summary: s, record: {} })), 1, 'flops');
+      const labels = shortLabels(rows.map((r) => r.id));
       const key = `runs-scatter|${ctx.store.version}|${points.length}`;
       scatter = await ctx.charts.get(key, () => renderSvg(scatterSpec({
         title: 'Quality vs training compute, all runs',
         xTitle: 'training compute (PFLOP)', yTitle: 'test accuracy (else best validation)',
-        points: rows.map((r) => ({ label: r.id, cost: r.pflops!, quality: r.quality!, pareto: r.pareto })),
+        points: rows.map((r, i) => ({ label: labels[i], cost: r.pflops!, quality: r.quality!, pareto: r.pareto })),
         logX: spread(rows.map((r) => r.pflops!)) > 30,
       })));
     }
@@ -137,6 +138,23 @@ export async function runsPage(ctx: ReportContext, opts: { filter?: string; tag?
   };
 }
 
+/**
+ * Legend labels: `experiment/name` (the run folder without its timestamp; the time when unnamed),
+ * falling back to the full id wherever two labels would collide.
+ */
+export function shortLabels(ids: readonly string[]): string[] {
+  const short = ids.map((id) => {
+    const parts = id.split('/');
+    const last = parts.pop()!;
+    const m = /^(\d{8})-(\d{6})(?:-(.+))?$/.exec(last);
+    const tail = m ? (m[3] ?? `${m[1].slice(4, 6)}-${m[1].slice(6)} ${m[2].slice(0, 2)}:${m[2].slice(2, 4)}:${m[2].slice(4)}`) : last;
+    return [...parts, tail].join('/');
+  });
+  const counts = new Map<string, number>();
+  for (const s of short) counts.set(s, (counts.get(s) ?? 0) + 1);
+  return short.map((s, i) => (counts.get(s)! > 1 ? ids[i] : s));
+}
+
 function spread(values: number[]): number {
   const pos = values.filter((v) => v > 0);
   return pos.length ? Math.max(...pos) / Math.min(...pos) : 1;
@@ -155,7 +173,8 @@ async function loadRuns(ctx: ReportContext, ids: readonly string[]): Promise<Com
 }
 
 async function curveCharts(ctx: ReportContext, runs: CompareRun[], opts: CompareOptions, colorBy: 'series' | 'split') {
-  const curveRuns: CurveRun[] = runs.map((r) => ({ label: r.summary.id, record: r.record, events: r.events }));
+  const labels = shortLabels(runs.map((r) => r.summary.id));
+  const curveRuns: CurveRun[] = runs.map((r, i) => ({ label: labels[i], record: r.record, events: r.events }));
   const charts: { id: string; title: string; svg: string }[] = [];
   const keyBase = `${runs.map((r) => r.summary.id).join('\u0000')}|${opts.smoothing}|${opts.xAxis}|${colorBy}|${ctx.store.version}`;
   for (const group of METRIC_GROUPS) {
@@ -163,7 +182,7 @@ async function curveCharts(ctx: ReportContext, runs: CompareRun[], opts: Compare
     if (built.points.length === 0) continue;
     const svg = await ctx.charts.get(`${group.id}|${keyBase}`, () => renderSvg(lineChartSpec({
       title: group.title, xTitle: built.xTitle, yTitle: group.yTitle, xType: built.xType, points: built.points,
-      showRaw: opts.smoothing > 0, colorBy, yFormat: group.yFormat,
+      showRaw: opts.smoothing > 0, colorBy, yFormat: group.yFormat, integerX: group.per === 'epoch' && opts.xAxis === 'step',
     })));
     charts.push({ id: group.id, title: group.title, svg });
   }
@@ -177,11 +196,12 @@ export async function comparePage(ctx: ReportContext, ids: readonly string[], op
   const charts = await curveCharts(ctx, runs, opts, 'series');
   const rows = costQualityRows(runs, opts.threshold, opts.cost);
   const scatterPoints = rows.filter((r) => r.quality !== null && costOf(r, opts.cost) !== null);
+  const scatterLabels = shortLabels(scatterPoints.map((r) => r.id));
   const costTitle = opts.cost === 'flops' ? 'training compute (PFLOP)' : 'device time (hours)';
   const scatter = scatterPoints.length > 0
     ? await ctx.charts.get(`scatter|${unique.join('\u0000')}|${opts.cost}|${ctx.store.version}`, () => renderSvg(scatterSpec({
       title: `Quality vs ${opts.cost === 'flops' ? 'compute' : 'device time'}`, xTitle: costTitle, yTitle: 'test accuracy (else best validation)',
-      points: scatterPoints.map((r) => ({ label: r.id, cost: costOf(r, opts.cost)!, quality: r.quality!, pareto: r.pareto })),
+      points: scatterPoints.map((r, i) => ({ label: scatterLabels[i], cost: costOf(r, opts.cost)!, quality: r.quality!, pareto: r.pareto })),
       logX: spread(scatterPoints.map((r) => costOf(r, opts.cost)!)) > 30,
     })))
     : null;

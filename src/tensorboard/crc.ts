@@ -46,3 +46,8 @@ export function maskedCrc32c(bytes: Uint8Array): number {
 }
 
 export { crc32c, tableCrc32c };
+
+export function unmaskCrc(masked: number): number {
+  const rot = (masked - MASK_DELTA) >>> 0;
+  return ((rot << 15) | (rot >>> 17)) >>> 0;
+}

@@ -89,7 +89,82 @@ export class EventDecoder {
     this.byHash.set(h, list);
   }
 
+  private dvBuf: Buffer | undefined;
+  private dv: DataView | undefined;
+
   decode(buf: Buffer, start: number, end: number): void {
+    if (buf !== this.dvBuf) {
+      this.dvBuf = buf;
+      this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    if (this.fastScalar(buf, this.dv!, start, end)) {
+      this.data.events++;
+      return;
+    }
+    this.general(buf, start, end);
+  }
+
+  /**
+   * The exact layout of a one-value scalar event as TF, Keras and our writer emit it (fields in
+   * number order: wall_time, step, summary{value{tag, tensor|simple_value, metadata}}), for a tag
+   * already known to be a scalar. Anything else returns false and takes the general path.
+   */
+  private fastScalar(buf: Buffer, dv: DataView, start: number, end: number): boolean {
+    let q = start;
+    let wall = 0;
+    let step = 0;
+    if (buf[q] === 0x09) {
+      wall = dv.getFloat64(q + 1, true);
+      q += 9;
+    }
+    if (buf[q] === 0x10) {
+      q++;
+      let mul = 1;
+      let b = 0;
+      do {
+        b = buf[q++];
+        step += (b & 0x7f) * mul;
+        mul *= 0x80;
+      } while (b >= 0x80 && mul < 2 ** 49);
+      if (b >= 0x80) return false;
+    }
+    if (buf[q] !== 0x2a) return false;
+    let len = buf[q + 1];
+    if (len >= 0x80) return false;
+    q += 2;
+    if (q + len !== end || buf[q] !== 0x0a) return false;
+    len = buf[q + 1];
+    if (len >= 0x80) return false;
+    q += 2;
+    if (q + len !== end || buf[q] !== 0x0a) return false;
+    const tagLen = buf[q + 1];
+    if (tagLen >= 0x80) return false;
+    const tagS = q + 2;
+    const tagE = tagS + tagLen;
+    q = tagE;
+    let value: number;
+    if (buf[q] === 0x42 && buf[q + 1] === 0x0a && buf[q + 2] === 0x08 && buf[q + 3] === 0x01 && buf[q + 4] === 0x12 &&
+      buf[q + 5] === 0x00 && buf[q + 6] === 0x22 && buf[q + 7] === 0x04) {
+      value = dv.getFloat32(q + 8, true);
+      q += 12;
+    } else if (buf[q] === 0x15) {
+      value = dv.getFloat32(q + 1, true);
+      q += 5;
+    } else return false;
+    if (q < end) {
+      if (buf[q] !== 0x4a) return false;
+      const mLen = buf[q + 1];
+      if (mLen >= 0x80) return false;
+      q += 2 + mLen;
+    }
+    if (q !== end) return false;
+    const series = this.lookup(buf, tagS, tagE);
+    if (series === undefined || series.kind !== 'scalars') return false;
+    series.scalars.push(step, wall, value);
+    return true;
+  }
+
+  private general(buf: Buffer, start: number, end: number): void {
     p = start;
     let wall = 0;
     let step = 0;

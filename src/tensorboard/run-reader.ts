@@ -3,7 +3,7 @@
 // left for the next update; a damaged record ends that file with a warning; nothing throws on bad data.
 import { readdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { scanRecords } from './record.ts';
+import { scanRecordsInPlace } from './record.ts';
 import { isEventFileName } from './file-name.ts';
 import { RunData, type ScalarPoint, type HistogramPoint, type ImagePoint, type TextPoint, type SeriesKind } from './run-data.ts';
 import { EventDecoder } from './event-decoder.ts';
@@ -157,7 +157,7 @@ export class RunReader {
 
   private consume(path: string, state: FileState, buf: Buffer): void {
     const base = state.offset;
-    const result = scanRecords(buf, (start, end) => {
+    const result = scanRecordsInPlace(buf, (start, end) => {
       try {
         this.decoder.decode(buf, start, end);
       } catch (err) {

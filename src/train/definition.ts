@@ -26,7 +26,7 @@ const freezeSchema = z.union([
   z.enum(['none', 'all']),
   z.strictObject({ last: positiveInt }),
   z.strictObject({ from: z.string().min(1) }),
-]);
+], { error: 'expected none, all, { last: N } or { from: <layer name> }' });
 
 /** `imagenet`, `none`, `pretrained:<model id>` (tfjs layers model in the models dir) or a path to a Keras .h5 file. */
 const weightsSchema = z
@@ -58,7 +58,7 @@ const modelSchema = z
 const augmentSchema = z.strictObject({
   flip: z.boolean().default(false),
   /** Random crop after zero-padding by this many pixels (true = 4); false/0 = off. */
-  crop: z.union([z.boolean(), z.number().int().min(0).max(16)]).default(false),
+  crop: z.union([z.boolean(), z.number().int().min(0).max(16)], { error: 'expected true, false or a padding of 0–16 pixels' }).default(false),
 });
 
 const dataSchema = z.strictObject({

@@ -34,6 +34,8 @@ export interface LoopInput {
   onEpochEnd: (entry: EpochHistory) => Promise<void>;
   /** On a stop request: checkpoint where the loop stands. */
   onStop: () => Promise<void>;
+  /** After every optimizer step, with the new global step. */
+  onStep?: (globalStep: number) => void;
 }
 
 /**
@@ -85,6 +87,7 @@ export async function trainLoop(io: LoopInput): Promise<'completed' | 'interrupt
         writers.train.scalar('batch_accuracy', runningAccuracy, state.globalStep);
       }
       progress.update({ batch: state.batchInEpoch, loss: runningLoss, accuracy: runningAccuracy, imagesPerSecond: sums.seen / sums.seconds });
+      io.onStep?.(state.globalStep);
       stepStart = performance.now();
     }
     if (io.stop.requested) {

@@ -115,7 +115,7 @@ export function splitAtPooling(classifier: tf.LayersModel): SplitModel {
 export function weightsDigest(model: tf.LayersModel): string {
   const hash = createHash('sha256');
   for (const w of model.weights) {
-    hash.update(`${w.name}:${w.shape.join('x')};`);
+    hash.update(`${w.originalName}:${w.shape.join('x')};`);
     const values = w.read().dataSync() as Float32Array;
     hash.update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
   }

@@ -48,6 +48,8 @@ export interface RunOptions extends ModelLocations {
   stop?: StopSignal;
   /** Where status lines go (default stderr). */
   log?: (line: string) => void;
+  /** Called after every optimizer step with the global step (monitoring; tests stop runs midway with it). */
+  onStep?: (globalStep: number) => void;
 }
 
 export interface RunResult {
@@ -262,6 +264,7 @@ async function execute(ctx: ExecuteContext): Promise<RunRecord['status']> {
     def, model: trainModel, optimizer, train: sources.train, validation: sources.validation, numClasses: NUM_CLASSES,
     augment: !useCache && augmentationOn(def), evalBatchSize: useCache ? 1024 : Math.max(def.train.batchSize, 32),
     writers, progress, stop, state, clock,
+    ...(options.onStep ? { onStep: options.onStep } : {}),
     onEpochEnd: async () => {
       flushClock();
       await checkpoint();
@@ -289,7 +292,7 @@ async function execute(ctx: ExecuteContext): Promise<RunRecord['status']> {
   for (const [name, value] of Object.entries(perClass)) writers.root.scalar(`test/per_class_accuracy/${name}`, value, step);
   const cm = confusionMatrixImage(test.confusion);
   writers.root.image('confusion_matrix', cm.png, cm.width, cm.height, step);
-  writers.root.text('confusion_matrix', `${confusionMatrixMarkdown(test.confusion, data.classNames)}\n\nAxis colour key:\n${classColorLegendMarkdown(data.classNames)}`, step);
+  writers.root.text('confusion_matrix_table', `${confusionMatrixMarkdown(test.confusion, data.classNames)}\n\nAxis colour key:\n${classColorLegendMarkdown(data.classNames)}`, step);
   const samples = test.predictions.map((p) => ({
     image: data.test.images.subarray(p.index * 3072, (p.index + 1) * 3072),
     label: data.test.labels[p.index]!,
@@ -298,7 +301,7 @@ async function execute(ctx: ExecuteContext): Promise<RunRecord['status']> {
   }));
   const grid = samplePredictionsImage(samples);
   writers.root.image('sample_predictions', grid.png, grid.width, grid.height, step);
-  writers.root.text('sample_predictions', samplePredictionsMarkdown(samples, data.classNames), step);
+  writers.root.text('sample_predictions_table', samplePredictionsMarkdown(samples, data.classNames), step);
 
   const last = state.history[state.history.length - 1];
   record.final = {

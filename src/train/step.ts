@@ -37,9 +37,12 @@ export function trainStep(model: tf.LayersModel, optimizer: tf.Optimizer, x: tf.
       }, variables);
       return { ...result, hits: hits! as tf.Scalar };
     });
-    lossSum += value.dataSync()[0]!;
-    correct += hits.dataSync()[0]!;
-    tf.dispose([value, hits]);
+    // One read-back per micro-batch: loss and hit count together.
+    const both = tf.tidy(() => tf.stack([value, hits]));
+    const [lossPart, hitPart] = both.dataSync();
+    lossSum += lossPart!;
+    correct += hitPart!;
+    tf.dispose([value, hits, both]);
     if (accumulated === null) {
       accumulated = grads;
     } else {

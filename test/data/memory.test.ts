@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { batches, batchCount, loadCifar10 } from '../../src/data/index.ts';
 import { cifarDir } from '../helpers/shared.ts';
 
-const BATCHES = 250;
+const BATCHES = 200;
 const GiB = 2 ** 30;
 
 test(`${BATCHES} batches of 32 at 160 px (augmented, torch): RSS < 2 GiB, tensor count flat, nothing left`, async () => {

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { buildBase, type BaseName } from '../../src/models/builders/index.ts';
-import { buildClassifier } from '../../src/models/classifier.ts';
+import { buildClassifier, classifierBase } from '../../src/models/classifier.ts';
+import { applyFreezing } from '../../src/models/freezing.ts';
 import { formatMacs, modelCost } from '../../src/models/cost.ts';
 
 before(async () => {
@@ -65,3 +66,19 @@ for (const [name, size, macs, params] of PUBLISHED) {
     model.dispose();
   });
 }
+
+test('trainable / non-trainable split after freezing matches Keras (DenseNet121 last 250; MobileNetV2 tutorial fine_tune_at 100)', () => {
+  const densenet = buildBase({ name: 'densenet121', inputSize: 160 });
+  applyFreezing(densenet, { kind: 'last', n: 250 });
+  const d = modelCost(densenet);
+  assert.deepEqual([d.trainableParams, d.nonTrainableParams], [5_129_792, 1_907_712]);
+  densenet.dispose();
+
+  const mnv2 = buildBase({ name: 'mobilenetv2', inputSize: 160 });
+  const classifier = buildClassifier(mnv2, { inputSize: 160, resize: 'bilinear', head: { pooling: 'avg' }, numClasses: 2 });
+  applyFreezing(classifierBase(classifier), { kind: 'from', layer: 'block_11_expand_relu' });
+  const c = modelCost(classifier);
+  // The TF tutorial's printout with its 1,281-parameter head, here a 2-way softmax (2,562).
+  assert.deepEqual([c.trainableParams, c.nonTrainableParams], [1_861_440 + 2_562, 396_544]);
+  classifier.dispose();
+});

@@ -16,7 +16,9 @@ import {
 } from '../../src/models/pretrained.ts';
 import { cifarDir, sharedModelsDir } from '../helpers/shared.ts';
 
-const TRUCK_LIKE = /moving van|trailer truck|pickup|tow truck|fire engine|garbage truck|trolleybus|minivan|police van|tank|school bus|recreational vehicle|jeep|cab|ambulance/;
+// The issue's truck-like labels plus other road vehicles a blurry 32-px truck resembles.
+const TRUCK_LIKE =
+  /\b(moving van|trailer truck|pickup|tow truck|fire engine|garbage truck|police van|minivan|trolleybus|recreational vehicle|school bus|ambulance|jeep)\b/;
 
 before(async () => {
   await tf.setBackend('cpu');
@@ -68,6 +70,11 @@ test('mobileNetV1Base is cut at conv_pw_13_relu and costs about the published 41
   const base = await mobileNetV1Base({ modelsDir: sharedModelsDir(), download: false });
   assert.deepEqual(base.outputs[0]!.shape, [null, 7, 7, 256]);
   assert.equal(base.layers.at(-1)!.name, 'conv_pw_13_relu');
+  assert.equal(base.name, 'mobilenet_0.25_224');
+  const x = tf.zeros([1, 224, 224, 3]);
+  const features = base.predict(x) as tf.Tensor;
+  assert.ok(features.min().dataSync()[0]! >= 0 && features.max().dataSync()[0]! <= 6, 'ReLU6 output');
+  tf.dispose([x, features]);
   const { model } = await loadPretrainedMobileNetV1({ modelsDir: sharedModelsDir(), download: false });
   const full = modelCost(model);
   // Published for MobileNet_v1_0.25_224: 41 million mult-adds, 0.47 million parameters.

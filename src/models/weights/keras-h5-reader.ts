@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { h5, h5Exists, type H5Group } from './h5.ts';
 
 export interface H5Weight {
@@ -31,7 +32,9 @@ export interface KerasH5Contents {
  * encodings of the name attributes (h5py 2 fixed-length NULLPAD, h5py 3 variable-length) and
  * attributes split into `name0`, `name1`, … when they exceeded HDF5's object header limit.
  */
-export async function readKerasH5(path: string): Promise<KerasH5Contents> {
+export async function readKerasH5(file_: string): Promise<KerasH5Contents> {
+  // h5wasm's file system does not share the process' working directory.
+  const path = resolve(file_);
   if (!existsSync(path)) throw new Error(`${path}: weights file not found`);
   if (!(await hasHdf5Signature(path))) throw new Error(`${path}: not a readable HDF5 file (no HDF5 signature)`);
   const lib = await h5();

@@ -1,5 +1,5 @@
 import { mkdir, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { h5, h5EnsureGroup, type H5Group } from './h5.ts';
 import type { H5Layer } from './keras-h5-reader.ts';
 
@@ -22,7 +22,8 @@ export interface WriteKerasH5Options {
  * `weight_names` (an empty float64 array for weightless layers) and float32 datasets stored
  * under the full weight names. Written to a temp file, then renamed.
  */
-export async function writeKerasH5(path: string, layers: H5Layer[], opts: WriteKerasH5Options = {}): Promise<void> {
+export async function writeKerasH5(file_: string, layers: H5Layer[], opts: WriteKerasH5Options = {}): Promise<void> {
+  const path = resolve(file_);
   const lib = await h5();
   await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
@@ -37,7 +38,7 @@ export async function writeKerasH5(path: string, layers: H5Layer[], opts: WriteK
     for (const layer of layers) {
       const group = h5EnsureGroup(root, layer.name);
       if (layer.weights.length === 0) {
-        group.create_attribute('weight_names', new Float64Array(0), [0], '<f8');
+        group.create_attribute('weight_names', new Float64Array(0), [0], '<d');
         continue;
       }
       writeStringList(group, 'weight_names', layer.weights.map((w) => w.name), strings, limit);

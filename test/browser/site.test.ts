@@ -1,0 +1,138 @@
+// Headless Chromium over the live site and the static export. Screenshots go to test-artifacts/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startServer, type RunningServer } from '../../src/server/start.ts';
+import { writeStaticReport } from '../../src/report/static-report.ts';
+import { encodeRunPath } from '../../src/report/run-id.ts';
+import { IDS, makeFixtureLogdir } from '../report/fixture-logdir.ts';
+import { repoRoot } from '../helpers/shared.ts';
+
+const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const skip = existsSync(executablePath) ? false : `no Chromium at ${executablePath} (set CHROMIUM_PATH)`;
+const artifacts = join(repoRoot, 'test-artifacts', 'site');
+
+let root: string;
+let server: RunningServer;
+let browser: Browser;
+
+before(async () => {
+  if (skip) return;
+  root = await mkdtemp(join(tmpdir(), 'tl-browser-'));
+  await makeFixtureLogdir(join(root, 'logs'));
+  await mkdir(artifacts, { recursive: true });
+  server = await startServer({ logdir: join(root, 'logs'), port: 0, tensorboardUrl: 'http://localhost:6006' });
+  browser = await chromium.launch({
+    executablePath,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+/** Collects page errors, CSP violations and failed requests. */
+function watch(page: Page) {
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('requestfailed', (r) => problems.push(`requestfailed: ${r.url()}`));
+  page.on('dialog', (d) => { problems.push(`dialog: ${d.message()}`); void d.dismiss(); });
+  return problems;
+}
+
+async function chartSizes(page: Page) {
+  return page.$$eval('figure.chart svg', (svgs) => svgs.map((s) => { const r = s.getBoundingClientRect(); return { w: r.width, h: r.height, paths: s.querySelectorAll('path[d^="M"]').length }; }));
+}
+
+test('runs page → select two runs → compare: curves, diff and TensorBoard link', { skip }, async () => {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const problems = watch(page);
+  await page.goto(server.url + '/');
+  await page.screenshot({ path: join(artifacts, 'runs.png'), fullPage: true });
+  assert.equal(await page.locator('#runs-table tbody tr').count(), 6);
+
+  // Client-side regex filter and sorting.
+  await page.fill('#filter', '^mobilenet');
+  assert.equal(await page.locator('#runs-table tbody tr:not(.hidden)').count(), 2);
+  await page.fill('#filter', '');
+  await page.click('#runs-table th:has-text("Best val acc")');
+  const firstAfterSort = await page.locator('#runs-table tbody tr').first().getAttribute('data-id');
+  assert.equal(firstAfterSort, IDS.densenet, 'sorted by best validation accuracy, descending');
+
+  await page.check(`input.pick[value="${IDS.densenet}"]`);
+  await page.check(`input.pick[value="${IDS.mobilenet}"]`);
+  assert.equal(await page.textContent('#selected-count'), '2 selected');
+  await Promise.all([page.waitForURL(/\/compare\?runs=/), page.click('#compare-button')]);
+  const url = new URL(page.url());
+  assert.deepEqual(url.searchParams.get('runs')!.split(','), [IDS.densenet, IDS.mobilenet]);
+  await page.screenshot({ path: join(artifacts, 'compare.png'), fullPage: true });
+
+  const sizes = await chartSizes(page);
+  assert.ok(sizes.length >= 4, 'several charts');
+  for (const s of sizes) assert.ok(s.w > 100 && s.h > 100 && s.paths > 0, JSON.stringify(s));
+  const legend = await page.locator('figure[data-chart="accuracy"] svg').textContent();
+  assert.ok(legend!.includes('densenet-full/lr3') && legend!.includes('mobilenet-frozen/11-28 11:00:00'), `both runs in the legend: ${legend}`);
+  const diffKeys = await page.$$eval('#diff-table tbody tr td:first-child', (tds) => tds.map((td) => td.textContent));
+  assert.deepEqual(diffKeys, ['model.base', 'model.freeze', 'tags.1', 'train.epochs']);
+
+  const tb = new URL((await page.getAttribute('#tb-link', 'href'))!);
+  assert.equal(tb.origin, 'http://localhost:6006');
+  assert.equal(tb.hash, '#timeseries');
+  assert.equal(tb.searchParams.get('runFilter'), '^(?:densenet-full/20261128-100000-lr3|mobilenet-frozen/20261128-110000)(?:/|$)');
+  assert.match(tb.searchParams.get('tagFilter')!, /epoch_accuracy/);
+  assert.equal(tb.searchParams.get('smoothing'), '0.6');
+
+  // The smoothing control re-renders the page (and the link) with the new weight.
+  await Promise.all([page.waitForURL(/smoothing=0/), page.selectOption('select[name="x"]', 'relative')]);
+  assert.match(page.url(), /x=relative/);
+  assert.match((await page.locator('figure[data-chart="accuracy"] svg').textContent())!, /relative time/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('run page shows charts and images under the CSP; the XSS run stays inert', { skip }, async () => {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const problems = watch(page);
+  await page.goto(`${server.url}/runs/${encodeRunPath(IDS.densenet)}`);
+  await page.screenshot({ path: join(artifacts, 'run.png'), fullPage: true });
+  for (const s of await chartSizes(page)) assert.ok(s.w > 100 && s.h > 50, JSON.stringify(s));
+  const images = await page.$$eval('.images img', (imgs) => imgs.map((i) => (i as HTMLImageElement).naturalWidth));
+  assert.deepEqual(images, [40, 64]);
+  await page.goto(`${server.url}/runs/${encodeRunPath(IDS.xss)}`);
+  assert.equal(await page.locator('img[src="x"]').count(), 0);
+  assert.match((await page.locator('h1').textContent())!, /<img src=x onerror=alert\(1\)>/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('the static report opens from disk with every chart visible and no failed requests', { skip }, async () => {
+  const out = join(root, 'report');
+  await writeStaticReport({ logdir: join(root, 'logs'), out });
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const problems = watch(page);
+  const requests: string[] = [];
+  page.on('request', (r) => requests.push(r.url()));
+  for (const file of ['index.html', 'compare.html']) {
+    await page.goto(pathToFileURL(join(out, file)).href);
+    await page.screenshot({ path: join(artifacts, `static-${file.replace('.html', '')}.png`), fullPage: true });
+    const sizes = await chartSizes(page);
+    assert.ok(sizes.length >= 1, `${file} has charts`);
+    for (const s of sizes) assert.ok(s.w > 100 && s.h > 100 && s.paths > 0, `${file}: ${JSON.stringify(s)}`);
+  }
+  // Relative link from the table to a run page works from disk.
+  await page.goto(pathToFileURL(join(out, 'index.html')).href);
+  await Promise.all([page.waitForURL(/run-densenet-full/), page.click(`tr[data-id="${IDS.densenet}"] a`)]);
+  assert.equal(await page.locator('.images img').count(), 2);
+  for (const s of await chartSizes(page)) assert.ok(s.w > 100 && s.h > 50);
+  assert.ok(requests.every((u) => u.startsWith('file://') || u.startsWith('data:')), requests.filter((u) => !u.startsWith('file://') && !u.startsWith('data:')).join(' '));
+  assert.deepEqual(problems, []);
+  await page.close();
+});

@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeStaticReport } from '../../src/report/static-report.ts';
+import { staticRunFile } from '../../src/report/links.ts';
+import { IDS, makeFixtureLogdir, XSS } from './fixture-logdir.ts';
+
+test('static report: self-contained pages with relative links, inline SVG, CSS and images', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'tl-static-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const logdir = join(root, 'logs');
+  await makeFixtureLogdir(logdir);
+  const out = join(root, 'report');
+  const result = await writeStaticReport({ logdir, out, tensorboardUrl: 'http://tb.example:6006' });
+  assert.equal(result.runs, 6);
+  const files = (await readdir(out)).sort();
+  assert.ok(files.includes('index.html') && files.includes('compare.html'));
+  assert.equal(files.filter((f) => f.startsWith('run-')).length, 6);
+  assert.ok(files.includes(staticRunFile(IDS.xss)));
+  assert.match(staticRunFile(IDS.xss), /^run-xss_20261128-140000-_img_src_x_onerror_alert_1_-[0-9a-f]{8}\.html$/);
+
+  for (const file of files) {
+    const html = await readFile(join(out, file), 'utf8');
+    assert.ok(!html.includes(XSS) && !/<img src=x/.test(html), `${file}: raw XSS name`);
+    assert.ok(!/<link[^>]+href=/.test(html), `${file}: no external stylesheet`);
+    assert.ok(!/<script[^>]+src=/.test(html), `${file}: no external script`);
+    for (const m of html.matchAll(/\s(?:src|href)="([^"]*)"/g)) {
+      const url = m[1];
+      // Only relative pages, data: images, fragments and the TensorBoard deep links (plain anchors).
+      assert.ok(url === '' || url === '#' || url.startsWith('data:image/png;base64,') || /^[\w.-]+\.html$/.test(url) || url.startsWith('http://tb.example:6006/'), `${file}: ${url.slice(0, 80)}`);
+    }
+    assert.match(html, /<style>/);
+  }
+  const index = await readFile(join(out, 'index.html'), 'utf8');
+  assert.ok(index.includes(`href="${staticRunFile(IDS.densenet)}"`));
+  assert.ok(index.includes('href="compare.html"'));
+  const compare = await readFile(join(out, 'compare.html'), 'utf8');
+  assert.ok((compare.match(/<figure class="chart"/g) ?? []).length >= 4);
+  assert.match(compare, /id="diff-table"/);
+  const run = await readFile(join(out, staticRunFile(IDS.densenet)), 'utf8');
+  assert.ok(/<img src="data:image\/png;base64,[A-Za-z0-9+/]+(?:&#x3D;)*" alt="confusion_matrix/.test(run), 'confusion matrix inlined as a data URI');
+
+  // --runs restricts the report and the comparison; unknown ids are a one-line error.
+  const out2 = join(root, 'report2');
+  const two = await writeStaticReport({ logdir, out: out2, runs: [IDS.densenet, IDS.interrupted] });
+  assert.deepEqual(two.compared, [IDS.densenet, IDS.interrupted]);
+  assert.equal((await readdir(out2)).length, 4);
+  await assert.rejects(writeStaticReport({ logdir, out: join(root, 'r3'), runs: ['nope/x'] }), /^Error: --runs: no run "nope\/x" in /);
+});

@@ -1,0 +1,93 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RunStore } from '../../src/report/store.ts';
+import { tensorboardSource } from '../../src/report/tb-source.ts';
+import { SummaryWriter } from '../../src/tensorboard/index.ts';
+import { IDS, makeFixtureLogdir, XSS } from './fixture-logdir.ts';
+
+test('store: summaries from run.json, events read lazily and incrementally', async (t) => {
+  const logdir = await mkdtemp(join(tmpdir(), 'tl-store-'));
+  t.after(() => rm(logdir, { recursive: true, force: true }));
+  await makeFixtureLogdir(logdir);
+  // Not a run: a stray file at the root.
+  await writeFile(join(logdir, 'README.txt'), 'x');
+  let now = Date.now();
+  const store = new RunStore(logdir, { source: tensorboardSource, minRefreshMs: 0, staleAfterMs: 60 * 60_000, now: () => now });
+  await store.refresh();
+  const ids = store.summaries().map((s) => s.id);
+  assert.deepEqual(ids, Object.values(IDS).sort());
+
+  const dense = store.summary(IDS.densenet)!;
+  assert.equal(dense.experiment, 'densenet-full');
+  assert.equal(dense.name, 'lr3');
+  assert.equal(dense.status, 'success');
+  assert.equal(dense.baseModel, 'densenet121');
+  assert.equal(dense.freezing, 'none (fine-tune all)');
+  assert.equal(dense.inputSize, 96);
+  assert.equal(dense.bestValAccuracy, 0.85);
+  assert.equal(dense.bestEpoch, 4);
+  assert.equal(dense.finalTestAccuracy, 0.84);
+  assert.equal(dense.wallSeconds, 3000);
+  assert.equal(dense.flops, 4e15);
+  assert.equal(dense.accuracyPerPflop, 0.84 / 4);
+  assert.equal(dense.accuracyPerDeviceHour, 0.84);
+  assert.equal(dense.trainableParams, 2_012_810);
+  const interrupted = store.summary(IDS.interrupted)!;
+  assert.equal(interrupted.status, 'interrupted');
+  assert.equal(interrupted.finalTestAccuracy, null);
+  assert.equal(interrupted.quality, 0.6, 'quality falls back to the best validation accuracy');
+  assert.equal(interrupted.qualitySource, 'validation');
+  assert.equal(interrupted.freezing, 'last 20 trainable');
+  assert.equal(store.summary(IDS.xss)!.name, XSS);
+  assert.equal(store.summary(IDS.running)!.stale, false);
+
+  // Events: the run plus train/ and validation/ sub-runs, keyed the way TensorBoard names them.
+  const events = (await store.events(IDS.densenet))!;
+  assert.deepEqual(events.scalars('validation/epoch_accuracy').map((p) => p.value).map((v) => Math.round(v * 100)), [50, 65, 78, 83, 85]);
+  assert.equal(events.scalars('train/batch_loss').length, 50);
+  assert.ok(events.scalarKeys().includes('test/per_class_accuracy/cat'));
+  assert.deepEqual(events.imageKeys(), ['confusion_matrix', 'sample_predictions']);
+
+  // Append to the live run: the next read returns the new points (from the stored offset).
+  const live = (await store.events(IDS.running))!;
+  const before = live.scalars('train/batch_loss').length;
+  const w = await SummaryWriter.create(join(logdir, ...IDS.running.split('/'), 'train'));
+  w.scalar('batch_loss', 0.123, 10_000);
+  await w.close();
+  const after = (await store.events(IDS.running))!;
+  assert.equal(after, live, 'the same reader is kept');
+  assert.equal(after.scalars('train/batch_loss').length, before + 1);
+  assert.equal(after.scalars('train/batch_loss').at(-1)!.value.toFixed(3), '0.123');
+
+  // run.json rewritten (epoch finished): re-read on the next refresh; version moves on.
+  const file = join(logdir, ...IDS.running.split('/'), 'run.json');
+  const record = JSON.parse(await readFile(file, 'utf8'));
+  record.epochs.completed = 2;
+  record.best.valAccuracy = 0.55;
+  await writeFile(file, JSON.stringify(record));
+  const version = store.version;
+  await store.refresh();
+  assert.ok(store.version > version);
+  assert.equal(store.summary(IDS.running)!.bestValAccuracy, 0.55);
+  assert.equal(store.summary(IDS.running)!.epochsCompleted, 2);
+
+  // A running run whose files have been quiet for longer than staleAfter is shown as stale.
+  now += 2 * 60 * 60_000;
+  await store.refresh();
+  assert.equal(store.summary(IDS.running)!.stale, true);
+
+  // A broken run.json still lists the run, with a warning naming the file.
+  await writeFile(join(logdir, ...IDS.inception.split('/'), 'run.json'), '{"status": 7, "experiment": "inception"}');
+  await store.refresh();
+  const broken = store.summary(IDS.inception)!;
+  assert.equal(broken.status, 'unknown');
+  assert.match(broken.warnings[0], /inception\/20261128-150000\/run\.json: field status/);
+
+  // A removed run disappears.
+  await rm(join(logdir, ...IDS.mobilenet.split('/')), { recursive: true });
+  await store.refresh();
+  assert.equal(store.has(IDS.mobilenet), false);
+});
