@@ -1,10 +1,15 @@
 // `npm run experiment <name> -- [flags]`: trains one experiment definition into a TensorBoard run.
+// TensorFlow.js and the models load lazily, after the flags and the definition check out: a bad
+// definition fails in a fraction of a second.
 import { stringify as toYaml } from 'yaml';
-import { BACKEND_PREFERENCES, selectBackend, type BackendPreference } from '../backends/index.ts';
 import { listExperiments, loadDefinition, type LoadedDefinition } from '../train/load-definition.ts';
-import { buildRunModel, paramCounts } from '../train/model-setup.ts';
-import { runExperiment } from '../train/run-experiment.ts';
+import { commandLine } from '../train/environment.ts';
+import { checkRunName } from '../train/run-dir.ts';
 import { isEntryPoint, parseFlags, resolveLogdir, runCli, UsageError } from './args.ts';
+
+type BackendPreference = 'auto' | 'gpu' | 'node' | 'wasm' | 'cpu';
+/** The same list as backends' BACKEND_PREFERENCES, kept here so flag errors need no TensorFlow.js. */
+const BACKENDS: readonly BackendPreference[] = ['auto', 'gpu', 'node', 'wasm', 'cpu'];
 
 const OPTIONS = {
   set: { type: 'string', multiple: true },
@@ -40,7 +45,7 @@ Flags:
   --data-dir DIR       CIFAR-10 folder (default: TRANSFERLAB_DATA_DIR, else <cache>/datasets)
   --weights-dir DIR    Keras .h5 weights (default: TRANSFERLAB_WEIGHTS_DIR, else <cache>/models)
   --models-dir DIR     tfjs layers-format models (default: TRANSFERLAB_MODELS_DIR, else <cache>/models)
-  --backend B          ${BACKEND_PREFERENCES.join(' | ')} (default auto)
+  --backend B          ${BACKENDS.join(' | ')} (default auto)
   --resume RUN         continue a run (id like quickstart/20261128-151200, or its path) from its last checkpoint
   --dry-run            print the resolved definition, parameter counts and multiply-adds, then exit
   --progress MODE      auto | bar | lines | none (default auto: a bar on a terminal)
@@ -60,7 +65,7 @@ async function main(): Promise<number> {
   const name = positionals[0] ?? null;
   if (!name && !values.resume) throw new UsageError(`name an experiment (${listExperiments().join(', ')}), or see --help`);
   const backend = (values.backend ?? 'auto') as BackendPreference;
-  if (!BACKEND_PREFERENCES.includes(backend)) throw new UsageError(`--backend ${values.backend}: expected ${BACKEND_PREFERENCES.join(', ')}`);
+  if (!BACKENDS.includes(backend)) throw new UsageError(`--backend ${values.backend}: expected ${BACKENDS.join(', ')}`);
   let seed: number | undefined;
   if (values.seed !== undefined) {
     seed = Number(values.seed);
@@ -72,15 +77,20 @@ async function main(): Promise<number> {
     throw new UsageError('--resume continues a run with its own definition: --set and --dry-run do not apply');
   }
 
+  if (values.name !== undefined) checkRunName(values.name);
+  // Validated here before anything heavy loads; runExperiment resolves it again (microseconds).
+  const loaded = name && !values.resume ? loadDefinition(name, { overrides: values.set ?? [] }) : null;
+
   if (values['dry-run']) {
-    const loaded = loadDefinition(name!, { overrides: values.set ?? [] });
-    if (seed !== undefined) loaded.definition.seed = seed;
-    if (values.tag) loaded.definition.tags = [...new Set([...loaded.definition.tags, ...values.tag])];
+    if (seed !== undefined) loaded!.definition.seed = seed;
+    if (values.tag) loaded!.definition.tags = [...new Set([...loaded!.definition.tags, ...values.tag])];
+    const { selectBackend } = await import('../backends/index.ts');
     await selectBackend(backend, { quiet: true });
-    process.stdout.write(await dryRun(loaded, { modelsDir: values['models-dir'] }));
+    process.stdout.write(await dryRun(loaded!, { modelsDir: values['models-dir'] }));
     return 0;
   }
 
+  const { runExperiment } = await import('../train/run-experiment.ts');
   const { record } = await runExperiment(name, {
     logdir: resolveLogdir(values.logdir),
     ...(values.name !== undefined ? { name: values.name } : {}),
@@ -94,6 +104,7 @@ async function main(): Promise<number> {
     backend,
     progress,
     handleSignals: true,
+    command: commandLine(),
   });
   if (record.status === 'interrupted') {
     process.stderr.write(`interrupted: resume with  npm run experiment -- --resume ${record.id}\n`);
@@ -104,6 +115,7 @@ async function main(): Promise<number> {
 
 /** The resolved definition and the model's size, without downloading or writing anything. */
 export async function dryRun(loaded: LoadedDefinition, where: { modelsDir?: string }): Promise<string> {
+  const { buildRunModel, paramCounts } = await import('../train/model-setup.ts');
   const def = loaded.definition;
   // Counts do not depend on weight values: skip the .h5 files; the pretrained tfjs model is read if present.
   const probe = def.model.weights.startsWith('pretrained:') ? def : { ...def, model: { ...def.model, weights: 'none' } };

@@ -66,12 +66,13 @@ function checkOptions(set: ImageSet, opts: BatchOptions, total: number): void {
 }
 
 /**
- * The epoch's batches as tensors, built per batch from the compact uint8 set (so memory stays bounded at any
- * size) and prepared `prefetch` batches ahead while the consumer awaits its training step. Per image:
- * augmentation on the raw bytes (crop padding is black), then Keras preprocessing (bit-identical, via a
- * lookup table), then the resize — bilinear and nearest commute with the per-channel affine preprocessing;
- * `pad` therefore fills the canvas with 0 in preprocessed units, like a ZeroPadding2D after preprocess_input. Breaking out of
- * the loop disposes the batches prepared ahead; the ones yielded are the caller's to dispose.
+ * The epoch's batches as tensors, built per batch from the compact uint8 set (so memory stays bounded at
+ * any size) and prepared `prefetch` batches ahead while the consumer awaits its training step.
+ * Per image: augmentation on the raw bytes (crop padding is black), then Keras preprocessing
+ * (bit-identical, via a lookup table), then the resize of the batch. Bilinear and nearest commute with
+ * the per-channel affine preprocessing; `pad` therefore fills the canvas with 0 in preprocessed units,
+ * like a ZeroPadding2D after preprocess_input.
+ * Breaking out of the loop disposes the batches prepared ahead; the ones yielded are the caller's.
  */
 export async function* batches(set: ImageSet, opts: BatchOptions): AsyncGenerator<Batch, void, undefined> {
   const total = batchCount(set.count, opts.batchSize, opts.dropRemainder);
@@ -108,6 +109,7 @@ export async function* batches(set: ImageSet, opts: BatchOptions): AsyncGenerato
         pixels[base + p + 2] = lut[512 + image[p + c2]];
       }
       labels[i] = set.labels[indices[i]];
+      if (labels[i] >= numClasses) throw new Error(`image ${indices[i]} has label ${labels[i]}, expected 0–${numClasses - 1}`);
     }
     const { x, y } = tf.tidy(() => {
       let x = tf.tensor4d(pixels, [n, IMAGE_SIZE, IMAGE_SIZE, 3]);

@@ -11,7 +11,7 @@ const config = {
   background: 'white',
   view: { stroke: '#e3e6ea' },
   axis: { labelFontSize: 11, titleFontSize: 11, titleFontWeight: 500, titleColor: '#444', labelColor: '#555', gridColor: '#eef0f2', domainColor: '#999', tickColor: '#999' },
-  legend: { labelFontSize: 11, titleFontSize: 11, labelLimit: 260, orient: 'bottom', direction: 'vertical', columns: 2 },
+  legend: { labelFontSize: 11, titleFontSize: 11, labelLimit: 420, orient: 'bottom', direction: 'vertical', columns: 2 },
   title: { fontSize: 13, fontWeight: 600, anchor: 'start', color: '#222', offset: 8 },
   range: { category: ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'] },
 } as const;
@@ -71,22 +71,23 @@ export function lineChartSpec(input: LineChartInput): TopLevelSpec {
   const color = { field: input.colorBy, type: 'nominal' as const, title: input.colorBy === 'series' ? 'run' : null, sort: null };
   const splits = new Set(input.points.map((p) => p.split));
   const dash = input.colorBy === 'series' && splits.size > 1
-    ? { strokeDash: { field: 'split', type: 'nominal' as const, title: 'split', sort: null, scale: { range: [[1, 0], [5, 3], [2, 2]] } } }
+    // A dash legend renders without stroke colour in vega's SVG output; pages caption it instead.
+    ? { strokeDash: { field: 'split', type: 'nominal' as const, title: 'split', sort: null, scale: { range: [[1, 0], [5, 3], [2, 2]] }, legend: null } }
     : {};
   const x = { field: 'x', type: input.xType, title: input.xTitle, axis: { tickCount: 6, labelOverlap: true, ...(input.integerX ? { tickMinStep: 1, format: 'd' } : {}) } };
   const detail = { detail: [{ field: 'series' }, { field: 'split' }] };
-  const layers: unknown[] = [];
-  if (input.showRaw) {
-    layers.push({ mark: { type: 'line', opacity: 0.22, strokeWidth: 1 }, encoding: { x, y: { field: 'raw', type: 'quantitative' }, color, ...dash, ...detail } });
-  }
-  layers.push({
+  // The smoothed line comes first so the legend takes its (opaque) style; the raw values are drawn faintly.
+  const layers: unknown[] = [{
     mark: { type: 'line', strokeWidth: 1.8, point: input.points.length <= 30 ? { size: 14 } : false },
     encoding: {
       x,
       y: { field: 'y', type: 'quantitative', title: input.yTitle, scale: { zero: false }, axis: { tickCount: 5, format: input.yFormat ?? '.4~g' } },
       color, ...dash, ...detail,
     },
-  });
+  }];
+  if (input.showRaw) {
+    layers.push({ mark: { type: 'line', opacity: 0.22, strokeWidth: 1 }, encoding: { x, y: { field: 'raw', type: 'quantitative' }, color, ...dash, ...detail } });
+  }
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: input.title,
@@ -122,7 +123,7 @@ export function scatterSpec(input: { title: string; xTitle: string; yTitle: stri
       },
       {
         data: { values: rows.length <= 25 ? rows : rows.filter((r) => r.pareto) },
-        mark: { type: 'text', align: 'left', dx: 7, dy: -6, fontSize: 10, color: '#333', limit: 180 },
+        mark: { type: 'text', align: 'left', dx: 7, dy: -6, fontSize: 10, color: '#333', limit: 260 },
         encoding: { x, y, text: { field: 'label' } },
       },
     ],

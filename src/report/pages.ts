@@ -175,7 +175,7 @@ async function loadRuns(ctx: ReportContext, ids: readonly string[]): Promise<Com
 async function curveCharts(ctx: ReportContext, runs: CompareRun[], opts: CompareOptions, colorBy: 'series' | 'split') {
   const labels = shortLabels(runs.map((r) => r.summary.id));
   const curveRuns: CurveRun[] = runs.map((r, i) => ({ label: labels[i], record: r.record, events: r.events }));
-  const charts: { id: string; title: string; svg: string }[] = [];
+  const charts: { id: string; title: string; svg: string; caption: string | null }[] = [];
   const keyBase = `${runs.map((r) => r.summary.id).join('\u0000')}|${opts.smoothing}|${opts.xAxis}|${colorBy}|${ctx.store.version}`;
   for (const group of METRIC_GROUPS) {
     const built = groupPoints(curveRuns, group, opts);
@@ -184,7 +184,9 @@ async function curveCharts(ctx: ReportContext, runs: CompareRun[], opts: Compare
       title: group.title, xTitle: built.xTitle, yTitle: group.yTitle, xType: built.xType, points: built.points,
       showRaw: opts.smoothing > 0, colorBy, yFormat: group.yFormat, integerX: group.per === 'epoch' && opts.xAxis === 'step',
     })));
-    charts.push({ id: group.id, title: group.title, svg });
+    const splits = [...new Set(built.points.map((p) => p.split))];
+    const caption = colorBy === 'series' && splits.length > 1 ? `solid: ${splits[0]}, dashed: ${splits[1]}` : null;
+    charts.push({ id: group.id, title: group.title, svg, caption });
   }
   return charts;
 }

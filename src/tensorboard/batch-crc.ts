@@ -36,17 +36,18 @@ function apply(t: Int32Array, x: number): number {
 
 const SHIFT4 = zeroShiftTables(4);
 /** Per data length L: shift by L+16 bytes (header + data + trailer) and the constant term. */
-const perLength = new Map<number, { shift: Int32Array; constant: number }>();
 export const BATCH_MAX_DATA_BYTES = 1024;
+const shifts: (Int32Array | undefined)[] = new Array(BATCH_MAX_DATA_BYTES + 1);
+const constants = new Int32Array(BATCH_MAX_DATA_BYTES + 1);
 
-function forLength(len: number): { shift: Int32Array; constant: number } {
-  let e = perLength.get(len);
-  if (!e) {
-    if (perLength.size > 4096) perLength.clear();
-    e = { shift: zeroShiftTables(len + 16), constant: apply(zeroShiftTables(len + 4), -1) };
-    perLength.set(len, e);
+function shiftFor(len: number): Int32Array {
+  let t = shifts[len];
+  if (t === undefined) {
+    t = zeroShiftTables(len + 16);
+    constants[len] = apply(zeroShiftTables(len + 4), -1);
+    shifts[len] = t;
   }
-  return e;
+  return t;
 }
 
 /**
@@ -56,8 +57,8 @@ function forLength(len: number): { shift: Int32Array; constant: number } {
 export function batchMatches(buf: Uint8Array, start: number, end: number, lengths: Int32Array, crcs: Int32Array, count: number): boolean {
   let s = -1;
   for (let i = 0; i < count; i++) {
-    const e = forLength(lengths[i]);
-    s = apply(e.shift, s) ^ e.constant ^ apply(SHIFT4, ~crcs[i]);
+    const len = lengths[i];
+    s = apply(shiftFor(len), s) ^ constants[len] ^ apply(SHIFT4, ~crcs[i]);
   }
   return (~s >>> 0) === crc32c(buf.subarray(start, end)) >>> 0;
 }

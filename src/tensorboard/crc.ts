@@ -45,6 +45,15 @@ export function maskedCrc32c(bytes: Uint8Array): number {
   return maskCrc(crc32cRange(bytes, 0, bytes.length));
 }
 
+/** Masked CRC-32C of the 8 bytes at `p`: the length field of a TFRecord header. */
+export function maskedCrc32c8(b: Uint8Array, p: number): number {
+  const a = (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) ^ -1;
+  const c = T[1792 + (a & 0xff)] ^ T[1536 + ((a >>> 8) & 0xff)] ^ T[1280 + ((a >>> 16) & 0xff)] ^ T[1024 + (a >>> 24)] ^
+    T[768 + b[p + 4]] ^ T[512 + b[p + 5]] ^ T[256 + b[p + 6]] ^ T[b[p + 7]];
+  const crc = ~c >>> 0;
+  return ((((crc >>> 15) | (crc << 17)) >>> 0) + MASK_DELTA) >>> 0;
+}
+
 export { crc32c, tableCrc32c };
 
 export function unmaskCrc(masked: number): number {

@@ -68,6 +68,27 @@ export class EventDecoder {
     return h;
   }
 
+  /** Direct-mapped cache in front of lookup(): a few sampled bytes pick the slot, then a full compare. */
+  private readonly recentBytes: (Buffer | undefined)[] = new Array(64).fill(undefined);
+  private readonly recentSeries: (TagSeries | undefined)[] = new Array(64).fill(undefined);
+
+  private lookupRecent(buf: Buffer, s: number, e: number): TagSeries | undefined {
+    const n = e - s;
+    const slot = n === 0 ? 0 : (n * 7 + buf[s] * 31 + buf[e - 1] * 131 + buf[s + (n >> 1)] * 17) & 63;
+    const b = this.recentBytes[slot];
+    if (b !== undefined && b.length === n) {
+      let i = 0;
+      while (i < n && b[i] === buf[s + i]) i++;
+      if (i === n) return this.recentSeries[slot];
+    }
+    const series = this.lookup(buf, s, e);
+    if (series !== undefined) {
+      this.recentBytes[slot] = Buffer.from(buf.subarray(s, e));
+      this.recentSeries[slot] = series;
+    }
+    return series;
+  }
+
   private lookup(buf: Buffer, s: number, e: number): TagSeries | undefined {
     const list = this.byHash.get(EventDecoder.hash(buf, s, e));
     if (!list) return undefined;
@@ -158,7 +179,7 @@ export class EventDecoder {
       q += 2 + mLen;
     }
     if (q !== end) return false;
-    const series = this.lookup(buf, tagS, tagE);
+    const series = this.lookupRecent(buf, tagS, tagE);
     if (series === undefined || series.kind !== 'scalars') return false;
     series.scalars.push(step, wall, value);
     return true;

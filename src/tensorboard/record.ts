@@ -1,5 +1,5 @@
 // TFRecord framing: u64 length, masked crc32c(length), data, masked crc32c(data), all little-endian.
-import { maskedCrc32cRange, crc32cRange, unmaskCrc } from './crc.ts';
+import { maskedCrc32cRange, maskedCrc32c8, crc32cRange, unmaskCrc } from './crc.ts';
 import { batchMatches, BATCH_MAX_DATA_BYTES } from './batch-crc.ts';
 
 export const RECORD_OVERHEAD = 16;
@@ -102,6 +102,10 @@ export function scanRecords(buf: Buffer, onRecord: (start: number, end: number) 
 }
 
 const BATCH = 8192;
+
+function u32(b: Uint8Array, p: number): number {
+  return (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0;
+}
 const batchStarts = new Int32Array(BATCH);
 const batchLengths = new Int32Array(BATCH);
 const batchCrcs = new Int32Array(BATCH);
@@ -122,18 +126,18 @@ export function scanRecordsInPlace(buf: Buffer, onRecord: (start: number, end: n
     while (count < BATCH) {
       if (p === n) { stop = { kind: 'end' }; break; }
       if (n - p < 12) { stop = { kind: 'truncated' }; break; }
-      if (maskedCrc32cRange(buf, p, p + 8) !== buf.readUInt32LE(p + 8)) {
+      if (maskedCrc32c8(buf, p) !== u32(buf, p + 8)) {
         stop = { kind: 'corrupt', reason: 'length CRC mismatch' };
         break;
       }
-      const len = buf.readUInt32LE(p + 4) * 2 ** 32 + buf.readUInt32LE(p);
+      const len = u32(buf, p + 4) * 2 ** 32 + u32(buf, p);
       if (len > MAX_RECORD_BYTES) { stop = { kind: 'corrupt', reason: `implausible record length ${len}` }; break; }
       const end = p + 12 + len;
       if (end + 4 > n) { stop = { kind: 'truncated' }; break; }
       if (len > BATCH_MAX_DATA_BYTES) { big = len; break; }
       batchStarts[count] = p + 12;
       batchLengths[count] = len;
-      batchCrcs[count] = unmaskCrc(buf.readUInt32LE(end));
+      batchCrcs[count] = unmaskCrc(u32(buf, end));
       for (let i = p; i < p + 12; i++) buf[i] = 0;
       buf[end] = 0; buf[end + 1] = 0; buf[end + 2] = 0; buf[end + 3] = 0;
       count++;

@@ -9,7 +9,7 @@ import { SummaryWriter } from '../tensorboard/index.ts';
 import { featureSource, imageSource, type BatchSource } from './batch-source.ts';
 import { checkpointDir, loadCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.ts';
 import { augmentationOn, cropPadding, definitionSchema, type ExperimentDefinition } from './definition.ts';
-import { commandLine, gitState, hardwareInfo } from './environment.ts';
+import { gitState, hardwareInfo } from './environment.ts';
 import { evaluate, perClassAccuracy } from './evaluate.ts';
 import { featureCacheDir, featureCacheKey, readFeatureCache, writeFeatureCache, type CachedSplit } from './feature-cache.ts';
 import { extractFeatures } from './features.ts';
@@ -40,7 +40,7 @@ export interface RunOptions extends ModelLocations {
   resume?: string;
   experimentsDir?: string;
   progress?: 'auto' | 'bar' | 'lines' | 'none';
-  /** Recorded in run.json (default: this process's command line). */
+  /** Recorded in run.json (default: this process's argv; the CLI passes the command as typed). */
   command?: string[];
   /** Install SIGINT/SIGTERM handlers (the CLI does; the default for API callers is false). */
   handleSignals?: boolean;
@@ -81,6 +81,9 @@ export async function runExperiment(definitionOrName: string | Record<string, un
   if (options.resume) {
     runDir = locateRun(logdir, options.resume);
     previous = readRunRecord(runDir);
+    if (previous.status === 'success') {
+      throw Object.assign(new Error(`--resume ${options.resume}: that run finished successfully; there is nothing to continue`), { exitCode: 2 });
+    }
     const parsed = definitionSchema.safeParse(previous.definition);
     if (!parsed.success) throw new Error(`${join(runDir, 'run.json')}: definition: ${parsed.error.issues[0]!.message}`);
     if (typeof definitionOrName === 'string' && definitionOrName !== previous.experiment) {
@@ -108,20 +111,26 @@ export async function runExperiment(definitionOrName: string | Record<string, un
   if (!options.resume) ({ dir: runDir, id } = await createRunDir(logdir, loaded.experiment, options.name ?? null));
   const record: RunRecord = previous
     ? { ...previous, status: 'running', error: null, endTime: null, backend: pickBackend(backend) }
-    : newRecord(id, loaded.experiment, options.name ?? null, def, options.command ?? commandLine(), pickBackend(backend));
+    : newRecord(id, loaded.experiment, options.name ?? null, def, options.command ?? [process.execPath, ...process.argv.slice(1)], pickBackend(backend));
   await writeRunRecord(runDir, record);
   log(`${options.resume ? 'resuming' : 'run'}: ${runDir}`);
 
+  let rootWriter: SummaryWriter | null = null;
   const ownStop = options.stop ?? installStopSignal({
     handleProcessSignals: options.handleSignals ?? false,
     onFirst: (s) => log(`\n${s}: finishing the current step, then checkpointing (press Ctrl-C again to stop at once)`),
-    onForce: () => forceMarkInterrupted(runDir, record),
+    onForce: () => {
+      // Queued records are written whole by the event writers' exit hook.
+      rootWriter?.hparamsSessionEnd('aborted', Date.now() / 1000);
+      forceMarkInterrupted(runDir, record);
+    },
   });
   const writers = {
     root: await SummaryWriter.create(runDir),
     train: await SummaryWriter.create(join(runDir, 'train')),
     validation: await SummaryWriter.create(join(runDir, 'validation')),
   };
+  rootWriter = writers.root;
   const progress = createProgress(options.progress ?? 'auto');
   let status: RunRecord['status'] = 'failed';
   try {

@@ -111,9 +111,10 @@ export const NET_FAMILIES = {
 } as const;
 
 /** base → GAP → Dense → Dropout (seeded, so both backends drop the same units) → softmax. */
-export function withHead(base: (x: T) => T, inputSize: number, classes = 10): tf.LayersModel {
+export function withHead(base: ((x: T) => T) | tf.LayersModel, inputSize: number, classes = 10): tf.LayersModel {
   const input = tf.input({ shape: [inputSize, inputSize, 3] });
-  let x = L.globalAveragePooling2d({}).apply(base(input)) as T;
+  const features = base instanceof tf.LayersModel ? (base.apply(input) as T) : base(input);
+  let x = L.globalAveragePooling2d({}).apply(features) as T;
   x = L.dense({ units: 16, activation: 'relu' }).apply(x) as T;
   x = L.dropout({ rate: 0.25, seed: 7 }).apply(x) as T;
   const out = L.dense({ units: classes, activation: 'softmax' }).apply(x) as T;

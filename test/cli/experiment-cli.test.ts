@@ -35,7 +35,7 @@ test('bad definitions, overrides and flags: one line on stderr, exit code 2, no 
     [['no-such-experiment'], /no-such-experiment\.yaml: no such experiment definition \(known: .*quickstart/],
     [['quickstart', '--frobnicate'], /Unknown option '--frobnicate'/],
     [['quickstart', '--backend', 'tpu'], /^--backend tpu: expected auto, gpu, node, wasm, cpu$/],
-    [['quickstart', '--seed', '-4'], /^--seed -4: expected an integer/],
+    [['quickstart', '--seed', '4.5'], /^--seed 4\.5: expected an integer/],
     [['quickstart', '--name', 'a b'], /^--name "a b": use 1–64 letters/],
     [[], /^name an experiment/],
   ];

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { cacheDir, download, DownloadError, md5File } from '../../src/download/index.ts';
+import { createProgress } from '../../src/download/progress.ts';
 import { serveBytes, startServer } from './server.ts';
 
 const body = randomBytes(300_000);
@@ -172,7 +173,7 @@ test('Ctrl-C during a download leaves no partial file; stale parts of dead proce
   const exited = new Promise<NodeJS.Signals | number | null>((ok) => child.on('exit', (code, sig) => ok(sig ?? code)));
   await requested;
   // wait until the part file exists, so the interruption really happens mid-transfer
-  for (let i = 0; i < 200 && (await readdir(dir)).length === 0; i++) await new Promise((ok) => setTimeout(ok, 10));
+  for (let i = 0; i < 1000 && (await readdir(dir)).length === 0; i++) await new Promise((ok) => setTimeout(ok, 10));
   assert.match((await readdir(dir))[0] ?? '', /^\.big\.bin\.\d+\.[0-9a-f]+\.part$/);
   child.kill('SIGINT');
   assert.equal(await exited, 'SIGINT');
@@ -194,4 +195,32 @@ test('cacheDir: TRANSFERLAB_CACHE_DIR, else XDG_CACHE_HOME/transfer-lab, else ~/
   assert.equal(cacheDir({ TRANSFERLAB_CACHE_DIR: '/tmp/c' }), '/tmp/c');
   assert.equal(cacheDir({ XDG_CACHE_HOME: '/tmp/x' }), '/tmp/x/transfer-lab');
   assert.match(cacheDir({}), /\/\.cache\/transfer-lab$/);
+});
+
+test('on a TTY the progress is a live bar with bytes, rate and ETA', async (t) => {
+  const server = await startServer(serveBytes(body));
+  t.after(server.close);
+  const dir = await tempDir(t);
+  const out = capture();
+  Object.assign(out.stream, { isTTY: true, columns: 120 });
+  await download({ url: server.url('/f.bin'), fileName: 'f.bin', md5, size: body.length }, dir, {
+    progress: 'auto',
+    progressStream: out.stream,
+  });
+  assert.match(out.text(), /downloading f\.bin \[[█░]+\] 100% \| 0\.3\/0\.3 MiB \| [\d.]+ MiB\/s \| ETA 0s/);
+  assert.doesNotMatch(out.text(), /starting/, 'no plain lines on a TTY');
+});
+
+test('plain progress lines carry bytes, percentage, rate and ETA', () => {
+  const out = capture();
+  const progress = createProgress('lines', 'downloading x', 4 * 2 ** 20, out.stream, 0);
+  progress.update(2 ** 20);
+  progress.finish(false);
+  const lines = out.text().trim().split('\n');
+  assert.equal(lines[0], 'downloading x: starting (4.0 MiB)');
+  assert.match(lines[1], /^downloading x: 1\.0\/4\.0 MiB \(25%\), [\d.]+ MiB\/s, ETA \d+ (s|min|h)$/);
+  assert.equal(lines[2], 'downloading x: failed after 1.0 MiB');
+  const silent = capture();
+  createProgress('none', 'x', 10, silent.stream).update(5);
+  assert.equal(silent.text(), '');
 });

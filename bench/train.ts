@@ -1,0 +1,235 @@
+// `npm run bench -- train [--quick] [--cap=SECONDS] [--backends=wasm,cpu] [--only=mobilenetv2@96,...]`
+//
+// Training throughput (forward + backward + Adam, batch 32, micro-batches with gradient
+// accumulation where wasm's 4 GiB heap needs them) and forward-only throughput of the real base
+// models with a classifier head, on each available backend. Every configuration runs in a child
+// process: a fresh wasm heap each time, and a heap overflow ("memory access out of bounds")
+// becomes a retry with half the micro-batch instead of a dead benchmark.
+// Figures: images/s, effective GFLOP/s from the model's multiply-adds (modelCost; training
+// ≈ 3× the forward FLOPs), and wasm/cpu ratios measured in the same run.
+import { spawn } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+
+type Backend = 'wasm' | 'cpu';
+type Mode = 'train' | 'forward';
+
+interface Config { model: 'mobilenetv2' | 'densenet121' | 'resnet50' | 'inceptionv3'; alpha?: number; size: number }
+
+interface Job extends Config { backend: Backend; mode: Mode; batch: number; microBatch: number; capSeconds: number; maxSteps: number }
+
+interface Measurement {
+  imagesPerSecond: number;
+  medianStepMs: number;
+  steps: number;
+  macsPerImage: number;
+  heapBytes: number;
+}
+
+const FULL: Config[] = [
+  { model: 'mobilenetv2', alpha: 1, size: 32 },
+  { model: 'mobilenetv2', alpha: 1, size: 96 },
+  { model: 'mobilenetv2', alpha: 1, size: 160 },
+  { model: 'densenet121', size: 32 },
+  { model: 'densenet121', size: 160 },
+  { model: 'resnet50', size: 160 },
+  { model: 'inceptionv3', size: 160 },
+];
+const QUICK: Config[] = [{ model: 'mobilenetv2', alpha: 1, size: 32 }];
+
+const BATCH = 32;
+// The cpu backend is ~60× slower: it runs only the smallest configurations, at batch 8 (pure JS is
+// single-threaded and gains nothing from bigger batches), with a tight time cap.
+const CPU_BATCH = 8;
+
+/**
+ * Largest training micro-batch observed to fit wasm's 4 GiB heap (see docs/backends.md); the
+ * parent halves it on a heap overflow anyway. Forward-only passes free activations as they go.
+ */
+export function startMicroBatch(c: Config, mode: Mode): number {
+  if (mode === 'forward' || c.size <= 32) return BATCH;
+  const at160: Record<Config['model'], number> = { mobilenetv2: 16, densenet121: 8, resnet50: 8, inceptionv3: 8 };
+  const scale = (160 / c.size) ** 2;
+  return Math.min(BATCH, 2 ** Math.floor(Math.log2(at160[c.model] * scale)));
+}
+
+const label = (c: Config): string => `${c.model}${c.alpha != null ? ` α${c.alpha}` : ''} @${c.size}`;
+
+// ---------------------------------------------------------------- child: one measurement
+
+async function buildModel(c: Config): Promise<tf.LayersModel> {
+  const { buildBase } = await import('../src/models/builders/index.ts');
+  const base = buildBase({ name: c.model, alpha: c.alpha, inputSize: c.size });
+  const input = tf.input({ shape: [c.size, c.size, 3] });
+  let x = tf.layers.globalAveragePooling2d({}).apply(base.apply(input)) as tf.SymbolicTensor;
+  x = tf.layers.dropout({ rate: 0.2 }).apply(x) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 10, activation: 'softmax' }).apply(x) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out });
+}
+
+async function macsPerImage(model: tf.LayersModel): Promise<number> {
+  const { modelCost } = await import('../src/models/cost.ts');
+  return modelCost(model).macsPerImage;
+}
+
+function heapBytes(): number {
+  const wasm = (tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } }).wasm;
+  return wasm ? wasm.HEAPU8.length : process.memoryUsage().rss;
+}
+
+/** One optimizer step over `batch` images, as batch/microBatch accumulated gradient passes. */
+function makeTrainStep(model: tf.LayersModel, job: Job): () => void {
+  const optimizer = tf.train.adam(1e-3);
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const x = tf.randomNormal([job.microBatch, job.size, job.size, 3]);
+  const labels = Array.from({ length: job.microBatch }, (_, i) => i % 10);
+  const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 10);
+  const passes = Math.ceil(job.batch / job.microBatch);
+  const loss = (): tf.Scalar => tf.mean(tf.metrics.categoricalCrossentropy(y, model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar;
+  return () => {
+    let sums: tf.Tensor[] | null = null;
+    for (let p = 0; p < passes; p++) {
+      const { value, grads } = tf.variableGrads(loss, variables);
+      value.dataSync();
+      value.dispose();
+      const g = variables.map((v) => grads[v.name]);
+      if (sums === null) {
+        sums = g;
+      } else {
+        const prev: tf.Tensor[] = sums;
+        sums = tf.tidy(() => prev.map((s, i) => tf.add(s, g[i])));
+        tf.dispose([...prev, ...g]);
+      }
+    }
+    const total = sums ?? [];
+    const mean = tf.tidy(() => Object.fromEntries(variables.map((v, i) => [v.name, passes === 1 ? tf.clone(total[i]) : tf.div(total[i], passes)])));
+    optimizer.applyGradients(mean);
+    tf.dispose([...total, ...Object.values(mean)]);
+  };
+}
+
+function makeForwardStep(model: tf.LayersModel, job: Job): () => void {
+  const x = tf.randomNormal([job.batch, job.size, job.size, 3]);
+  return () => {
+    const out = model.predict(x, { batchSize: job.microBatch }) as tf.Tensor;
+    out.dataSync();
+    out.dispose();
+  };
+}
+
+/** Warm-up step, then steps until the cap (at least one, at most maxSteps); the median step time. */
+export function measureSteps(step: () => void, capSeconds: number, maxSteps: number): { medianMs: number; steps: number } {
+  step();
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < maxSteps && (times.length === 0 || performance.now() - start < capSeconds * 1000)) {
+    const t = performance.now();
+    step();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  const mid = times.length >> 1;
+  const medianMs = times.length % 2 === 1 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
+  return { medianMs, steps: times.length };
+}
+
+async function child(job: Job): Promise<void> {
+  const { selectBackend } = await import('../src/backends/index.ts');
+  await selectBackend(job.backend, { quiet: true });
+  const model = await buildModel(job);
+  const macs = await macsPerImage(model);
+  const step = job.mode === 'train' ? makeTrainStep(model, job) : makeForwardStep(model, job);
+  const { medianMs, steps } = measureSteps(step, job.capSeconds, job.maxSteps);
+  const result: Measurement = { imagesPerSecond: (job.batch / medianMs) * 1000, medianStepMs: medianMs, steps, macsPerImage: macs, heapBytes: heapBytes() };
+  console.log(`RESULT ${JSON.stringify(result)}`);
+}
+
+// ---------------------------------------------------------------- parent: configurations
+
+function runChild(job: Job): Promise<{ ok: true; m: Measurement } | { ok: false; error: string; heap: boolean }> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', JSON.stringify(job)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    proc.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    proc.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    const limit = setTimeout(() => proc.kill('SIGKILL'), (job.capSeconds * 4 + 300) * 1000);
+    proc.on('close', (code) => {
+      clearTimeout(limit);
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      if (code === 0 && line) return resolve({ ok: true, m: JSON.parse(line.slice(7)) as Measurement });
+      const heap = /memory access out of bounds|Out of memory|Cannot enlarge memory|RangeError: Array buffer allocation|Aborted/i.test(out);
+      const lastLine = out.trim().split('\n').filter((l) => /Error|error/.test(l)).pop() ?? `exit code ${code}`;
+      resolve({ ok: false, error: lastLine.trim().slice(0, 160), heap });
+    });
+  });
+}
+
+async function measure(job: Job): Promise<{ m: Measurement; microBatch: number } | { error: string }> {
+  let microBatch = job.microBatch;
+  for (;;) {
+    const r = await runChild({ ...job, microBatch });
+    if (r.ok) return { m: r.m, microBatch };
+    if (!r.heap || microBatch === 1) return { error: r.error };
+    console.log(`    ${job.backend} ${job.mode} micro-batch ${microBatch} overflowed the wasm heap; retrying with ${microBatch / 2}`);
+    microBatch = Math.max(1, microBatch >> 1);
+  }
+}
+
+const gflops = (macs: number, imagesPerSecond: number, mode: Mode): number =>
+  (2 * macs * (mode === 'train' ? 3 : 1) * imagesPerSecond) / 1e9;
+
+function flag(flags: string[], name: string): string | undefined {
+  const f = flags.find((a) => a.startsWith(`--${name}=`));
+  return f?.slice(name.length + 3);
+}
+
+export async function run(flags: string[]): Promise<void> {
+  const quick = flags.includes('--quick');
+  const cap = Number(flag(flags, 'cap') ?? (quick ? 8 : 60));
+  const backends = (flag(flags, 'backends') ?? 'wasm,cpu').split(',') as Backend[];
+  const only = flag(flags, 'only')?.split(',');
+  const configs = (quick ? QUICK : FULL).filter((c) => !only || only.includes(`${c.model}@${c.size}`));
+  console.log(`training = forward + backward + Adam at batch ${BATCH} (cpu: ${CPU_BATCH}); forward = predict at batch ${BATCH}; median step after a warm-up, cap ${cap}s per measurement`);
+  console.log('GFLOP/s = 2 × multiply-adds per image (modelCost) × images/s, ×3 for training\n');
+  const rows: string[][] = [['model', 'mode', 'backend', 'micro-batch', 'images/s', 'GFLOP/s', 'wasm/cpu', 'heap MiB']];
+  for (const c of configs) {
+    for (const mode of ['train', 'forward'] as const) {
+      const results = new Map<Backend, Measurement>();
+      for (const backend of backends) {
+        if (backend === 'cpu' && !(c.size <= 32 && c.model === 'mobilenetv2')) continue;
+        const batch = backend === 'cpu' ? CPU_BATCH : BATCH;
+        const job: Job = {
+          ...c, backend, mode, batch,
+          microBatch: Math.min(batch, startMicroBatch(c, mode)),
+          capSeconds: backend === 'cpu' ? Math.min(cap, 20) : cap,
+          maxSteps: backend === 'cpu' ? 2 : 5,
+        };
+        const r = await measure(job);
+        if ('error' in r) {
+          rows.push([label(c), mode, backend, '', `failed: ${r.error}`, '', '', '']);
+          continue;
+        }
+        results.set(backend, r.m);
+        rows.push([label(c), mode, backend, String(r.microBatch), r.m.imagesPerSecond.toFixed(2),
+          gflops(r.m.macsPerImage, r.m.imagesPerSecond, mode).toFixed(2), '', (r.m.heapBytes / 2 ** 20).toFixed(0)]);
+        console.log(`  ${rows[rows.length - 1].join('  ')}`);
+      }
+      const w = results.get('wasm');
+      const cpu = results.get('cpu');
+      if (w && cpu) {
+        rows.push([label(c), mode, 'wasm/cpu', '', '', '', `${(w.imagesPerSecond / cpu.imagesPerSecond).toFixed(1)}×`, '']);
+        console.log(`  ${rows[rows.length - 1].join('  ')}`);
+      }
+    }
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  console.log('');
+  for (const r of rows) console.log(r.map((cell, i) => cell.padEnd(widths[i])).join('  '));
+  console.log('\ntargets: wasm training ≥ 50× cpu and ≥ 10 GFLOP/s; forward ≥ 20 GFLOP/s');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv[2] === '--child') {
+  await child(JSON.parse(process.argv[3]) as Job);
+}
