@@ -103,7 +103,7 @@ function makeTrainStep(model: tf.LayersModel, job: Job): () => void {
     }
     const total = sums ?? [];
     const mean = tf.tidy(() => Object.fromEntries(variables.map((v, i) => [v.name, passes === 1 ? tf.clone(total[i]) : tf.div(total[i], passes)])));
-    optimizer.applyGradients(mean);
+    optimizer.applyGradients(mean as Parameters<typeof optimizer.applyGradients>[0]);
     tf.dispose([...total, ...Object.values(mean)]);
   };
 }
@@ -160,7 +160,7 @@ function runChild(job: Job): Promise<{ ok: true; m: Measurement } | { ok: false;
       const line = out.split('\n').find((l) => l.startsWith('RESULT '));
       if (code === 0 && line) return resolve({ ok: true, m: JSON.parse(line.slice(7)) as Measurement });
       const heap = /memory access out of bounds|Out of memory|Cannot enlarge memory|RangeError: Array buffer allocation|Aborted/i.test(out);
-      const lastLine = out.trim().split('\n').filter((l) => /Error|error/.test(l)).pop() ?? `exit code ${code}`;
+      const lastLine = out.trim().split('\n').filter((l) => /^\s*(\w*Error\b|Aborted)/.test(l)).pop() ?? `exit code ${code}`;
       resolve({ ok: false, error: lastLine.trim().slice(0, 160), heap });
     });
   });

@@ -127,8 +127,19 @@
           });
         }).catch(function () { /* the server may be restarting; try again next tick */ });
       };
-      setInterval(poll, 5000);
+      setInterval(poll, Number(body.getAttribute('data-poll-ms')) || 5000);
     }
+  }
+
+  // Run page of a run in progress: reload when its row in the runs table would change.
+  var liveRun = document.getElementById('live-run');
+  if (liveRun && !isStatic) {
+    setInterval(function () {
+      fetch('/api/runs/status.json', { headers: { accept: 'application/json' } }).then(function (r) { return r.json(); }).then(function (list) {
+        var mine = list.filter(function (r) { return r.id === liveRun.getAttribute('data-id'); })[0];
+        if (mine && mine.sig !== liveRun.getAttribute('data-sig')) window.location.reload();
+      }).catch(function () { /* retry on the next tick */ });
+    }, Number(body.getAttribute('data-poll-ms')) || 5000);
   }
 
   // Compare and run pages: controls apply on change.

@@ -173,8 +173,8 @@ export async function selectBackend(pref: BackendPreference = 'auto', opts: { qu
   const choice = await pending;
   // Another preference may have switched the active backend since; switch back.
   if (tf.getBackend() !== choice.name) await tf.setBackend(choice.name);
-  if (!opts.quiet && !announced.has(pref)) {
-    announced.add(pref);
+  if (!opts.quiet && !announced.has(choice.name)) {
+    announced.add(choice.name);
     console.log(describeChoice(choice));
   }
   return choice;

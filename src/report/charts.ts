@@ -11,7 +11,7 @@ const config = {
   background: 'white',
   view: { stroke: '#e3e6ea' },
   axis: { labelFontSize: 11, titleFontSize: 11, titleFontWeight: 500, titleColor: '#444', labelColor: '#555', gridColor: '#eef0f2', domainColor: '#999', tickColor: '#999' },
-  legend: { labelFontSize: 11, titleFontSize: 11, labelLimit: 420, orient: 'bottom', direction: 'vertical', columns: 2 },
+  legend: { labelFontSize: 11, titleFontSize: 11, symbolStrokeWidth: 3, symbolSize: 120, symbolOpacity: 1, labelLimit: 420, orient: 'bottom', direction: 'vertical', columns: 2 },
   title: { fontSize: 13, fontWeight: 600, anchor: 'start', color: '#222', offset: 8 },
   range: { category: ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'] },
 } as const;
@@ -60,6 +60,8 @@ export interface LineChartInput {
   showRaw: boolean;
   /** Colour by series (compare) or by split (one run). */
   colorBy: 'series' | 'split';
+  /** Every series of the page in order, so a run keeps its colour in charts where others are missing. */
+  colorDomain?: string[];
   yFormat?: string;
   /** Whole-number x ticks (epochs). */
   integerX?: boolean;
@@ -68,7 +70,10 @@ export interface LineChartInput {
 }
 
 export function lineChartSpec(input: LineChartInput): TopLevelSpec {
-  const color = { field: input.colorBy, type: 'nominal' as const, title: input.colorBy === 'series' ? 'run' : null, sort: null };
+  const color = {
+    field: input.colorBy, type: 'nominal' as const, title: input.colorBy === 'series' ? 'run' : null, sort: null,
+    ...(input.colorDomain ? { scale: { domain: input.colorDomain } } : {}),
+  };
   const splits = new Set(input.points.map((p) => p.split));
   const dash = input.colorBy === 'series' && splits.size > 1
     // A dash legend renders without stroke colour in vega's SVG output; pages caption it instead.
@@ -150,5 +155,24 @@ export function barSpec(input: { title: string; rows: { label: string; value: nu
         encoding: { y: { field: 'label', type: 'nominal', sort: null }, x: { field: 'value', type: 'quantitative' }, text: { field: 'value', format: '.1%' } },
       },
     ],
+  } as TopLevelSpec;
+}
+
+/** Per-class accuracy of several runs: one group of bars per class, one bar per run. */
+export function groupedBarSpec(input: { title: string; rows: { label: string; series: string; value: number }[]; xTitle: string; colorDomain?: string[] }): TopLevelSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: input.title,
+    width: 480,
+    height: { step: 7 },
+    data: { values: input.rows },
+    mark: { type: 'bar', cornerRadiusEnd: 1 },
+    encoding: {
+      y: { field: 'label', type: 'nominal', sort: null, title: null },
+      yOffset: { field: 'series', type: 'nominal', sort: null },
+      x: { field: 'value', type: 'quantitative', title: input.xTitle, scale: { domain: [0, 1] }, axis: { format: '.0%' } },
+      color: { field: 'series', type: 'nominal', title: 'run', sort: null, ...(input.colorDomain ? { scale: { domain: input.colorDomain } } : {}) },
+      tooltip: [{ field: 'series' }, { field: 'label' }, { field: 'value', format: '.1%' }],
+    },
   } as TopLevelSpec;
 }

@@ -29,8 +29,8 @@ export const METRIC_GROUPS: MetricGroup[] = [
   { id: 'batch_accuracy', title: 'Training accuracy per optimizer step', yTitle: 'accuracy', per: 'step', yFormat: '.0%', keys: [{ key: 'train/batch_accuracy', split: 'train' }] },
   { id: 'eval_accuracy', title: 'Validation accuracy vs iterations', yTitle: 'accuracy', per: 'step', yFormat: '.0%', keys: [{ key: 'validation/evaluation_accuracy_vs_iterations', split: 'validation' }] },
   { id: 'eval_loss', title: 'Validation loss vs iterations', yTitle: 'loss', per: 'step', keys: [{ key: 'validation/evaluation_loss_vs_iterations', split: 'validation' }] },
-  { id: 'learning_rate', title: 'Learning rate', yTitle: 'learning rate', per: 'epoch', yFormat: '.2~e', keys: [{ key: 'train/epoch_learning_rate', split: 'train' }] },
-  { id: 'throughput', title: 'Training throughput', yTitle: 'images / s', per: 'epoch', keys: [{ key: 'train/epoch_images_per_second', split: 'train' }] },
+  { id: 'learning_rate', title: 'Learning rate', yTitle: 'learning rate', per: 'epoch', yFormat: '.2~e', keys: [{ key: 'train/epoch_learning_rate', split: 'train', history: 'learningRate' }] },
+  { id: 'throughput', title: 'Training throughput', yTitle: 'images / s', per: 'epoch', keys: [{ key: 'train/epoch_images_per_second', split: 'train', history: 'imagesPerSecond' }] },
 ];
 
 function historySeries(record: RunRecord, field: keyof HistoryEntry): ScalarPoint[] {

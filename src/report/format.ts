@@ -41,3 +41,10 @@ export function sortKey(v: number | string | null | undefined): string {
   if (v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v))) return '';
   return String(v);
 }
+
+/** Three significant digits; SI prefixes from 1000 up (ratios such as accuracy per PFLOP). */
+export function compact(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return dash;
+  if (Math.abs(v) >= 1000) return si(v);
+  return String(Number(v.toPrecision(3)));
+}

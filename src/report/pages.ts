@@ -1,8 +1,8 @@
-import { barSpec, lineChartSpec, renderSvg, scatterSpec, SvgCache } from './charts.ts';
+import { barSpec, groupedBarSpec, lineChartSpec, renderSvg, scatterSpec, SvgCache } from './charts.ts';
 import { costOf, costQualityRows, definitionDiffView, type CompareRun, type CostAxis } from './compare.ts';
 import { groupPoints, METRIC_GROUPS, type CurveRun, type XAxis } from './curves.ts';
 import { flatten, formatDefinitionValue } from './diff.ts';
-import { duration, fixed, int, pct, si } from './format.ts';
+import { compact, duration, fixed, int, pct, si } from './format.ts';
 import type { SiteLinks } from './links.ts';
 import { encodeRunPath } from './run-id.ts';
 import type { RunStore } from './store.ts';
@@ -73,8 +73,8 @@ export function runRow(s: RunSummary, links: SiteLinks) {
     trainable: si(s.trainableParams),
     total: si(s.totalParams),
     macs: si(s.macsPerImage),
-    perPflop: fixed(s.accuracyPerPflop, 3),
-    perHour: fixed(s.accuracyPerDeviceHour, 2),
+    perPflop: compact(s.accuracyPerPflop),
+    perHour: compact(s.accuracyPerDeviceHour),
     sort: {
       epochs: s.epochsCompleted ?? '', best: s.bestValAccuracy ?? '', test: s.finalTestAccuracy ?? '', wall: s.wallSeconds ?? '',
       ips: s.imagesPerSecond ?? '', trainable: s.trainableParams ?? '', macs: s.macsPerImage ?? '', perPflop: s.accuracyPerPflop ?? '',
@@ -182,10 +182,14 @@ async function curveCharts(ctx: ReportContext, runs: CompareRun[], opts: Compare
     if (built.points.length === 0) continue;
     const svg = await ctx.charts.get(`${group.id}|${keyBase}`, () => renderSvg(lineChartSpec({
       title: group.title, xTitle: built.xTitle, yTitle: group.yTitle, xType: built.xType, points: built.points,
-      showRaw: opts.smoothing > 0, colorBy, yFormat: group.yFormat, integerX: group.per === 'epoch' && opts.xAxis === 'step',
+      showRaw: opts.smoothing > 0, colorBy, colorDomain: colorBy === 'series' ? labels : undefined, yFormat: group.yFormat, integerX: group.per === 'epoch' && opts.xAxis === 'step',
     })));
     const splits = [...new Set(built.points.map((p) => p.split))];
-    const caption = colorBy === 'series' && splits.length > 1 ? `solid: ${splits[0]}, dashed: ${splits[1]}` : null;
+    const notes = [
+      ...(colorBy === 'series' && splits.length > 1 ? [`solid: ${splits[0]}, dashed: ${splits[1]}`] : []),
+      ...(opts.smoothing > 0 ? ['faint lines: unsmoothed values'] : []),
+    ];
+    const caption = notes.length > 0 ? notes.join(' · ') : null;
     charts.push({ id: group.id, title: group.title, svg, caption });
   }
   return charts;
@@ -207,6 +211,11 @@ export async function comparePage(ctx: ReportContext, ids: readonly string[], op
       logX: spread(scatterPoints.map((r) => costOf(r, opts.cost)!)) > 30,
     })))
     : null;
+  const runLabels = shortLabels(runs.map((r) => r.summary.id));
+  const perClassRows = runs.flatMap((r, i) => perClassAccuracy(r).map((p) => ({ label: p.label, series: runLabels[i], value: p.value })));
+  const perClass = perClassRows.length > 0
+    ? await ctx.charts.get(`perclass-compare|${unique.join('\u0000')}|${ctx.store.version}`, () => renderSvg(groupedBarSpec({ title: 'Test accuracy per class', rows: perClassRows, xTitle: 'accuracy', colorDomain: runLabels })))
+    : null;
   const shownTags = [...new Set(charts.flatMap((c) => METRIC_GROUPS.find((g) => g.id === c.id)!.keys.map((k) => k.key.split('/').pop()!)))];
   const tb = tensorboardLinks(ctx.tensorboardUrl, { runIds: runs.map((r) => r.summary.id), tags: shownTags, smoothing: opts.smoothing });
   const thresholdPct = Math.round(opts.threshold * 1000) / 10;
@@ -225,10 +234,11 @@ export async function comparePage(ctx: ReportContext, ids: readonly string[], op
       epochToX: r.epochToThreshold ?? '—', timeToX: r.epochToThreshold === null ? 'not reached' : duration(r.secondsToThreshold),
       computeToX: r.epochToThreshold === null ? 'not reached' : si(r.flopsToThreshold, 'FLOP'),
       deviceHours: fixed(r.deviceHours, 3), pflops: fixed(r.pflops, 3),
-      perHour: fixed(r.accuracyPerDeviceHour, 2), perPflop: fixed(r.accuracyPerPflop, 3), pareto: r.pareto,
+      perHour: compact(r.accuracyPerDeviceHour), perPflop: compact(r.accuracyPerPflop), pareto: r.pareto,
       sort: { best: r.bestValAccuracy ?? '', test: r.finalTestAccuracy ?? '', timeToX: r.secondsToThreshold ?? '', computeToX: r.flopsToThreshold ?? '', perHour: r.accuracyPerDeviceHour ?? '', perPflop: r.accuracyPerPflop ?? '', finalVal: r.finalValAccuracy ?? '' },
     })),
     scatter,
+    perClass,
     options: {
       smoothing: opts.smoothing,
       thresholdPct,
@@ -271,9 +281,10 @@ export async function runPage(ctx: ReportContext, id: string, opts: { smoothing:
     ['Test loss', fixed(record.final?.testLoss ?? null, 4)],
     ['Parameters (trainable / total)', `${int(s.trainableParams)} / ${int(s.totalParams)}`],
     ['Base parameters (trainable / total)', record.params?.base ? `${int(record.params.base.trainable)} / ${int(record.params.base.total)}` : '—'],
-    ['Multiply-adds per image', si(s.macsPerImage)], ['Training images seen', int(record.compute?.trainImages ?? null)],
+    ['Multiply-adds per image', `${si(s.macsPerImage)}${record.baseMacsPerImage ? ` (base ${si(record.baseMacsPerImage)})` : ''}`],
+    ['Images (train / validation / test)', record.dataset ? `${int(record.dataset.train ?? null)} / ${int(record.dataset.validation ?? null)} / ${int(record.dataset.test ?? null)}` : '—'], ['Training images seen', int(record.compute?.trainImages ?? null)],
     ['Estimated compute', si(s.flops, 'FLOP')], ['Device time', duration(s.deviceSeconds)], ['Images per second', fixed(s.imagesPerSecond, 1)],
-    ['Accuracy per PFLOP', fixed(s.accuracyPerPflop, 3)], ['Accuracy per device-hour', fixed(s.accuracyPerDeviceHour, 2)],
+    ['Accuracy per PFLOP', compact(s.accuracyPerPflop)], ['Accuracy per device-hour', compact(s.accuracyPerDeviceHour)],
     ['Phases', record.phases ? Object.entries(record.phases).map(([k, v]) => `${k} ${duration(v)}`).join(' · ') : '—'],
     ['Seed', record.seed === undefined || record.seed === null ? '—' : String(record.seed)],
     ['Backend', record.backend ? `${record.backend.name ?? '?'}${record.backend.reason ? ` — ${record.backend.reason}` : ''}` : '—'],
@@ -287,6 +298,7 @@ export async function runPage(ctx: ReportContext, id: string, opts: { smoothing:
   return {
     pageTitle: s.id,
     id: s.id,
+    running: s.status === 'running' && !s.stale,
     ...statusView(s),
     summary: runRow(s, ctx.links),
     meta,

@@ -23,6 +23,8 @@ const fields = {
   hardware: z.object({ platform: z.string().optional(), cpus: num.optional(), cpuModel: z.string().optional(), memoryBytes: num.optional(), gpu: z.unknown().optional(), node: z.string().optional() }).loose().nullable(),
   params: z.object({ base: params.optional(), model: params.optional() }).loose().nullable(),
   macsPerImage: nullableNum,
+  baseMacsPerImage: nullableNum,
+  dataset: z.object({ train: num.optional(), validation: num.optional(), test: num.optional(), classNames: z.array(z.string()).optional() }).loose().nullable(),
   startTime: z.string().nullable(),
   endTime: z.string().nullable(),
   phases: z.record(z.string(), num).nullable(),
@@ -43,6 +45,7 @@ const fields = {
     epoch: num, step: nullableNum.optional(), wallTime: nullableNum.optional(),
     trainLoss: nullableNum.optional(), trainAccuracy: nullableNum.optional(),
     valLoss: nullableNum.optional(), valAccuracy: nullableNum.optional(), seconds: nullableNum.optional(),
+    learningRate: nullableNum.optional(), imagesPerSecond: nullableNum.optional(),
   }).loose()),
 };
 

@@ -3,7 +3,7 @@ import type { SiteLinks } from './links.ts';
 import { readAsset } from './render.ts';
 
 /** What the layout needs to know about where it is rendered (`site` in the templates). */
-export function siteContext(links: SiteLinks, opts: { logdir: string; tensorboardUrl: string; compareHref?: string | null; api?: Record<string, string> | null }) {
+export function siteContext(links: SiteLinks, opts: { logdir: string; tensorboardUrl: string; compareHref?: string | null; api?: Record<string, string> | null; pollMs?: number }) {
   const isStatic = links.mode === 'static';
   return {
     mode: links.mode,
@@ -19,5 +19,6 @@ export function siteContext(links: SiteLinks, opts: { logdir: string; tensorboar
     logdir: opts.logdir,
     generated: isStatic ? new Date().toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : null,
     api: opts.api ?? null,
+    pollMs: opts.pollMs ?? 5000,
   };
 }

@@ -52,7 +52,7 @@ function get(obj: unknown, path: string[]): unknown {
 }
 
 export function describeFreezing(freeze: unknown): string | null {
-  if (typeof freeze === 'string') return freeze === 'all' ? 'all (frozen base)' : freeze === 'none' ? 'none (fine-tune all)' : freeze;
+  if (typeof freeze === 'string') return freeze === 'all' ? 'frozen base' : freeze === 'none' ? 'fine-tune all' : freeze;
   if (freeze && typeof freeze === 'object') {
     const f = freeze as Record<string, unknown>;
     if (typeof f.last === 'number') return `last ${f.last} trainable`;

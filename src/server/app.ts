@@ -22,6 +22,8 @@ export interface SiteOptions {
   source?: EventSource;
   minRefreshMs?: number;
   staleAfterMs?: number;
+  /** How often the runs page polls for changes (ms). */
+  pollMs?: number;
 }
 
 function runIdsParam(value: unknown): string[] {
@@ -41,7 +43,7 @@ export function createApp(opts: SiteOptions): { app: Express; store: RunStore } 
   const templates = createTemplates();
   const api = { runsCsv: '/api/runs.csv', runsJson: '/api/runs.json' };
   const site = (extra: Record<string, string> = {}) =>
-    siteContext(serverLinks, { logdir: opts.logdir, tensorboardUrl, compareHref: '/compare', api: { ...api, ...extra } });
+    siteContext(serverLinks, { logdir: opts.logdir, tensorboardUrl, compareHref: '/compare', api: { ...api, ...extra }, pollMs: opts.pollMs });
 
   const app = express();
   app.disable('x-powered-by');
@@ -146,8 +148,10 @@ export function createApp(opts: SiteOptions): { app: Express; store: RunStore } 
 
   app.use((_req: Request, res: Response) => void notFound(res));
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
     if (res.headersSent) return;
+    const status = (err as { status?: number })?.status;
+    if (status && status >= 400 && status < 500) return void notFound(res).catch(() => res.status(404).end());
+    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
     void html(res, 'error', { pageTitle: 'Error', title: 'Something went wrong', message, site: site() }, 500).catch(() => res.status(500).end());
   });
   return { app, store };

@@ -17,6 +17,7 @@ export interface EventFileWriterOptions {
   maxQueuedBytes?: number;
   /** Name suffix after `<pid>.<n>` (default `.v2`). */
   suffix?: string;
+  /** Called once when a write fails (default: console.warn); flush() and close() then reject. */
   onError?: (err: Error) => void;
 }
 
@@ -47,14 +48,18 @@ export class EventFileWriter {
   private timer: NodeJS.Timeout | undefined;
   private error: Error | undefined;
   private closed = false;
+  private closing: Promise<void> | undefined;
   private readonly maxQueued: number;
+  private readonly flushMs: number;
+  /** A flush is due at this time even if the timer has not fired (a busy loop delays timers). */
+  private flushDue = 0;
   private readonly scalarEncoder = new ScalarEventEncoder();
 
   private constructor(path: string, private readonly fh: FileHandle, private readonly opts: EventFileWriterOptions) {
     this.path = path;
     this.maxQueued = opts.maxQueuedBytes ?? 4 * 1024 * 1024;
-    const flushMs = Math.min(opts.flushMs ?? 2000, 2000);
-    this.timer = setInterval(() => void this.flush().catch(() => {}), flushMs);
+    this.flushMs = Math.min(opts.flushMs ?? 2000, 2000);
+    this.timer = setInterval(() => void this.flush().catch(() => {}), this.flushMs);
     this.timer.unref();
     openWriters.add(this);
     installExitHook();
@@ -79,7 +84,11 @@ export class EventFileWriter {
   addEncoded(eventBytes: Uint8Array): void {
     if (this.closed) throw new Error(`event file ${this.path}: add() after close()`);
     this.pending.append(eventBytes);
-    if (this.pending.length >= this.maxQueued) void this.flush().catch(() => {});
+    this.maybeFlush();
+  }
+
+  private maybeFlush(): void {
+    if (this.pending.length >= this.maxQueued || Date.now() >= this.flushDue) void this.flush().catch(() => {});
   }
 
   /** Queues a float32 scalar event in the tensor form (fast path; same bytes as add()). */
@@ -90,11 +99,14 @@ export class EventFileWriter {
       return;
     }
     this.scalarEncoder.append(this.pending, tag, value, step, wallTime);
-    if (this.pending.length >= this.maxQueued) void this.flush().catch(() => {});
+    this.maybeFlush();
   }
 
   /** Writes everything queued so far; resolves once it is handed to the OS. */
   flush(): Promise<void> {
+    this.flushDue = Date.now() + this.flushMs;
+    // After a failed write nothing more can be appended in order; drop what is queued.
+    if (this.error) this.pending.take();
     if (this.pending.length > 0 && !this.error) {
       const chunk = { pos: this.nextPos, bytes: this.pending.take() };
       this.nextPos += chunk.bytes.length;
@@ -110,7 +122,8 @@ export class EventFileWriter {
           this.inFlight.shift();
         } catch (err) {
           this.error = new Error(`event file ${this.path}: write failed: ${(err as Error).message}`);
-          this.opts.onError?.(this.error);
+          // A training loop should not die of a full disk; report once and let flush()/close() reject.
+          (this.opts.onError ?? ((e: Error) => console.warn(e.message)))(this.error);
         }
       });
     }
@@ -119,17 +132,20 @@ export class EventFileWriter {
     });
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    clearInterval(this.timer);
-    try {
-      await this.flush();
-      await this.fh.sync();
-    } finally {
-      openWriters.delete(this);
-      await this.fh.close();
-    }
+  /** Flushes, fsyncs and closes; later calls return the same promise. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.closed = true;
+      clearInterval(this.timer);
+      try {
+        await this.flush();
+        await this.fh.sync();
+      } finally {
+        openWriters.delete(this);
+        await this.fh.close();
+      }
+    })();
+    return this.closing;
   }
 
   /** Exit hook: synchronously writes chunks in flight and queued, each at its own position. */

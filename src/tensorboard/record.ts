@@ -6,6 +6,13 @@ export const RECORD_OVERHEAD = 16;
 /** Lengths above this are treated as damage even with a matching CRC (no real event is that big). */
 export const MAX_RECORD_BYTES = 2 ** 31;
 
+function putU32(b: Uint8Array, p: number, v: number): void {
+  b[p] = v & 0xff;
+  b[p + 1] = (v >>> 8) & 0xff;
+  b[p + 2] = (v >>> 16) & 0xff;
+  b[p + 3] = v >>> 24;
+}
+
 /** Appends whole framed records into one growing buffer, so a flush writes only whole records. */
 export class RecordBuffer {
   buf: Buffer;
@@ -32,11 +39,11 @@ export class RecordBuffer {
   commit(dataBytes: number): void {
     const buf = this.buf;
     const p = this.length;
-    buf.writeUInt32LE(dataBytes >>> 0, p);
-    buf.writeUInt32LE(Math.floor(dataBytes / 2 ** 32), p + 4);
-    buf.writeUInt32LE(maskedCrc32cRange(buf, p, p + 8), p + 8);
+    putU32(buf, p, dataBytes >>> 0);
+    putU32(buf, p + 4, Math.floor(dataBytes / 2 ** 32));
+    putU32(buf, p + 8, maskedCrc32c8(buf, p));
     const end = p + 12 + dataBytes;
-    buf.writeUInt32LE(maskedCrc32cRange(buf, p + 12, end), end);
+    putU32(buf, end, maskedCrc32cRange(buf, p + 12, end));
     this.length = end + 4;
   }
 

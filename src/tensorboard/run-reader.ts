@@ -1,7 +1,7 @@
 // Reads one run directory (a directory holding event files) incrementally: every update() reads
 // only bytes not yet consumed, in file-name order, and picks up new files. A partial last record is
 // left for the next update; a damaged record ends that file with a warning; nothing throws on bad data.
-import { readdir, open } from 'node:fs/promises';
+import { readdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { scanRecordsInPlace } from './record.ts';
 import { isEventFileName } from './file-name.ts';
@@ -11,6 +11,23 @@ import type { HParamsData } from './hparams.ts';
 
 export interface RunReaderOptions {
   onWarning?: (message: string) => void;
+  /** Bytes read per piece (default 4 MiB); a record larger than a piece is still read whole. */
+  readChunkBytes?: number;
+}
+
+/** Files are read in pieces of this size, so the read of one overlaps decoding the previous. */
+const READ_CHUNK_BYTES = 4 * 1024 * 1024;
+/** Room in front of each piece for a record cut by the previous piece's end. */
+const SLACK = 256 * 1024;
+
+async function readFully(fh: FileHandle, buf: Buffer, at: number, length: number, position: number): Promise<number> {
+  let got = 0;
+  while (got < length) {
+    const { bytesRead } = await fh.read(buf, at + got, length - got, position + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return got;
 }
 
 interface FileState {
@@ -110,6 +127,7 @@ export class RunReader {
     const names = await this.listEventFiles();
     if (!names) return false;
     const before = this.data.events;
+    for (const known of this.files.keys()) if (!names.includes(known)) this.files.delete(known);
     for (const name of names) {
       let state = this.files.get(name);
       if (!state) {
@@ -123,7 +141,7 @@ export class RunReader {
 
   private async readFile(name: string, state: FileState): Promise<void> {
     const path = join(this.runDir, name);
-    let fh;
+    let fh: FileHandle;
     try {
       fh = await open(path, 'r');
     } catch (err) {
@@ -139,15 +157,7 @@ export class RunReader {
         this.warn(`${path}: file shrank from ${state.offset} to ${size} bytes; no longer reading it`);
         return;
       }
-      if (size === state.offset) return;
-      const buf = Buffer.allocUnsafe(size - state.offset);
-      let got = 0;
-      while (got < buf.length) {
-        const { bytesRead } = await fh.read(buf, got, buf.length - got, state.offset + got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-      this.consume(path, state, got === buf.length ? buf : buf.subarray(0, got));
+      if (size > state.offset) await this.readRange(fh, path, state, size);
     } catch (err) {
       this.warn(`${path}: read failed: ${(err as Error).message}`);
     } finally {
@@ -155,7 +165,65 @@ export class RunReader {
     }
   }
 
-  private consume(path: string, state: FileState, buf: Buffer): void {
+  /**
+   * Reads [state.offset, size) in pieces through two reused buffers: the next piece is read while
+   * the current one is decoded. Each buffer keeps SLACK bytes in front of its piece, where the
+   * unconsumed tail of the previous piece (a record cut by the piece boundary) is copied.
+   */
+  private async readRange(fh: FileHandle, path: string, state: FileState, size: number): Promise<void> {
+    let chunk = Math.max(1, this.opts.readChunkBytes ?? READ_CHUNK_BYTES);
+    const firstLen = Math.min(chunk, size - state.offset);
+    // Room for a carried-over tail is only needed when there is more than one piece.
+    const slack = firstLen < size - state.offset ? SLACK : 0;
+    let cur: Buffer = Buffer.allocUnsafe(slack + firstLen);
+    let spare: Buffer | undefined;
+    let curStart = slack;
+    let curEnd = slack + (await readFully(fh, cur, slack, firstLen, state.offset));
+    let nextPos = state.offset + (curEnd - slack);
+    while (true) {
+      const nextLen = Math.min(chunk, size - nextPos);
+      let pending: Promise<number> | undefined;
+      if (nextLen > 0) {
+        if (!spare || spare.length < slack + nextLen) spare = Buffer.allocUnsafe(slack + Math.max(nextLen, firstLen));
+        pending = readFully(fh, spare, slack, nextLen, nextPos);
+      }
+      const piece = cur.subarray(curStart, curEnd);
+      const consumed = this.consume(path, state, piece);
+      if (!pending || state.dead) {
+        await pending;
+        return;
+      }
+      const got = await pending;
+      if (got === 0) return;
+      const next = spare!;
+      const leftover = piece.length - consumed;
+      // A record longer than the pieces: grow them so it is complete in a few reads, not thousands.
+      if (leftover * 2 > chunk) chunk = leftover * 2;
+      let nextStart = slack;
+      let nextBuf = next;
+      if (leftover > slack) {
+        // A record bigger than the slack: join it with the next piece in a fresh buffer.
+        nextBuf = Buffer.concat([piece.subarray(consumed), next.subarray(slack, slack + got)]);
+        nextStart = 0;
+      } else if (leftover > 0) {
+        piece.copy(next, slack - leftover, consumed);
+        nextStart = slack - leftover;
+      }
+      nextPos += got;
+      spare = nextBuf === next ? cur : next;
+      cur = nextBuf;
+      curStart = nextStart;
+      curEnd = nextBuf === next ? slack + got : nextBuf.length;
+      if (got < nextLen) {
+        // The file is shorter than stat said (truncated under us): read what we have, then stop.
+        this.consume(path, state, cur.subarray(curStart, curEnd));
+        return;
+      }
+    }
+  }
+
+  /** Decodes the whole records in `buf` (which starts at state.offset); returns the bytes consumed. */
+  private consume(path: string, state: FileState, buf: Buffer): number {
     const base = state.offset;
     const result = scanRecordsInPlace(buf, (start, end) => {
       try {
@@ -170,6 +238,7 @@ export class RunReader {
       state.dead = true;
       this.warn(`${path}: ${result.stop.reason} in the record at byte ${state.offset}; stopped reading this file`);
     }
+    return result.consumed;
   }
 }
 

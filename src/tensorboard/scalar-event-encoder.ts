@@ -70,7 +70,8 @@ export class ScalarEventEncoder {
     p = writeVarint(buf, p, sumLen);
     buf[p++] = 0x0a;
     p = writeVarint(buf, p, vLen);
-    t.value.copy(buf, p);
+    const v = t.value;
+    for (let i = 0; i < vLen; i++) buf[p + i] = v[i];
     buf.writeFloatLE(value, p + t.floatAt);
     p += vLen;
     out.commit(p - start);

@@ -99,25 +99,32 @@ test('BatchMatMul with transpose flags matches the cpu backend', async () => {
   }
 });
 
-test('the batch-norm gradient (broadcast, no Tile) matches the cpu backend', async () => {
+test('the batch-norm gradient (broadcast, no Tile) matches autodiff of the plain formula on cpu', async () => {
+  // Our FusedBatchNorm gradient is registered for every backend, so the reference differentiates
+  // the formula written out in elementary ops instead.
   const x = randomValues(2 * 5 * 5 * 4, 11);
   const dyv = randomValues(2 * 5 * 5 * 4, 12);
-  const grads = async (backend: string): Promise<Float32Array[]> => {
+  const grads = async (backend: string, fused: boolean): Promise<Float32Array[]> => {
     await tf.setBackend(backend);
     return tf.tidy(() => {
       const f = (xx: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor): tf.Tensor => {
         const { mean, variance } = tf.moments(xx, [0, 1, 2]);
-        return tf.sum(tf.mul(tf.batchNorm(xx, mean, variance, offset, scale, 1e-3), tf.tensor(dyv, [2, 5, 5, 4])));
+        const y = fused
+          ? tf.batchNorm(xx, mean, variance, offset, scale, 1e-3)
+          : tf.add(tf.mul(tf.mul(tf.sub(xx, mean), tf.rsqrt(tf.add(variance, 1e-3))), scale), offset);
+        return tf.sum(tf.mul(y, tf.tensor(dyv, [2, 5, 5, 4])));
       };
       const g = tf.grads(f as never)([tf.tensor(x, [2, 5, 5, 4]), tf.tensor([1, 2, 0.5, 1.5]), tf.tensor([0, 1, 0, -1])]);
       return g.map((t) => t.dataSync() as Float32Array);
     });
   };
-  const expected = await grads('cpu');
-  const actual = await grads('wasm');
-  for (let i = 0; i < expected.length; i++) {
-    const err = relativeError(actual[i], expected[i]);
-    assert.ok(err < 1e-4, `input ${i}: relative error ${err}`);
+  const expected = await grads('cpu', false);
+  for (const backend of ['wasm', 'cpu']) {
+    const actual = await grads(backend, true);
+    for (let i = 0; i < expected.length; i++) {
+      const err = relativeError(actual[i], expected[i]);
+      assert.ok(err < 1e-4, `${backend} input ${i}: relative error ${err}`);
+    }
   }
   // It must be ours that ran: the stock gradient tiles.
   await tf.setBackend('wasm');
@@ -126,4 +133,30 @@ test('the batch-norm gradient (broadcast, no Tile) matches the cpu backend', asy
     tf.grad((t: tf.Tensor) => tf.sum(tf.batchNorm(t, tf.tensor([0.1, 0, 0, 0]), tf.tensor([1, 1, 2, 1]), tf.tensor([0, 1, 0, 0]), tf.tensor([1, 2, 1, 1]))))(xx));
   xx.dispose();
   assert.ok(!profile.kernelNames.includes('Tile'), `kernels run: ${profile.kernelNames.join(', ')}`);
+});
+
+test('the Relu6 gradient (arithmetic mask) matches autodiff of clipByValue on cpu', async () => {
+  const x = randomValues(3 * 7 * 5, 21).map((v) => v * 8);
+  const w = randomValues(3 * 7 * 5, 22);
+  const grad = async (backend: string, f: (t: tf.Tensor) => tf.Tensor): Promise<Float32Array> => {
+    await tf.setBackend(backend);
+    return tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), tf.tensor(w, [3, 7, 5]))))(tf.tensor(x, [3, 7, 5])).dataSync() as Float32Array);
+  };
+  const expected = await grad('cpu', (t) => tf.clipByValue(t, 0, 6));
+  assert.ok(expected.some((v) => v === 0) && expected.some((v) => v !== 0), 'the values straddle both edges');
+  // Exact up to the sign of zero (dy · 0 keeps dy's sign).
+  for (const backend of ['wasm', 'cpu']) assert.equal(relativeError(await grad(backend, (t) => tf.relu6(t)), expected), 0, backend);
+});
+
+test('Slice (memcpy runs on the wasm heap) matches the cpu backend for ranks 1–5', async () => {
+  const shapes = [[11], [4, 7], [3, 5, 6], [2, 5, 6, 3], [2, 3, 4, 5, 3]];
+  let seed = 300;
+  for (const shape of shapes) {
+    const values = randomValues(shape.reduce((a, b) => a * b), seed++);
+    for (let trial = 0; trial < 6; trial++) {
+      const begin = shape.map((d, i) => (trial + i) % d);
+      const size = shape.map((d, i) => (trial % 3 === 0 && i > 0 ? -1 : Math.max(1, d - begin[i] - ((trial + i) % 2))));
+      await compare('Slice', { x: { values, shape } }, { begin, size }, `${JSON.stringify(shape)} begin ${begin} size ${size}`);
+    }
+  }
 });

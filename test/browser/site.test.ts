@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -26,7 +26,7 @@ before(async () => {
   root = await mkdtemp(join(tmpdir(), 'tl-browser-'));
   await makeFixtureLogdir(join(root, 'logs'));
   await mkdir(artifacts, { recursive: true });
-  server = await startServer({ logdir: join(root, 'logs'), port: 0, tensorboardUrl: 'http://localhost:6006' });
+  server = await startServer({ logdir: join(root, 'logs'), port: 0, tensorboardUrl: 'http://localhost:6006', pollMs: 250, minRefreshMs: 100 });
   browser = await chromium.launch({
     executablePath,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -43,7 +43,8 @@ function watch(page: Page) {
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-  page.on('requestfailed', (r) => problems.push(`requestfailed: ${r.url()}`));
+  // A poll cut short by navigating away is aborted, not failed.
+  page.on('requestfailed', (r) => { if (!r.failure()?.errorText.includes('ERR_ABORTED')) problems.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`); });
   page.on('dialog', (d) => { problems.push(`dialog: ${d.message()}`); void d.dismiss(); });
   return problems;
 }
@@ -90,10 +91,45 @@ test('runs page → select two runs → compare: curves, diff and TensorBoard li
   assert.match(tb.searchParams.get('tagFilter')!, /epoch_accuracy/);
   assert.equal(tb.searchParams.get('smoothing'), '0.6');
 
+  // Follow the link (TensorBoard itself is stubbed): the browser lands on the deep link unchanged.
+  await page.route('http://localhost:6006/**', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<title>TensorBoard stub</title>' }));
+  await Promise.all([page.waitForURL(/^http:\/\/localhost:6006\//), page.click('#tb-link')]);
+  const landed = new URL(page.url());
+  assert.equal(landed.hash, '#timeseries');
+  assert.equal(landed.searchParams.get('runFilter'), tb.searchParams.get('runFilter'));
+  assert.equal(landed.searchParams.get('tagFilter'), tb.searchParams.get('tagFilter'));
+  await page.goBack();
+
   // The smoothing control re-renders the page (and the link) with the new weight.
   await Promise.all([page.waitForURL(/smoothing=0/), page.selectOption('select[name="x"]', 'relative')]);
   assert.match(page.url(), /x=relative/);
   assert.match((await page.locator('figure[data-chart="accuracy"] svg').textContent())!, /relative time/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a run in progress updates live on the runs page', { skip }, async () => {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const problems = watch(page);
+  await page.goto(server.url + '/');
+  const row = `#runs-table tr[data-id="${IDS.running}"]`;
+  assert.match((await page.locator(row).textContent())!, /1 \/ 10/);
+  await page.check(`input.pick[value="${IDS.densenet}"]`);
+  const file = join(root, 'logs', ...IDS.running.split('/'), 'run.json');
+  const record = JSON.parse(await readFile(file, 'utf8'));
+  record.epochs.completed = 2;
+  record.best = { epoch: 1, valAccuracy: 0.555, valLoss: 1 };
+  await writeFile(file, JSON.stringify(record));
+  await page.waitForFunction((sel) => document.querySelector(sel)?.textContent?.includes('55.5 %'), row, { timeout: 15_000 });
+  assert.match((await page.locator(row).textContent())!, /2 \/ 10/);
+  assert.equal(await page.isChecked(`input.pick[value="${IDS.densenet}"]`), true, 'selection survives the refresh');
+
+  // Its run page reloads itself when the run moves on.
+  await page.goto(`${server.url}/runs/${encodeRunPath(IDS.running)}`);
+  assert.match((await page.locator('dl.meta').textContent())!, /2 of 10/);
+  record.epochs.completed = 3;
+  await writeFile(file, JSON.stringify(record));
+  await page.waitForFunction(() => document.querySelector('dl.meta')?.textContent?.includes('3 of 10'), undefined, { timeout: 15_000 });
   assert.deepEqual(problems, []);
   await page.close();
 });

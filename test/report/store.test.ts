@@ -25,7 +25,7 @@ test('store: summaries from run.json, events read lazily and incrementally', asy
   assert.equal(dense.name, 'lr3');
   assert.equal(dense.status, 'success');
   assert.equal(dense.baseModel, 'densenet121');
-  assert.equal(dense.freezing, 'none (fine-tune all)');
+  assert.equal(dense.freezing, 'fine-tune all');
   assert.equal(dense.inputSize, 96);
   assert.equal(dense.bestValAccuracy, 0.85);
   assert.equal(dense.bestEpoch, 4);

@@ -65,7 +65,7 @@ test('runs page lists every run with its numbers; security headers and CSP are s
   const html = await res.text();
   for (const id of Object.values(IDS)) assert.ok(html.includes(`data-id="${id.replace(XSS, '&lt;img src&#x3D;x onerror&#x3D;alert(1)&gt;')}"`), id);
   const row = html.slice(html.indexOf(`data-id="${IDS.densenet}"`), html.indexOf('</tr>', html.indexOf(`data-id="${IDS.densenet}"`)));
-  for (const cell of ['densenet121', 'none (fine-tune all)', '85.0 %', '(4)', '84.0 %', '50 min 0 s', '2.01 M', '0.210', '0.84', 'success']) assert.ok(row.includes(cell), `row shows ${cell}`);
+  for (const cell of ['densenet121', 'fine-tune all', '85.0 %', '(4)', '84.0 %', '50 min 0 s', '2.01 M', '0.21', '0.84', 'success']) assert.ok(row.includes(cell), `row shows ${cell}`);
   assert.match(html, /status-interrupted/);
   assert.match(html, /status-running/);
   assert.ok(!/<script>(?!<)/.test(html.replace(/<script src="[^"]+" defer><\/script>/, '')), 'no inline script');
@@ -127,6 +127,14 @@ test('compare page: overlaid curves, only differing definition keys, cost table 
   assert.match(cost, /40 min 0 s/, 'densenet reaches 80 % after 2400 s');
   assert.match(cost, /3\.2 PFLOP/);
   assert.ok(html.includes('smoothing&#x3D;0.3#timeseries'), 'TensorBoard link carries the smoothing');
+  assert.ok(html.includes('<figcaption>solid: train, dashed: validation · faint lines: unsmoothed values</figcaption>'), 'split legend caption');
+  for (const [x, title] of [['wall', 'wall time'], ['relative', 'relative time (minutes)'], ['step', 'optimizer step']]) {
+    const page = await (await get(`/compare?runs=${ids.map(encodeURIComponent).join(',')}&x=${x}`)).text();
+    assert.ok(page.includes(`>${title}</text>`), `x axis ${x}`);
+  }
+  const empty = await get('/compare');
+  assert.equal(empty.status, 200);
+  assert.ok((await empty.text()).includes('Pick two or more runs'));
 });
 
 test('compare API: JSON and CSV with time-to-accuracy and Pareto membership', async () => {
@@ -200,8 +208,10 @@ test('path traversal and unknown runs are 404 without reading outside the logdir
     assert.equal(status, 404, path);
     assert.ok(!body.includes('SECRET-OUTSIDE'), path);
   }
-  const { status } = await rawGet('/static/../src/report/store.ts');
-  assert.notEqual(status, 200);
+  assert.equal((await rawGet('/static/../src/report/store.ts')).status, 404);
+  assert.equal((await rawGet('/static/%2e%2e/src/report/store.ts')).status, 404);
+  assert.equal((await rawGet('/static/nope.css')).status, 404);
+  assert.equal((await rawGet('/static/site.css')).status, 200);
   assert.equal((await get('/nope')).status, 404);
 });
 
@@ -213,4 +223,16 @@ test('requests addressed to a foreign Host are refused on a loopback bind', asyn
     req.end();
   });
   assert.equal(status, 403);
+});
+
+test('an empty or missing logdir shows an empty table, not an error', async () => {
+  const empty = await startServer({ logdir: join(root, 'does-not-exist'), port: 0 });
+  try {
+    const res = await fetch(`${empty.url}/`);
+    assert.equal(res.status, 200);
+    assert.ok((await res.text()).includes('in this log directory yet'));
+    assert.deepEqual(await (await fetch(`${empty.url}/api/runs.json`)).json(), { runs: [] });
+  } finally {
+    await empty.close();
+  }
 });

@@ -103,3 +103,14 @@ test('discoverRuns: directories directly holding tfevents files, root as ".", pr
     assert.deepEqual(await discoverRuns(join(dir, 'missing')), []);
   });
 });
+
+test('the default group name is the one hp.hparams derives (checked against the real sersery35 session)', async () => {
+  await withTempDir(async (dir) => {
+    const w = await SummaryWriter.create(dir);
+    w.hparamsSessionStart({ hparams: { optimizer: 'adam', learning_rate: 0.1, hidden_unit: 8, batch_size: 8 } });
+    await w.close();
+    const r = new RunReader(dir);
+    await r.update();
+    assert.equal(r.hparams().sessionStart?.groupName, '85fdc93fa678ab224e8753906cfca50ba29bc78ebc3ff94b6b486e3a33179d25');
+  });
+});

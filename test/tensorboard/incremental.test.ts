@@ -84,3 +84,26 @@ test('concurrent writer and reader in one process: every update is a prefix, clo
     assert.deepEqual(r.warnings, []);
   });
 });
+
+test('reading in small pieces gives the same result, including records larger than a piece', async () => {
+  await withTempDir(async (dir) => {
+    const w = await SummaryWriter.create(dir);
+    for (let i = 0; i < 50; i++) {
+      w.scalar('loss', i, i);
+      if (i % 10 === 0) w.text('log', 'x'.repeat(3000 + i), i);
+      if (i === 25) w.text('big', 'y'.repeat(600_000), i); // larger than the reader's 256 KiB slack
+    }
+    await w.close();
+    const whole = new RunReader(dir);
+    await whole.update();
+    for (const chunk of [1, 37, 100, 4096, 200_000]) {
+      const r = new RunReader(dir, { readChunkBytes: chunk });
+      await r.update();
+      assert.deepEqual(r.scalars('loss'), whole.scalars('loss'), `chunk ${chunk}`);
+      assert.deepEqual(r.texts('log'), whole.texts('log'), `chunk ${chunk}`);
+      assert.equal(r.texts('log').length, 5);
+      assert.equal(r.texts('big')[0].text.length, 600_000);
+      assert.deepEqual(r.warnings, []);
+    }
+  });
+});

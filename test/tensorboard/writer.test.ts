@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { SummaryWriter, RunReader, histogramBuckets } from '../../src/tensorboard/index.ts';
@@ -141,5 +141,20 @@ test('flush() makes queued records readable before close; periodic flush runs wi
     }
     assert.equal(r.scalars('loss').length, 2);
     await w.close();
+  });
+});
+
+test('the reader decodes the doc §8 event bytes (made by an independent encoder)', async () => {
+  await withTempDir(async (dir) => {
+    const hex = '090000c040fc54d941' + '1003' + '2a29' + '0a27' + '0a0a65706f63685f6c6f7373' + '4a0d' + '0a090a077363616c617273' + '2001' +
+      '420a' + '0801' + '1200' + '22040000003f';
+    const rb = new RecordBuffer();
+    rb.append(EventMessage.encode({ wall_time: 1700000000, file_version: 'brain.Event:2' }).finish());
+    rb.append(Buffer.from(hex, 'hex'));
+    await writeFile(join(dir, 'events.out.tfevents.1700000000.doc.v2'), rb.take());
+    const r = new RunReader(dir);
+    await r.update();
+    assert.deepEqual(r.scalars('epoch_loss'), [{ step: 3, wallTime: 1700000003, value: 0.5 }]);
+    assert.equal(r.plugin('epoch_loss'), 'scalars');
   });
 });

@@ -2,7 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { fusedBatchNormGradConfig } from './batchnorm-grad.ts';
 import { conv2dBackpropFilter, conv2dBackpropInput } from './conv2d-grad.ts';
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from './depthwise-grad.ts';
+import { depthwiseFilterGradOnHeap, makeFastSlice, makeSharedIdentity } from './heap-kernels.ts';
 import { explicitTransposeMatMul } from './matmul.ts';
+import { relu6GradConfig } from './relu6-grad.ts';
 
 /** The kernels we add to (or replace in) the wasm backend, by tfjs kernel name. */
 export const WASM_TRAINING_KERNELS = [
@@ -12,6 +14,8 @@ export const WASM_TRAINING_KERNELS = [
   'DepthwiseConv2dNativeBackpropInput',
   'BatchMatMul',
   '_FusedMatMul',
+  'Slice',
+  'Identity',
 ] as const;
 
 const ours = new Set<tf.KernelFunc>();
@@ -37,19 +41,28 @@ export function registerWasmTrainingKernels(): void {
   put('Conv2DBackpropFilter', conv2dBackpropFilter);
   const stockInput = replacedWasmKernels.get('Conv2DBackpropInput') ?? tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc;
   put('Conv2DBackpropInput', (params) => conv2dBackpropInput(params, stockInput));
-  put('DepthwiseConv2dNativeBackpropFilter', depthwiseBackpropFilter);
+  put('DepthwiseConv2dNativeBackpropFilter', process.env.TRANSFERLAB_DW_FILTER === 'xnnpack' ? depthwiseBackpropFilter : depthwiseFilterGradOnHeap);
   put('DepthwiseConv2dNativeBackpropInput', depthwiseBackpropInput);
   for (const name of ['BatchMatMul', '_FusedMatMul']) {
     const existing = tf.getKernel(name, 'wasm');
     if (existing && !ours.has(existing.kernelFunc)) put(name, explicitTransposeMatMul(existing.kernelFunc));
   }
+  const slice = tf.getKernel('Slice', 'wasm');
+  if (slice && !ours.has(slice.kernelFunc)) put('Slice', makeFastSlice(slice.kernelFunc));
+  const identity = tf.getKernel('Identity', 'wasm');
+  if (identity && !ours.has(identity.kernelFunc)) put('Identity', makeSharedIdentity(identity.kernelFunc));
   registerBatchNormGradient();
+  registerGradientOnce(relu6GradConfig);
 }
 
-let batchNormGradientRegistered = false;
+const gradientsRegistered = new Set<string>();
+function registerGradientOnce(config: tf.GradConfig): void {
+  if (gradientsRegistered.has(config.kernelName)) return;
+  gradientsRegistered.add(config.kernelName);
+  tf.registerGradient(config);
+}
+
 /** Backend-independent (same formulas as tfjs-core), so it also serves cpu and node. */
 export function registerBatchNormGradient(): void {
-  if (batchNormGradientRegistered) return;
-  batchNormGradientRegistered = true;
-  tf.registerGradient(fusedBatchNormGradConfig);
+  registerGradientOnce(fusedBatchNormGradConfig);
 }
