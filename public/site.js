@@ -84,6 +84,16 @@
       button.setAttribute('aria-disabled', ids.length < 2 ? 'true' : 'false');
       button.classList.toggle('disabled', ids.length < 2);
       if (count) count.textContent = ids.length === 0 ? 'select two or more runs' : ids.length + ' selected';
+      // Same deep link as the server builds (src/report/tensorboard-link.ts): runFilter on the run folders.
+      var tbLink = document.getElementById('tb-selected');
+      if (tbLink) {
+        var url = new URL(tbLink.getAttribute('data-base'));
+        if (ids.length > 0) {
+          var escaped = ids.map(function (id) { return id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'); });
+          url.searchParams.set('runFilter', '^(?:' + escaped.join('|') + ')(?:/|$)');
+        }
+        tbLink.setAttribute('href', url.toString());
+      }
     };
     runsTable.addEventListener('change', function (e) {
       if (e.target && e.target.id === 'select-all') {

@@ -86,7 +86,19 @@ async function tryGpu(): Promise<Attempt> {
 async function tryNode(): Promise<Attempt> {
   const pkg = '@tensorflow/tfjs-node';
   const loaded = await importNative(pkg);
-  if (!loaded.ok) return loaded;
+  if (!loaded.ok) {
+    // tfjs-node-gpu without a CUDA device still brings native TensorFlow for the CPU.
+    if (tf.findBackendFactory('tensorflow') && (await tf.setBackend('tensorflow'))) {
+      return {
+        ok: true,
+        choice: {
+          name: 'tensorflow', kind: 'node', reason: `${loaded.why}; using @tensorflow/tfjs-node-gpu's TensorFlow on the CPU`,
+          versions: { ...tfjsVersions() },
+        },
+      };
+    }
+    return loaded;
+  }
   if (!(await tf.setBackend('tensorflow'))) return { ok: false, why: `${pkg} is installed but its backend failed to initialise` };
   return {
     ok: true,

@@ -36,7 +36,9 @@ runCli(async () => {
     if (v !== undefined && !(Number(v) >= 0 && Number(v) <= max)) throw new UsageError(`${flag}: expected a number 0–${max}, got ${v}`);
   }
   const tensorboardUrl = values['tensorboard-url'] ?? 'http://localhost:6006';
-  if (!URL.canParse(tensorboardUrl)) throw new UsageError(`--tensorboard-url: expected a URL, got ${tensorboardUrl}`);
+  if (!URL.canParse(tensorboardUrl) || !/^https?:$/.test(new URL(tensorboardUrl).protocol)) {
+    throw new UsageError(`--tensorboard-url: expected an http(s) URL, got ${tensorboardUrl}`);
+  }
   const runs = values.runs?.split(',').map((r) => r.trim()).filter(Boolean);
   const logdir = resolveLogdir(values.logdir);
   const result = await writeStaticReport({
@@ -44,6 +46,6 @@ runCli(async () => {
     compare: parseCompareOptions({ smoothing: values.smoothing, threshold: values.threshold, cost: values.cost }),
   });
   const index = pathToFileURL(resolve(values.out, 'index.html')).href;
-  console.log(`wrote ${result.files.length} pages for ${result.runs} runs (${result.compared.length} compared) to ${values.out}: open ${index}`);
+  console.log(`wrote ${result.files.filter((f) => f.endsWith('.html')).length} pages (and CSV/JSON exports) for ${result.runs} runs (${result.compared.length} compared) to ${values.out}: open ${index}`);
   return 0;
 });

@@ -8,7 +8,8 @@ Serves the runs table, run pages and comparisons of a log directory.
   --logdir <dir>            log directory (default: $TRANSFERLAB_LOGDIR or logs/)
   --host <address>          address to bind (default 127.0.0.1; use 0.0.0.0 to expose it)
   --port <n>                port (default 8080; 0 = any free port)
-  --tensorboard-url <url>   TensorBoard serving the same logdir (default http://localhost:6006)`;
+  --tensorboard-url <url>   TensorBoard serving the same logdir (default http://localhost:6006)
+  --stale-after <minutes>   show a running run as stale after this long without any write (default 30)`;
 
 runCli(async () => {
   const { values } = parseFlags(process.argv.slice(2), {
@@ -16,6 +17,7 @@ runCli(async () => {
     host: { type: 'string' },
     port: { type: 'string' },
     'tensorboard-url': { type: 'string' },
+    'stale-after': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   }, false);
   if (values.help) {
@@ -29,8 +31,10 @@ runCli(async () => {
   if (!URL.canParse(tensorboardUrl) || !/^https?:$/.test(new URL(tensorboardUrl).protocol)) {
     throw new UsageError(`--tensorboard-url: expected an http(s) URL, got ${tensorboardUrl}`);
   }
+  const staleAfter = values['stale-after'] === undefined ? 30 : Number(values['stale-after']);
+  if (!(staleAfter > 0)) throw new UsageError(`--stale-after: expected a positive number of minutes, got ${values['stale-after']}`);
   if (!existsSync(logdir)) console.error(`note: log directory ${logdir} does not exist yet; runs appear once it does`);
-  const server = await startServer({ logdir, host: values.host ?? '127.0.0.1', port, tensorboardUrl });
+  const server = await startServer({ logdir, host: values.host ?? '127.0.0.1', port, tensorboardUrl, staleAfterMs: staleAfter * 60_000 });
   console.log(`transfer-lab site on ${server.url} (logdir ${logdir}; TensorBoard links to ${tensorboardUrl})`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

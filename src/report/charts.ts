@@ -17,7 +17,14 @@ const config = {
 } as const;
 
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const compiled = compile({ ...spec, config: { ...config, ...(spec.config ?? {}) } } as TopLevelSpec).spec;
+  const own = (spec.config ?? {}) as Record<string, unknown>;
+  // One level deep, so a chart can change e.g. legend.columns and keep the rest of the legend style.
+  const merged: Record<string, unknown> = { ...config };
+  for (const [key, value] of Object.entries(own)) {
+    const base = merged[key];
+    merged[key] = base && typeof base === 'object' && value && typeof value === 'object' ? { ...base, ...value } : value;
+  }
+  const compiled = compile({ ...spec, config: merged } as TopLevelSpec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
     const svg = await view.toSVG();
@@ -93,9 +100,12 @@ export function lineChartSpec(input: LineChartInput): TopLevelSpec {
   if (input.showRaw) {
     layers.push({ mark: { type: 'line', opacity: 0.22, strokeWidth: 1 }, encoding: { x, y: { field: 'raw', type: 'quantitative' }, color, ...dash, ...detail } });
   }
+  // Long run labels get one legend column so none is cut short.
+  const longest = Math.max(0, ...input.points.map((p) => p.series.length));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: input.title,
+    config: { legend: longest > 30 ? { columns: 1, labelLimit: 500 } : { columns: 2 } },
     width: input.width ?? 520,
     height: input.height ?? 220,
     data: { values: input.points },

@@ -2,7 +2,7 @@
 export function flatten(value: unknown, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
   if (value !== null && typeof value === 'object') {
     const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
-    if (entries.length === 0) out[prefix] = Array.isArray(value) ? '[]' : '{}';
+    if (entries.length === 0 && prefix) out[prefix] = Array.isArray(value) ? '[]' : '{}';
     for (const [key, child] of entries) flatten(child, prefix ? `${prefix}.${key}` : key, out);
   } else if (prefix) {
     out[prefix] = value;

@@ -7,8 +7,9 @@ export function pct(v: number | null | undefined, digits = 1): string {
 export function duration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return dash;
   if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
-  const m = Math.floor(seconds / 60);
-  if (m < 60) return `${m} min ${Math.round(seconds - m * 60)} s`;
+  const total = Math.round(seconds);
+  const m = Math.floor(total / 60);
+  if (m < 60) return `${m} min ${total - m * 60} s`;
   const h = Math.floor(m / 60);
   return `${h} h ${m - h * 60} min`;
 }
@@ -34,12 +35,6 @@ export function fixed(v: number | null | undefined, digits = 2): string {
 
 export function int(v: number | null | undefined): string {
   return v === null || v === undefined || !Number.isFinite(v) ? dash : Math.round(v).toLocaleString('en-US');
-}
-
-/** Sort key for a cell: numbers as is, missing values last. */
-export function sortKey(v: number | string | null | undefined): string {
-  if (v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v))) return '';
-  return String(v);
 }
 
 /** Three significant digits; SI prefixes from 1000 up (ratios such as accuracy per PFLOP). */

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { EventReader, EventSource, ImagePoint, ScalarPoint, TextPoint } from './event-source.ts';
+import type { EventReader, EventSource, HParamsSession, ImagePoint, ScalarPoint, TextPoint } from './event-source.ts';
 
 /**
  * All event files of one run directory (the run itself plus `train/`, `validation/`, …), read
@@ -10,12 +10,16 @@ export class RunEvents {
   private readonly readers = new Map<string, EventReader>();
   private keyIndex = new Map<string, { sub: string; tag: string; kind: 'scalar' | 'image' | 'text' }>();
 
-  constructor(private readonly dir: string, private readonly source: EventSource) {}
+  /** Increments whenever anything new was read. */
+  revision = 0;
+
+  /** `only`: the sub-runs to read (default: every event directory below `dir` except checkpoints). */
+  constructor(private readonly dir: string, private readonly source: EventSource, private readonly only?: ReadonlySet<string>) {}
 
   /** Discovers new sub-runs and reads what was appended since the last call; true when anything changed. */
   async update(): Promise<boolean> {
     const subs = (await this.source.discover(this.dir).catch(() => [] as string[]))
-      .filter((s) => s === '.' || !s.split('/').includes('checkpoints'));
+      .filter((s) => (this.only ? this.only.has(s) : s === '.' || !s.split('/').includes('checkpoints')));
     let changed = false;
     for (const sub of subs) {
       if (!this.readers.has(sub)) {
@@ -26,6 +30,7 @@ export class RunEvents {
     const results = await Promise.all([...this.readers.values()].map((r) => r.update()));
     if (changed || results.some(Boolean)) {
       this.reindex();
+      this.revision += 1;
       return true;
     }
     return false;
@@ -66,6 +71,17 @@ export class RunEvents {
   texts(key: string): TextPoint[] {
     const hit = this.keyIndex.get(key);
     return hit?.kind === 'text' ? this.readers.get(hit.sub)!.texts(hit.tag) : [];
+  }
+
+  /** The HParams session of the run (from whichever of its event directories holds one). */
+  hparams(): HParamsSession {
+    const out: HParamsSession = {};
+    for (const [, reader] of [...this.readers].sort(([a], [b]) => (a === '.' ? -1 : b === '.' ? 1 : a < b ? -1 : 1))) {
+      const hp = reader.hparams();
+      out.sessionStart ??= hp.sessionStart;
+      out.sessionEnd ??= hp.sessionEnd;
+    }
+    return out;
   }
 
   warnings(): string[] {

@@ -1,5 +1,5 @@
-import type { CostQualityRow } from './compare.ts';
-import { columnsOf, type Column } from './csv.ts';
+import type { CostQualityRow, DiffView } from './compare.ts';
+import { columnsOf, toCsv, type Column } from './csv.ts';
 import type { RunSummary } from './summary.ts';
 
 const RUN_KEYS = [
@@ -20,4 +20,13 @@ export const COMPARE_COLUMNS: Column<CostQualityRow>[] = columnsOf<CostQualityRo
 /** The runs table as JSON: one object per run with the CSV's fields plus the run.json warnings. */
 export function runsJson(summaries: readonly RunSummary[]) {
   return { runs: summaries.map((s) => ({ ...Object.fromEntries(RUN_KEYS.map((k) => [k, s[k]])), warnings: s.warnings })) };
+}
+
+/** The definition diff as CSV: one row per differing key, one column per run. */
+export function diffCsv(diff: DiffView): string {
+  const columns: Column<{ key: string; cells: string[] }>[] = [
+    { key: 'key', value: (r) => r.key },
+    ...diff.headers.map((h, i) => ({ key: h, value: (r: { cells: string[] }) => r.cells[i] })),
+  ];
+  return toCsv(diff.rows, columns);
 }

@@ -1,6 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { SvgCache } from './charts.ts';
+import { costQualityRows } from './compare.ts';
+import { toCsv } from './csv.ts';
+import { COMPARE_COLUMNS, diffCsv, RUN_COLUMNS, runsJson } from './serialize.ts';
 import type { EventSource } from './event-source.ts';
 import { staticLinks, staticRunFile } from './links.ts';
 import { comparePage, DEFAULT_COMPARE, runPage, runsPage, type CompareOptions, type ReportContext } from './pages.ts';
@@ -47,7 +50,8 @@ export async function writeStaticReport(opts: StaticReportOptions): Promise<Stat
   const links = { ...base, run: (id: string) => (withPages.has(id) ? staticRunFile(id) : '') };
   const tensorboardUrl = opts.tensorboardUrl ?? 'http://localhost:6006';
   const ctx: ReportContext = { store, links, tensorboardUrl, charts: new SvgCache() };
-  const site = siteContext(links, { logdir: resolve(opts.logdir), tensorboardUrl, compareHref: compareFile });
+  const api = { runsCsv: 'runs.csv', runsJson: 'runs.json', ...(compareFile ? { compareCsv: 'compare.csv', compareJson: 'compare.json', diffCsv: 'definition-diff.csv' } : {}) };
+  const site = siteContext(links, { logdir: resolve(opts.logdir), tensorboardUrl, compareHref: compareFile, api });
   const templates = createTemplates();
   const compareOptions = { ...DEFAULT_COMPARE, ...opts.compare };
   await mkdir(opts.out, { recursive: true });
@@ -63,7 +67,18 @@ export async function writeStaticReport(opts: StaticReportOptions): Promise<Stat
     runsModel.shownCount = runsModel.rows.length;
   }
   await write('index.html', await renderPage(templates, 'runs', { ...runsModel, site }));
-  if (compareFile) await write(compareFile, await renderPage(templates, 'compare', { ...(await comparePage(ctx, compared, compareOptions)), site }));
+  const summaries = included.filter((s) => !opts.runs || withPages.has(s.id));
+  await write('runs.csv', toCsv(summaries, RUN_COLUMNS));
+  await write('runs.json', `${JSON.stringify(runsJson(summaries), null, 2)}\n`);
+  if (compareFile) {
+    const model = await comparePage(ctx, compared, compareOptions);
+    await write(compareFile, await renderPage(templates, 'compare', { ...model, site }));
+    const runs = compared.map((id) => ({ summary: store.summary(id)!, record: store.record(id)! }));
+    const rows = costQualityRows(await Promise.all(runs.map(async (r) => ({ ...r, events: await store.events(r.summary.id) }))), compareOptions.threshold, compareOptions.cost);
+    await write('compare.csv', toCsv(rows, COMPARE_COLUMNS));
+    await write('compare.json', `${JSON.stringify({ options: compareOptions, runs: rows, diff: model.diff, tensorboard: model.tensorboard }, null, 2)}\n`);
+    await write('definition-diff.csv', diffCsv(model.diff));
+  }
   for (const id of withPages) {
     const model = await runPage(ctx, id, { smoothing: compareOptions.smoothing, xAxis: compareOptions.xAxis, inlineImages: true });
     if (model) await write(staticRunFile(id), await renderPage(templates, 'run', { ...model, site }));

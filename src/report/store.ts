@@ -1,6 +1,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isEventFileName } from '../tensorboard/index.ts';
 import type { EventSource } from './event-source.ts';
+import { recordFromEvents } from './event-record.ts';
 import { RunEvents } from './run-events.ts';
 import { parseRunRecord, type RunRecord } from './run-record.ts';
 import { summarize, type RunSummary } from './summary.ts';
@@ -19,6 +21,11 @@ export interface StoreOptions {
 
 interface Entry {
   id: string;
+  /** `record`: a project run with run.json; `events`: a plain TensorBoard run, summarized from its event files. */
+  kind: 'record' | 'events';
+  /** An events-only directory without scalars (e.g. just an HParams experiment summary): not a run to show. */
+  hidden: boolean;
+  eventsRevision: number;
   dir: string;
   record: RunRecord;
   warnings: string[];
@@ -32,9 +39,11 @@ interface Entry {
 }
 
 /**
- * Every run (a directory holding run.json) under a logdir. run.json files are re-read only when
- * their mtime or size changes; event files are opened lazily per run on first use and then read
- * incrementally, so a page that shows a few runs never parses the event files of the others.
+ * Every run under a logdir: a directory holding run.json, or (for logs written by plain Keras or
+ * TensorBoard) a directory holding event files or `train/`/`validation/` event directories.
+ * run.json files are re-read only when their mtime or size changes; event files of project runs are
+ * opened lazily on first use and then read incrementally, so a page that shows a few runs never
+ * parses the event files of the others.
  */
 export class RunStore {
   readonly logdir: string;
@@ -54,7 +63,7 @@ export class RunStore {
     this.logdir = logdir;
     this.source = options.source;
     this.minRefreshMs = options.minRefreshMs ?? 1000;
-    this.staleAfterMs = options.staleAfterMs ?? 15 * 60_000;
+    this.staleAfterMs = options.staleAfterMs ?? 30 * 60_000;
     this.maxDepth = options.maxDepth ?? 4;
     this.now = options.now ?? Date.now;
   }
@@ -71,8 +80,8 @@ export class RunStore {
   }
 
   private async scan(): Promise<void> {
-    const ids = await this.findRunDirs();
-    const seen = new Set(ids);
+    const found = await this.findRunDirs();
+    const seen = new Set(found.map((f) => f.id));
     let changed = false;
     for (const id of [...this.entries.keys()]) {
       if (!seen.has(id)) {
@@ -80,15 +89,17 @@ export class RunStore {
         changed = true;
       }
     }
-    const results = await mapLimit(ids, 64, (id) => this.load(id));
+    const results = await mapLimit(found, 64, (f) => (f.kind === 'record' ? this.load(f.id) : this.loadFromEvents(f.id)));
     if (changed || results.some(Boolean)) {
       this.version += 1;
       this.summariesCache = null;
     }
   }
 
-  private async findRunDirs(): Promise<string[]> {
-    const found: string[] = [];
+  private async findRunDirs(): Promise<{ id: string; kind: 'record' | 'events' }[]> {
+    const found: { id: string; kind: 'record' | 'events' }[] = [];
+    const hasEventFile = async (rel: string) =>
+      (await readdir(join(this.logdir, rel), { withFileTypes: true }).catch(() => [])).some((d) => d.isFile() && isEventFileName(d.name));
     const walk = async (rel: string, depth: number): Promise<void> => {
       let dirents;
       try {
@@ -97,16 +108,47 @@ export class RunStore {
         return;
       }
       if (rel && dirents.some((d) => d.name === 'run.json' && d.isFile())) {
-        found.push(rel);
+        found.push({ id: rel, kind: 'record' });
         return;
       }
-      if (depth >= this.maxDepth) return;
       // Symbolic links are not followed: everything shown lies inside the logdir.
       const dirs = dirents.filter((d) => d.isDirectory() && !d.name.startsWith('.'));
-      await Promise.all(dirs.map((d) => walk(rel ? `${rel}/${d.name}` : d.name, depth + 1)));
+      const splits = dirs.filter((d) => d.name === 'train' || d.name === 'validation');
+      let isRun = false;
+      if (rel) {
+        isRun = dirents.some((d) => d.isFile() && isEventFileName(d.name));
+        for (const d of splits) if (!isRun) isRun = await hasEventFile(`${rel}/${d.name}`);
+      }
+      if (isRun) found.push({ id: rel, kind: 'events' });
+      if (depth >= this.maxDepth) return;
+      const below = isRun ? dirs.filter((d) => !splits.includes(d)) : dirs;
+      await Promise.all(below.map((d) => walk(rel ? `${rel}/${d.name}` : d.name, depth + 1)));
     };
     await walk('', 0);
-    return found.sort();
+    return found.sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  /** A plain TensorBoard run: its record is rebuilt whenever its event files grew. */
+  private async loadFromEvents(id: string): Promise<boolean> {
+    let entry = this.entries.get(id);
+    if (!entry || entry.kind !== 'events') {
+      entry = {
+        id, kind: 'events', hidden: true, eventsRevision: -1, dir: join(this.logdir, ...id.split('/')), record: {}, warnings: [],
+        mtimeMs: 0, size: 0, eventsMtimeMs: 0, summary: null, events: null, eventsCheckedAt: -Infinity, eventsLoading: null,
+      };
+      this.entries.set(id, entry);
+    }
+    // Rescanning plain TensorBoard runs costs file reads, so the listing does it less often than pages do.
+    if (entry.events && this.now() - entry.eventsCheckedAt < 5 * this.minRefreshMs) return false;
+    const events = await this.eventsOf(entry).catch(() => null);
+    if (!events || events.revision === entry.eventsRevision) return false;
+    entry.eventsRevision = events.revision;
+    entry.record = recordFromEvents(id, events);
+    entry.hidden = events.scalarKeys().length === 0;
+    const last = Date.parse(entry.record.endTime ?? '');
+    entry.mtimeMs = Number.isFinite(last) ? last : 0;
+    entry.summary = null;
+    return true;
   }
 
   /** (Re)reads one run.json when it changed; true when anything about the run changed. */
@@ -126,7 +168,7 @@ export class RunStore {
       if (text === null) return false;
       const { record, warnings } = parseRunRecord(text, `${id}/run.json`);
       entry = {
-        id, dir, record, warnings, mtimeMs: info.mtimeMs, size: info.size,
+        id, kind: 'record', hidden: false, eventsRevision: -1, dir, record, warnings, mtimeMs: info.mtimeMs, size: info.size,
         eventsMtimeMs: old?.eventsMtimeMs ?? 0, summary: null,
         events: old?.events ?? null, eventsCheckedAt: old?.eventsCheckedAt ?? -Infinity, eventsLoading: null,
       };
@@ -160,30 +202,39 @@ export class RunStore {
 
   /** Summaries of every run, sorted by id. */
   summaries(): RunSummary[] {
-    this.summariesCache ??= [...this.entries.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map((e) => this.summaryOf(e));
+    this.summariesCache ??= [...this.entries.values()].filter((e) => !e.hidden).sort((a, b) => (a.id < b.id ? -1 : 1)).map((e) => this.summaryOf(e));
     return this.summariesCache;
   }
 
+  private visible(id: string): Entry | undefined {
+    const e = this.entries.get(id);
+    return e && !e.hidden ? e : undefined;
+  }
+
   has(id: string): boolean {
-    return this.entries.has(id);
+    return this.visible(id) !== undefined;
   }
 
   summary(id: string): RunSummary | undefined {
-    const e = this.entries.get(id);
+    const e = this.visible(id);
     return e ? this.summaryOf(e) : undefined;
   }
 
   record(id: string): RunRecord | undefined {
-    return this.entries.get(id)?.record;
+    return this.visible(id)?.record;
   }
 
   /** The run's event files, read up to now (at most every `minRefreshMs`). */
   async events(id: string): Promise<RunEvents | undefined> {
-    const e = this.entries.get(id);
-    if (!e) return undefined;
+    const e = this.visible(id);
+    return e ? this.eventsOf(e) : undefined;
+  }
+
+  private async eventsOf(e: Entry): Promise<RunEvents> {
     if (e.eventsLoading) return e.eventsLoading;
     if (e.events && this.now() - e.eventsCheckedAt < this.minRefreshMs) return e.events;
-    const events = e.events ?? new RunEvents(e.dir, this.source);
+    // A plain TensorBoard run may have other runs below it: read only its own event directories.
+    const events = e.events ?? new RunEvents(e.dir, this.source, e.kind === 'events' ? KERAS_SUBRUNS : undefined);
     e.eventsLoading = events.update().then((changed) => {
       e.events = events;
       e.eventsCheckedAt = this.now();
@@ -197,6 +248,8 @@ export class RunStore {
     return e.eventsLoading;
   }
 }
+
+const KERAS_SUBRUNS: ReadonlySet<string> = new Set(['.', 'train', 'validation']);
 
 async function latestEventMtime(dir: string): Promise<number> {
   let latest = 0;

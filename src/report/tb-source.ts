@@ -30,6 +30,7 @@ function adapt(reader: RunReader): EventReader {
     scalars: (tag) => reader.scalars(tag),
     images: (tag) => reader.images(tag),
     texts: (tag) => reader.texts(tag),
+    hparams: () => reader.hparams(),
     warnings: () => reader.warnings,
   };
 }

@@ -6,7 +6,7 @@ import type { EventSource } from '../report/event-source.ts';
 import { serverLinks } from '../report/links.ts';
 import { comparePage, parseCompareOptions, rowSignature, runPage, runsPage, type ReportContext } from '../report/pages.ts';
 import { createTemplates, publicDir, renderPage } from '../report/render.ts';
-import { COMPARE_COLUMNS, RUN_COLUMNS, runsJson } from '../report/serialize.ts';
+import { COMPARE_COLUMNS, diffCsv, RUN_COLUMNS, runsJson } from '../report/serialize.ts';
 import { siteContext } from '../report/site-context.ts';
 import { RunStore } from '../report/store.ts';
 import { tensorboardSource } from '../report/tb-source.ts';
@@ -38,7 +38,9 @@ function str(value: unknown): string | undefined {
 export function createApp(opts: SiteOptions): { app: Express; store: RunStore } {
   const store = new RunStore(opts.logdir, { source: opts.source ?? tensorboardSource, minRefreshMs: opts.minRefreshMs, staleAfterMs: opts.staleAfterMs });
   const tensorboardUrl = opts.tensorboardUrl ?? 'http://localhost:6006';
-  new URL(tensorboardUrl); // fails early on a malformed --tensorboard-url
+  if (!URL.canParse(tensorboardUrl) || !/^https?:$/.test(new URL(tensorboardUrl).protocol)) {
+    throw new Error(`tensorboardUrl: expected an http(s) URL, got ${tensorboardUrl}`);
+  }
   const ctx: ReportContext = { store, links: serverLinks, tensorboardUrl, charts: new SvgCache() };
   const templates = createTemplates();
   const api = { runsCsv: '/api/runs.csv', runsJson: '/api/runs.json' };
@@ -76,7 +78,7 @@ export function createApp(opts: SiteOptions): { app: Express; store: RunStore } 
     const options = parseCompareOptions(req.query);
     const model = await comparePage(ctx, ids, options);
     const q = new URLSearchParams({ runs: ids.join(','), threshold: String(options.threshold), cost: options.cost });
-    await html(res, 'compare', { ...model, site: site({ compareCsv: `/api/compare.csv?${q}`, compareJson: `/api/compare.json?${q}` }) });
+    await html(res, 'compare', { ...model, site: site({ compareCsv: `/api/compare.csv?${q}`, compareJson: `/api/compare.json?${q}`, diffCsv: `/api/compare/diff.csv?${q}` }) });
   }));
 
   app.get(/^\/runs\/.+/, withStore(async (req, res) => {
@@ -122,6 +124,11 @@ export function createApp(opts: SiteOptions): { app: Express; store: RunStore } 
   app.get('/api/compare.csv', withStore(async (req, res) => {
     const { rows } = await compareRuns(req);
     res.set('Cache-Control', 'no-store').type('text/csv; charset=utf-8').attachment('compare.csv').send(toCsv(rows, COMPARE_COLUMNS));
+  }));
+
+  app.get('/api/compare/diff.csv', withStore(async (req, res) => {
+    const { runs } = await compareRuns(req);
+    res.set('Cache-Control', 'no-store').type('text/csv; charset=utf-8').attachment('definition-diff.csv').send(diffCsv(definitionDiffView(runs)));
   }));
 
   app.get(/^\/api\/runs\/.+\/scalars$/, withStore(async (req, res) => {

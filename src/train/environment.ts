@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { RunRecord } from './run-record.ts';
 
-/** The checkout's commit and whether it has uncommitted changes; null outside a git checkout. */
-export function gitState(cwd = process.cwd()): RunRecord['git'] {
+/** The code's checkout: its commit and whether it has uncommitted changes; null outside a git checkout. */
+export function gitState(cwd = dirname(fileURLToPath(import.meta.url))): RunRecord['git'] {
   try {
     const run = (args: string[]) =>
       execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 });

@@ -26,11 +26,13 @@ export async function evaluate(
   let lossSum = 0;
   let correct = 0;
   for await (const batch of source.stream({ batchSize, epoch: 0, shuffle: false })) {
-    const [probs, losses] = tf.tidy(() => {
+    const [p, l] = tf.tidy(() => {
       const p = model.apply(batch.x, { training: false }) as tf.Tensor2D;
-      return [p.dataSync() as Float32Array, crossEntropy(batch.y, p, -1).dataSync() as Float32Array];
+      return [p, crossEntropy(batch.y, p, -1)];
     });
-    tf.dispose([batch.x, batch.y]);
+    const probs = p.dataSync() as Float32Array;
+    const losses = l.dataSync() as Float32Array;
+    tf.dispose([p, l, batch.x, batch.y]);
     for (let i = 0; i < batch.labels.length; i++) {
       let best = 0;
       for (let c = 1; c < numClasses; c++) if (probs[i * numClasses + c]! > probs[i * numClasses + best]!) best = c;

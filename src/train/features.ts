@@ -18,9 +18,10 @@ export async function extractFeatures(
   const source = imageSource(set, mode, 0, null, opts.numClasses);
   let done = 0;
   for await (const batch of source.stream({ batchSize: opts.batchSize, epoch: 0, shuffle: false })) {
-    const values = tf.tidy(() => (featureModel.apply(batch.x, { training: false }) as tf.Tensor).dataSync() as Float32Array);
-    tf.dispose([batch.x, batch.y]);
-    features.set(values, batch.batch * opts.batchSize * dim);
+    const out = tf.tidy(() => featureModel.apply(batch.x, { training: false }) as tf.Tensor);
+    // Read outside tidy: tidy walks a returned typed array element by element looking for tensors.
+    features.set(out.dataSync() as Float32Array, batch.batch * opts.batchSize * dim);
+    tf.dispose([out, batch.x, batch.y]);
     done += batch.labels.length;
     opts.onProgress?.(done, set.count);
     if (opts.shouldStop()) return null;

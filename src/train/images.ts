@@ -28,6 +28,27 @@ function fillRect(png: PNG, x: number, y: number, w: number, h: number, rgb: rea
   }
 }
 
+/** 3×5 bitmaps of the digits 0–9, one row per 3-bit number (MSB = left column). */
+const DIGITS: number[][] = [
+  [7, 5, 5, 5, 7], [2, 6, 2, 2, 7], [7, 1, 7, 4, 7], [7, 1, 7, 1, 7], [5, 5, 7, 1, 1],
+  [7, 4, 7, 1, 7], [7, 4, 7, 5, 7], [7, 1, 1, 1, 1], [7, 5, 7, 5, 7], [7, 5, 7, 1, 7],
+];
+
+/** Draws a non-negative integer centred in a box, at `scale` pixels per font pixel. */
+function drawNumber(png: PNG, value: number, cx: number, cy: number, scale: number, rgb: readonly [number, number, number]): void {
+  const text = String(Math.round(value));
+  const width = text.length * 4 * scale - scale;
+  let x = Math.round(cx - width / 2);
+  const y = Math.round(cy - (5 * scale) / 2);
+  for (const ch of text) {
+    const rows = DIGITS[Number(ch)]!;
+    rows.forEach((bits, r) => {
+      for (let c = 0; c < 3; c++) if (bits & (4 >> c)) fillRect(png, x + c * scale, y + r * scale, scale, scale, rgb);
+    });
+    x += 4 * scale;
+  }
+}
+
 /** White → dark blue, like matplotlib's "Blues". */
 function blues(t: number): [number, number, number] {
   const c = Math.min(1, Math.max(0, t));
@@ -45,11 +66,11 @@ function encode(png: PNG): RgbImage {
 }
 
 /**
- * A row-normalised confusion-matrix heatmap (rows = true class, columns = predicted), with a class
- * colour key on both axes and a 0…100 % legend bar on the right. The text summary beside it in the
- * run carries the numbers.
+ * A row-normalised confusion-matrix heatmap (rows = true class, columns = predicted) with each cell's
+ * percentage of its row written in it, a class colour key on both axes and a 0…100 % legend bar on
+ * the right. The text summary beside it in the run carries the counts and class names.
  */
-export function confusionMatrixImage(matrix: number[][], cell = 28): RgbImage {
+export function confusionMatrixImage(matrix: number[][], cell = 32): RgbImage {
   const k = matrix.length;
   const margin = 12;
   const legendWidth = 16;
@@ -62,6 +83,10 @@ export function confusionMatrixImage(matrix: number[][], cell = 28): RgbImage {
     for (let c = 0; c < k; c++) {
       const share = rowTotal > 0 ? matrix[r]![c]! / rowTotal : 0;
       fillRect(png, margin + c * cell, margin + r * cell, cell - 1, cell - 1, blues(share));
+      // The row percentage in the cell; light text on dark cells.
+      if (share >= 0.005) {
+        drawNumber(png, share * 100, margin + c * cell + (cell - 1) / 2, margin + r * cell + (cell - 1) / 2, cell >= 28 ? 2 : 1, share > 0.5 ? [255, 255, 255] : [40, 40, 40]);
+      }
       if (r === c) {
         // Diagonal cells get a thin dark outline so the correct-prediction line reads at a glance.
         const x = margin + c * cell;

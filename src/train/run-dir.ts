@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -39,10 +39,4 @@ export function locateRun(logdir: string, runIdOrPath: string): string {
   const found = candidates.find((c) => existsSync(join(c, 'run.json')));
   if (!found) throw Object.assign(new Error(`--resume ${runIdOrPath}: no run.json in ${candidates.join(' or ')}`), { exitCode: 2 });
   return found;
-}
-
-/** The run's id: its path relative to the logdir, '/'-separated. */
-export function runId(logdir: string, runDir: string): string {
-  const rel = relative(resolve(logdir), resolve(runDir));
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split(sep).join('/') : resolve(runDir);
 }

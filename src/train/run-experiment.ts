@@ -21,7 +21,7 @@ import { buildRunModel, paramCounts, splitAtPooling, weightsDigest, type ModelLo
 import { createOptimizer } from './optimizer.ts';
 import { createProgress, type EpochProgress } from './progress.ts';
 import { readRunRecord, writeRunRecord, type RunRecord } from './run-record.ts';
-import { checkRunName, createRunDir, locateRun, runId } from './run-dir.ts';
+import { checkRunName, createRunDir, locateRun } from './run-dir.ts';
 import { installStopSignal, type StopSignal } from './signals.ts';
 
 export interface RunOptions extends ModelLocations {
@@ -420,7 +420,8 @@ function computeCosts(record: RunRecord, cached: boolean, baseTrainable: number,
 function newRecord(id: string, experiment: string, name: string | null, def: ExperimentDefinition, command: string[], backend: RunRecord['backend']): RunRecord {
   return {
     schemaVersion: 1, id, experiment, name, status: 'running', error: null, definition: def, seed: def.seed,
-    tags: def.tags, notes: def.notes, git: gitState(), command, backend, hardware: hardwareInfo(),
+    tags: def.tags, notes: def.notes, git: gitState(), command, backend,
+    hardware: hardwareInfo(backend?.kind === 'gpu' ? backend.reason : null),
     params: null, macsPerImage: null, baseMacsPerImage: null, startTime: new Date().toISOString(), endTime: null,
     phases: { data: 0, model: 0, features: 0, train: 0, evaluate: 0 },
     epochs: { planned: def.train.epochs, completed: 0 }, globalStep: 0, best: null, final: null, perClassAccuracy: null,

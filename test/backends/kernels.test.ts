@@ -135,17 +135,21 @@ test('the batch-norm gradient (broadcast, no Tile) matches autodiff of the plain
   assert.ok(!profile.kernelNames.includes('Tile'), `kernels run: ${profile.kernelNames.join(', ')}`);
 });
 
-test('the Relu6 gradient (arithmetic mask) matches autodiff of clipByValue on cpu', async () => {
-  const x = randomValues(3 * 7 * 5, 21).map((v) => v * 8);
+test('the Relu6 and ClipByValue gradients (arithmetic masks) give dy where lo ≤ x ≤ hi (Relu6: 0 < x ≤ 6), else 0', async () => {
+  const x = randomValues(3 * 7 * 5, 21).map((v, i) => (i % 17 === 0 ? [0, 6, -1, 2.5][i % 4] : v * 8));
   const w = randomValues(3 * 7 * 5, 22);
   const grad = async (backend: string, f: (t: tf.Tensor) => tf.Tensor): Promise<Float32Array> => {
     await tf.setBackend(backend);
     return tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), tf.tensor(w, [3, 7, 5]))))(tf.tensor(x, [3, 7, 5])).dataSync() as Float32Array);
   };
-  const expected = await grad('cpu', (t) => tf.clipByValue(t, 0, 6));
-  assert.ok(expected.some((v) => v === 0) && expected.some((v) => v !== 0), 'the values straddle both edges');
+  const relu6Expected = w.map((v, i) => (x[i] > 0 && x[i] <= 6 ? v : 0));
+  const clipExpected = w.map((v, i) => (x[i] >= -1 && x[i] <= 2.5 ? v : 0));
+  assert.ok(relu6Expected.some((v) => v === 0) && relu6Expected.some((v) => v !== 0), 'the values straddle both edges');
   // Exact up to the sign of zero (dy · 0 keeps dy's sign).
-  for (const backend of ['wasm', 'cpu']) assert.equal(relativeError(await grad(backend, (t) => tf.relu6(t)), expected), 0, backend);
+  for (const backend of ['wasm', 'cpu']) {
+    assert.equal(relativeError(await grad(backend, (t) => tf.relu6(t)), relu6Expected), 0, `${backend} relu6`);
+    assert.equal(relativeError(await grad(backend, (t) => tf.clipByValue(t, -1, 2.5)), clipExpected), 0, `${backend} clipByValue`);
+  }
 });
 
 test('Slice (memcpy runs on the wasm heap) matches the cpu backend for ranks 1–5', async () => {
@@ -158,5 +162,28 @@ test('Slice (memcpy runs on the wasm heap) matches the cpu backend for ranks 1�
       const size = shape.map((d, i) => (trial % 3 === 0 && i > 0 ? -1 : Math.max(1, d - begin[i] - ((trial + i) % 2))));
       await compare('Slice', { x: { values, shape } }, { begin, size }, `${JSON.stringify(shape)} begin ${begin} size ${size}`);
     }
+  }
+});
+
+test('Identity on wasm shares the buffer (the engine clones every tensor it saves for backward)', async () => {
+  await tf.setBackend('wasm');
+  const x = tf.tensor(randomValues(1000, 41), [10, 100]);
+  const copies = Array.from({ length: 50 }, () => tf.clone(x));
+  assert.ok(copies.every((c) => c.dataId === x.dataId), 'clones share the data buffer');
+  const expected = x.dataSync().slice();
+  x.dispose();
+  for (const c of copies) assert.deepEqual(c.dataSync(), expected);
+  tf.dispose(copies);
+});
+
+test('Sum and Mean match the cpu backend (batch statistics, bias and BN gradients reduce leading axes)', async () => {
+  const cases: [number[], number | number[], boolean][] = [
+    [[4, 5, 6, 7], [0, 1, 2], false], [[4, 5, 6, 7], [0, 1, 2], true], [[4, 5, 6, 7], [2, 1, 0], false],
+    [[3, 9], 0, false], [[3, 9], [0, 1], false], [[2, 3, 4], [-3, -2], true], [[6, 5], 1, false], [[2, 3, 4, 5], [1, 2], false],
+  ];
+  let seed = 500;
+  for (const [shape, axis, keepDims] of cases) {
+    const x = { values: randomValues(shape.reduce((a, b) => a * b), seed++), shape };
+    for (const kernel of ['Sum', 'Mean']) await compare(kernel, { x }, { axis, keepDims }, `${JSON.stringify(shape)} axis ${JSON.stringify(axis)} keepDims ${keepDims}`);
   }
 });

@@ -71,6 +71,9 @@ test('runs page → select two runs → compare: curves, diff and TensorBoard li
   await page.check(`input.pick[value="${IDS.densenet}"]`);
   await page.check(`input.pick[value="${IDS.mobilenet}"]`);
   assert.equal(await page.textContent('#selected-count'), '2 selected');
+  const selectedTb = new URL((await page.getAttribute('#tb-selected', 'href'))!);
+  assert.equal(selectedTb.searchParams.get('runFilter'), '^(?:densenet-full/20261128-100000-lr3|mobilenet-frozen/20261128-110000)(?:/|$)');
+  assert.equal(selectedTb.hash, '#timeseries');
   await Promise.all([page.waitForURL(/\/compare\?runs=/), page.click('#compare-button')]);
   const url = new URL(page.url());
   assert.deepEqual(url.searchParams.get('runs')!.split(','), [IDS.densenet, IDS.mobilenet]);

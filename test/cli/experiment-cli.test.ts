@@ -73,14 +73,14 @@ test('--help lists the flags and the experiments', async () => {
   assert.match(result.stdout, /densenet-full.*quickstart/s);
 });
 
-test('SIGINT mid-epoch: checkpoint at the current batch, readable event files, run marked interrupted, exit 130', async () => {
+test('SIGINT mid-epoch: checkpoint at the current batch, readable run marked interrupted, exit 130; --resume finishes it', async () => {
   const env = await cliEnv();
   const logdir = await tempDir('tl-cli-sigint-');
   // Training through the base (no feature cache) so an epoch has many slow-enough steps.
   const child = spawn(process.execPath, [
     '--import', 'tsx', 'src/cli/experiment.ts', 'quickstart', '--logdir', logdir, '--progress', 'lines', '--backend', 'wasm',
     '--set', 'data.trainPerClass=30', '--set', 'data.validationSize=20', '--set', 'data.testPerClass=2', '--set', 'model.inputSize=32',
-    '--set', 'train.batchSize=4', '--set', 'train.epochs=2', '--set', 'train.featureCache=off', '--set', 'model.freeze=none',
+    '--set', 'train.batchSize=4', '--set', 'train.epochs=1', '--set', 'train.featureCache=off', '--set', 'model.freeze=none',
     '--set', 'train.logEveryBatches=1',
   ], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -117,6 +117,18 @@ test('SIGINT mid-epoch: checkpoint at the current batch, readable event files, r
   await root.update();
   assert.deepEqual(root.warnings, []);
   assert.equal(root.hparams().sessionEnd?.status, 'failure');
+
+  const resumed = experimentCli(['--resume', record.id, '--logdir', logdir, '--progress', 'none'], env);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.match(resumed.stderr, new RegExp(`resuming at epoch 1, batch ${state.batchInEpoch} \\(step ${state.globalStep}\\)`));
+  const done = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
+  assert.equal(done.status, 'success');
+  assert.equal(done.globalStep, 75);
+  const after = new RunReader(join(runDir, 'train'));
+  await after.update();
+  assert.deepEqual(after.scalars('batch_loss').map((p) => p.step), Array.from({ length: 75 }, (_, i) => i + 1));
+  assert.deepEqual(after.scalars('epoch_loss').map((p) => p.step), [0]);
+  assert.equal(experimentCli(['--resume', record.id, '--logdir', logdir], env).status, 2, 'a finished run is not resumed again');
 });
 
 test('npm run tensorboard without TensorBoard installed says how to install it, exit 1', async () => {

@@ -151,7 +151,7 @@ async function writeRun(logdir: string, s: RunSpec, nowSec: number): Promise<voi
 
 /** Writes the fixture runs into `logdir`; returns their ids. */
 export async function makeFixtureLogdir(logdir: string): Promise<typeof IDS> {
-  const now = Date.now() / 1000;
+  const now = Math.floor(Date.now() / 1000);
   for (const spec of SPECS) await writeRun(logdir, spec, now);
   return IDS;
 }

@@ -11,6 +11,7 @@ import { isPlausibleRunId } from '../../src/report/run-id.ts';
 import { shortLabels, parseCompareOptions } from '../../src/report/pages.ts';
 import { runIdFromPath } from '../../src/server/run-path.ts';
 import { downsample } from '../../src/report/curves.ts';
+import { compact, duration, pct, si } from '../../src/report/format.ts';
 
 const close = (a: number[], b: number[]) => {
   assert.equal(a.length, b.length);
@@ -116,9 +117,25 @@ test('run ids from paths: traversal shapes are rejected', () => {
   assert.equal(runIdFromPath('/api/runs/a/b/scalars', '/api/runs/', '/scalars'), 'a/b');
 });
 
+test('number formats', () => {
+  assert.equal(duration(2999.9996), '50 min 0 s');
+  assert.equal(duration(59.6), '60 s');
+  assert.equal(duration(7260), '2 h 1 min');
+  assert.equal(duration(null), '—');
+  assert.equal(si(2_012_810), '2.01 M');
+  assert.equal(si(3.2e15, 'FLOP'), '3.2 PFLOP');
+  assert.equal(compact(104651.552), '105 k');
+  assert.equal(compact(0.0875), '0.0875');
+  assert.equal(pct(0.8456), '84.6 %');
+});
+
 test('labels, options and downsampling', () => {
   assert.deepEqual(shortLabels(['exp/20261128-100000-lr3', 'exp/20261128-110000', 'other/x']), ['exp/lr3', 'exp/11-28 11:00:00', 'other/x']);
   assert.deepEqual(shortLabels(['a/20261128-100000-x', 'a/20261129-100000-x']), ['a/20261128-100000-x', 'a/20261129-100000-x']);
+  const long = shortLabels(['kaggle/logs/tuning/run=0__lr=0.1__hidden_unit=8__optimizer=adam_and_more', 'kaggle/logs/tuning/run=0__lr=0.001__hidden_unit=16__optimizer=adam_and_more']);
+  assert.deepEqual(long.map((l) => l.length), [48, 48]);
+  assert.ok(long[0].startsWith('tuning/run=0__lr=0') && long[0].includes('…') && long[0].endsWith('izer=adam_and_more'));
+  assert.notEqual(long[0], long[1]);
   assert.deepEqual(parseCompareOptions({ smoothing: '0.9', x: 'wall', threshold: '75', cost: 'hours' }), { smoothing: 0.9, xAxis: 'wall', threshold: 0.75, cost: 'hours' });
   assert.deepEqual(parseCompareOptions({ smoothing: '7', x: 'nope', threshold: '-1' }), { smoothing: 0.6, xAxis: 'step', threshold: 0.8, cost: 'flops' });
   const d = downsample(Array.from({ length: 10_000 }, (_, i) => i), 600);

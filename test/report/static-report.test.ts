@@ -21,7 +21,8 @@ test('static report: self-contained pages with relative links, inline SVG, CSS a
   assert.ok(files.includes(staticRunFile(IDS.xss)));
   assert.match(staticRunFile(IDS.xss), /^run-xss_20261128-140000-_img_src_x_onerror_alert_1_-[0-9a-f]{8}\.html$/);
 
-  for (const file of files) {
+  assert.deepEqual(files.filter((f) => !f.endsWith('.html')), ['compare.csv', 'compare.json', 'definition-diff.csv', 'runs.csv', 'runs.json']);
+  for (const file of files.filter((f) => f.endsWith('.html'))) {
     const html = await readFile(join(out, file), 'utf8');
     assert.ok(!html.includes(XSS) && !/<img src=x/.test(html), `${file}: raw XSS name`);
     assert.ok(!/<link rel="stylesheet"/.test(html), `${file}: no external stylesheet`);
@@ -29,7 +30,7 @@ test('static report: self-contained pages with relative links, inline SVG, CSS a
     for (const m of html.matchAll(/\s(?:src|href)="([^"]*)"/g)) {
       const url = m[1];
       // Only relative pages, data: images, fragments and the TensorBoard deep links (plain anchors).
-      assert.ok(url === '' || url === '#' || url === 'data:,' || url.startsWith('data:image/png;base64,') || /^[\w.-]+\.html$/.test(url) || url.startsWith('http://tb.example:6006/'), `${file}: ${url.slice(0, 80)}`);
+      assert.ok(url === '' || url === '#' || url === 'data:,' || url.startsWith('data:image/png;base64,') || /^[\w.-]+\.(html|csv|json)$/.test(url) || url.startsWith('http://tb.example:6006/'), `${file}: ${url.slice(0, 80)}`);
     }
     assert.match(html, /<style>/);
   }
@@ -46,6 +47,11 @@ test('static report: self-contained pages with relative links, inline SVG, CSS a
   const out2 = join(root, 'report2');
   const two = await writeStaticReport({ logdir, out: out2, runs: [IDS.densenet, IDS.interrupted] });
   assert.deepEqual(two.compared, [IDS.densenet, IDS.interrupted]);
-  assert.equal((await readdir(out2)).length, 4);
+  assert.equal((await readdir(out2)).filter((f) => f.endsWith('.html')).length, 4);
+  const csv = await readFile(join(out2, 'runs.csv'), 'utf8');
+  assert.equal(csv.trim().split('\r\n').length, 3, 'header and the two chosen runs');
+  const diff = (await readFile(join(out2, 'definition-diff.csv'), 'utf8')).trim().split('\r\n');
+  assert.equal(diff[0], `key,${IDS.densenet},${IDS.interrupted}`);
+  assert.ok(diff.some((l) => l.startsWith('model.inputSize,96,128')));
   await assert.rejects(writeStaticReport({ logdir, out: join(root, 'r3'), runs: ['nope/x'] }), /^Error: --runs: no run "nope\/x" in /);
 });

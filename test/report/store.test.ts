@@ -7,6 +7,7 @@ import { RunStore } from '../../src/report/store.ts';
 import { tensorboardSource } from '../../src/report/tb-source.ts';
 import { SummaryWriter } from '../../src/tensorboard/index.ts';
 import { IDS, makeFixtureLogdir, XSS } from './fixture-logdir.ts';
+import { realEventsDir } from '../helpers/shared.ts';
 
 test('store: summaries from run.json, events read lazily and incrementally', async (t) => {
   const logdir = await mkdtemp(join(tmpdir(), 'tl-store-'));
@@ -90,4 +91,28 @@ test('store: summaries from run.json, events read lazily and incrementally', asy
   await rm(join(logdir, ...IDS.mobilenet.split('/')), { recursive: true });
   await store.refresh();
   assert.equal(store.has(IDS.mobilenet), false);
+});
+
+test('store: plain TensorBoard runs (no run.json) are summarized from their event files', async () => {
+  const logdir = realEventsDir();
+  const store = new RunStore(logdir, { source: tensorboardSource, minRefreshMs: 0 });
+  await store.refresh();
+  const ids = store.summaries().map((s) => s.id);
+  assert.ok(ids.includes('huangyuan3h_StockData/logs/fit/20220213-124139'), 'Keras fit run with train/ and validation/');
+  assert.ok(ids.includes('jaineil_BEproject/test/modelfile/logboard'), 'run with a train/ directory only');
+  assert.ok(!ids.includes('sersery35_KAGGLE-nlp-with-disaster-tweets/logs/hyperparameter_tuning'), 'an HParams experiment summary alone is not a run');
+  const tuned = ids.filter((id) => id.includes('hyperparameter_tuning/run='));
+  assert.equal(tuned.length, 2);
+  const s = store.summary(tuned[0])!;
+  assert.equal(s.status, 'unknown');
+  assert.equal(s.epochsCompleted, 3);
+  const events = (await store.events(tuned[0]))!;
+  const val = events.scalars('validation/epoch_accuracy');
+  assert.equal(s.bestValAccuracy, Math.max(...val.map((p) => p.value)));
+  // HParams become the definition, so the compare page diffs them.
+  const defs = tuned.map((id) => store.record(id)!.definition as { hparams: Record<string, unknown> });
+  assert.deepEqual(defs.map((d) => d.hparams.hidden_unit).sort(), [16, 8]);
+  const fit = store.summary('huangyuan3h_StockData/logs/fit/20220213-124139')!;
+  assert.equal(fit.epochsCompleted, new Set((await store.events(fit.id))!.scalars('train/epoch_loss').map((p) => p.step)).size, 'one history entry per epoch');
+  assert.ok(fit.wallSeconds! > 0);
 });

@@ -19,7 +19,7 @@ test('npm run report: writes the report; flag mistakes are one-line usage errors
   // The logdir comes from TRANSFERLAB_LOGDIR when --logdir is absent.
   const ok = tsx(['src/cli/report.ts', '--out', out, '--runs', `${IDS.densenet},${IDS.mobilenet}`, '--threshold', '75'], { TRANSFERLAB_LOGDIR: join(root, 'logs') });
   assert.equal(ok.status, 0, ok.stderr);
-  assert.match(ok.stdout, /^wrote 4 pages for 2 runs \(2 compared\) to .+: open file:\/\/.+index\.html\n$/);
+  assert.match(ok.stdout, /^wrote 4 pages \(and CSV\/JSON exports\) for 2 runs \(2 compared\) to .+: open file:\/\/.+index\.html\n$/);
   assert.ok(existsSync(join(out, 'compare.html')));
   const missing = tsx(['src/cli/report.ts']);
   assert.equal(missing.status, 2);

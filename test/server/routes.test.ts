@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,8 @@ before(async () => {
   // A file beside (outside) the logdir that traversal attempts would reach.
   await mkdir(join(root, 'etc'), { recursive: true });
   await writeFile(join(root, 'etc', 'run.json'), JSON.stringify({ id: 'SECRET-OUTSIDE' }));
+  // A symbolic link inside the logdir that points out of it is not followed.
+  await symlink(join(root, 'etc'), join(logdir, 'linked'));
   server = await startServer({ logdir, port: 0, tensorboardUrl: 'http://tb.example:6006/' });
 });
 after(async () => {
@@ -160,6 +162,10 @@ test('compare API: JSON and CSV with time-to-accuracy and Pareto membership', as
   assert.equal(lines.length, 5);
   assert.match(lines[0], /^id,experiment,name,status,bestValAccuracy,/);
   assert.ok(lines.some((l) => l.startsWith(`${IDS.densenet},densenet-full,lr3,success,0.85,4,`)));
+  const diff = (await (await get(`/api/compare/diff.csv?runs=${encodeURIComponent(`${IDS.densenet},${IDS.inception}`)}`)).text()).trim().split('\r\n');
+  assert.equal(diff[0], `key,${IDS.densenet},${IDS.inception}`);
+  assert.ok(diff.includes('model.base,densenet121,inceptionv3'));
+  assert.ok(!diff.some((l) => l.startsWith('model.weights')));
 });
 
 test('runs API: JSON, CSV, live status and scalars', async () => {
@@ -201,7 +207,7 @@ test('path traversal and unknown runs are 404 without reading outside the logdir
   const attempts = [
     '/runs/..%2F..%2Fetc', '/runs/..%2fetc', '/runs/%2e%2e%2f%2e%2e%2fetc', '/runs/%2e%2e/etc', '/runs/../etc', '/runs/..', '/runs/..%5Cetc',
     '/runs/%252e%252e%252fetc', '/runs/%2Fetc%2Fpasswd', '/runs//etc', '/runs/densenet-full/..%2F..%2Fetc', '/api/runs/..%2Fetc/scalars',
-    '/api/runs/..%2F..%2Fetc/image?tag=x', '/runs/densenet-full', '/runs/nope/x', '/runs/%E0%A4%A',
+    '/api/runs/..%2F..%2Fetc/image?tag=x', '/runs/densenet-full', '/runs/nope/x', '/runs/%E0%A4%A', '/runs/linked', '/api/runs/linked/scalars',
   ];
   for (const path of attempts) {
     const { status, body } = await rawGet(path);
@@ -213,6 +219,8 @@ test('path traversal and unknown runs are 404 without reading outside the logdir
   assert.equal((await rawGet('/static/nope.css')).status, 404);
   assert.equal((await rawGet('/static/site.css')).status, 200);
   assert.equal((await get('/nope')).status, 404);
+  const listed = await (await get('/api/runs.json')).text();
+  assert.ok(!listed.includes('SECRET-OUTSIDE') && !listed.includes('"linked'), 'the symlinked run is not listed');
 });
 
 test('requests addressed to a foreign Host are refused on a loopback bind', async () => {

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BASE_NAMES as MODEL_BASES } from '../../src/models/builders/index.ts';
+import { BASE_NAMES } from '../../src/train/definition.ts';
 import { DefinitionError, listExperiments, loadDefinition, resolveInlineDefinition } from '../../src/train/load-definition.ts';
 
 const VALID = `
@@ -57,6 +59,10 @@ test('every shipped experiment definition validates, and the study ones are 160 
   assert.equal(quick.model.freeze, 'all');
   assert.equal(quick.model.weights, 'pretrained:mobilenet_v1_0.25_224');
   assert.equal(quick.data.trainPerClass, undefined, 'quickstart trains on the full training set');
+});
+
+test('definitions accept exactly the bases the models module builds', () => {
+  assert.deepEqual([...BASE_NAMES].sort(), [...MODEL_BASES].sort());
 });
 
 test('extends deep-merges objects, replaces arrays, and chains', async () => {

@@ -149,3 +149,24 @@ test('stop mid-epoch, then resume: one continuous curve with no duplicated or mi
   assert.equal(root.texts('definition').length, 1, 'the definition is written once');
   assert.equal(root.hparams().sessionEnd?.status, 'success', 'the last session end wins');
 });
+
+test('an inline definition trained end to end through a partly frozen base: micro-batches, augmentation, no cache', async () => {
+  const { runDir, record } = await runExperiment(
+    {
+      extends: 'mobilenetv2-frozen',
+      model: { alpha: 0.35, weights: 'none', inputSize: 32, freeze: { last: 12 } },
+      data: { trainPerClass: 2, validationSize: 10, testPerClass: 1, augment: { flip: true, crop: 2 } },
+      train: { epochs: 1, batchSize: 4, microBatch: 2, logEveryBatches: 2 },
+    },
+    { ...common(), name: 'inline' },
+  );
+  assert.equal(record.status, 'success', record.error ?? '');
+  assert.equal(record.experiment, 'inline');
+  assert.equal(record.featureCache, null, 'a partly trainable base is trained end to end');
+  assert.ok(record.params!.base.trainable > 0 && record.params!.base.nonTrainable > 0);
+  assert.equal(record.globalStep, 5);
+  assert.deepEqual(record.definition.data.augment, { flip: true, crop: 2 });
+  const train = await read(join(runDir, 'train'));
+  assert.deepEqual(steps(train, 'batch_loss'), [2, 4]);
+  assert.ok(Number.isFinite(train.scalars('epoch_loss')[0]!.value));
+});

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { fusedBatchNormGradConfig } from './batchnorm-grad.ts';
 import { conv2dBackpropFilter, conv2dBackpropInput } from './conv2d-grad.ts';
-import { depthwiseBackpropFilter, depthwiseBackpropInput } from './depthwise-grad.ts';
+import { depthwiseBackpropInput } from './depthwise-grad.ts';
 import { depthwiseFilterGradOnHeap, makeFastSlice, makeSharedIdentity } from './heap-kernels.ts';
 import { explicitTransposeMatMul } from './matmul.ts';
-import { relu6GradConfig } from './relu6-grad.ts';
+import { clipByValueGradConfig, relu6GradConfig } from './clip-grads.ts';
 
 /** The kernels we add to (or replace in) the wasm backend, by tfjs kernel name. */
 export const WASM_TRAINING_KERNELS = [
@@ -41,7 +41,7 @@ export function registerWasmTrainingKernels(): void {
   put('Conv2DBackpropFilter', conv2dBackpropFilter);
   const stockInput = replacedWasmKernels.get('Conv2DBackpropInput') ?? tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc;
   put('Conv2DBackpropInput', (params) => conv2dBackpropInput(params, stockInput));
-  put('DepthwiseConv2dNativeBackpropFilter', process.env.TRANSFERLAB_DW_FILTER === 'xnnpack' ? depthwiseBackpropFilter : depthwiseFilterGradOnHeap);
+  put('DepthwiseConv2dNativeBackpropFilter', depthwiseFilterGradOnHeap);
   put('DepthwiseConv2dNativeBackpropInput', depthwiseBackpropInput);
   for (const name of ['BatchMatMul', '_FusedMatMul']) {
     const existing = tf.getKernel(name, 'wasm');
@@ -53,6 +53,7 @@ export function registerWasmTrainingKernels(): void {
   if (identity && !ours.has(identity.kernelFunc)) put('Identity', makeSharedIdentity(identity.kernelFunc));
   registerBatchNormGradient();
   registerGradientOnce(relu6GradConfig);
+  registerGradientOnce(clipByValueGradConfig);
 }
 
 const gradientsRegistered = new Set<string>();
