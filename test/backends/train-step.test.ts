@@ -9,11 +9,11 @@ import { NET_FAMILIES, withHead } from './nets.ts';
 // One optimizer step (forward, backward, Adam) of each base family with the classifier head, at
 // 32 px and batch 4, run on wasm (our kernels) and on cpu (tfjs' own), from identical weights.
 //
-// Well-conditioned comparison: BN in inference mode (fixed statistics) and dropout off. With batch
-// statistics of 4 images at 1–2 px spatial size, tiny float differences move ReLU6 edges and the
-// whole-model gradient becomes ill-conditioned (see shared/docs/tfjs-cpu-training.md), so in
-// training mode we compare the loss (the forward pass) only, plus the gradient of the DenseNet-style
-// net, which is well-conditioned there too.
+// Well-conditioned comparison: BN in inference mode (fixed statistics) and dropout off, gradients
+// per variable. With batch statistics of 4 images at 1–2 px spatial size, tiny float differences
+// move ReLU6 edges and BN variances and the step becomes ill-conditioned (see
+// shared/docs/tfjs-cpu-training.md; the real ResNet50's loss moves by ~3e-3), so in training mode
+// the tolerance is 10× how far cpu itself moves for a ~1e-6 change of the input (at least 1e-3).
 //
 // Adam's first step moves every weight by ≈ lr·sign(g): a weight whose gradient is at float-noise
 // level can flip sign between backends, so a learning rate of 1e-4 bounds that to 2e-4 (< 1e-3);
@@ -29,12 +29,14 @@ before(async () => {
   await selectBackend('wasm', { quiet: true });
 });
 
-async function step(model: tf.LayersModel, initial: tf.Tensor[], backend: string, training: boolean, size: number): Promise<StepResult> {
+async function step(model: tf.LayersModel, initial: tf.Tensor[], backend: string, training: boolean, size: number, perturb = 0): Promise<StepResult> {
   await tf.setBackend(backend);
   model.setWeights(initial);
   const optimizer = tf.train.adam(LR);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const x = tf.tensor(randomValues(BATCH * size * size * 3, 5), [BATCH, size, size, 3]);
+  const values = randomValues(BATCH * size * size * 3, 5);
+  if (perturb > 0) randomValues(values.length, 6).forEach((v, i) => { values[i] += perturb * v; });
+  const x = tf.tensor(values, [BATCH, size, size, 3]);
   const y = tf.oneHot(tf.tensor1d([1, 3, 5, 7], 'int32'), 10);
   const { value, grads } = tf.variableGrads(() => {
     const p = model.apply(x, { training }) as tf.Tensor;
@@ -93,18 +95,27 @@ for (const { name: family, size, build, skip } of FAMILIES) {
       const cpu = await step(model, initial, 'cpu', training, size);
       const wasm = await step(model, initial, 'wasm', training, size);
       assert.ok(Number.isFinite(wasm.loss), `${mode}: loss ${wasm.loss}`);
-      assert.ok(Math.abs(wasm.loss - cpu.loss) < 1e-3, `${mode}: loss wasm ${wasm.loss} vs cpu ${cpu.loss}`);
+      // How far cpu itself moves when the input moves by ~1e-6 (a few ulps): with batch statistics
+      // of 4 images at 1–2 px this is the conditioning of the step, and wasm may differ by that much.
+      let lossTolerance = 1e-3;
+      let gradTolerance = 1e-3;
+      if (training) {
+        const nudged = await step(model, initial, 'cpu', training, size, 1e-6);
+        lossTolerance = Math.max(lossTolerance, 10 * Math.abs(nudged.loss - cpu.loss));
+        gradTolerance = Math.max(gradTolerance, 10 * relativeError(concat(nudged.grads), concat(cpu.grads)));
+      }
+      assert.ok(Math.abs(wasm.loss - cpu.loss) < lossTolerance, `${mode}: loss wasm ${wasm.loss} vs cpu ${cpu.loss} (tolerance ${lossTolerance})`);
       assert.ok(maxAbsDiff(wasm.weights, cpu.weights) < 1e-3, `${mode}: updated weights differ by ${maxAbsDiff(wasm.weights, cpu.weights)}`);
       if (!training) {
         wasm.grads.forEach((g, i) => {
           const err = relativeError(g, cpu.grads[i]);
           assert.ok(err < 1e-3, `${mode}: gradient of ${model.trainableWeights[i].name}: relative error ${err}`);
         });
-      } else if (family.startsWith('DenseNet')) {
-        // Per variable, the stem BN's γ-gradient is a sum with heavy cancellation (it moves 2 % on
-        // cpu alone when the input moves by 1e-6), so compare the whole gradient at its own scale.
+      } else {
+        // Per variable, a BN γ-gradient can be a sum with heavy cancellation (the stem BN's moves 2 %
+        // on cpu alone for a 1e-6 input change), so compare the whole gradient at its own scale.
         const err = relativeError(concat(wasm.grads), concat(cpu.grads));
-        assert.ok(err < 1e-3, `${mode}: whole-model gradient relative error ${err}`);
+        assert.ok(err < gradTolerance, `${mode}: whole-model gradient relative error ${err} (tolerance ${gradTolerance})`);
       }
       // The step really moved the weights (a test that cannot fail is a bug).
       assert.ok(maxAbsDiff(wasm.weights, startTrainable) > LR / 2, `${mode}: the weights did not move`);
