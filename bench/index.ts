@@ -5,6 +5,7 @@ const suites: Record<string, () => Promise<{ run(args: string[]): Promise<void> 
   data: () => import('./data.ts'),
   train: () => import('./train.ts'),
   site: () => import('./site.ts'),
+  inference: () => import('./inference.ts'),
 };
 
 const args = process.argv.slice(2);

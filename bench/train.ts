@@ -1,4 +1,4 @@
-// `npm run bench -- train [--quick] [--cap=SECONDS] [--backends=wasm,cpu] [--only=mobilenetv2@96,...]`
+// `npm run bench -- train [--quick] [--cap=SECONDS] [--backends=wasm,cpu] [--only=mobilenetv2@96,...] [--ab]`
 //
 // Training throughput (forward + backward + Adam, batch 32, micro-batches with gradient
 // accumulation where wasm's 4 GiB heap needs them) and forward-only throughput of the real base
@@ -7,6 +7,9 @@
 // becomes a retry with half the micro-batch instead of a dead benchmark.
 // Figures: images/s, effective GFLOP/s from the model's multiply-adds (modelCost; training
 // ≈ 3× the forward FLOPs), and wasm/cpu ratios measured in the same run.
+// `--ab` (wasm only): every wasm measurement alternates steps with the kernels from before the
+// MobileNetV2 speed-up (wasm's own Sum/Mean/Transpose/FusedBatchNorm, the first depthwise filter
+// gradient) and ours, in one process, and prints both and their ratio.
 import { spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
@@ -16,7 +19,7 @@ type Mode = 'train' | 'forward';
 
 interface Config { model: 'mobilenetv2' | 'densenet121' | 'resnet50' | 'inceptionv3'; alpha?: number; size: number }
 
-interface Job extends Config { backend: Backend; mode: Mode; batch: number; microBatch: number; capSeconds: number; maxSteps: number }
+interface Job extends Config { backend: Backend; mode: Mode; batch: number; microBatch: number; capSeconds: number; maxSteps: number; ab?: boolean }
 
 interface Measurement {
   imagesPerSecond: number;
@@ -24,6 +27,8 @@ interface Measurement {
   steps: number;
   macsPerImage: number;
   heapBytes: number;
+  /** With --ab: the same measurement with the kernels from before the speed-up, interleaved. */
+  before?: { imagesPerSecond: number; medianStepMs: number };
 }
 
 const FULL: Config[] = [
@@ -135,12 +140,44 @@ export function measureSteps(step: () => void, capSeconds: number, maxSteps: num
   return { medianMs, steps: times.length };
 }
 
+/** Alternates steps between two kernel sets (one warm-up each); medians of each. */
+export function measureAlternating(step: () => void, use: (ours: boolean) => void, capSeconds: number, maxSteps: number): { ours: number; before: number } {
+  const times = { ours: [] as number[], before: [] as number[] };
+  for (const ours of [false, true]) { use(ours); step(); }
+  const start = performance.now();
+  while (times.ours.length < maxSteps && (times.ours.length === 0 || performance.now() - start < capSeconds * 1000)) {
+    for (const ours of [false, true]) {
+      use(ours);
+      const t = performance.now();
+      step();
+      (ours ? times.ours : times.before).push(performance.now() - t);
+    }
+  }
+  use(true);
+  const median = (a: number[]): number => {
+    const s = [...a].sort((p, q) => p - q);
+    const mid = s.length >> 1;
+    return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  };
+  return { ours: median(times.ours), before: median(times.before) };
+}
+
 async function child(job: Job): Promise<void> {
   const { selectBackend } = await import('../src/backends/index.ts');
   await selectBackend(job.backend, { quiet: true });
   const model = await buildModel(job);
   const macs = await macsPerImage(model);
   const step = job.mode === 'train' ? makeTrainStep(model, job) : makeForwardStep(model, job);
+  if (job.ab && job.backend === 'wasm') {
+    const { useSpeedupKernels } = await import('../src/backends/wasm-kernels/register.ts');
+    const r = measureAlternating(step, useSpeedupKernels, job.capSeconds, job.maxSteps);
+    const result: Measurement = {
+      imagesPerSecond: (job.batch / r.ours) * 1000, medianStepMs: r.ours, steps: job.maxSteps, macsPerImage: macs, heapBytes: heapBytes(),
+      before: { imagesPerSecond: (job.batch / r.before) * 1000, medianStepMs: r.before },
+    };
+    console.log(`RESULT ${JSON.stringify(result)}`);
+    return;
+  }
   const { medianMs, steps } = measureSteps(step, job.capSeconds, job.maxSteps);
   const result: Measurement = { imagesPerSecond: (job.batch / medianMs) * 1000, medianStepMs: medianMs, steps, macsPerImage: macs, heapBytes: heapBytes() };
   console.log(`RESULT ${JSON.stringify(result)}`);
@@ -192,9 +229,11 @@ export async function run(flags: string[]): Promise<void> {
   const cap = Number(flag(flags, 'cap') ?? (quick ? 8 : 60));
   const backends = (flag(flags, 'backends') ?? 'wasm,cpu').split(',') as Backend[];
   const only = flag(flags, 'only')?.split(',');
+  const ab = flags.includes('--ab');
   const configs = (quick ? QUICK : FULL).filter((c) => !only || only.includes(`${c.model}@${c.size}`));
   console.log(`training = forward + backward + Adam at batch ${BATCH} (cpu: ${CPU_BATCH}); forward = predict at batch ${BATCH}; median step after a warm-up, cap ${cap}s per measurement`);
   console.log('GFLOP/s = 2 × multiply-adds per image (modelCost) × images/s, ×3 for training\n');
+  if (ab) console.log('--ab: wasm rows alternate steps with the kernels from before the MobileNetV2 speed-up ("before") and ours, in one process\n');
   const rows: string[][] = [['model', 'mode', 'backend', 'micro-batch', 'images/s', 'GFLOP/s', 'wasm/cpu', 'heap MiB']];
   for (const c of configs) {
     for (const mode of ['train', 'forward'] as const) {
@@ -207,6 +246,7 @@ export async function run(flags: string[]): Promise<void> {
           microBatch: Math.min(batch, startMicroBatch(c, mode)),
           capSeconds: backend === 'cpu' ? Math.min(cap, 20) : cap,
           maxSteps: backend === 'cpu' ? 2 : 5,
+          ab: ab && backend === 'wasm',
         };
         const r = await measure(job);
         if ('error' in r) {
@@ -217,6 +257,12 @@ export async function run(flags: string[]): Promise<void> {
         rows.push([label(c), mode, backend, String(r.microBatch), r.m.imagesPerSecond.toFixed(2),
           gflops(r.m.macsPerImage, r.m.imagesPerSecond, mode).toFixed(2), '', (r.m.heapBytes / 2 ** 20).toFixed(0)]);
         console.log(`  ${rows[rows.length - 1].join('  ')}`);
+        if (r.m.before) {
+          const b = r.m.before;
+          rows.push([label(c), mode, 'wasm before', String(r.microBatch), b.imagesPerSecond.toFixed(2),
+            gflops(r.m.macsPerImage, b.imagesPerSecond, mode).toFixed(2), `ours ${(r.m.imagesPerSecond / b.imagesPerSecond).toFixed(2)}×`, '']);
+          console.log(`  ${rows[rows.length - 1].join('  ')}`);
+        }
       }
       const w = results.get('wasm');
       const cpu = results.get('cpu');

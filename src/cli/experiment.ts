@@ -51,6 +51,13 @@ Flags:
   --progress MODE      auto | bar | lines | none (default auto: a bar on a terminal)
   -h, --help           this help
 
+Environment (a flag wins over its variable):
+  TRANSFERLAB_LOGDIR       log directory (--logdir)
+  TRANSFERLAB_DATA_DIR     CIFAR-10 folder (--data-dir)
+  TRANSFERLAB_WEIGHTS_DIR  Keras .h5 weights (--weights-dir)
+  TRANSFERLAB_MODELS_DIR   tfjs layers-format models (--models-dir)
+  TRANSFERLAB_CACHE_DIR    downloads and the feature cache (default ~/.cache/transfer-lab)
+
 Exit codes: 0 done · 1 failed · 2 bad definition or flags · 130 interrupted (Ctrl-C / SIGTERM;
 resume with --resume). A second Ctrl-C stops at once.`;
 }
@@ -86,20 +93,17 @@ async function main(): Promise<number> {
     if (values.tag) loaded!.definition.tags = [...new Set([...loaded!.definition.tags, ...values.tag])];
     const { selectBackend } = await import('../backends/index.ts');
     await selectBackend(backend, { quiet: true });
-    process.stdout.write(await dryRun(loaded!, { modelsDir: values['models-dir'] }));
+    process.stdout.write(await dryRun(loaded!, locationOptions(values)));
     return 0;
   }
 
   const { runExperiment } = await import('../train/run-experiment.ts');
   const { record } = await runExperiment(name, {
-    logdir: resolveLogdir(values.logdir),
+    ...locationOptions(values),
     ...(values.name !== undefined ? { name: values.name } : {}),
     ...(seed !== undefined ? { seed } : {}),
     tags: values.tag ?? [],
     overrides: values.set ?? [],
-    ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
-    ...(values['weights-dir'] ? { weightsDir: values['weights-dir'] } : {}),
-    ...(values['models-dir'] ? { modelsDir: values['models-dir'] } : {}),
     ...(values.resume ? { resume: values.resume } : {}),
     backend,
     progress,
@@ -111,6 +115,22 @@ async function main(): Promise<number> {
     return 130;
   }
   return record.status === 'success' ? 0 : 1;
+}
+
+/**
+ * Where things are, from the flags; a missing flag leaves its option out, so the runner falls back to
+ * the TRANSFERLAB_* variable and then to the default (--logdir is resolved here).
+ */
+export function locationOptions(
+  values: { logdir?: string; 'data-dir'?: string; 'weights-dir'?: string; 'models-dir'?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): { logdir: string; dataDir?: string; weightsDir?: string; modelsDir?: string } {
+  return {
+    logdir: resolveLogdir(values.logdir, env),
+    ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
+    ...(values['weights-dir'] ? { weightsDir: values['weights-dir'] } : {}),
+    ...(values['models-dir'] ? { modelsDir: values['models-dir'] } : {}),
+  };
 }
 
 /** The resolved definition and the model's size, without downloading or writing anything. */

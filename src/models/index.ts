@@ -6,6 +6,8 @@ export * from './freezing.ts';
 export * from './preprocess-mode.ts';
 export * from './layers/freezable-batch-norm.ts';
 export * from './layers/up-sample.ts';
+export * from './layers/relu6.ts';
+export * from './inference/index.ts';
 export * from './weights-h5.ts';
 export * from './weight-files.ts';
 export * from './file-io.ts';

@@ -28,6 +28,14 @@ export interface TrainState {
   savedAt: string;
 }
 
+/** A run's state before its first step. */
+export function initialTrainState(seed: number): TrainState {
+  return {
+    version: 1, epoch: 0, batchInEpoch: 0, globalStep: 0, seed,
+    epochSums: { loss: 0, correct: 0, seen: 0, seconds: 0 }, best: null, history: [], trainImages: 0, savedAt: '',
+  };
+}
+
 const stateSchema = z.object({
   version: z.literal(1),
   epoch: z.number().int().nonnegative(),

@@ -20,11 +20,13 @@ export async function evaluate(
   batchSize: number,
   keepPredictions = 0,
   shouldStop: () => boolean = () => false,
+  onProgress?: (done: number, total: number) => void,
 ): Promise<Evaluation | null> {
   const confusion = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
   const predictions: Evaluation['predictions'] = [];
   let lossSum = 0;
   let correct = 0;
+  let done = 0;
   for await (const batch of source.stream({ batchSize, epoch: 0, shuffle: false })) {
     const [p, l] = tf.tidy(() => {
       const p = model.apply(batch.x, { training: false }) as tf.Tensor2D;
@@ -44,6 +46,8 @@ export async function evaluate(
         predictions.push({ index: batch.indices[i]!, predicted: best, confidence: probs[i * numClasses + best]! });
       }
     }
+    done += batch.labels.length;
+    onProgress?.(done, source.count);
     if (shouldStop()) return null;
   }
   const count = source.count;

@@ -36,6 +36,8 @@ export interface LoopInput {
   onStop: () => Promise<void>;
   /** After every optimizer step, with the new global step. */
   onStep?: (globalStep: number) => void;
+  /** During the validation pass after each epoch (which writes no events): images evaluated so far. */
+  onValidationProgress?: (done: number, total: number) => void;
 }
 
 /**
@@ -97,7 +99,9 @@ export async function trainLoop(io: LoopInput): Promise<'completed' | 'interrupt
     }
 
     const evalStart = performance.now();
-    const val = io.validation ? await evaluate(model, io.validation, io.numClasses, io.evalBatchSize, 0, () => io.stop.requested) : null;
+    const val = io.validation
+      ? await evaluate(model, io.validation, io.numClasses, io.evalBatchSize, 0, () => io.stop.requested, io.onValidationProgress)
+      : null;
     io.clock.evaluate += (performance.now() - evalStart) / 1000;
     if (io.validation && val === null) {
       progress.stop(`stopping during validation of epoch ${epoch + 1} (step ${state.globalStep})`);

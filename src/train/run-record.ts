@@ -68,6 +68,24 @@ export interface RunRecord {
   /** added: image counts of each split. */
   dataset: { train: number; validation: number; test: number; classNames: string[] } | null;
   history: EpochHistory[];
+  /**
+   * Where a long phase stands while the run is running (rewritten at most every few seconds, a
+   * heartbeat for monitors); null between phases and at the end. Optional: older runs lack it.
+   */
+  progress?: RunProgress | null;
+  /**
+   * added: the run-root event file holding the HParams session end of an interrupted or failed run
+   * (deleted by --resume, so TensorBoard sees the final status); null otherwise.
+   */
+  hparamsSessionEndFile?: string | null;
+}
+
+export interface RunProgress {
+  phase: 'features' | 'evaluate';
+  /** Split being processed (features: train / validation / test). */
+  split?: string;
+  done: number;
+  total: number;
 }
 
 /** Writes run.json atomically: a temp file in the same directory, then rename over the old one. */

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/backends/index.ts';
 import { batchNormTraining } from '../../src/backends/ops/batch-norm-training.ts';
 import { randomValues, relativeError } from './helpers.ts';
+import { CHANNEL_DOT_SUMS, CHANNEL_MOMENTS } from '../../src/backends/wasm-kernels/channel-stats.ts';
 
 before(async () => {
   await selectBackend('wasm', { quiet: true });
@@ -69,5 +70,8 @@ test('batchNormTraining leaves no tensors behind and records a single tape node'
   tf.dispose(profile.result as tf.Tensor);
   assert.equal(tf.memory().numTensors, before);
   assert.ok(!profile.kernelNames.includes('FusedBatchNorm') && !profile.kernelNames.includes('Tile'), profile.kernelNames.join(', '));
+  // On wasm the statistics and the gradient's two sums are one heap pass each.
+  assert.ok(profile.kernelNames.includes(CHANNEL_MOMENTS) && profile.kernelNames.includes(CHANNEL_DOT_SUMS), profile.kernelNames.join(', '));
+  assert.ok(!profile.kernelNames.includes('Mean'), profile.kernelNames.join(', '));
   tf.dispose([x, g, b]);
 });

@@ -4,6 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/backends/index.ts';
 import { forwardConv } from '../../src/backends/wasm-kernels/conv-info.ts';
 import { conv2dInputGradientPath } from '../../src/backends/wasm-kernels/conv2d-grad.ts';
+import { replacedWasmKernels } from '../../src/backends/wasm-kernels/register.ts';
+import { collapsePermutation, isMatrixTranspose, wasmIsSlowAt } from '../../src/backends/wasm-kernels/transpose-kernel.ts';
 import { randomValues, relativeError, runKernelOn } from './helpers.ts';
 
 before(async () => {
@@ -186,4 +188,72 @@ test('Sum and Mean match the cpu backend (batch statistics, bias and BN gradient
     const x = { values: randomValues(shape.reduce((a, b) => a * b), seed++), shape };
     for (const kernel of ['Sum', 'Mean']) await compare(kernel, { x }, { axis, keepDims }, `${JSON.stringify(shape)} axis ${JSON.stringify(axis)} keepDims ${keepDims}`);
   }
+});
+
+test('Sum and Mean over middle axes with ≥ 8 channels and > 32 rows (the blocked path) match cpu, and run ours', async () => {
+  const cases: [number[], number[], boolean][] = [
+    [[3, 7, 5, 19], [0, 1, 2], false], [[2, 9, 11, 16], [0, 1, 2], true], [[5, 40, 13], [1], false], [[70, 8], [0], false],
+  ];
+  let seed = 600;
+  for (const [shape, axis, keepDims] of cases) {
+    const x = { values: randomValues(shape.reduce((a, b) => a * b), seed++).map((v) => v + 0.5), shape };
+    for (const kernel of ['Sum', 'Mean']) await compare(kernel, { x }, { axis, keepDims }, `${JSON.stringify(shape)} axis ${JSON.stringify(axis)}`);
+  }
+  assert.ok(replacedWasmKernels.has('Sum') && replacedWasmKernels.has('Mean'), 'wasm\'s own Sum and Mean were replaced');
+});
+
+test('DepthwiseConv2dNativeBackpropFilter with ≥ 8 channels (8-channel blocks plus a remainder) matches cpu', async () => {
+  let seed = 700;
+  for (const [h, w, k, stride, pad, channels] of [[9, 11, 3, 1, 'same', 19], [10, 7, 3, 2, 'same', 16], [12, 9, 5, 2, 'valid', 11], [8, 8, 3, 2, 1, 24]] as const) {
+    const xShape = [2, h, w, channels];
+    const filterShape = [k, k, channels, 1];
+    const info = tf.backend_util.computeConv2DInfo(xShape as never, filterShape as never, stride, 1, pad, undefined, true);
+    const x = { values: randomValues(xShape.reduce((a, b) => a * b), seed++), shape: xShape };
+    const dy = { values: randomValues(info.outShape.reduce((a, b) => a * b), seed++), shape: info.outShape };
+    await compare('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { strides: [stride, stride], pad, dilations: [1, 1], filterShape }, `${h}×${w}×${channels} k${k} s${stride} ${pad}`);
+  }
+});
+
+test('Transpose (matrix transposes tiled on the wasm heap, the rest wasm\'s) matches the cpu backend for ranks 1–5, size-1 axes and int32', async () => {
+  const cases: [number[], number[]][] = [
+    [[7], [0]], [[37, 19], [1, 0]], [[3, 4], [0, 1]], [[2, 5, 6, 3], [3, 1, 2, 0]], [[2, 5, 6, 3], [1, 2, 0, 3]],
+    [[2, 5, 6, 3], [0, 3, 1, 2]], [[4, 1, 18, 33], [3, 2, 1, 0]], [[3, 17, 1, 20], [0, 2, 3, 1]], [[2, 3, 4, 5, 3], [4, 0, 2, 1, 3]],
+    [[1, 1, 5], [2, 0, 1]], [[3, 17, 20], [0, 2, 1]], [[2, 3, 4, 5, 3], [0, 1, 4, 2, 3]], [[130, 70], [1, 0]], [[1100, 61], [1, 0]], [[2, 1030, 33], [0, 2, 1]],
+  ];
+  let seed = 800;
+  for (const [shape, perm] of cases) {
+    const x = { values: randomValues(shape.reduce((a, b) => a * b), seed++), shape };
+    await compare('Transpose', { x }, { perm }, `${JSON.stringify(shape)} perm ${JSON.stringify(perm)}`);
+  }
+  await tf.setBackend('wasm');
+  const ints = tf.tensor3d(Array.from({ length: 24 }, (_, i) => i), [2, 3, 4], 'int32');
+  const t = tf.transpose(ints, [2, 0, 1]);
+  assert.equal(t.dtype, 'int32');
+  assert.deepEqual(Array.from(t.dataSync()), Array.from(tf.transpose(tf.tensor3d(Array.from({ length: 24 }, (_, i) => i), [2, 3, 4]), [2, 0, 1]).dataSync()));
+  tf.dispose([ints, t]);
+  assert.ok(replacedWasmKernels.has('Transpose'), 'wasm\'s own Transpose was replaced');
+});
+
+test('collapsePermutation merges axes that stay neighbours; matrix transposes are recognised', () => {
+  assert.deepEqual(collapsePermutation([16, 48, 48, 96], [3, 0, 1, 2]), { shape: [16 * 48 * 48, 96], perm: [1, 0] });
+  assert.deepEqual(collapsePermutation([2, 3, 4, 5, 3], [0, 1, 4, 2, 3]), { shape: [6, 20, 3], perm: [0, 2, 1] });
+  assert.deepEqual(collapsePermutation([3, 1, 20], [1, 2, 0]), { shape: [3, 20], perm: [1, 0] });
+  assert.deepEqual(collapsePermutation([2, 5, 6, 3], [3, 1, 2, 0]), { shape: [2, 30, 3], perm: [2, 1, 0] });
+  assert.ok(isMatrixTranspose([1, 0]) && isMatrixTranspose([0, 2, 1]) && !isMatrixTranspose([2, 1, 0]) && !isMatrixTranspose([0]));
+  assert.ok(wasmIsSlowAt([9216, 144]) && wasmIsSlowAt([2, 1030, 33]) && !wasmIsSlowAt([576, 384]) && !wasmIsSlowAt([1100, 20]));
+});
+
+test('FusedBatchNorm (broadcast element-wise kernels) matches the cpu backend, with and without scale and offset', async () => {
+  let seed = 900;
+  for (const shape of [[2, 5, 7, 11], [6, 19], [3, 4, 9]]) {
+    const c = shape[shape.length - 1];
+    const x = { values: randomValues(shape.reduce((a, b) => a * b), seed++).map((v) => v * 2 + 3), shape };
+    const mean = { values: randomValues(c, seed++).map((v) => v + 3), shape: [c] };
+    const variance = { values: randomValues(c, seed++).map((v) => v * v + 0.5), shape: [c] };
+    const scale = { values: randomValues(c, seed++), shape: [c] };
+    const offset = { values: randomValues(c, seed++), shape: [c] };
+    await compare('FusedBatchNorm', { x, mean, variance, scale, offset }, { varianceEpsilon: 1e-3 }, `${JSON.stringify(shape)}`);
+    await compare('FusedBatchNorm', { x, mean, variance }, { varianceEpsilon: 1e-3 }, `${JSON.stringify(shape)} no scale/offset`);
+  }
+  assert.ok(replacedWasmKernels.has('FusedBatchNorm'), 'wasm\'s own FusedBatchNorm was replaced');
 });

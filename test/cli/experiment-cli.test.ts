@@ -5,7 +5,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RunReader } from '../../src/tensorboard/index.ts';
+import { RunReader, SESSION_END_TAG } from '../../src/tensorboard/index.ts';
+import { locationOptions } from '../../src/cli/experiment.ts';
 import { cifarDir, repoRoot, sharedModelsDir } from '../helpers/shared.ts';
 
 async function tempDir(prefix: string): Promise<string> {
@@ -23,6 +24,27 @@ async function cliEnv(): Promise<NodeJS.ProcessEnv> {
 
 function experimentCli(args: string[], env: NodeJS.ProcessEnv) {
   return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/experiment.ts', ...args], { cwd: repoRoot, env, encoding: 'utf8', timeout: 120_000 });
+}
+
+/** quickstart trained through the base (no feature cache), so an epoch has 75 short steps to interrupt. */
+function spawnTinyRun(args: string[], env: NodeJS.ProcessEnv) {
+  return spawn(process.execPath, [
+    '--import', 'tsx', 'src/cli/experiment.ts', 'quickstart', '--progress', 'lines', '--backend', 'wasm',
+    '--set', 'data.trainPerClass=30', '--set', 'data.validationSize=20', '--set', 'data.testPerClass=2', '--set', 'model.inputSize=32',
+    '--set', 'train.batchSize=4', '--set', 'train.epochs=1', '--set', 'train.featureCache=off', '--set', 'model.freeze=none',
+    '--set', 'train.logEveryBatches=1', ...args,
+  ], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** The run-root event files holding an HParams session end, once per record (TensorBoard keeps the first). */
+function sessionEnds(runDir: string): string[] {
+  const tag = Buffer.from(SESSION_END_TAG);
+  return readdirSync(runDir).filter((f) => f.includes('tfevents')).flatMap((f) => {
+    const bytes = readFileSync(join(runDir, f));
+    const hits: string[] = [];
+    for (let at = bytes.indexOf(tag); at >= 0; at = bytes.indexOf(tag, at + 1)) hits.push(f);
+    return hits;
+  });
 }
 
 test('bad definitions, overrides and flags: one line on stderr, exit code 2, no run directory', async () => {
@@ -70,19 +92,28 @@ test('--help lists the flags and the experiments', async () => {
   for (const flag of ['--set', '--seed', '--tag', '--name', '--logdir', '--data-dir', '--weights-dir', '--models-dir', '--backend', '--resume', '--dry-run']) {
     assert.ok(result.stdout.includes(flag), flag);
   }
+  for (const variable of ['TRANSFERLAB_LOGDIR', 'TRANSFERLAB_DATA_DIR', 'TRANSFERLAB_WEIGHTS_DIR', 'TRANSFERLAB_MODELS_DIR', 'TRANSFERLAB_CACHE_DIR']) {
+    assert.ok(result.stdout.includes(variable), variable);
+  }
   assert.match(result.stdout, /densenet-full.*quickstart/s);
 });
 
+test('location flags become runner options; without them the TRANSFERLAB_* variables decide', () => {
+  assert.deepEqual(
+    locationOptions({ logdir: 'L', 'data-dir': 'D', 'weights-dir': 'W', 'models-dir': 'M' }, { TRANSFERLAB_LOGDIR: 'envL' }),
+    { logdir: 'L', dataDir: 'D', weightsDir: 'W', modelsDir: 'M' },
+  );
+  // The data, weights and models modules read their variables when the option is absent.
+  assert.deepEqual(locationOptions({}, { TRANSFERLAB_LOGDIR: 'envL' }), { logdir: 'envL' });
+  assert.deepEqual(locationOptions({}, {}), { logdir: 'logs' });
+});
+
 test('SIGINT mid-epoch: checkpoint at the current batch, readable run marked interrupted, exit 130; --resume finishes it', async () => {
-  const env = await cliEnv();
+  // The locations come as flags here (the variables are unset), as variables in the next test.
+  const { TRANSFERLAB_DATA_DIR: _data, TRANSFERLAB_MODELS_DIR: _models, ...env } = await cliEnv();
+  const where = ['--data-dir', cifarDir(), '--models-dir', sharedModelsDir()];
   const logdir = await tempDir('tl-cli-sigint-');
-  // Training through the base (no feature cache) so an epoch has many slow-enough steps.
-  const child = spawn(process.execPath, [
-    '--import', 'tsx', 'src/cli/experiment.ts', 'quickstart', '--logdir', logdir, '--progress', 'lines', '--backend', 'wasm',
-    '--set', 'data.trainPerClass=30', '--set', 'data.validationSize=20', '--set', 'data.testPerClass=2', '--set', 'model.inputSize=32',
-    '--set', 'train.batchSize=4', '--set', 'train.epochs=1', '--set', 'train.featureCache=off', '--set', 'model.freeze=none',
-    '--set', 'train.logEveryBatches=1',
-  ], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnTinyRun([...where, '--logdir', logdir], env);
   let stderr = '';
   let signalled = false;
   child.stderr.on('data', (chunk: Buffer) => {
@@ -117,8 +148,9 @@ test('SIGINT mid-epoch: checkpoint at the current batch, readable run marked int
   await root.update();
   assert.deepEqual(root.warnings, []);
   assert.equal(root.hparams().sessionEnd?.status, 'failure');
+  assert.deepEqual(sessionEnds(runDir), [record.hparamsSessionEndFile], 'the interrupted status is alone in its own file');
 
-  const resumed = experimentCli(['--resume', record.id, '--logdir', logdir, '--progress', 'none'], env);
+  const resumed = experimentCli(['--resume', record.id, '--logdir', logdir, '--progress', 'none', ...where], env);
   assert.equal(resumed.status, 0, resumed.stderr);
   assert.match(resumed.stderr, new RegExp(`resuming at epoch 1, batch ${state.batchInEpoch} \\(step ${state.globalStep}\\)`));
   const done = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
@@ -128,7 +160,51 @@ test('SIGINT mid-epoch: checkpoint at the current batch, readable run marked int
   await after.update();
   assert.deepEqual(after.scalars('batch_loss').map((p) => p.step), Array.from({ length: 75 }, (_, i) => i + 1));
   assert.deepEqual(after.scalars('epoch_loss').map((p) => p.step), [0]);
+  assert.equal(sessionEnds(runDir).length, 1, 'only the final session end is left for TensorBoard');
+  const final = new RunReader(runDir);
+  await final.update();
+  assert.equal(final.hparams().sessionEnd?.status, 'success');
   assert.equal(experimentCli(['--resume', record.id, '--logdir', logdir], env).status, 2, 'a finished run is not resumed again');
+});
+
+test('a second Ctrl-C exits at once: run.json says interrupted, the session end is in its own readable file; --resume finishes it', async () => {
+  const env = await cliEnv();
+  const logdir = await tempDir('tl-cli-force-');
+  const child = spawnTinyRun(['--logdir', logdir], env);
+  let stderr = '';
+  let signals = 0;
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    if (signals === 0 && /batch 1\/75/.test(stderr)) {
+      signals = 1;
+      child.kill('SIGINT');
+    } else if (signals === 1 && /SIGINT: finishing the current step/.test(stderr)) {
+      signals = 2;
+      child.kill('SIGINT');
+    }
+  });
+  const code = await new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+  assert.equal(signals, 2, stderr);
+  assert.equal(code, 130, stderr);
+  assert.doesNotMatch(stderr, /resume with/, 'exited from the signal handler, not after the orderly stop');
+
+  const [runName] = readdirSync(join(logdir, 'quickstart'));
+  const runDir = join(logdir, 'quickstart', runName!);
+  const record = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
+  assert.equal(record.status, 'interrupted');
+  assert.deepEqual(sessionEnds(runDir), [record.hparamsSessionEndFile]);
+  const root = new RunReader(runDir);
+  await root.update();
+  assert.deepEqual(root.warnings, []);
+  assert.equal(root.hparams().sessionEnd?.status, 'failure');
+  assert.equal(root.hparams().sessionStart?.hparams.base, 'mobilenetv1');
+
+  const resumed = experimentCli(['--resume', record.id, '--logdir', logdir, '--progress', 'none'], env);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.equal(sessionEnds(runDir).length, 1);
+  const after = new RunReader(runDir);
+  await after.update();
+  assert.equal(after.hparams().sessionEnd?.status, 'success');
 });
 
 test('npm run tensorboard without TensorBoard installed says how to install it, exit 1', async () => {

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RunReader } from '../../src/tensorboard/index.ts';
+import { RunReader, SESSION_END_TAG } from '../../src/tensorboard/index.ts';
 import { runExperiment, type RunRecord } from '../../src/train/index.ts';
 import { installStopSignal } from '../../src/train/signals.ts';
 import { cifarDir, sharedModelsDir } from '../helpers/shared.ts';
@@ -35,6 +35,17 @@ async function read(dir: string): Promise<RunReader> {
 }
 
 const steps = (reader: RunReader, tag: string): number[] => reader.scalars(tag).map((p) => p.step);
+
+/** HParams session-end records in the run root's event files (TensorBoard keeps only the first). */
+function sessionEndFiles(runDir: string): string[] {
+  const tag = Buffer.from(SESSION_END_TAG);
+  return readdirSync(runDir).filter((f) => f.includes('tfevents')).flatMap((f) => {
+    const bytes = readFileSync(join(runDir, f));
+    const hits: string[] = [];
+    for (let at = bytes.indexOf(tag); at >= 0; at = bytes.indexOf(tag, at + 1)) hits.push(f);
+    return hits;
+  });
+}
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 test('quickstart end to end: event files, run.json, HParams session, feature cache', async () => {
@@ -98,6 +109,9 @@ test('quickstart end to end: event files, run.json, HParams session, feature cac
   assert.equal(hp.sessionStart?.hparams.base, 'mobilenetv1');
   assert.equal(hp.sessionStart?.hparams.input_size, 64);
   assert.equal(hp.sessionEnd?.status, 'success');
+  assert.equal(sessionEndFiles(runDir).length, 1, 'one session end');
+  assert.equal(onDisk.hparamsSessionEndFile, null);
+  assert.equal(onDisk.progress, null, 'no phase in progress once the run is over');
 
   const top = await read(logdir);
   const experiment = top.hparams().experiment;
@@ -130,6 +144,9 @@ test('stop mid-epoch, then resume: one continuous curve with no duplicated or mi
   assert.equal(state.batchInEpoch, 3);
   assert.equal(state.globalStep, STEPS_PER_EPOCH + 3);
   assert.equal((await read(first.runDir)).hparams().sessionEnd?.status, 'failure', 'TensorBoard has no "aborted": an interrupted session ends as a failure');
+  const statusFile = first.record.hparamsSessionEndFile;
+  assert.ok(statusFile && statusFile.includes('tfevents'), 'run.json names the session-end file');
+  assert.deepEqual(sessionEndFiles(first.runDir), [statusFile], 'the interrupted status is alone in its own event file');
 
   const second = await runExperiment(null, { ...common(), resume: first.record.id });
   assert.equal(second.runDir, first.runDir);
@@ -147,7 +164,34 @@ test('stop mid-epoch, then resume: one continuous curve with no duplicated or mi
   assert.deepEqual(steps(validation, 'evaluation_accuracy_vs_iterations'), [1, 2, 3].map((e) => e * STEPS_PER_EPOCH));
   const root = await read(first.runDir);
   assert.equal(root.texts('definition').length, 1, 'the definition is written once');
-  assert.equal(root.hparams().sessionEnd?.status, 'success', 'the last session end wins');
+  assert.equal(root.hparams().sessionEnd?.status, 'success');
+  assert.equal(existsSync(join(first.runDir, statusFile)), false, '--resume deletes the interrupted session end');
+  const ends = sessionEndFiles(first.runDir);
+  assert.equal(ends.length, 1, 'TensorBoard keeps the first session end: only the final one is left');
+  assert.equal(second.record.hparamsSessionEndFile, null);
+});
+
+test('a failed run ends its HParams session in its own file; resumed to completion, TensorBoard sees success', async () => {
+  await assert.rejects(
+    runExperiment('quickstart', {
+      ...common(), overrides: [...TINY, 'train.epochs=1'], name: 'fails',
+      onStep: (step) => {
+        if (step === 2) throw new Error('disk on fire');
+      },
+    }),
+    /disk on fire/,
+  );
+  const runDir = join(logdir, 'quickstart', readdirSync(join(logdir, 'quickstart')).find((d) => d.endsWith('-fails'))!);
+  const failed = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunRecord;
+  assert.equal(failed.status, 'failed');
+  assert.equal(failed.error, 'disk on fire');
+  assert.deepEqual(sessionEndFiles(runDir), [failed.hparamsSessionEndFile]);
+  assert.equal((await read(runDir)).hparams().sessionEnd?.status, 'failure');
+
+  const resumed = await runExperiment(null, { ...common(), resume: runDir });
+  assert.equal(resumed.record.status, 'success');
+  assert.equal(sessionEndFiles(runDir).length, 1);
+  assert.equal((await read(runDir)).hparams().sessionEnd?.status, 'success');
 });
 
 test('an inline definition trained end to end through a partly frozen base: micro-batches, augmentation, no cache', async () => {

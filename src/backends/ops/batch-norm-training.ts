@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { CHANNEL_DOT_SUMS, CHANNEL_MOMENTS } from '../wasm-kernels/channel-stats.ts';
 
 export interface BatchNormTrainingResult {
   output: tf.Tensor;
@@ -22,7 +23,7 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Ten
   const count = axes.reduce((n, a) => n * x.shape[a], 1);
   let stats: tf.Tensor1D[] = [];
   const forward = (xs: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-    const { mean, variance } = tf.moments(xs, axes);
+    const { mean, variance } = moments(xs, axes);
     const invStd = tf.rsqrt(tf.add(variance, epsilon));
     const xHat = tf.mul(tf.sub(xs, mean), invStd);
     save([xHat, g, invStd]);
@@ -32,8 +33,7 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Ten
       value: tf.add(tf.mul(xHat, g), b),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xh, gs, inv] = saved;
-        const sumDy = tf.sum(dy, axes);
-        const sumDyXHat = tf.sum(tf.mul(dy, xh), axes);
+        const [sumDy, sumDyXHat] = dotSums(dy, xh, axes);
         const scale = tf.mul(gs, inv);
         const dx = tf.add(
           tf.sub(tf.mul(dy, scale), tf.mul(xh, tf.mul(scale, tf.div(sumDyXHat, count)))),
@@ -48,4 +48,21 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Ten
   const [mean, variance] = stats.map((t) => tf.clone(t)) as [tf.Tensor1D, tf.Tensor1D];
   tf.dispose(stats);
   return { output, mean, variance };
+}
+
+/** Our one-pass heap kernels where registered (wasm, see channel-stats.ts), else tfjs' ops. */
+function onePass(x: tf.Tensor): boolean {
+  return x.dtype === 'float32' && tf.getKernel(CHANNEL_MOMENTS, tf.getBackend()) !== undefined;
+}
+
+function moments(x: tf.Tensor, axes: number[]): { mean: tf.Tensor; variance: tf.Tensor } {
+  if (!onePass(x)) return tf.moments(x, axes);
+  const [mean, variance] = tf.engine().runKernel(CHANNEL_MOMENTS, { x }) as tf.Tensor[];
+  return { mean, variance };
+}
+
+/** [Σ dy, Σ dy·x̂] over `axes` (all but the last). */
+function dotSums(dy: tf.Tensor, xHat: tf.Tensor, axes: number[]): [tf.Tensor, tf.Tensor] {
+  if (!onePass(dy) || tf.getKernel(CHANNEL_DOT_SUMS, tf.getBackend()) === undefined) return [tf.sum(dy, axes), tf.sum(tf.mul(dy, xHat), axes)];
+  return tf.engine().runKernel(CHANNEL_DOT_SUMS, { dy, xHat }) as [tf.Tensor, tf.Tensor];
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { forwardConv } from './conv-info.ts';
+import { forwardConv, type ForwardConv } from './conv-info.ts';
 import { heapViews } from './heap.ts';
 import type { KernelParams } from './tensors.ts';
 
@@ -41,10 +41,21 @@ export function makeFastSlice(stock: tf.KernelFunc): tf.KernelFunc {
 }
 
 /**
- * dW[kh,kw,c,m] = Σ_{n,oh,ow} x[n, oh·s+kh−pt, ow·s+kw−pl, c] · dy[n,oh,ow,c·M+m], accumulated in
- * float64 with the channel loop innermost (contiguous in both x and dy).
+ * dW[kh,kw,c,m] = Σ_{n,oh,ow} x[n, oh·s+kh−pt, ow·s+kw−pl, c] · dy[n,oh,ow,c·M+m], in float64.
+ * For M = 1, per output row (n, oh) — its dy row and the kh input rows it read stay in cache — and
+ * per filter tap, 8 channels at a time are accumulated along the row in JavaScript locals: two
+ * loads per multiply-add and no store (3–4× faster than a typed-array accumulator per value).
  */
-export function depthwiseFilterGradOnHeap({ inputs, attrs, backend }: KernelParams): tf.TensorInfo {
+export function depthwiseFilterGradOnHeap(params: KernelParams): tf.TensorInfo {
+  return depthwiseFilterGrad(params, true);
+}
+
+/** The first version (a typed-array accumulator per value, channels innermost), kept for A/B benchmarks. */
+export function depthwiseFilterGradUnblocked(params: KernelParams): tf.TensorInfo {
+  return depthwiseFilterGrad(params, false);
+}
+
+function depthwiseFilterGrad({ inputs, attrs, backend }: KernelParams, blocked: boolean): tf.TensorInfo {
   const a = attrs as unknown as {
     strides: number | [number, number]; pad: 'valid' | 'same' | number; dilations?: number | [number, number];
     dimRoundingMode?: 'floor' | 'round' | 'ceil'; filterShape: [number, number, number, number];
@@ -53,9 +64,60 @@ export function depthwiseFilterGradOnHeap({ inputs, attrs, backend }: KernelPara
   const dy = inputs.dy as tf.TensorInfo;
   const c = forwardConv(x.shape, a.filterShape, a.strides, a.pad, a.dimRoundingMode, true,
     'DepthwiseConv2dNativeBackpropFilter', undefined, a.dilations);
-  const [kh, kw, channels, multiplier] = a.filterShape;
+  const multiplier = a.filterShape[3];
   const { out, outView, views } = heapViews(backend, [x, dy], a.filterShape, 'float32');
-  const [xv, dv] = views;
+  const [xv, dv] = views as Float32Array[];
+  const acc = multiplier === 1 && blocked ? depthwiseFilterGradM1(c, xv, dv, a.filterShape) : depthwiseFilterGradAnyM(c, xv, dv, a.filterShape);
+  outView.set(acc);
+  return out;
+}
+
+function depthwiseFilterGradM1(c: ForwardConv, xv: Float32Array, dv: Float32Array, [kh, kw, channels]: number[]): Float64Array {
+  const acc = new Float64Array(kh * kw * channels);
+  const sw = c.strideWidth;
+  const xRow = c.inWidth * channels;
+  const xStep = sw * channels;
+  for (let n = 0; n < c.batch; n++) {
+    for (let oh = 0; oh < c.outHeight; oh++) {
+      const dyRow = (n * c.outHeight + oh) * c.outWidth * channels;
+      for (let i = 0; i < kh; i++) {
+        const h = oh * c.strideHeight + i - c.padTop;
+        if (h < 0 || h >= c.inHeight) continue;
+        const xRowBase = (n * c.inHeight + h) * xRow;
+        for (let j = 0; j < kw; j++) {
+          // Output columns whose input column ow·s + j − pl lies inside the image.
+          const owStart = Math.max(0, Math.ceil((c.padLeft - j) / sw));
+          const owEnd = Math.min(c.outWidth, Math.floor((c.inWidth - 1 - j + c.padLeft) / sw) + 1);
+          if (owEnd <= owStart) continue;
+          const accBase = (i * kw + j) * channels;
+          const xStart = xRowBase + (owStart * sw + j - c.padLeft) * channels;
+          const dStart = dyRow + owStart * channels;
+          const count = owEnd - owStart;
+          let ch = 0;
+          for (; ch + 8 <= channels; ch += 8) {
+            let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+            for (let k = 0, xi = xStart + ch, di = dStart + ch; k < count; k++, xi += xStep, di += channels) {
+              s0 += xv[xi] * dv[di]; s1 += xv[xi + 1] * dv[di + 1]; s2 += xv[xi + 2] * dv[di + 2]; s3 += xv[xi + 3] * dv[di + 3];
+              s4 += xv[xi + 4] * dv[di + 4]; s5 += xv[xi + 5] * dv[di + 5]; s6 += xv[xi + 6] * dv[di + 6]; s7 += xv[xi + 7] * dv[di + 7];
+            }
+            const o = accBase + ch;
+            acc[o] += s0; acc[o + 1] += s1; acc[o + 2] += s2; acc[o + 3] += s3;
+            acc[o + 4] += s4; acc[o + 5] += s5; acc[o + 6] += s6; acc[o + 7] += s7;
+          }
+          for (; ch < channels; ch++) {
+            let s = 0;
+            for (let k = 0, xi = xStart + ch, di = dStart + ch; k < count; k++, xi += xStep, di += channels) s += xv[xi] * dv[di];
+            acc[accBase + ch] += s;
+          }
+        }
+      }
+    }
+  }
+  return acc;
+}
+
+/** Any depth multiplier (no MobileNet uses one > 1): channels innermost, a typed-array accumulator. */
+function depthwiseFilterGradAnyM(c: ForwardConv, xv: Float32Array, dv: Float32Array, [kh, kw, channels, multiplier]: number[]): Float64Array {
   const acc = new Float64Array(kh * kw * channels * multiplier);
   const outChannels = channels * multiplier;
   const xRow = c.inWidth * channels;
@@ -72,21 +134,16 @@ export function depthwiseFilterGradOnHeap({ inputs, attrs, backend }: KernelPara
             if (w < 0 || w >= c.inWidth) continue;
             const xBase = n * xImage + h * xRow + w * channels;
             const accBase = (i * kw + j) * outChannels;
-            if (multiplier === 1) {
-              for (let ch = 0; ch < channels; ch++) acc[accBase + ch] += xv[xBase + ch] * dv[dyBase + ch];
-            } else {
-              for (let ch = 0; ch < channels; ch++) {
-                const xvalue = xv[xBase + ch];
-                for (let m = 0; m < multiplier; m++) acc[accBase + ch * multiplier + m] += xvalue * dv[dyBase + ch * multiplier + m];
-              }
+            for (let ch = 0; ch < channels; ch++) {
+              const xvalue = xv[xBase + ch];
+              for (let m = 0; m < multiplier; m++) acc[accBase + ch * multiplier + m] += xvalue * dv[dyBase + ch * multiplier + m];
             }
           }
         }
       }
     }
   }
-  outView.set(acc);
-  return out;
+  return acc;
 }
 
 /**

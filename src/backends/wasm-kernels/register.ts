@@ -1,9 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { fusedBatchNormGradConfig } from './batchnorm-grad.ts';
+import { fusedBatchNormForward } from './batchnorm-forward.ts';
 import { conv2dBackpropFilter, conv2dBackpropInput } from './conv2d-grad.ts';
 import { depthwiseBackpropInput } from './depthwise-grad.ts';
-import { depthwiseFilterGradOnHeap, makeFastSlice, makeSharedIdentity } from './heap-kernels.ts';
+import { depthwiseFilterGradOnHeap, depthwiseFilterGradUnblocked, makeFastSlice, makeSharedIdentity } from './heap-kernels.ts';
 import { explicitTransposeMatMul } from './matmul.ts';
+import { makeMiddleAxisReduce } from './reduce-kernels.ts';
+import { makeHeapTranspose } from './transpose-kernel.ts';
+import { CHANNEL_DOT_SUMS, CHANNEL_MOMENTS, channelDotSumsOnHeap, channelMomentsOnHeap } from './channel-stats.ts';
 import { clipByValueGradConfig, relu6GradConfig } from './clip-grads.ts';
 
 /** The kernels we add to (or replace in) the wasm backend, by tfjs kernel name. */
@@ -16,6 +20,10 @@ export const WASM_TRAINING_KERNELS = [
   '_FusedMatMul',
   'Slice',
   'Identity',
+  'Sum',
+  'Mean',
+  'Transpose',
+  'FusedBatchNorm',
 ] as const;
 
 const ours = new Set<tf.KernelFunc>();
@@ -51,6 +59,15 @@ export function registerWasmTrainingKernels(): void {
   if (slice && !ours.has(slice.kernelFunc)) put('Slice', makeFastSlice(slice.kernelFunc));
   const identity = tf.getKernel('Identity', 'wasm');
   if (identity && !ours.has(identity.kernelFunc)) put('Identity', makeSharedIdentity(identity.kernelFunc));
+  for (const [name, mean] of [['Sum', false], ['Mean', true]] as const) {
+    const stock = tf.getKernel(name, 'wasm');
+    if (stock && !ours.has(stock.kernelFunc)) put(name, makeMiddleAxisReduce(stock.kernelFunc, mean));
+  }
+  const transpose = tf.getKernel('Transpose', 'wasm');
+  if (transpose && !ours.has(transpose.kernelFunc)) put('Transpose', makeHeapTranspose(transpose.kernelFunc));
+  put('FusedBatchNorm', fusedBatchNormForward);
+  put(CHANNEL_MOMENTS, channelMomentsOnHeap);
+  put(CHANNEL_DOT_SUMS, channelDotSumsOnHeap);
   registerBatchNormGradient();
   registerGradientOnce(relu6GradConfig);
   registerGradientOnce(clipByValueGradConfig);
@@ -67,3 +84,26 @@ function registerGradientOnce(config: tf.GradConfig): void {
 export function registerBatchNormGradient(): void {
   registerGradientOnce(fusedBatchNormGradConfig);
 }
+
+/** Kernels of the MobileNetV2 speed-up (issue 6 follow-up), with what each replaced. */
+const SPEEDUP_KERNELS = ['Sum', 'Mean', 'Transpose', 'FusedBatchNorm', 'DepthwiseConv2dNativeBackpropFilter'] as const;
+
+/**
+ * For A/B benchmarks only (`npm run bench -- train --ab`): `false` puts back what ran before the
+ * MobileNetV2 speed-up — wasm's own Sum, Mean, Transpose and FusedBatchNorm and our first depthwise
+ * filter gradient — and `true` restores ours. Call after registerWasmTrainingKernels().
+ */
+export function useSpeedupKernels(enabled: boolean): void {
+  for (const name of SPEEDUP_KERNELS) {
+    const current = tf.getKernel(name, 'wasm');
+    const replaced = replacedWasmKernels.get(name);
+    const before = name === 'DepthwiseConv2dNativeBackpropFilter' ? depthwiseFilterGradUnblocked : replaced;
+    const ourFunc = name === 'DepthwiseConv2dNativeBackpropFilter' ? depthwiseFilterGradOnHeap : speedupFuncs.get(name);
+    const want = enabled ? ourFunc : before;
+    if (!want || current?.kernelFunc === want) continue;
+    if (current && !enabled && ours.has(current.kernelFunc)) speedupFuncs.set(name, current.kernelFunc);
+    if (current) tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: want });
+  }
+}
+const speedupFuncs = new Map<string, tf.KernelFunc>();

@@ -1,0 +1,1 @@
+export { foldBatchNorm, type FoldSummary, type InferenceModel } from './fold.ts';
