@@ -139,6 +139,9 @@ test('foldBatchNorm: conv/depthwise (multiplier 2, bias, strides, dilation) → 
     assert.deepEqual(g.shape, want[i]!.shape);
     assert.ok(maxAbsDiff(g, want[i]!) < 1e-4, `output ${i}: ${maxAbsDiff(g, want[i]!)}`);
   });
+  // apply() is predict() under a LayersModel's signature.
+  const applied = folded.apply([images], { training: false }) as tf.Tensor[];
+  assert.equal(maxAbsDiff(applied[1]!, got[1]!), 0);
   folded.dispose();
   assert.throws(() => folded.predict(images), /after dispose/);
 });

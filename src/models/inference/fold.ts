@@ -28,6 +28,8 @@ export interface InferenceModel {
   /** The model's output for `x` in inference mode (as `model.predict(x)`); the caller disposes it. */
   predict(x: tf.Tensor): tf.Tensor;
   predict(x: tf.Tensor[]): tf.Tensor[];
+  /** `predict` under the signature of `layer.apply(x, { training: false })`, for code written against a LayersModel. */
+  apply(x: tf.Tensor | tf.Tensor[], kwargs?: Kwargs): tf.Tensor | tf.Tensor[];
   /** Frees the folded weights. */
   dispose(): void;
 }
@@ -89,6 +91,7 @@ export function foldBatchNorm(model: tf.LayersModel): InferenceModel {
     name: model.name,
     summary,
     predict,
+    apply: (x) => predict(x as tf.Tensor),
     dispose() {
       if (!disposed) tf.dispose(owned);
       disposed = true;
@@ -213,7 +216,7 @@ class Plan {
     }
     if (layer.getClassName() === 'BatchNormalization') {
       const bn = layer as unknown as BatchNormFields;
-      if (bn.axis === -1 || (bn.axis === 3 && node.inputTensors.length === 1)) {
+      if (bn.axis === -1 || bn.axis === 3) {
         const { scale, offset } = tf.tidy(() => {
           const r = bnScaleOffset(bn);
           return { scale: tf.keep(r.scale), offset: tf.keep(r.offset) };
