@@ -100,11 +100,11 @@ export class EventDecoder {
     const d = content ? decodeHParamsContent(content) : undefined;
     if (!d) return;
     const h = this.data.hparams;
-    // TensorBoard keeps the first session start; the experiment and end status are taken from
-    // the latest record so a replaced experiment or a final status wins in live views.
+    // As TensorBoard: the first session start and end of a run win (a status shown here is the one
+    // TensorBoard shows); the experiment is the latest, since writeHparamsExperiment replaces it.
     if (d.kind === 'experiment' && tag === EXPERIMENT_TAG) h.experiment = d.experiment;
     else if (d.kind === 'sessionStart') h.sessionStart ??= d.sessionStart;
-    else if (d.kind === 'sessionEnd') h.sessionEnd = d.sessionEnd;
+    else if (d.kind === 'sessionEnd') h.sessionEnd ??= d.sessionEnd;
   }
 }
 
