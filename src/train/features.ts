@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ImageSet, PreprocessMode } from '../data/index.ts';
+import type { InferenceModel } from '../models/index.ts';
 import { imageSource } from './batch-source.ts';
 import type { CachedSplit } from './feature-cache.ts';
 
@@ -8,7 +9,7 @@ import type { CachedSplit } from './feature-cache.ts';
  * pooled features as one [count, dim] Float32 matrix; null when a stop was requested midway.
  */
 export async function extractFeatures(
-  featureModel: tf.LayersModel,
+  featureModel: tf.LayersModel | InferenceModel,
   set: ImageSet,
   mode: PreprocessMode,
   dim: number,
