@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
+import { resizeBatch, RESIZE_MODES, type ResizeMode } from '../../data/resize.ts';
 
-export type ResizeMode = 'bilinear' | 'nearest' | 'pad';
-export const RESIZE_MODES: readonly ResizeMode[] = ['bilinear', 'nearest', 'pad'];
+export type { ResizeMode };
 
 export interface UpSampleArgs {
   /** Output height and width in pixels. */
@@ -55,7 +55,7 @@ export class UpSample extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-      return upSample(x, this.size, this.mode);
+      return resizeBatch(x, this.size, this.mode);
     });
   }
 
@@ -65,29 +65,6 @@ export class UpSample extends tf.layers.Layer {
 }
 
 tf.serialization.registerClass(UpSample);
-
-/** The resize UpSample applies, as a plain function of an NHWC tensor. */
-export function upSample(x: tf.Tensor4D, size: number, mode: ResizeMode): tf.Tensor4D {
-  const [, h, w] = x.shape;
-  if (h === size && w === size) return x.clone();
-  switch (mode) {
-    case 'bilinear':
-      return tf.image.resizeBilinear(x, [size, size], false, true);
-    case 'nearest':
-      return tf.image.resizeNearestNeighbor(x, [size, size], false, true);
-    case 'pad': {
-      if (h > size || w > size) throw new Error(`UpSample: mode 'pad' cannot shrink ${h}×${w} px to ${size} px`);
-      const top = Math.floor((size - h) / 2);
-      const left = Math.floor((size - w) / 2);
-      return tf.pad(x, [
-        [0, 0],
-        [top, size - h - top],
-        [left, size - w - left],
-        [0, 0],
-      ]);
-    }
-  }
-}
 
 export function upSampleLayer(args: UpSampleArgs): UpSample {
   return new UpSample(args);
