@@ -5,6 +5,8 @@ import { selectBackend } from '../../src/backends/index.ts';
 import { forwardConv } from '../../src/backends/wasm-kernels/conv-info.ts';
 import { conv2dInputGradientPath } from '../../src/backends/wasm-kernels/conv2d-grad.ts';
 import { replacedWasmKernels } from '../../src/backends/wasm-kernels/register.ts';
+import { insertZeros, padOrCrop4d, spreadAndPad } from '../../src/backends/wasm-kernels/geometry.ts';
+import { SPREAD_PAD } from '../../src/backends/wasm-kernels/spread-pad.ts';
 import { collapsePermutation, isMatrixTranspose, wasmIsSlowAt } from '../../src/backends/wasm-kernels/transpose-kernel.ts';
 import { randomValues, relativeError, runKernelOn } from './helpers.ts';
 
@@ -256,4 +258,24 @@ test('FusedBatchNorm (broadcast element-wise kernels) matches the cpu backend, w
     await compare('FusedBatchNorm', { x, mean, variance }, { varianceEpsilon: 1e-3 }, `${JSON.stringify(shape)} no scale/offset`);
   }
   assert.ok(replacedWasmKernels.has('FusedBatchNorm'), 'wasm\'s own FusedBatchNorm was replaced');
+});
+
+test('spreadAndPad (one heap pass on wasm) equals zero insertion + pad/crop, for strides 1–3 and negative pads', async () => {
+  let seed = 1000;
+  for (const [shape, sh, sw, rows, cols] of [
+    [[2, 4, 5, 3], 2, 2, [2, 1], [2, 1]], [[1, 3, 3, 17], 2, 1, [-1, 0], [1, -1]], [[2, 5, 4, 2], 3, 2, [0, 2], [-2, 3]], [[1, 2, 2, 4], 1, 1, [1, 1], [0, 0]],
+  ] as [number[], number, number, [number, number], [number, number]][]) {
+    const values = randomValues(shape.reduce((a, b) => a * b), seed++);
+    await tf.setBackend('cpu');
+    const expected = tf.tidy(() => padOrCrop4d(insertZeros(tf.tensor4d(values, shape as never), sh, sw), rows, cols));
+    const ev = expected.dataSync().slice();
+    const eshape = expected.shape;
+    expected.dispose();
+    await tf.setBackend('wasm');
+    const actual = tf.tidy(() => spreadAndPad(tf.tensor4d(values, shape as never), sh, sw, rows, cols));
+    assert.deepEqual(actual.shape, eshape);
+    assert.deepEqual(Array.from(actual.dataSync()), Array.from(ev), `${JSON.stringify(shape)} s${sh}×${sw} rows ${rows} cols ${cols}`);
+    actual.dispose();
+  }
+  assert.ok(tf.getKernel(SPREAD_PAD, 'wasm') !== undefined, 'the heap kernel is registered on wasm');
 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { forwardConv, fullConvPadding, readRegion, type ForwardConv } from './conv-info.ts';
-import { flipSpatial, insertZeros, padOrCrop4d } from './geometry.ts';
+import { flipSpatial, padOrCrop4d, spreadAndPad } from './geometry.ts';
 import { asTensor, type KernelParams } from './tensors.ts';
 
 type Attrs = Record<string, unknown> & {
@@ -79,7 +79,7 @@ export function conv2dBackpropInput(params: KernelParams, stock?: tf.KernelFunc)
       return tf.reshape(tf.matMul(tf.reshape(dy, [rows, cout]), wt), a.inputShape);
     }
     const padding = fullConvPadding(c);
-    const spread = padOrCrop4d(insertZeros(dy, c.strideHeight, c.strideWidth), padding.rows, padding.cols);
+    const spread = spreadAndPad(dy, c.strideHeight, c.strideWidth, padding.rows, padding.cols);
     const w = tf.transpose(flipSpatial(filter), [0, 1, 3, 2]);
     return tf.conv2d(spread, w, 1, 'valid');
   });

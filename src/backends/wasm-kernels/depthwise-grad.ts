@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { forwardConv, fullConvPadding } from './conv-info.ts';
-import { flipSpatial, insertZeros, padOrCrop4d } from './geometry.ts';
+import { flipSpatial, spreadAndPad } from './geometry.ts';
 import { asTensor, type KernelParams } from './tensors.ts';
 
 type Attrs = Record<string, unknown> & {
@@ -24,7 +24,7 @@ export function depthwiseBackpropInput({ inputs, attrs }: KernelParams): tf.Tens
     const dy = asTensor<tf.Tensor4D>(inputs.dy as tf.TensorInfo);
     const filter = asTensor<tf.Tensor4D>(filterInfo);
     const padding = fullConvPadding(c);
-    const spread = padOrCrop4d(insertZeros(dy, c.strideHeight, c.strideWidth), padding.rows, padding.cols);
+    const spread = spreadAndPad(dy, c.strideHeight, c.strideWidth, padding.rows, padding.cols);
     const w = tf.reshape(flipSpatial(filter), [kh, kw, channels * multiplier, 1]) as tf.Tensor4D;
     const g = tf.depthwiseConv2d(spread, w, 1, 'valid');
     if (multiplier === 1) return g;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { SPREAD_PAD, type SpreadPadAttrs } from './spread-pad.ts';
 
 type Pad = [number, number];
 
@@ -50,4 +51,19 @@ export function flipSpatial(filter: tf.Tensor4D): tf.Tensor4D {
   for (let i = 0; i < taps; i++) antiDiagonal[i * taps + (taps - 1 - i)] = 1;
   const flipped = tf.matMul(tf.tensor2d(antiDiagonal, [taps, taps]), tf.reshape(filter, [taps, a * b]));
   return tf.reshape(flipped, filter.shape) as tf.Tensor4D;
+}
+
+/**
+ * insertZeros then padOrCrop4d; on wasm one heap pass (spread-pad.ts) instead of three copies.
+ * Falls back to the composition where the kernel is not registered or x is not float32.
+ */
+export function spreadAndPad(x: tf.Tensor4D, strideH: number, strideW: number, rows: Pad, cols: Pad): tf.Tensor4D {
+  const [, h, w] = x.shape;
+  const outH = (h - 1) * strideH + 1 + rows[0] + rows[1];
+  const outW = (w - 1) * strideW + 1 + cols[0] + cols[1];
+  if (x.dtype !== 'float32' || x.size === 0 || outH <= 0 || outW <= 0 || tf.getKernel(SPREAD_PAD, tf.getBackend()) === undefined) {
+    return padOrCrop4d(insertZeros(x, strideH, strideW), rows, cols);
+  }
+  const attrs: SpreadPadAttrs = { strides: [strideH, strideW], rows, cols };
+  return tf.engine().runKernel(SPREAD_PAD, { x }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }

@@ -7,6 +7,7 @@ import { depthwiseFilterGradOnHeap, depthwiseFilterGradUnblocked, makeFastSlice,
 import { explicitTransposeMatMul } from './matmul.ts';
 import { makeMiddleAxisReduce } from './reduce-kernels.ts';
 import { makeHeapTranspose } from './transpose-kernel.ts';
+import { SPREAD_PAD, spreadPadOnHeap } from './spread-pad.ts';
 import { CHANNEL_DOT_SUMS, CHANNEL_MOMENTS, channelDotSumsOnHeap, channelMomentsOnHeap } from './channel-stats.ts';
 import { clipByValueGradConfig, relu6GradConfig } from './clip-grads.ts';
 
@@ -24,6 +25,9 @@ export const WASM_TRAINING_KERNELS = [
   'Mean',
   'Transpose',
   'FusedBatchNorm',
+  CHANNEL_MOMENTS,
+  CHANNEL_DOT_SUMS,
+  SPREAD_PAD,
 ] as const;
 
 const ours = new Set<tf.KernelFunc>();
@@ -68,6 +72,7 @@ export function registerWasmTrainingKernels(): void {
   put('FusedBatchNorm', fusedBatchNormForward);
   put(CHANNEL_MOMENTS, channelMomentsOnHeap);
   put(CHANNEL_DOT_SUMS, channelDotSumsOnHeap);
+  put(SPREAD_PAD, spreadPadOnHeap);
   registerBatchNormGradient();
   registerGradientOnce(relu6GradConfig);
   registerGradientOnce(clipByValueGradConfig);
@@ -90,8 +95,9 @@ const SPEEDUP_KERNELS = ['Sum', 'Mean', 'Transpose', 'FusedBatchNorm', 'Depthwis
 
 /**
  * For A/B benchmarks only (`npm run bench -- train --ab`): `false` puts back what ran before the
- * MobileNetV2 speed-up — wasm's own Sum, Mean, Transpose and FusedBatchNorm and our first depthwise
- * filter gradient — and `true` restores ours. Call after registerWasmTrainingKernels().
+ * MobileNetV2 speed-up — wasm's own Sum, Mean, Transpose and FusedBatchNorm, our first depthwise
+ * filter gradient and zero insertion from tfjs ops — and `true` restores ours. Call after
+ * registerWasmTrainingKernels().
  */
 export function useSpeedupKernels(enabled: boolean): void {
   for (const name of SPEEDUP_KERNELS) {
@@ -105,5 +111,9 @@ export function useSpeedupKernels(enabled: boolean): void {
     if (current) tf.unregisterKernel(name, 'wasm');
     tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: want });
   }
+  // Without it, strided convolutions' input gradients compose zero insertion and padding from tfjs ops.
+  const spread = tf.getKernel(SPREAD_PAD, 'wasm');
+  if (!enabled && spread) tf.unregisterKernel(SPREAD_PAD, 'wasm');
+  if (enabled && !spread) tf.registerKernel({ kernelName: SPREAD_PAD, backendName: 'wasm', kernelFunc: spreadPadOnHeap });
 }
 const speedupFuncs = new Map<string, tf.KernelFunc>();
