@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+// One differentiable op (closed-form backward); one-pass kernels on wasm, tfjs' ops elsewhere.
+import { batchNormTraining } from '../../backends/ops/batch-norm-training.ts';
 import type { BatchNormalization, BatchNormalizationLayerArgs } from '@tensorflow/tfjs-layers/dist/layers/normalization.js';
 import type { LayerVariable } from '@tensorflow/tfjs-layers/dist/variables.js';
 // Every model path that builds or loads a BN also gets the fast ReLU6 (side effect on import).
@@ -79,8 +81,7 @@ export class FreezableBatchNormalization extends BatchNormalizationBase {
         return normalize(input, self.movingMean.read(), self.movingVariance.read(), beta, gamma, self.epsilon);
       }
       const reductionAxes = [...Array(input.rank - 1).keys()];
-      const { mean, variance } = tf.moments(input, reductionAxes);
-      const output = tf.batchNorm(input, mean, variance, beta, gamma, self.epsilon);
+      const { output, mean, variance } = batchNormTraining(input, gamma as tf.Tensor1D, beta as tf.Tensor1D, self.epsilon);
       const decay = 1 - self.momentum;
       // Keras 2 runs TF's fused batch norm, which feeds the moving variance the Bessel-corrected
       // batch variance (n / (n − 1)); normalisation itself uses the biased one.
