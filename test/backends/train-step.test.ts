@@ -102,7 +102,7 @@ for (const { name: family, size, build, skip } of FAMILIES) {
     await tf.setBackend('wasm');
     // Weight initialisers draw from Math.random: seed it so each family is checked on the same
     // weights every run (a tolerance that holds on one draw could fail on a rare other one).
-    const model = withSeededMathRandom(1234, build);
+    const model = withSeededMathRandom(Number(process.env.STEP_SEED ?? 1234), build);
     const initial = model.getWeights().map((w) => tf.clone(w));
     const startTrainable = model.trainableWeights.map((w) => w.read().dataSync() as Float32Array);
 
