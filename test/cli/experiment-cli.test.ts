@@ -5,9 +5,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RunReader, SESSION_END_TAG } from '../../src/tensorboard/index.ts';
+import { RunReader } from '../../src/tensorboard/index.ts';
 import { locationOptions } from '../../src/cli/experiment.ts';
 import { cifarDir, repoRoot, sharedModelsDir } from '../helpers/shared.ts';
+import { sessionEndFiles } from '../helpers/session-ends.ts';
 
 async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
@@ -36,16 +37,6 @@ function spawnTinyRun(args: string[], env: NodeJS.ProcessEnv) {
   ], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** The run-root event files holding an HParams session end, once per record (TensorBoard keeps the first). */
-function sessionEnds(runDir: string): string[] {
-  const tag = Buffer.from(SESSION_END_TAG);
-  return readdirSync(runDir).filter((f) => f.includes('tfevents')).flatMap((f) => {
-    const bytes = readFileSync(join(runDir, f));
-    const hits: string[] = [];
-    for (let at = bytes.indexOf(tag); at >= 0; at = bytes.indexOf(tag, at + 1)) hits.push(f);
-    return hits;
-  });
-}
 
 test('bad definitions, overrides and flags: one line on stderr, exit code 2, no run directory', async () => {
   const env = await cliEnv();
@@ -148,7 +139,7 @@ test('SIGINT mid-epoch: checkpoint at the current batch, readable run marked int
   await root.update();
   assert.deepEqual(root.warnings, []);
   assert.equal(root.hparams().sessionEnd?.status, 'failure');
-  assert.deepEqual(sessionEnds(runDir), [record.hparamsSessionEndFile], 'the interrupted status is alone in its own file');
+  assert.deepEqual(sessionEndFiles(runDir), [record.hparamsSessionEndFile], 'the interrupted status is alone in its own file');
 
   const resumed = experimentCli(['--resume', record.id, '--logdir', logdir, '--progress', 'none', ...where], env);
   assert.equal(resumed.status, 0, resumed.stderr);
@@ -160,7 +151,7 @@ test('SIGINT mid-epoch: checkpoint at the current batch, readable run marked int
   await after.update();
   assert.deepEqual(after.scalars('batch_loss').map((p) => p.step), Array.from({ length: 75 }, (_, i) => i + 1));
   assert.deepEqual(after.scalars('epoch_loss').map((p) => p.step), [0]);
-  assert.equal(sessionEnds(runDir).length, 1, 'only the final session end is left for TensorBoard');
+  assert.equal(sessionEndFiles(runDir).length, 1, 'only the final session end is left for TensorBoard');
   const final = new RunReader(runDir);
   await final.update();
   assert.equal(final.hparams().sessionEnd?.status, 'success');
@@ -192,7 +183,7 @@ test('a second Ctrl-C exits at once: run.json says interrupted, the session end 
   const runDir = join(logdir, 'quickstart', runName!);
   const record = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
   assert.equal(record.status, 'interrupted');
-  assert.deepEqual(sessionEnds(runDir), [record.hparamsSessionEndFile]);
+  assert.deepEqual(sessionEndFiles(runDir), [record.hparamsSessionEndFile]);
   const root = new RunReader(runDir);
   await root.update();
   assert.deepEqual(root.warnings, []);
@@ -201,7 +192,7 @@ test('a second Ctrl-C exits at once: run.json says interrupted, the session end 
 
   const resumed = experimentCli(['--resume', record.id, '--logdir', logdir, '--progress', 'none'], env);
   assert.equal(resumed.status, 0, resumed.stderr);
-  assert.equal(sessionEnds(runDir).length, 1);
+  assert.equal(sessionEndFiles(runDir).length, 1);
   const after = new RunReader(runDir);
   await after.update();
   assert.equal(after.hparams().sessionEnd?.status, 'success');

@@ -4,10 +4,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RunReader, SESSION_END_TAG } from '../../src/tensorboard/index.ts';
+import { RunReader } from '../../src/tensorboard/index.ts';
 import { runExperiment, type RunRecord } from '../../src/train/index.ts';
 import { installStopSignal } from '../../src/train/signals.ts';
 import { cifarDir, sharedModelsDir } from '../helpers/shared.ts';
+import { sessionEndFiles } from '../helpers/session-ends.ts';
 
 // quickstart on a small stratified subset: the real pretrained MobileNet v1 0.25, cached features.
 const TINY = [
@@ -36,16 +37,6 @@ async function read(dir: string): Promise<RunReader> {
 
 const steps = (reader: RunReader, tag: string): number[] => reader.scalars(tag).map((p) => p.step);
 
-/** HParams session-end records in the run root's event files (TensorBoard keeps only the first). */
-function sessionEndFiles(runDir: string): string[] {
-  const tag = Buffer.from(SESSION_END_TAG);
-  return readdirSync(runDir).filter((f) => f.includes('tfevents')).flatMap((f) => {
-    const bytes = readFileSync(join(runDir, f));
-    const hits: string[] = [];
-    for (let at = bytes.indexOf(tag); at >= 0; at = bytes.indexOf(tag, at + 1)) hits.push(f);
-    return hits;
-  });
-}
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 test('quickstart end to end: event files, run.json, HParams session, feature cache', async () => {
