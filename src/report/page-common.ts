@@ -40,7 +40,8 @@ export function parseCompareOptions(q: Record<string, unknown>): CompareOptions 
 
 export function statusView(s: RunSummary) {
   const status = s.stale ? 'stale' : s.status;
-  return { status, statusClass: `status-${status}`, statusTitle: s.stale ? 'running, but no update for a long time' : s.error ?? status };
+  const title = s.stale ? 'running, but no update for a long time' : s.error ?? (s.progress ? `running: ${s.progress}` : status);
+  return { status, statusClass: `status-${status}`, statusTitle: title, progress: s.stale ? null : s.progress };
 }
 
 /** Shortens a long label in the middle, where run paths tend to repeat themselves least. */

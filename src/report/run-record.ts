@@ -41,6 +41,7 @@ const fields = {
   compute: z.object({ trainImages: nullableNum.optional(), flops: nullableNum.optional(), seconds: nullableNum.optional() }).loose().nullable(),
   featureCache: z.object({ used: z.boolean().optional(), hit: z.boolean().optional(), key: z.string().optional(), path: z.string().optional() }).loose().nullable(),
   resumedFrom: z.object({ epoch: num, globalStep: num }).loose().nullable(),
+  progress: z.object({ phase: z.string(), split: z.string().optional(), done: num, total: num }).loose().nullable(),
   history: z.array(z.object({
     epoch: num, step: nullableNum.optional(), wallTime: nullableNum.optional(),
     trainLoss: nullableNum.optional(), trainAccuracy: nullableNum.optional(),

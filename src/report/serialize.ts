@@ -3,7 +3,7 @@ import { columnsOf, toCsv, type Column } from './csv.ts';
 import type { RunSummary } from './summary.ts';
 
 const RUN_KEYS = [
-  'id', 'experiment', 'name', 'status', 'stale', 'error', 'tags', 'baseModel', 'freezing', 'inputSize', 'epochsPlanned',
+  'id', 'experiment', 'name', 'status', 'stale', 'progress', 'error', 'tags', 'baseModel', 'freezing', 'inputSize', 'epochsPlanned',
   'epochsCompleted', 'bestValAccuracy', 'bestEpoch', 'finalValAccuracy', 'finalTestAccuracy', 'wallSeconds', 'imagesPerSecond',
   'trainableParams', 'totalParams', 'macsPerImage', 'flops', 'deviceSeconds', 'quality', 'qualitySource', 'accuracyPerPflop',
   'accuracyPerDeviceHour', 'startTime', 'endTime', 'backend',

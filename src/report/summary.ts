@@ -9,6 +9,8 @@ export interface RunSummary {
   status: RunStatus;
   /** A running run whose run.json and event files have not changed for a long time. */
   stale: boolean;
+  /** Where a running run's long silent phase stands (run.json `progress`), e.g. "features train 3,200 / 45,000". */
+  progress: string | null;
   error: string | null;
   tags: string[];
   baseModel: string | null;
@@ -109,6 +111,7 @@ export function summarize({ id, record: r, warnings, lastUpdateMs, nowMs, staleA
     name: r.name ?? null,
     status,
     stale: status === 'running' && nowMs - lastUpdateMs > staleAfterMs,
+    progress: status === 'running' && r.progress ? describeProgress(r.progress) : null,
     error: r.error ?? null,
     tags: r.tags ?? (Array.isArray(get(def, ['tags'])) ? (get(def, ['tags']) as unknown[]).filter((t): t is string => typeof t === 'string') : []),
     baseModel: typeof base === 'string' ? (alpha !== null ? `${base} α=${alpha}` : base) : null,
@@ -136,4 +139,9 @@ export function summarize({ id, record: r, warnings, lastUpdateMs, nowMs, staleA
     backend: r.backend?.name ?? null,
     warnings,
   };
+}
+
+function describeProgress(p: NonNullable<RunRecord['progress']>): string {
+  const count = (n: number): string => Math.round(n).toLocaleString('en-US');
+  return `${p.phase}${p.split ? ` ${p.split}` : ''} ${count(p.done)} / ${count(p.total)}`;
 }

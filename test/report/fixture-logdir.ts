@@ -144,6 +144,7 @@ async function writeRun(logdir: string, s: RunSpec, nowSec: number): Promise<voi
     compute: { trainImages: completed * s.stepsPerEpoch * 32, flops: s.flops, seconds: s.seconds },
     featureCache: { used: s.freeze === 'all', hit: false, key: 'k', path: '/tmp/x' },
     resumedFrom: null,
+    progress: s.status === 'running' ? { phase: 'evaluate', split: 'validation', done: 3200, total: 5000 } : null,
     history,
   };
   await writeFile(join(dir, 'run.json'), JSON.stringify(record, null, 2));

@@ -70,6 +70,8 @@ test('runs page lists every run with its numbers; security headers and CSP are s
   for (const cell of ['densenet121', 'fine-tune all', '85.0 %', '(4)', '84.0 %', '50 min 0 s', '2.01 M', '0.21', '0.84', 'success']) assert.ok(row.includes(cell), `row shows ${cell}`);
   assert.match(html, /status-interrupted/);
   assert.match(html, /status-running/);
+  const live = html.slice(html.indexOf(`data-id="${IDS.running}"`), html.indexOf('</tr>', html.indexOf(`data-id="${IDS.running}"`)));
+  assert.ok(live.includes('evaluate validation 3,200 / 5,000'), 'a running run shows where its silent phase stands (run.json progress)');
   assert.ok(!/<script>(?!<)/.test(html.replace(/<script src="[^"]+" defer><\/script>/, '')), 'no inline script');
   assert.match(html, /<script src="\/static\/site\.js" defer><\/script>/);
   assertNoRawXss(html, '/');
