@@ -123,9 +123,14 @@ for (const { name: family, size, build, skip } of FAMILIES) {
       assert.ok(Math.abs(wasm.loss - cpu.loss) < lossTolerance, `${mode}: loss wasm ${wasm.loss} vs cpu ${cpu.loss} (tolerance ${lossTolerance})`);
       assert.ok(maxAbsDiff(wasm.weights, cpu.weights) < 1e-3, `${mode}: updated weights differ by ${maxAbsDiff(wasm.weights, cpu.weights)}`);
       if (!training) {
+        // A variable whose gradient is almost zero (a branch its ReLUs nearly shut: InceptionV3's
+        // conv2d_72 at 75 px has a norm of 1e-5 and differs by 1e-8 at most) has no meaningful
+        // relative error: it passes when its absolute error is below 1e-3 of the largest gradient.
+        const largest = Math.max(...cpu.grads.map((g) => g.reduce((m, v) => Math.max(m, Math.abs(v)), 0)));
         wasm.grads.forEach((g, i) => {
           const err = relativeError(g, cpu.grads[i]);
-          assert.ok(err < 1e-3, `${mode}: gradient of ${model.trainableWeights[i].name}: relative error ${err}`);
+          const absolute = g.reduce((m, v, j) => Math.max(m, Math.abs(v - cpu.grads[i][j])), 0);
+          assert.ok(err < 1e-3 || absolute < 1e-3 * largest, `${mode}: gradient of ${model.trainableWeights[i].name}: relative error ${err}, absolute ${absolute} (largest gradient ${largest})`);
         });
       } else {
         // Per variable, a BN γ-gradient can be a sum with heavy cancellation (the stem BN's moves 2 %
