@@ -1,7 +1,7 @@
 export { SummaryWriter, type SummaryWriterOptions } from './summary-writer.ts';
 export { writeHparamsExperiment, EXPERIMENT_FILE_SUFFIX } from './hparams-experiment.ts';
 export { EventFileWriter, type EventFileWriterOptions } from './event-file-writer.ts';
-export { discoverRuns } from './discover.ts';
+export { discoverRuns, type DiscoverOptions } from './discover.ts';
 export { RunReader, type RunReaderOptions } from './run-reader.ts';
 export type { ScalarPoint, HistogramPoint, HistogramBucket, ImagePoint, TextPoint, SeriesKind } from './run-data.ts';
 export type {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, mkdir, writeFile } from 'node:fs/promises';
+import { readdir, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SummaryWriter, RunReader, writeHparamsExperiment, discoverRuns, EXPERIMENT_FILE_SUFFIX } from '../../src/tensorboard/index.ts';
 import { withTempDir } from './helpers.ts';
@@ -101,6 +101,18 @@ test('discoverRuns: directories directly holding tfevents files, root as ".", pr
     await mkdir(join(dir, 'empty'));
     assert.deepEqual(await discoverRuns(dir), ['.', 'exp/20261128-151200-a', 'exp/20261128-151200-a/train', 'exp/20261128-151200-a/validation']);
     assert.deepEqual(await discoverRuns(join(dir, 'missing')), []);
+  });
+});
+
+test('discoverRuns options: symbolic links followed unless told not to, depth limit, skipped names', async () => {
+  await withTempDir(async (dir) => {
+    const inside = join(dir, 'logdir');
+    for (const sub of ['run/train', 'run/checkpoints', 'elsewhere']) await (await SummaryWriter.create(join(dir, sub.startsWith('run') ? `logdir/${sub}` : sub))).close();
+    await symlink(join(dir, 'elsewhere'), join(inside, 'linked'));
+    assert.deepEqual(await discoverRuns(inside), ['linked', 'run/checkpoints', 'run/train']);
+    assert.deepEqual(await discoverRuns(inside, { followSymlinks: false }), ['run/checkpoints', 'run/train']);
+    assert.deepEqual(await discoverRuns(inside, { followSymlinks: false, skipDir: (name) => name === 'checkpoints' }), ['run/train']);
+    assert.deepEqual(await discoverRuns(inside, { maxDepth: 1 }), ['linked']);
   });
 });
 
