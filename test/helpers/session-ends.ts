@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SESSION_END_TAG } from '../../src/tensorboard/hparams.ts';
+import { SESSION_END_TAG } from '../../src/tensorboard/format/hparams-plugin.ts';
 
 /**
  * The run-root event files holding an HParams session end, one entry per record. Counted in the

@@ -1,7 +1,8 @@
 // The reader's batched CRC check must accept and reject exactly what the record-by-record one does.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RecordBuffer, scanRecords, scanRecordsInPlace } from '../../src/tensorboard/record.ts';
+import { RecordBuffer } from '../../src/tensorboard/format/record.ts';
+import { scanRecords, scanRecordsInPlace } from '../../src/tensorboard/read/scan-records.ts';
 
 function build(): Buffer {
   const rb = new RecordBuffer();

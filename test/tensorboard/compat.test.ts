@@ -2,7 +2,8 @@
 // histo/image values, node_name tags, metadata only on the first value.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventFileWriter, RunReader } from '../../src/tensorboard/index.ts';
+import { RunReader } from '../../src/tensorboard/index.ts';
+import { EventFileWriter } from '../../src/tensorboard/write/event-file-writer.ts';
 import { withTempDir } from './helpers.ts';
 
 const scalarsMeta = { plugin_data: { plugin_name: 'scalars' } };

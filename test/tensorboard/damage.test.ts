@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile, appendFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SummaryWriter, RunReader } from '../../src/tensorboard/index.ts';
-import { scanRecords, frameRecord } from '../../src/tensorboard/record.ts';
+import { frameRecord } from '../../src/tensorboard/format/record.ts';
+import { scanRecords } from '../../src/tensorboard/read/scan-records.ts';
 import { withTempDir } from './helpers.ts';
 
 async function smallFile(dir: string): Promise<{ bytes: Buffer; ends: number[]; name: string }> {

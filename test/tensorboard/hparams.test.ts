@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SummaryWriter, RunReader, writeHparamsExperiment, discoverRuns, EXPERIMENT_FILE_SUFFIX } from '../../src/tensorboard/index.ts';
+import { SummaryWriter, RunReader, writeHparamsExperiment, discoverRuns } from '../../src/tensorboard/index.ts';
+import { EXPERIMENT_FILE_SUFFIX } from '../../src/tensorboard/write/hparams-experiment.ts';
 import { withTempDir } from './helpers.ts';
 
 const experiment = {

@@ -5,9 +5,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { realEventsDir } from '../helpers/shared.ts';
 import { discoverRuns, RunReader } from '../../src/tensorboard/index.ts';
-import { EventMessage } from '../../src/tensorboard/protos.ts';
-import { scanRecords } from '../../src/tensorboard/record.ts';
-import { tensorValues } from '../../src/tensorboard/tensor-values.ts';
+import { EventMessage } from '../../src/tensorboard/format/protos.ts';
+import { scanRecords } from '../../src/tensorboard/read/scan-records.ts';
+import { tensorValues } from '../../src/tensorboard/read/tensor-values.ts';
 
 async function read(dir: string): Promise<RunReader> {
   const r = new RunReader(dir);

@@ -3,11 +3,13 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { SummaryWriter, RunReader, histogramBuckets } from '../../src/tensorboard/index.ts';
-import { EventMessage } from '../../src/tensorboard/protos.ts';
-import { scanRecords, RecordBuffer } from '../../src/tensorboard/record.ts';
-import { ScalarEventEncoder } from '../../src/tensorboard/scalar-event-encoder.ts';
-import { scalarEvent } from '../../src/tensorboard/event-file-writer.ts';
+import { SummaryWriter, RunReader } from '../../src/tensorboard/index.ts';
+import { histogramBuckets } from '../../src/tensorboard/write/histogram-buckets.ts';
+import { EventMessage } from '../../src/tensorboard/format/protos.ts';
+import { RecordBuffer } from '../../src/tensorboard/format/record.ts';
+import { scanRecords } from '../../src/tensorboard/read/scan-records.ts';
+import { ScalarEventEncoder } from '../../src/tensorboard/write/scalar-event-encoder.ts';
+import { scalarEvent } from '../../src/tensorboard/write/summaries.ts';
 import { withTempDir } from './helpers.ts';
 
 function records(buf: Buffer): Record<string, any>[] {

@@ -1,7 +1,7 @@
-// HParams plugin data (TB plugins/hparams/plugin_data.proto, api.proto): encoding for the writer,
-// decoding for the reader, and the user-facing shapes of both.
+// HParams plugin data (TB plugins/hparams/plugin_data.proto, api.proto): the tags, the shapes a
+// caller writes and a reader gets back, and the wire codes of its enums. Encoding is in
+// write/hparams-encode.ts, decoding in read/hparams-decode.ts.
 import { z } from 'zod';
-import { HParamsPluginDataMessage, toNumber } from './protos.ts';
 
 export const EXPERIMENT_TAG = '_hparams_/experiment';
 export const SESSION_START_TAG = '_hparams_/session_start_info';
@@ -75,150 +75,12 @@ export interface HParamsData {
   sessionEnd?: SessionEnd;
 }
 
-const STATUS_CODES: Record<SessionEndStatus, number> = {
+// Wire codes of api.proto's Status, DataType and DatasetType enums.
+export const STATUS_CODES: Record<SessionEndStatus, number> = {
   unknown: 0, success: 1, failure: 2, running: 3, aborted: 2, interrupted: 2, failed: 2,
 };
-const STATUS_NAMES: SessionStatus[] = ['unknown', 'success', 'failure', 'running'];
-const TYPE_CODES = { string: 1, bool: 2, float64: 3 } as const;
-const TYPE_NAMES = [undefined, 'string', 'bool', 'float64'] as const;
-const DATASET_CODES = { unknown: 0, training: 1, validation: 2 } as const;
-const DATASET_NAMES = ['unknown', 'training', 'validation'] as const;
-
-/** One-line error naming the source and the offending field. */
-export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  throw new Error(`${where}: field ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-}
-
-function toProtoValue(v: HParamValue): Record<string, unknown> {
-  if (typeof v === 'number') return { numberValue: v };
-  if (typeof v === 'boolean') return { boolValue: v };
-  return { stringValue: v };
-}
-
-function inferType(info: HParamInfo): number {
-  if (info.type) return TYPE_CODES[info.type];
-  if (!info.domain) return 0;
-  if ('min' in info.domain) return TYPE_CODES.float64;
-  const kinds = new Set(info.domain.discrete.map((v) => typeof v));
-  if (kinds.size !== 1) return TYPE_CODES.string;
-  return kinds.has('number') ? TYPE_CODES.float64 : kinds.has('boolean') ? TYPE_CODES.bool : TYPE_CODES.string;
-}
-
-function encodePluginData(data: Record<string, unknown>): Uint8Array {
-  return HParamsPluginDataMessage.encode(HParamsPluginDataMessage.fromObject({ version: 0, ...data })).finish();
-}
-
-export function encodeExperiment(exp: HParamsExperiment): Uint8Array {
-  return encodePluginData({
-    experiment: {
-      name: exp.name ?? '',
-      description: exp.description ?? '',
-      user: exp.user ?? '',
-      time_created_secs: exp.timeCreatedSecs ?? Date.now() / 1000,
-      hparam_infos: exp.hparams.map((h) => ({
-        name: h.name,
-        display_name: h.displayName ?? '',
-        description: h.description ?? '',
-        type: inferType(h),
-        ...(h.domain && 'discrete' in h.domain ? { domain_discrete: { values: h.domain.discrete.map(toProtoValue) } } : {}),
-        ...(h.domain && 'min' in h.domain ? { domain_interval: { min_value: h.domain.min, max_value: h.domain.max } } : {}),
-      })),
-      metric_infos: exp.metrics.map((m) => ({
-        name: { group: m.group ?? '', tag: m.tag },
-        display_name: m.displayName ?? '',
-        description: m.description ?? '',
-        dataset_type: DATASET_CODES[m.datasetType ?? 'unknown'],
-      })),
-    },
-  });
-}
-
-export function encodeSessionStart(s: SessionStartInput, groupName: string): Uint8Array {
-  const hparams: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(s.hparams)) hparams[k] = toProtoValue(v);
-  return encodePluginData({
-    session_start_info: { hparams, group_name: groupName, start_time_secs: s.startTimeSecs ?? Date.now() / 1000 },
-  });
-}
-
-export function encodeSessionEnd(status: SessionEndStatus, endTimeSecs: number): Uint8Array {
-  const code = STATUS_CODES[status];
-  if (code === undefined) throw new Error(`hparams session end: field status: unknown status ${JSON.stringify(status)}`);
-  return encodePluginData({ session_end_info: { status: code, end_time_secs: endTimeSecs } });
-}
-
-type Obj = Record<string, any>;
-
-// Only fields present on the wire, so oneof members can be told apart by presence.
-const TO_OBJECT = { longs: Number, enums: Number, defaults: false, arrays: false, oneofs: false } as const;
-
-function fromProtoValue(v: Obj | undefined): HParamValue | null {
-  if (!v) return null;
-  if (v.numberValue != null) return v.numberValue as number;
-  if (v.stringValue != null) return v.stringValue as string;
-  if (v.boolValue != null) return v.boolValue as boolean;
-  return null;
-}
-
-export type DecodedHParams =
-  | { kind: 'experiment'; experiment: HParamsExperiment }
-  | { kind: 'sessionStart'; sessionStart: SessionStart }
-  | { kind: 'sessionEnd'; sessionEnd: SessionEnd };
-
-/** Decodes SummaryMetadata.plugin_data.content of an `hparams` value; throws on damage. */
-export function decodeHParamsContent(content: Uint8Array): DecodedHParams | undefined {
-  const d = HParamsPluginDataMessage.toObject(HParamsPluginDataMessage.decode(content), TO_OBJECT) as Obj;
-  if (d.experiment) {
-    const e = d.experiment;
-    return {
-      kind: 'experiment',
-      experiment: {
-        name: e.name || undefined,
-        description: e.description || undefined,
-        user: e.user || undefined,
-        timeCreatedSecs: e.time_created_secs ?? 0,
-        hparams: (e.hparam_infos ?? []).map((h: Obj): HParamInfo => ({
-          name: h.name,
-          ...(h.display_name ? { displayName: h.display_name } : {}),
-          ...(h.description ? { description: h.description } : {}),
-          ...(TYPE_NAMES[h.type] ? { type: TYPE_NAMES[h.type] } : {}),
-          ...(h.domain_discrete
-            ? { domain: { discrete: (h.domain_discrete.values ?? []).map(fromProtoValue).filter((v: unknown) => v !== null) } }
-            : h.domain_interval
-              ? { domain: { min: h.domain_interval.min_value ?? 0, max: h.domain_interval.max_value ?? 0 } }
-              : {}),
-        })),
-        metrics: (e.metric_infos ?? []).map((m: Obj): MetricInfo => ({
-          tag: m.name?.tag ?? '',
-          group: m.name?.group ?? '',
-          ...(m.display_name ? { displayName: m.display_name } : {}),
-          ...(m.description ? { description: m.description } : {}),
-          datasetType: DATASET_NAMES[m.dataset_type ?? 0] ?? 'unknown',
-        })),
-      },
-    };
-  }
-  if (d.session_start_info) {
-    const s = d.session_start_info;
-    const hparams: Record<string, HParamValue | null> = {};
-    for (const [k, v] of Object.entries((s.hparams ?? {}) as Obj)) hparams[k] = fromProtoValue(v);
-    return {
-      kind: 'sessionStart',
-      sessionStart: {
-        hparams,
-        groupName: s.group_name ?? '',
-        startTimeSecs: toNumber(s.start_time_secs ?? 0),
-        modelUri: s.model_uri ?? '',
-        monitorUrl: s.monitor_url ?? '',
-      },
-    };
-  }
-  if (d.session_end_info) {
-    const s = d.session_end_info;
-    return { kind: 'sessionEnd', sessionEnd: { status: STATUS_NAMES[s.status ?? 0] ?? 'unknown', endTimeSecs: s.end_time_secs ?? 0 } };
-  }
-  return undefined;
-}
+export const STATUS_NAMES: SessionStatus[] = ['unknown', 'success', 'failure', 'running'];
+export const TYPE_CODES = { string: 1, bool: 2, float64: 3 } as const;
+export const TYPE_NAMES = [undefined, 'string', 'bool', 'float64'] as const;
+export const DATASET_CODES = { unknown: 0, training: 1, validation: 2 } as const;
+export const DATASET_NAMES = ['unknown', 'training', 'validation'] as const;

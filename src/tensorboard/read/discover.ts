@@ -1,7 +1,7 @@
 // Finds runs under a logdir: every directory that directly holds an event file (TensorBoard's rule).
 import { readdir, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isEventFileName } from './file-name.ts';
+import { isEventFileName } from '../format/file-name.ts';
 
 export interface DiscoverOptions {
   /** TensorBoard follows symbolic links (default); a server confined to the logdir does not. */

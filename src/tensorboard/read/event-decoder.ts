@@ -2,10 +2,11 @@
 // (fast-scalar.ts); everything else is decoded with protobufjs and then follows TensorBoard's
 // compat rules (doc §3.2, §4): simple_value is a scalar, the first metadata of a tag decides its
 // plugin, legacy histo/image values are migrated.
-import { EventMessage, toNumber } from './protos.ts';
+import { EventMessage, toNumber } from '../format/protos.ts';
 import { RunData, TagSeries, type HistogramBucket } from './run-data.ts';
 import { tensorValues } from './tensor-values.ts';
-import { decodeHParamsContent, EXPERIMENT_TAG } from './hparams.ts';
+import { EXPERIMENT_TAG } from '../format/hparams-plugin.ts';
+import { decodeHParamsContent } from './hparams-decode.ts';
 import { TagIndex } from './tag-index.ts';
 import { readFastScalar } from './fast-scalar.ts';
 

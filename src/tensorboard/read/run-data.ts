@@ -1,6 +1,6 @@
 // In-memory time series of one run, filled by the event decoder. Scalars are kept in columns
 // (cheap to append a million points); objects are made only when asked for.
-import type { HParamsData } from './hparams.ts';
+import type { HParamsData } from '../format/hparams-plugin.ts';
 
 export interface ScalarPoint { step: number; wallTime: number; value: number }
 export interface HistogramBucket { left: number; right: number; count: number }

@@ -3,11 +3,11 @@
 // left for the next update; a damaged record ends that file with a warning; nothing throws on bad data.
 import { readdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { scanRecordsInPlace } from './record.ts';
-import { isEventFileName } from './file-name.ts';
+import { scanRecordsInPlace } from './scan-records.ts';
+import { isEventFileName } from '../format/file-name.ts';
 import { RunData, type ScalarPoint, type HistogramPoint, type ImagePoint, type TextPoint, type SeriesKind } from './run-data.ts';
 import { EventDecoder } from './event-decoder.ts';
-import type { HParamsData } from './hparams.ts';
+import type { HParamsData } from '../format/hparams-plugin.ts';
 
 export interface RunReaderOptions {
   onWarning?: (message: string) => void;

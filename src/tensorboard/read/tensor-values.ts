@@ -1,6 +1,6 @@
 // TensorProto → values, following TB's make_ndarray: non-empty tensor_content wins, otherwise the
 // typed repeated field, and a single element is repeated to fill the shape.
-import { DT, toNumber } from './protos.ts';
+import { DT, toNumber } from '../format/protos.ts';
 
 export interface TensorValues {
   dtype: number;

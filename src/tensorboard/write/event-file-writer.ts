@@ -4,11 +4,9 @@
 import { writeSync, fsyncSync, closeSync } from 'node:fs';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EventMessage } from './protos.ts';
-import { scalarValue } from './summaries.ts';
-import { RecordBuffer } from './record.ts';
-import { ScalarEventEncoder } from './scalar-event-encoder.ts';
-import { eventFileName } from './file-name.ts';
+import { EventMessage } from '../format/protos.ts';
+import { RecordBuffer } from '../format/record.ts';
+import { eventFileName } from '../format/file-name.ts';
 
 export interface EventFileWriterOptions {
   /** Flush period; TensorBoard-style writers flush at least every 2 s. */
@@ -22,10 +20,6 @@ export interface EventFileWriterOptions {
 }
 
 export type EventObject = Record<string, unknown>;
-
-export function scalarEvent(tag: string, value: number, step: number, wallTime: number): EventObject {
-  return { wall_time: wallTime, step, summary: { value: [scalarValue(tag, value)] } };
-}
 
 const openWriters = new Set<EventFileWriter>();
 let exitHookInstalled = false;
@@ -53,7 +47,6 @@ export class EventFileWriter {
   private readonly flushMs: number;
   /** A flush is due at this time even if the timer has not fired (a busy loop delays timers). */
   private flushDue = 0;
-  private readonly scalarEncoder = new ScalarEventEncoder();
 
   private constructor(path: string, private readonly fh: FileHandle, private readonly opts: EventFileWriterOptions) {
     this.path = path;
@@ -91,14 +84,10 @@ export class EventFileWriter {
     if (this.pending.length >= this.maxQueued || Date.now() >= this.flushDue) void this.flush().catch(() => {});
   }
 
-  /** Queues a float32 scalar event in the tensor form (fast path; same bytes as add()). */
-  addScalar(tag: string, value: number, step: number, wallTime: number): void {
+  /** Lets an encoder frame records straight into the queue (the scalar fast path). */
+  addFramed(frame: (records: RecordBuffer) => void): void {
     if (this.closed) throw new Error(`event file ${this.path}: add() after close()`);
-    if (step < 0) {
-      this.add(scalarEvent(tag, value, step, wallTime));
-      return;
-    }
-    this.scalarEncoder.append(this.pending, tag, value, step, wallTime);
+    frame(this.pending);
     this.maybeFlush();
   }
 

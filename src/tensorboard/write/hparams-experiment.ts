@@ -1,13 +1,13 @@
 // `_hparams_/experiment` at the log root. TensorBoard uses the first experiment it finds, so each
 // call writes a fresh file atomically (temp + fsync + rename) and removes the ones written before.
-import { open, readdir, rename, unlink } from 'node:fs/promises';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EventMessage } from './protos.ts';
-import { RecordBuffer } from './record.ts';
-import { eventFileName } from './file-name.ts';
+import { EventMessage } from '../format/protos.ts';
+import { RecordBuffer } from '../format/record.ts';
+import { eventFileName } from '../format/file-name.ts';
+import { experimentSchema, EXPERIMENT_TAG, type HParamsExperiment } from '../format/hparams-plugin.ts';
 import { hparamsValue } from './summaries.ts';
-import { encodeExperiment, experimentSchema, parseOrThrow, EXPERIMENT_TAG, type HParamsExperiment } from './hparams.ts';
+import { encodeExperiment, parseOrThrow } from './hparams-encode.ts';
 
 /** Marks the experiment files this module owns, so only those are replaced. */
 export const EXPERIMENT_FILE_SUFFIX = '.hparams-experiment.v2';

@@ -2,9 +2,9 @@
 // in the 4 tensor_content bytes); every event then copies those bytes, patches the float, and adds
 // the Event envelope (wall_time, step, summary) around it. Tests check the output is byte-for-byte
 // what EventMessage.encode produces for the same event.
-import { SummaryValueMessage } from './protos.ts';
+import { SummaryValueMessage } from '../format/protos.ts';
 import { scalarValue } from './summaries.ts';
-import type { RecordBuffer } from './record.ts';
+import type { RecordBuffer } from '../format/record.ts';
 
 const SENTINEL = [0xf1, 0xf2, 0xf3, 0xf4]; // cannot occur inside a valid UTF-8 tag
 

@@ -1,5 +1,5 @@
 // Builders for Summary.Value objects in the form TF2 / Keras write (tensor form plus plugin metadata).
-import { DT, DataClass } from './protos.ts';
+import { DT, DataClass } from '../format/protos.ts';
 import { histogramBuckets, DEFAULT_BUCKET_COUNT } from './histogram-buckets.ts';
 
 export type SummaryValue = Record<string, unknown>;
@@ -50,6 +50,11 @@ export function imageValue(tag: string, png: Uint8Array, width: number, height: 
 /** DT_STRING rank-0 tensor rendered as Markdown by the text plugin. */
 export function textValue(tag: string, markdown: string): SummaryValue {
   return { tag, metadata: textMetadata, tensor: { dtype: DT.STRING, tensor_shape: rank0, string_val: [new TextEncoder().encode(markdown)] } };
+}
+
+/** An Event holding one scalar value (the form the fast path in scalar-event-encoder.ts reproduces). */
+export function scalarEvent(tag: string, value: number, step: number, wallTime: number): SummaryValue {
+  return { wall_time: wallTime, step, summary: { value: [scalarValue(tag, value)] } };
 }
 
 /** HParams values carry the plugin data in metadata and a null tensor (DT_FLOAT, shape [0]). */

@@ -2,11 +2,12 @@
 // one writer per run directory, e.g. <run>/train, <run>/validation).
 import { createHash } from 'node:crypto';
 import { EventFileWriter, type EventFileWriterOptions } from './event-file-writer.ts';
-import { histogramValue, imageValue, textValue, hparamsValue, type SummaryValue } from './summaries.ts';
+import { histogramValue, imageValue, textValue, hparamsValue, scalarEvent, type SummaryValue } from './summaries.ts';
+import { ScalarEventEncoder } from './scalar-event-encoder.ts';
+import { encodeSessionStart, encodeSessionEnd, parseOrThrow } from './hparams-encode.ts';
 import {
-  encodeSessionStart, encodeSessionEnd, parseOrThrow, sessionStartSchema,
-  SESSION_START_TAG, SESSION_END_TAG, type SessionStartInput, type SessionEndStatus,
-} from './hparams.ts';
+  sessionStartSchema, SESSION_START_TAG, SESSION_END_TAG, type SessionStartInput, type SessionEndStatus,
+} from '../format/hparams-plugin.ts';
 
 export type SummaryWriterOptions = EventFileWriterOptions;
 
@@ -14,7 +15,15 @@ function checkStep(what: string, step: number): void {
   if (!Number.isSafeInteger(step)) throw new Error(`${what}: field step: expected an integer, got ${step}`);
 }
 
+/** RustBoard stops reading a file at a NaN wall time, so never write one. */
+function finiteWallTime(wallTime: number | undefined): number {
+  const wt = wallTime ?? Date.now() / 1000;
+  return Number.isFinite(wt) ? wt : Date.now() / 1000;
+}
+
 export class SummaryWriter {
+  private readonly scalarEncoder = new ScalarEventEncoder();
+
   private constructor(private readonly file: EventFileWriter) {}
 
   static async create(dir: string, opts: SummaryWriterOptions = {}): Promise<SummaryWriter> {
@@ -26,15 +35,15 @@ export class SummaryWriter {
   }
 
   private write(value: SummaryValue, step: number, wallTime?: number): void {
-    const wt = wallTime ?? Date.now() / 1000;
-    // RustBoard stops reading a file at a NaN wall time, so never write one.
-    this.file.add({ wall_time: Number.isFinite(wt) ? wt : Date.now() / 1000, step, summary: { value: [value] } });
+    this.file.add({ wall_time: finiteWallTime(wallTime), step, summary: { value: [value] } });
   }
 
   scalar(tag: string, value: number, step: number, wallTime?: number): void {
     checkStep(`scalar ${tag}`, step);
-    const wt = wallTime ?? Date.now() / 1000;
-    this.file.addScalar(tag, value, step, Number.isFinite(wt) ? wt : Date.now() / 1000);
+    const wt = finiteWallTime(wallTime);
+    // The fast path writes steps as plain varints; a negative step takes protobufjs' encoding.
+    if (step < 0) this.file.add(scalarEvent(tag, value, step, wt));
+    else this.file.addFramed((records) => this.scalarEncoder.append(records, tag, value, step, wt));
   }
 
   /** tf.summary.histogram: `bucketCount` equal-width buckets (default 30) as a float64 [k, 3] tensor. */
