@@ -1,9 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerBatchNormGradient, registerWasmTrainingKernels } from './wasm-kernels/register.ts';
-
-export type BackendPreference = 'auto' | 'gpu' | 'node' | 'wasm' | 'cpu';
-export type BackendKind = 'gpu' | 'node' | 'wasm' | 'cpu';
-export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'gpu', 'node', 'wasm', 'cpu'];
+import { BACKEND_PREFERENCES, type BackendKind, type BackendPreference } from './names.ts';
 
 export interface BackendChoice {
   /** tfjs backend name: 'tensorflow' (node and gpu), 'wasm' or 'cpu'. */

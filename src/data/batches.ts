@@ -3,9 +3,10 @@ import { drawAugmentation, writeAugmented, type AugmentOptions } from './augment
 import { IMAGE_SIZE, PIXELS_PER_IMAGE } from './cifar10-files.ts';
 import { NUM_CLASSES } from './classes.ts';
 import { imageView, type ImageSet } from './image-set.ts';
-import { preprocessTable, type PreprocessMode } from './preprocess.ts';
+import { preprocessTable } from './preprocess.ts';
+import type { PreprocessMode, ResizeMode } from './modes.ts';
 import { mixSeed, mulberry32, shuffleInPlace } from './random.ts';
-import { resizeBatch, type ResizeMode } from './resize.ts';
+import { resizeBatch } from './resize.ts';
 
 export interface BatchOptions {
   batchSize: number;

@@ -1,3 +1,5 @@
+// src/data: CIFAR-10 on disk (locate, extract, parse), splits, seeded randomness, augmentation,
+// resizing, Keras' preprocess_input modes, and batching. Imports download/ only.
 export { CIFAR10_CLASSES, NUM_CLASSES, readClassNames } from './classes.ts';
 export {
   CIFAR10_ARCHIVE,
@@ -25,13 +27,12 @@ export { splitValidation, stratifiedSubset } from './splits.ts';
 export {
   preprocess,
   preprocessTable,
-  PREPROCESS_MODES,
   CAFFE_MEAN_BGR,
   TORCH_MEAN,
   TORCH_STD,
-  type PreprocessMode,
   type PreprocessTable,
 } from './preprocess.ts';
-export { resizeBatch, RESIZE_MODES, type ResizeMode } from './resize.ts';
+export { resizeBatch } from './resize.ts';
+export { PREPROCESS_MODES, RESIZE_MODES, type PreprocessMode, type ResizeMode } from './modes.ts';
 export { drawAugmentation, writeAugmented, type AugmentDraw, type AugmentOptions } from './augment.ts';
 export { batchCount, batches, epochOrder, type Batch, type BatchOptions } from './batches.ts';

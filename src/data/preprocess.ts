@@ -1,7 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-
-export type PreprocessMode = 'torch' | 'tf' | 'caffe' | 'none';
-export const PREPROCESS_MODES: readonly PreprocessMode[] = ['torch', 'tf', 'caffe', 'none'];
+import { PREPROCESS_MODES, type PreprocessMode } from './modes.ts';
 
 /** ImageNet statistics used by Keras' `imagenet_utils.preprocess_input`. */
 export const TORCH_MEAN = [0.485, 0.456, 0.406];

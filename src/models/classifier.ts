@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { UpSample, type ResizeMode } from './layers/up-sample.ts';
+import type { ResizeMode } from '../data/modes.ts';
+import { UpSample } from './layers/up-sample.ts';
 
 export type Pooling = 'avg' | 'max' | 'flatten';
 export type DenseActivation = 'relu' | 'relu6' | 'elu' | 'selu' | 'tanh' | 'sigmoid' | 'swish' | 'linear';

@@ -6,10 +6,11 @@ import { buildBase } from '../models/builders/index.ts';
 import { buildClassifier, classifierBase } from '../models/classifier.ts';
 import { modelCost } from '../models/cost.ts';
 import { applyFreezing, type FreezeResult } from '../models/freezing.ts';
-import { preprocessModeFor, type PreprocessMode } from '../models/preprocess-mode.ts';
-import { MOBILENET_V1_NAME, mobileNetV1Base } from '../models/pretrained.ts';
-import { resolveWeights } from '../models/weight-files.ts';
-import { loadKerasH5Weights } from '../models/weights-h5.ts';
+import type { PreprocessMode } from '../data/modes.ts';
+import { preprocessModeFor } from '../models/preprocess-mode.ts';
+import { MOBILENET_V1_NAME, mobileNetV1Base } from '../models/weights/tfjs-layers.ts';
+import { resolveWeights } from '../models/weights/imagenet.ts';
+import { loadKerasH5Weights } from '../models/weights/keras-h5.ts';
 import { freezePolicy, type ExperimentDefinition } from './definition.ts';
 import type { ParamCounts } from './run-record.ts';
 

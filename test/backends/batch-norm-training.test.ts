@@ -2,9 +2,8 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/backends/index.ts';
-import { batchNormTraining } from '../../src/backends/ops/batch-norm-training.ts';
+import { batchNormTraining, CHANNEL_DOT_SUMS, CHANNEL_MOMENTS } from '../../src/models/layers/batch-norm-training.ts';
 import { randomValues, relativeError } from './helpers.ts';
-import { CHANNEL_DOT_SUMS, CHANNEL_MOMENTS } from '../../src/backends/wasm-kernels/channel-stats.ts';
 
 before(async () => {
   await selectBackend('wasm', { quiet: true });

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { buildBase, type BaseName } from '../../src/models/builders/index.ts';
+import { buildBase } from '../../src/models/builders/index.ts';
+import type { BaseName } from '../../src/models/names.ts';
 import { buildClassifier, classifierBase } from '../../src/models/classifier.ts';
 import { applyFreezing } from '../../src/models/freezing.ts';
 import { formatMacs, modelCost } from '../../src/models/cost.ts';

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { cutAt, fileSystemIO, loadLayersModelFromDir } from '../../src/models/file-io.ts';
+import { cutAt, fileSystemIO, loadLayersModelFromDir } from '../../src/models/weights/tfjs-layers.ts';
 import { FreezableBatchNormalization, freezableBatchNorm } from '../../src/models/layers/freezable-batch-norm.ts';
 import { UpSample } from '../../src/models/layers/up-sample.ts';
 

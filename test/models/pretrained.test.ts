@@ -13,7 +13,7 @@ import {
   mobileNetV1Base,
   modelsDir,
   resolvePretrainedMobileNetV1,
-} from '../../src/models/pretrained.ts';
+} from '../../src/models/weights/tfjs-layers.ts';
 import { cifarDir, sharedModelsDir } from '../helpers/shared.ts';
 
 // The truck-like labels plus other road vehicles a blurry 32-px truck resembles.

@@ -6,9 +6,9 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { kerasWeightsFile, resolveWeights, weightsDir, weightsFallback } from '../../src/models/weight-files.ts';
+import { kerasWeightsFile, loadImagenetWeights, resolveWeights, weightsDir, weightsFallback } from '../../src/models/weights/imagenet.ts';
 import * as tf from '@tensorflow/tfjs';
-import { loadImagenetWeights, readKerasH5, writeKerasH5 } from '../../src/models/weights-h5.ts';
+import { readKerasH5, writeKerasH5 } from '../../src/models/weights/keras-h5.ts';
 
 const KERAS = 'https://storage.googleapis.com/tensorflow/keras-applications';
 

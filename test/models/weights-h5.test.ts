@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildClassifier } from '../../src/models/classifier.ts';
-import { loadKerasH5Weights, readKerasH5, saveKerasH5Weights, writeKerasH5 } from '../../src/models/weights-h5.ts';
-import type { H5Layer } from '../../src/models/weights/keras-h5-reader.ts';
+import { loadKerasH5Weights, readKerasH5, saveKerasH5Weights, writeKerasH5 } from '../../src/models/weights/keras-h5.ts';
+import type { H5Layer } from '../../src/models/weights/keras-h5.ts';
 
 let dir = '';
 before(async () => {

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildBase, type BaseSpec } from '../../src/models/builders/index.ts';
-import { loadKerasH5Weights, writeKerasH5 } from '../../src/models/weights-h5.ts';
-import type { H5Layer } from '../../src/models/weights/keras-h5-reader.ts';
+import { loadKerasH5Weights, writeKerasH5 } from '../../src/models/weights/keras-h5.ts';
+import type { H5Layer } from '../../src/models/weights/keras-h5.ts';
 import { sharedDir } from '../helpers/shared.ts';
 
 // Files laid out like the official no-top downloads, built from the independent tf.keras layer

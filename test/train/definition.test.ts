@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BASE_NAMES as MODEL_BASES } from '../../src/models/builders/index.ts';
+import { BASE_NAMES as MODEL_BASES } from '../../src/models/names.ts';
 import { BASE_NAMES } from '../../src/train/definition.ts';
 import { DefinitionError, listExperiments, loadDefinition, resolveInlineDefinition } from '../../src/train/load-definition.ts';
 

@@ -3,13 +3,10 @@ import type { WasmHeapBackend } from './heap.ts';
 import type { KernelParams } from './tensors.ts';
 
 // Per-channel statistics of a channels-last activation in one pass over the wasm heap, for
-// training-mode batch normalisation (src/backends/ops/batch-norm-training.ts): the moments
+// training-mode batch normalisation (src/models/layers/batch-norm-training.ts): the moments
 // (mean and biased variance, instead of Mean, Sub, Square, Mean) and, in the backward pass,
 // Σ dy and Σ dy·x̂ together (instead of Sum, Multiply, Sum). Float64 accumulation, 4 channels at
 // a time in JavaScript locals over blocks of rows that stay in cache.
-
-export const CHANNEL_MOMENTS = 'TransferLabChannelMoments';
-export const CHANNEL_DOT_SUMS = 'TransferLabChannelDotSums';
 
 const ROW_BLOCK = 32;
 

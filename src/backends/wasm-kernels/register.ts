@@ -8,7 +8,8 @@ import { explicitTransposeMatMul } from './matmul.ts';
 import { makeMiddleAxisReduce } from './reduce-kernels.ts';
 import { makeHeapTranspose } from './transpose-kernel.ts';
 import { SPREAD_PAD, spreadPadOnHeap } from './spread-pad.ts';
-import { CHANNEL_DOT_SUMS, CHANNEL_MOMENTS, channelDotSumsOnHeap, channelMomentsOnHeap } from './channel-stats.ts';
+import { channelDotSumsOnHeap, channelMomentsOnHeap } from './channel-stats.ts';
+import { CHANNEL_DOT_SUMS, CHANNEL_MOMENTS } from '../../models/layers/batch-norm-training.ts';
 import { clipByValueGradConfig, relu6GradConfig } from './clip-grads.ts';
 
 /** The kernels we add to (or replace in) the wasm backend, by tfjs kernel name. */

@@ -4,19 +4,7 @@ import { buildInceptionV3, INCEPTION_V3_MIN_SIZE } from './inception-v3.ts';
 import { buildMobileNetV1, MOBILENET_V1_MIN_SIZE } from './mobilenet-v1.ts';
 import { buildMobileNetV2, MOBILENET_V2_MIN_SIZE } from './mobilenet-v2.ts';
 import { buildResNet, RESNET_MIN_SIZE } from './resnet.ts';
-
-export const BASE_NAMES = [
-  'densenet121',
-  'densenet169',
-  'densenet201',
-  'mobilenetv2',
-  'mobilenetv1',
-  'inceptionv3',
-  'resnet50',
-  'resnet101',
-  'resnet152',
-] as const;
-export type BaseName = (typeof BASE_NAMES)[number];
+import { BASE_NAMES, isBaseName, type BaseName } from '../names.ts';
 
 export interface BaseSpec {
   name: BaseName;
@@ -37,10 +25,6 @@ export const MIN_INPUT_SIZE: Record<BaseName, number> = {
   resnet101: RESNET_MIN_SIZE,
   resnet152: RESNET_MIN_SIZE,
 };
-
-export function isBaseName(name: string): name is BaseName {
-  return (BASE_NAMES as readonly string[]).includes(name);
-}
 
 /** A Keras `include_top=False` application model, layer for layer, with random weights. */
 export function buildBase(spec: BaseSpec): tf.LayersModel {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 // One differentiable op (closed-form backward); one-pass kernels on wasm, tfjs' ops elsewhere.
-import { batchNormTraining } from '../../backends/ops/batch-norm-training.ts';
+import { batchNormTraining } from './batch-norm-training.ts';
 import type { BatchNormalization, BatchNormalizationLayerArgs } from '@tensorflow/tfjs-layers/dist/layers/normalization.js';
 import type { LayerVariable } from '@tensorflow/tfjs-layers/dist/variables.js';
 // Every model path that builds or loads a BN also gets the fast ReLU6 (side effect on import).

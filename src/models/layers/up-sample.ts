@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { resizeBatch, RESIZE_MODES, type ResizeMode } from '../../data/resize.ts';
-
-export type { ResizeMode };
+import { resizeBatch } from '../../data/resize.ts';
+import { RESIZE_MODES, type ResizeMode } from '../../data/modes.ts';
 
 export interface UpSampleArgs {
   /** Output height and width in pixels. */

@@ -1,5 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { CHANNEL_DOT_SUMS, CHANNEL_MOMENTS } from '../wasm-kernels/channel-stats.ts';
+
+/**
+ * Optional one-pass kernels for the statistics below. A backend may register them (the wasm
+ * backend does, in backends/wasm-kernels/channel-stats.ts); without them tfjs' own ops are used.
+ */
+export const CHANNEL_MOMENTS = 'TransferLabChannelMoments';
+export const CHANNEL_DOT_SUMS = 'TransferLabChannelDotSums';
 
 export interface BatchNormTrainingResult {
   output: tf.Tensor;
