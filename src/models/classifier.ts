@@ -2,10 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import type { ResizeMode } from '../data/modes.ts';
 import { UpSample } from './layers/up-sample.ts';
 
-export type Pooling = 'avg' | 'max' | 'flatten';
-export type DenseActivation = 'relu' | 'relu6' | 'elu' | 'selu' | 'tanh' | 'sigmoid' | 'swish' | 'linear';
+type Pooling = 'avg' | 'max' | 'flatten';
+type DenseActivation = 'relu' | 'relu6' | 'elu' | 'selu' | 'tanh' | 'sigmoid' | 'swish' | 'linear';
 
-export interface DenseSpec {
+interface DenseSpec {
   units: number;
   activation?: DenseActivation;
   /** Dropout after this dense layer (0 = none). */
@@ -19,7 +19,7 @@ export interface HeadSpec {
   dropout?: number;
 }
 
-export interface ClassifierSpec {
+interface ClassifierSpec {
   /** The base's input size: the UpSample layer's target. */
   inputSize: number;
   resize: ResizeMode;
@@ -30,7 +30,7 @@ export interface ClassifierSpec {
 }
 
 /** Layer names the classifier adds around the base, for callers that address them. */
-export const CLASSIFIER_LAYERS = { input: 'image', upSample: 'up_sample', predictions: 'predictions' } as const;
+const CLASSIFIER_LAYERS = { input: 'image', upSample: 'up_sample', predictions: 'predictions' } as const;
 
 /**
  * sourceSize²×3 → UpSample → base (nested as one layer, so its layers keep their Keras names and

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 
-export type FreezePolicy = { kind: 'none' } | { kind: 'all' } | { kind: 'last'; n: number } | { kind: 'from'; layer: string };
+type FreezePolicy = { kind: 'none' } | { kind: 'all' } | { kind: 'last'; n: number } | { kind: 'from'; layer: string };
 
 export interface FreezeResult {
   /** Base layers left trainable / frozen (InputLayer included, as in `model.layers`). */

@@ -11,7 +11,7 @@ import type { KernelParams } from './tensors.ts';
 const ROW_BLOCK = 32;
 
 /** sums[c] = Σ_r a[r,c]; second[c] = Σ_r a[r,c]·(b ?? a)[r,c]. */
-export function channelSums(a: Float32Array, b: Float32Array | null, rows: number, channels: number): { sums: Float64Array; second: Float64Array } {
+function channelSums(a: Float32Array, b: Float32Array | null, rows: number, channels: number): { sums: Float64Array; second: Float64Array } {
   const w = b ?? a;
   const sums = new Float64Array(channels);
   const second = new Float64Array(channels);

@@ -10,7 +10,7 @@ import { heapViews } from './heap.ts';
 const ROW_BLOCK = 32;
 
 /** out[o, c] = Σ_r v[(o·rows + r)·inner + c], accumulated in float64. */
-export function sumMiddleAxis(v: Float32Array, outer: number, rows: number, inner: number, out: Float32Array, scale: number): void {
+function sumMiddleAxis(v: Float32Array, outer: number, rows: number, inner: number, out: Float32Array, scale: number): void {
   const acc = new Float64Array(inner);
   for (let o = 0; o < outer; o++) {
     acc.fill(0);

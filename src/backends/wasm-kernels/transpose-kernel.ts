@@ -40,7 +40,7 @@ function nextKept(shape: number[], axis: number): number {
 type View = Float32Array | Int32Array | Uint8Array;
 
 /** out = x transposed by perm (x's shape `shape`, both contiguous, row-major). */
-export function transposeInto(x: View, shape: number[], perm: number[], out: View): void {
+function transposeInto(x: View, shape: number[], perm: number[], out: View): void {
   const c = collapsePermutation(shape, perm);
   const rank = c.shape.length;
   const inStrides = stridesOf(c.shape);

@@ -23,7 +23,7 @@ export function input(size: number, name = 'input_1'): T {
   return tf.input({ shape: [size, size, 3], name, dtype: 'float32' });
 }
 
-export interface ConvArgs {
+interface ConvArgs {
   filters: number;
   kernel: number | [number, number];
   strides?: number;
@@ -58,7 +58,7 @@ export function depthwise(x: T, a: { strides?: number; padding: Padding; depthMu
     .apply(x) as T;
 }
 
-export interface BnArgs {
+interface BnArgs {
   name: string;
   epsilon: number;
   momentum: number;

@@ -1,9 +1,9 @@
 import type * as tf from '@tensorflow/tfjs';
-import { buildDenseNet, DENSENET_MIN_SIZE } from './densenet.ts';
-import { buildInceptionV3, INCEPTION_V3_MIN_SIZE } from './inception-v3.ts';
-import { buildMobileNetV1, MOBILENET_V1_MIN_SIZE } from './mobilenet-v1.ts';
-import { buildMobileNetV2, MOBILENET_V2_MIN_SIZE } from './mobilenet-v2.ts';
-import { buildResNet, RESNET_MIN_SIZE } from './resnet.ts';
+import { buildDenseNet } from './densenet.ts';
+import { buildInceptionV3 } from './inception-v3.ts';
+import { buildMobileNetV1 } from './mobilenet-v1.ts';
+import { buildMobileNetV2 } from './mobilenet-v2.ts';
+import { buildResNet } from './resnet.ts';
 import { BASE_NAMES, isBaseName, type BaseName } from '../names.ts';
 
 export interface BaseSpec {
@@ -13,18 +13,6 @@ export interface BaseSpec {
   /** Square input size in pixels. */
   inputSize: number;
 }
-
-export const MIN_INPUT_SIZE: Record<BaseName, number> = {
-  densenet121: DENSENET_MIN_SIZE,
-  densenet169: DENSENET_MIN_SIZE,
-  densenet201: DENSENET_MIN_SIZE,
-  mobilenetv2: MOBILENET_V2_MIN_SIZE,
-  mobilenetv1: MOBILENET_V1_MIN_SIZE,
-  inceptionv3: INCEPTION_V3_MIN_SIZE,
-  resnet50: RESNET_MIN_SIZE,
-  resnet101: RESNET_MIN_SIZE,
-  resnet152: RESNET_MIN_SIZE,
-};
 
 /** A Keras `include_top=False` application model, layer for layer, with random weights. */
 export function buildBase(spec: BaseSpec): tf.LayersModel {

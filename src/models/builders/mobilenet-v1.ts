@@ -5,15 +5,15 @@ import { bn, checkInputSize, conv, depthwise, input, relu6, zeroPad } from './bl
 // biases, ZeroPadding `conv_pad_N` before each stride-2 depthwise conv.
 const BN = { epsilon: 1e-3, momentum: 0.99 };
 type T = tf.SymbolicTensor;
-export const MOBILENET_V1_MIN_SIZE = 32;
+const MOBILENET_V1_MIN_SIZE = 32;
 
-export function convBlockV1(x: T, filters: number, alpha: number, strides: number): T {
+function convBlockV1(x: T, filters: number, alpha: number, strides: number): T {
   x = conv(x, { filters: Math.trunc(filters * alpha), kernel: 3, strides, padding: 'same', useBias: false, name: 'conv1' });
   x = bn(x, { ...BN, name: 'conv1_bn' });
   return relu6(x, 'conv1_relu');
 }
 
-export function depthwiseConvBlock(x: T, a: { filters: number; alpha: number; depthMultiplier: number; strides: number; blockId: number }): T {
+function depthwiseConvBlock(x: T, a: { filters: number; alpha: number; depthMultiplier: number; strides: number; blockId: number }): T {
   const id = a.blockId;
   if (a.strides !== 1) x = zeroPad(x, [[0, 1], [0, 1]], `conv_pad_${id}`);
   x = depthwise(x, {

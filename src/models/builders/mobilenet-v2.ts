@@ -5,17 +5,17 @@ import { add, bn, channels, checkInputSize, conv, depthwise, input, relu6, spati
 // no stem ZeroPadding (that was keras-applications' variant).
 const BN = { epsilon: 1e-3, momentum: 0.999 };
 type T = tf.SymbolicTensor;
-export const MOBILENET_V2_MIN_SIZE = 32;
+const MOBILENET_V2_MIN_SIZE = 32;
 
 /** Keras' `_make_divisible` (from the original TF-slim code): round to a multiple of `divisor`, losing < 10 %. */
-export function makeDivisible(v: number, divisor = 8, minValue = divisor): number {
+function makeDivisible(v: number, divisor = 8, minValue = divisor): number {
   let newV = Math.max(minValue, Math.floor((v + divisor / 2) / divisor) * divisor);
   if (newV < 0.9 * v) newV += divisor;
   return newV;
 }
 
 /** imagenet_utils.correct_pad: the ZeroPadding before a stride-2 valid depthwise conv. */
-export function correctPad(size: number | null, kernel = 3): [[number, number], [number, number]] {
+function correctPad(size: number | null, kernel = 3): [[number, number], [number, number]] {
   const adjust = size == null ? 1 : 1 - (size % 2);
   const correct = Math.floor(kernel / 2);
   return [
@@ -24,7 +24,7 @@ export function correctPad(size: number | null, kernel = 3): [[number, number], 
   ];
 }
 
-export function invertedResBlock(x: T, a: { expansion: number; stride: number; alpha: number; filters: number; blockId: number }): T {
+function invertedResBlock(x: T, a: { expansion: number; stride: number; alpha: number; filters: number; blockId: number }): T {
   const inChannels = channels(x);
   const pointwise = makeDivisible(Math.trunc(a.filters * a.alpha), 8);
   const inputs = x;

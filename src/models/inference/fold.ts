@@ -5,7 +5,7 @@ import { containerOf, nodesInOrder, type GraphContainer, type GraphNode, type Kw
 type FusedActivation = 'linear' | 'relu' | 'relu6';
 
 /** What `foldBatchNorm` did to a model (nested models included). */
-export interface FoldSummary {
+interface FoldSummary {
   /** Conv2D / DepthwiseConv2D layers now run as one fused kernel (conv + bias + activation). */
   fusedConvs: number;
   /** BatchNormalization layers folded into the convolution before them. */

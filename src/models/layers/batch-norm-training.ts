@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 export const CHANNEL_MOMENTS = 'TransferLabChannelMoments';
 export const CHANNEL_DOT_SUMS = 'TransferLabChannelDotSums';
 
-export interface BatchNormTrainingResult {
+interface BatchNormTrainingResult {
   output: tf.Tensor;
   /** Batch mean and (biased) variance per channel, for the moving averages; not differentiated. */
   mean: tf.Tensor1D;

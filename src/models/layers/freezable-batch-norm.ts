@@ -126,6 +126,3 @@ export function freezableBatchNorm(args: BatchNormalizationLayerArgs = {}): Free
   return new FreezableBatchNormalization(args);
 }
 
-export function isBatchNorm(layer: tf.layers.Layer): boolean {
-  return layer.getClassName() === 'BatchNormalization';
-}

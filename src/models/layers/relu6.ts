@@ -67,11 +67,6 @@ export function fastRelu6Enabled(): boolean {
 
 useFastRelu6(true);
 
-/** True for a layer that computes ReLU6: `ReLU` with maxValue 6, or `Activation('relu6')`. */
-export function isRelu6Layer(layer: tf.layers.Layer): boolean {
-  return fusableActivation(layer) === 'relu6';
-}
-
 /**
  * The fused-kernel activation (`tf.fused.*`) a stand-alone activation layer computes, or null:
  * `Activation('relu' | 'relu6' | 'linear')`, or `ReLU` without a negative slope/threshold and with

@@ -8,7 +8,7 @@ import { cacheDir, download, md5File, type RemoteFile } from '../../download/ind
 import { loadKerasH5Weights, type LoadKerasH5Result } from './keras-h5.ts';
 
 /** Which official Keras no-top `.h5` file to use. */
-export interface WeightsSpec {
+interface WeightsSpec {
   name: string;
   alpha?: number;
   inputSize?: number;
@@ -41,7 +41,7 @@ const MOBILENET_V1_ALPHAS: Record<string, string> = { '1': '1_0', '0.75': '7_5',
 const MOBILENET_V1_ROWS = [128, 160, 192, 224];
 
 /** `DenseNet121`, `densenet_121`, `MobileNetV2`, `mobilenet-v2` … → `densenet121`, `mobilenetv2`. */
-export function normalizeModelName(name: string): string {
+function normalizeModelName(name: string): string {
   const n = name.toLowerCase().replace(/[^a-z0-9.]/g, '');
   return n === 'mobilenetv1' ? 'mobilenet' : n;
 }
@@ -94,7 +94,7 @@ export function weightsFallback(spec: WeightsSpec): { requested: number; used: n
   return allowed && !allowed.includes(rows) ? { requested: rows, used: 224 } : null;
 }
 
-export interface ResolveWeightsOptions {
+interface ResolveWeightsOptions {
   /** `--weights-dir`; else TRANSFERLAB_WEIGHTS_DIR; else `<cache>/models`. */
   weightsDir?: string;
   /** Download when missing (default true). */
@@ -148,13 +148,13 @@ async function verify(path: string, file: RemoteFile): Promise<string | null> {
   return null;
 }
 
-export interface ImagenetWeightsResult extends LoadKerasH5Result {
+interface ImagenetWeightsResult extends LoadKerasH5Result {
   path: string;
   /** Set when Keras has no file for this input size and the 224-px file was used (as Keras does). */
   fallback: { requested: number; used: number } | null;
 }
 
-export interface ImagenetWeightsOptions extends ResolveWeightsOptions {
+interface ImagenetWeightsOptions extends ResolveWeightsOptions {
   /** Receives the 224-px fallback warning (default: console.warn). */
   onWarning?: (message: string) => void;
 }

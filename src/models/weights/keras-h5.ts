@@ -12,14 +12,12 @@ export async function h5(): Promise<typeof h5wasm> {
   return h5wasm;
 }
 
-export type H5Group = InstanceType<typeof h5wasm.Group>;
-export type H5File = InstanceType<typeof h5wasm.File>;
-
+type H5Group = InstanceType<typeof h5wasm.Group>;
 /**
  * Whether `path` (relative, `/`-separated) exists below `group`. Checked level by level so that
  * missing paths never reach libhdf5, which would print diagnostics on stderr.
  */
-export function h5Exists(group: H5Group, path: string): boolean {
+function h5Exists(group: H5Group, path: string): boolean {
   let current: H5Group = group;
   const parts = path.split('/').filter((p) => p.length > 0);
   for (const [i, part] of parts.entries()) {
@@ -33,7 +31,7 @@ export function h5Exists(group: H5Group, path: string): boolean {
 }
 
 /** Creates every missing group along `path` and returns the last one. */
-export function h5EnsureGroup(group: H5Group, path: string): H5Group {
+function h5EnsureGroup(group: H5Group, path: string): H5Group {
   let current = group;
   for (const part of path.split('/').filter((p) => p.length > 0)) {
     const next = current.keys().includes(part) ? current.get(part) : current.create_group(part);
@@ -43,7 +41,7 @@ export function h5EnsureGroup(group: H5Group, path: string): H5Group {
   return current;
 }
 
-export interface H5Weight {
+interface H5Weight {
   /** The full Keras weight name, e.g. `conv1/conv/kernel:0`. */
   name: string;
   shape: number[];
@@ -55,7 +53,7 @@ export interface H5Layer {
   weights: H5Weight[];
 }
 
-export interface KerasH5Contents {
+interface KerasH5Contents {
   /** Every name in the root `layer_names`, weightless layers included, in file order. */
   layerNames: string[];
   /** Layers with a non-empty `weight_names`, in file order (what Keras loads by order). */
@@ -190,9 +188,9 @@ async function hasHdf5Signature(path: string): Promise<boolean> {
 }
 
 /** Keras' HDF5_OBJECT_HEADER_LIMIT: larger attributes are split into `name0`, `name1`, … */
-export const HDF5_OBJECT_HEADER_LIMIT = 64512;
+const HDF5_OBJECT_HEADER_LIMIT = 64512;
 
-export interface WriteKerasH5Options {
+interface WriteKerasH5Options {
   /** `fixed`: NUL-terminated fixed-length ASCII, as h5py 2 wrote the downloadable files; `vlen`: as h5py 3 writes. */
   strings?: 'fixed' | 'vlen';
   /** Split string-list attributes above this many bytes (Keras: 64512). */
@@ -274,7 +272,7 @@ function splitEven<T>(values: T[], k: number): T[][] {
   return out;
 }
 
-export interface LoadKerasH5Options {
+interface LoadKerasH5Options {
   /** Match layers by name instead of by order (Keras' `by_name=True`); file layers with no model layer of that name are skipped. */
   byName?: boolean;
 }
@@ -333,11 +331,11 @@ export async function saveKerasH5Weights(model: tf.LayersModel, path: string, op
 type Pair = { fileLayer: H5Layer; layer: tf.layers.Layer };
 
 /** A model's layers in `model.layers` order with nested models expanded in place. */
-export function flattenLayers(model: tf.LayersModel): tf.layers.Layer[] {
+function flattenLayers(model: tf.LayersModel): tf.layers.Layer[] {
   return model.layers.flatMap((layer) => (isModel(layer) ? flattenLayers(layer) : [layer]));
 }
 
-export function layersWithWeights(model: tf.LayersModel): tf.layers.Layer[] {
+function layersWithWeights(model: tf.LayersModel): tf.layers.Layer[] {
   return flattenLayers(model).filter((l) => l.weights.length > 0);
 }
 

@@ -34,7 +34,7 @@ const modelJsonSchema = z
   })
   .passthrough();
 
-export type ModelJson = z.infer<typeof modelJsonSchema>;
+type ModelJson = z.infer<typeof modelJsonSchema>;
 
 /** `dir/` or `dir/model.json` → the model.json path. */
 function modelJsonPath(dirOrModelJson: string): string {
@@ -120,7 +120,7 @@ async function syncDir(dir: string): Promise<void> {
 }
 
 /** Parses and validates a model.json; one-line errors name the file and the field. */
-export async function readModelJson(jsonPath: string): Promise<ModelJson> {
+async function readModelJson(jsonPath: string): Promise<ModelJson> {
   if (!existsSync(jsonPath)) throw new Error(`${jsonPath}: model.json not found`);
   let raw: unknown;
   try {
@@ -137,7 +137,7 @@ export async function readModelJson(jsonPath: string): Promise<ModelJson> {
 }
 
 /** A shard path from a manifest, resolved inside the model folder (never outside it). */
-export function shardPath(jsonPath: string, shard: string): string {
+function shardPath(jsonPath: string, shard: string): string {
   const dir = dirname(jsonPath);
   const p = resolve(dir, shard);
   const rel = relative(dir, p);
@@ -173,7 +173,7 @@ async function loadArtifacts(jsonPath: string): Promise<tf.io.ModelArtifacts> {
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, float16: 2, uint16: 2, int16: 2, int8: 1 };
 
 /** Bytes a weight occupies in a shard (quantized weights store `quantization.dtype`). */
-export function specBytes(spec: tf.io.WeightsManifestEntry): number {
+function specBytes(spec: tf.io.WeightsManifestEntry): number {
   const count = spec.shape.reduce((a, b) => a * b, 1);
   const dtype = spec.quantization?.dtype ?? spec.dtype;
   const size = DTYPE_BYTES[dtype];
@@ -181,7 +181,7 @@ export function specBytes(spec: tf.io.WeightsManifestEntry): number {
   return count * size;
 }
 
-export interface LoadFromDirOptions {
+interface LoadFromDirOptions {
   /** Replace the input layer's spatial size (fully convolutional models only). */
   inputSize?: number;
   strict?: boolean;
@@ -208,7 +208,7 @@ export async function loadLayersModelFromDir(dirOrModelJson: string, opts: LoadF
 }
 
 /** A copy of a Keras topology whose input layers take `size`×`size` images. */
-export function withInputSize(topology: Record<string, unknown>, size: number): Record<string, unknown> {
+function withInputSize(topology: Record<string, unknown>, size: number): Record<string, unknown> {
   const copy = structuredClone(topology);
   const config = ((copy.model_config as Record<string, unknown> | undefined) ?? copy) as { config?: { layers?: unknown[] } };
   for (const layer of (config.config?.layers ?? []) as { class_name: string; config: { batch_input_shape?: (number | null)[] } }[]) {
@@ -244,7 +244,7 @@ let routersRegistered = false;
  * Makes `model.save('file://dir')` and `tf.loadLayersModel('file://dir/model.json')` use
  * `fileSystemIO`, unless a file:// handler (tfjs-node's) is already registered.
  */
-export function registerFileRouters(): void {
+function registerFileRouters(): void {
   if (routersRegistered) return;
   routersRegistered = true;
   const probe = 'file:///transfer-lab-probe';
@@ -262,23 +262,17 @@ export function registerFileRouters(): void {
 
 registerFileRouters();
 
-/** True when `dir` holds a model.json. */
-export function hasModelJson(dirOrModelJson: string): boolean {
-  const p = modelJsonPath(dirOrModelJson);
-  return existsSync(p) && statSync(p).isFile();
-}
-
 export const MOBILENET_V1_NAME = 'mobilenet_v1_0.25_224';
-export const MOBILENET_V1_URL = `https://storage.googleapis.com/tfjs-models/tfjs/${MOBILENET_V1_NAME}/model.json`;
+const MOBILENET_V1_URL = `https://storage.googleapis.com/tfjs-models/tfjs/${MOBILENET_V1_NAME}/model.json`;
 /** Keras' ImageNet class index (`decode_predictions`), used when the model folder has no metadata.json. */
-export const IMAGENET_CLASS_INDEX = {
+const IMAGENET_CLASS_INDEX = {
   url: 'https://storage.googleapis.com/download.tensorflow.org/data/imagenet_class_index.json',
   fileName: 'imagenet_class_index.json',
   md5: 'c2c37ea517e94d9795004a39431a14cb',
 };
-export const MOBILENET_V1_CUT = 'conv_pw_13_relu';
+const MOBILENET_V1_CUT = 'conv_pw_13_relu';
 
-export interface PretrainedOptions {
+interface PretrainedOptions {
   /** `--models-dir`: a folder holding `mobilenet_v1_0.25_224/`; else TRANSFERLAB_MODELS_DIR; else `<cache>/models`. */
   modelsDir?: string;
   /** Download when missing (default true). */
@@ -333,7 +327,7 @@ export async function resolvePretrainedMobileNetV1(opts: PretrainedOptions = {})
 }
 
 /** null when `dir` has a model.json whose every shard is present with the right total size per group. */
-export async function checkModelFolder(dir: string): Promise<string | null> {
+async function checkModelFolder(dir: string): Promise<string | null> {
   const jsonPath = join(dir, 'model.json');
   if (!existsSync(jsonPath)) return `${jsonPath} not found`;
   const modelJson = await readModelJson(jsonPath);
@@ -350,7 +344,7 @@ export async function checkModelFolder(dir: string): Promise<string | null> {
   return null;
 }
 
-export interface PretrainedMobileNetV1 {
+interface PretrainedMobileNetV1 {
   /** The full classifier: 224×224×3 in [-1, 1] → 1000 ImageNet probabilities. */
   model: tf.LayersModel;
   /** The 1000 ImageNet labels in output order. */

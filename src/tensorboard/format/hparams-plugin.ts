@@ -11,7 +11,7 @@ export type HParamValue = string | number | boolean;
 
 const hparamValueSchema = z.union([z.string(), z.number(), z.boolean()]);
 
-export const hparamInfoSchema = z.object({
+const hparamInfoSchema = z.object({
   name: z.string().min(1),
   displayName: z.string().optional(),
   description: z.string().optional(),
@@ -25,7 +25,7 @@ export const hparamInfoSchema = z.object({
 });
 export type HParamInfo = z.infer<typeof hparamInfoSchema>;
 
-export const metricInfoSchema = z.object({
+const metricInfoSchema = z.object({
   tag: z.string().min(1),
   /** Run path relative to the session directory: '' (the session itself), 'train', 'validation'. */
   group: z.string().optional(),
@@ -60,7 +60,7 @@ export interface SessionStart {
   monitorUrl: string;
 }
 
-export type SessionStatus = 'unknown' | 'success' | 'failure' | 'running';
+type SessionStatus = 'unknown' | 'success' | 'failure' | 'running';
 /** What callers may pass; TensorBoard's enum has no "aborted", so an interrupted run is a failure. */
 export type SessionEndStatus = SessionStatus | 'aborted' | 'interrupted' | 'failed';
 

@@ -6,7 +6,7 @@
 // ("masked" = crc.ts's maskCrc). This module writes records; read/scan-records.ts reads them.
 import { maskedCrc32cRange, maskedCrc32c8 } from './crc.ts';
 
-export const RECORD_OVERHEAD = 16;
+const RECORD_OVERHEAD = 16;
 /** Lengths above this are treated as damage even with a matching CRC (no real event is that big). */
 export const MAX_RECORD_BYTES = 2 ** 31;
 

@@ -3,7 +3,7 @@ import { readdir, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isEventFileName } from '../format/file-name.ts';
 
-export interface DiscoverOptions {
+interface DiscoverOptions {
   /** TensorBoard follows symbolic links (default); a server confined to the logdir does not. */
   followSymlinks?: boolean;
   /** How many directory levels below `logdir` to look (default: no limit). */

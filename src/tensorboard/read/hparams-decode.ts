@@ -18,7 +18,7 @@ function fromProtoValue(v: Obj | undefined): HParamValue | null {
   return null;
 }
 
-export type DecodedHParams =
+type DecodedHParams =
   | { kind: 'experiment'; experiment: HParamsExperiment }
   | { kind: 'sessionStart'; sessionStart: SessionStart }
   | { kind: 'sessionEnd'; sessionEnd: SessionEnd };

@@ -10,7 +10,7 @@ export interface TextPoint { step: number; wallTime: number; text: string; value
 
 export type SeriesKind = 'scalars' | 'histograms' | 'images' | 'texts' | 'hparams' | 'other';
 
-export function kindOfPlugin(plugin: string): SeriesKind {
+function kindOfPlugin(plugin: string): SeriesKind {
   switch (plugin) {
     case 'scalars': return 'scalars';
     case 'histograms': return 'histograms';
@@ -21,7 +21,7 @@ export function kindOfPlugin(plugin: string): SeriesKind {
   }
 }
 
-export class ScalarColumns {
+class ScalarColumns {
   steps = new Float64Array(16);
   wallTimes = new Float64Array(16);
   values = new Float64Array(16);

@@ -9,7 +9,7 @@ import { RunData, type ScalarPoint, type HistogramPoint, type ImagePoint, type T
 import { EventDecoder } from './event-decoder.ts';
 import type { HParamsData } from '../format/hparams-plugin.ts';
 
-export interface RunReaderOptions {
+interface RunReaderOptions {
   onWarning?: (message: string) => void;
   /** Bytes read per piece (default 4 MiB); a record larger than a piece is still read whole. */
   readChunkBytes?: number;

@@ -4,12 +4,12 @@ import { maskedCrc32cRange, maskedCrc32c8, crc32cRange, unmaskCrc } from '../for
 import { batchMatches, BATCH_MAX_DATA_BYTES } from '../format/batch-crc.ts';
 import { MAX_RECORD_BYTES } from '../format/record.ts';
 
-export type ScanStop =
+type ScanStop =
   | { kind: 'end' }
   | { kind: 'truncated' }
   | { kind: 'corrupt'; reason: string };
 
-export interface ScanResult {
+interface ScanResult {
   /** Bytes of `buf` consumed by whole, valid records. */
   consumed: number;
   stop: ScanStop;

@@ -2,7 +2,7 @@
 // typed repeated field, and a single element is repeated to fill the shape.
 import { DT, toNumber } from '../format/protos.ts';
 
-export interface TensorValues {
+interface TensorValues {
   dtype: number;
   shape: number[];
   numbers?: Float64Array;
@@ -11,7 +11,7 @@ export interface TensorValues {
 
 type Obj = Record<string, any>;
 
-export function halfToNumber(bits: number): number {
+function halfToNumber(bits: number): number {
   const sign = bits & 0x8000 ? -1 : 1;
   const exp = (bits >> 10) & 0x1f;
   const frac = bits & 0x3ff;
@@ -22,7 +22,7 @@ export function halfToNumber(bits: number): number {
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
-export function bfloat16ToNumber(bits: number): number {
+function bfloat16ToNumber(bits: number): number {
   u32[0] = (bits & 0xffff) << 16;
   return f32[0];
 }
@@ -52,7 +52,7 @@ function readElement(dv: DataView, dtype: number, off: number): number {
 }
 
 /** Decodes raw little-endian tensor_content; undefined for dtypes that are not plain numbers. */
-export function decodeTensorContent(dtype: number, bytes: Uint8Array): Float64Array | undefined {
+function decodeTensorContent(dtype: number, bytes: Uint8Array): Float64Array | undefined {
   const size = ELEMENT_BYTES[dtype];
   if (!size) return undefined;
   const n = Math.floor(bytes.length / size);

@@ -19,7 +19,7 @@ export interface EventFileWriterOptions {
   onError?: (err: Error) => void;
 }
 
-export type EventObject = Record<string, unknown>;
+type EventObject = Record<string, unknown>;
 
 const openWriters = new Set<EventFileWriter>();
 let exitHookInstalled = false;

@@ -9,7 +9,7 @@ import {
   sessionStartSchema, SESSION_START_TAG, SESSION_END_TAG, type SessionStartInput, type SessionEndStatus,
 } from '../format/hparams-plugin.ts';
 
-export type SummaryWriterOptions = EventFileWriterOptions;
+type SummaryWriterOptions = EventFileWriterOptions;
 
 function checkStep(what: string, step: number): void {
   if (!Number.isSafeInteger(step)) throw new Error(`${what}: field step: expected an integer, got ${step}`);
