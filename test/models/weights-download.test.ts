@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before, mock, test } from 'node:test';
 import { kerasWeightsFile, loadImagenetWeights, resolveWeights, weightsDir, weightsFallback } from '../../src/models/weights/imagenet.ts';
 import * as tf from '@tensorflow/tfjs';
 import { readKerasH5, writeKerasH5 } from '../../src/models/weights/keras-h5.ts';
@@ -149,4 +149,24 @@ test('loadImagenetWeights: resolve + load by order, with Keras\' 224-px fallback
   assert.match(warnings[0]!, /150 px.*224 px/);
   assert.deepEqual(Array.from(model.getLayer('Conv1').getWeights()[0]!.dataSync()), Array.from({ length: 54 }, (_, i) => i));
   model.dispose();
+});
+
+test('loadImagenetWeights prints the 224-px fallback warning on stderr unless told where to send it', async () => {
+  await tf.setBackend('cpu');
+  const input = tf.input({ shape: [8, 8, 3] });
+  const out = tf.layers.conv2d({ filters: 2, kernelSize: 3, useBias: false, name: 'Conv1' }).apply(input) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: out });
+  const file = { url: `${origin}/keras/weights_notop.h5`, fileName: 'weights_notop.h5', md5: md5(served) };
+  const warn = mock.method(console, 'warn', () => {});
+  try {
+    const opts = { file, weightsDir: join(dir, 'imagenet'), progress: 'none' as const };
+    await loadImagenetWeights(model, { name: 'mobilenetv2', alpha: 0.35, inputSize: 150 }, opts);
+    assert.equal(warn.mock.callCount(), 1);
+    assert.match(String(warn.mock.calls[0]!.arguments[0]), /mobilenetv2: no ImageNet weights for 150 px; loading the 224 px file/);
+    await loadImagenetWeights(model, { name: 'mobilenetv2', alpha: 0.35, inputSize: 160 }, opts);
+    assert.equal(warn.mock.callCount(), 1, 'no warning when Keras has a file for the size');
+  } finally {
+    warn.mock.restore();
+    model.dispose();
+  }
 });
