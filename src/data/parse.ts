@@ -66,7 +66,7 @@ export async function loadBatchFiles(paths: string[]): Promise<ImageSet> {
   return { images, labels, count };
 }
 
-export interface Cifar10 {
+interface Cifar10 {
   train: ImageSet;
   test: ImageSet;
   classNames: string[];

@@ -2,10 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { PREPROCESS_MODES, type PreprocessMode } from './modes.ts';
 
 /** ImageNet statistics used by Keras' `imagenet_utils.preprocess_input`. */
-export const TORCH_MEAN = [0.485, 0.456, 0.406];
-export const TORCH_STD = [0.229, 0.224, 0.225];
+const TORCH_MEAN = [0.485, 0.456, 0.406];
+const TORCH_STD = [0.229, 0.224, 0.225];
 /** BGR order, in 0..255 units. */
-export const CAFFE_MEAN_BGR = [103.939, 116.779, 123.68];
+const CAFFE_MEAN_BGR = [103.939, 116.779, 123.68];
 
 /**
  * Keras `preprocess_input` on float RGB images in 0..255 (NHWC), with the same operations in the same order:
@@ -30,7 +30,7 @@ export function preprocess<T extends tf.Tensor>(x: T, mode: PreprocessMode): T {
   });
 }
 
-export interface PreprocessTable {
+interface PreprocessTable {
   /** values[c * 256 + byte]: output channel c's value for a source byte. */
   values: Float32Array;
   /** Source channel feeding output channel c ([2, 1, 0] for caffe's BGR). */

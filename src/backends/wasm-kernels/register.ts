@@ -12,25 +12,6 @@ import { channelDotSumsOnHeap, channelMomentsOnHeap } from './channel-stats.ts';
 import { CHANNEL_DOT_SUMS, CHANNEL_MOMENTS } from '../../models/layers/batch-norm-training.ts';
 import { clipByValueGradConfig, relu6GradConfig } from './clip-grads.ts';
 
-/** The kernels we add to (or replace in) the wasm backend, by tfjs kernel name. */
-export const WASM_TRAINING_KERNELS = [
-  'Conv2DBackpropFilter',
-  'Conv2DBackpropInput',
-  'DepthwiseConv2dNativeBackpropFilter',
-  'DepthwiseConv2dNativeBackpropInput',
-  'BatchMatMul',
-  '_FusedMatMul',
-  'Slice',
-  'Identity',
-  'Sum',
-  'Mean',
-  'Transpose',
-  'FusedBatchNorm',
-  CHANNEL_MOMENTS,
-  CHANNEL_DOT_SUMS,
-  SPREAD_PAD,
-] as const;
-
 const ours = new Set<tf.KernelFunc>();
 /** wasm's own kernels we replaced, kept so benchmarks and tests can compare against them. */
 export const replacedWasmKernels = new Map<string, tf.KernelFunc>();

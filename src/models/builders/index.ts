@@ -1,3 +1,5 @@
+// src/models/builders: the Keras applications rebuilt block by block (densenet.py style), and
+// buildBase, which picks one by name. Imports only models/layers and models/names.ts.
 import type * as tf from '@tensorflow/tfjs';
 import { buildDenseNet } from './densenet.ts';
 import { buildInceptionV3 } from './inception-v3.ts';
