@@ -59,11 +59,15 @@ function augmentOptions(augment: BatchOptions['augment']): AugmentOptions | null
 }
 
 function checkOptions(set: ImageSet, opts: BatchOptions, total: number): void {
-  if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${opts.batchSize}`);
+  if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1)
+    throw new Error(`batchSize must be a positive integer, got ${opts.batchSize}`);
   const start = opts.startBatch ?? 0;
-  if (!Number.isInteger(start) || start < 0 || start > total) throw new Error(`startBatch must be in 0..${total}, got ${start}`);
-  if (opts.size !== undefined && (!Number.isInteger(opts.size) || opts.size < 1)) throw new Error(`size must be a positive integer, got ${opts.size}`);
-  if (set.images.length < set.count * PIXELS_PER_IMAGE || set.labels.length < set.count) throw new Error(`image set holds fewer than its ${set.count} images`);
+  if (!Number.isInteger(start) || start < 0 || start > total)
+    throw new Error(`startBatch must be in 0..${total}, got ${start}`);
+  if (opts.size !== undefined && (!Number.isInteger(opts.size) || opts.size < 1))
+    throw new Error(`size must be a positive integer, got ${opts.size}`);
+  if (set.images.length < set.count * PIXELS_PER_IMAGE || set.labels.length < set.count)
+    throw new Error(`image set holds fewer than its ${set.count} images`);
 }
 
 /** What every batch of one epoch shares. */
@@ -104,7 +108,8 @@ function buildBatch(plan: EpochPlan, k: number): Batch {
       pixels[base + p + 2] = lut[512 + image[p + c2]];
     }
     labels[i] = set.labels[indices[i]];
-    if (labels[i] >= numClasses) throw new Error(`image ${indices[i]} has label ${labels[i]}, expected 0–${numClasses - 1}`);
+    if (labels[i] >= numClasses)
+      throw new Error(`image ${indices[i]} has label ${labels[i]}, expected 0–${numClasses - 1}`);
   }
   const { x, y } = tf.tidy(() => {
     let x = tf.tensor4d(pixels, [n, IMAGE_SIZE, IMAGE_SIZE, 3]);
@@ -126,7 +131,8 @@ function inBackground(build: () => Batch): Promise<Batch> {
       }
     }),
   );
-  ready.catch(() => {}); // awaited in order by the caller; this only stops an early rejection being reported as unhandled
+  // Awaited in order by the caller; this only stops an early rejection being reported as unhandled.
+  ready.catch(() => {});
   return ready;
 }
 
@@ -145,7 +151,10 @@ export async function* batches(set: ImageSet, opts: BatchOptions): AsyncGenerato
   const seed = opts.seed ?? 0;
   const epoch = opts.epoch ?? 0;
   const plan: EpochPlan = {
-    set, opts, seed, epoch,
+    set,
+    opts,
+    seed,
+    epoch,
     order: epochOrder(set.count, seed, epoch, opts.shuffle ?? true),
     size: opts.size ?? IMAGE_SIZE,
     numClasses: opts.numClasses ?? NUM_CLASSES,

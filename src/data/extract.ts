@@ -10,10 +10,12 @@ const REGULAR = new Set(['File', 'OldFile', 'ContiguousFile']);
 /** Why a member may not be extracted, or null when it is one we take or skip. */
 function refusal(entry: ReadEntry): string | null {
   const raw = entry.path;
-  if (raw.includes('\0') || raw.startsWith('/') || /^[a-zA-Z]:/.test(raw) || raw.includes('\\')) return 'absolute or odd path';
+  if (raw.includes('\0') || raw.startsWith('/') || /^[a-zA-Z]:/.test(raw) || raw.includes('\\'))
+    return 'absolute or odd path';
   if (raw.split('/').includes('..')) return 'path traversal';
   const path = posix.normalize(raw).replace(/^\.\//, '').replace(/\/$/, '');
-  if (path === CIFAR10_FOLDER || path === '.') return entry.type === 'Directory' ? null : `a ${entry.type} where a folder belongs`;
+  if (path === CIFAR10_FOLDER || path === '.')
+    return entry.type === 'Directory' ? null : `a ${entry.type} where a folder belongs`;
   const [folder, name, ...rest] = path.split('/');
   if (folder !== CIFAR10_FOLDER || !name || rest.length > 0 || !(CIFAR10_FILES.includes(name) || TOLERATED.has(name))) {
     return 'not one of the expected files';
@@ -36,7 +38,10 @@ class Extraction {
   private notifyFailure!: () => void;
   readonly failed = new Promise<void>((ok) => (this.notifyFailure = ok));
 
-  constructor(private readonly archive: string, private readonly targetDir: string) {}
+  constructor(
+    private readonly archive: string,
+    private readonly targetDir: string,
+  ) {}
 
   fail(err: Error): void {
     if (this.failure) return;
@@ -98,7 +103,8 @@ async function feed(archive: string, parser: Parser, x: Extraction): Promise<voi
   });
   for await (const chunk of createReadStream(archive)) {
     if (x.failure) break;
-    if (!parser.write(chunk as Buffer)) await Promise.race([new Promise((ok) => parser.once('drain', ok)), done, x.failed]);
+    if (!parser.write(chunk as Buffer))
+      await Promise.race([new Promise((ok) => parser.once('drain', ok)), done, x.failed]);
   }
   if (!x.failure) {
     parser.end();
@@ -121,7 +127,8 @@ export async function extractCifar10Archive(archive: string, targetDir: string):
     await Promise.all(x.writes);
     if (x.failure) throw x.failure;
     const missing = CIFAR10_FILES.filter((f) => !x.parts.has(f));
-    if (missing.length > 0) throw new Error(`${archive}: archive lacks ${missing.map((f) => `${CIFAR10_FOLDER}/${f}`).join(', ')}`);
+    if (missing.length > 0)
+      throw new Error(`${archive}: archive lacks ${missing.map((f) => `${CIFAR10_FOLDER}/${f}`).join(', ')}`);
     for (const [name, part] of x.parts) await rename(part, join(targetDir, name));
     return CIFAR10_FILES.map((f) => join(targetDir, f));
   } catch (err) {

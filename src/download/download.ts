@@ -70,7 +70,10 @@ function stallWatch(abort: AbortController, ms: number): { arm(): void; stop(): 
 
 /** The response body and its announced length, after checking status and announced size. */
 async function fetchBody(
-  file: RemoteFile, abort: AbortController, fetchImpl: typeof fetch, fail: Fail,
+  file: RemoteFile,
+  abort: AbortController,
+  fetchImpl: typeof fetch,
+  fail: Fail,
 ): Promise<{ body: ReadableStream<Uint8Array>; length: number | undefined }> {
   let response: Response;
   try {
@@ -98,7 +101,11 @@ async function fetchBody(
 
 /** Writes `body` to a new file at `tmp`, hashing as it goes; returns the byte count and md5. */
 async function streamToFile(
-  body: ReadableStream<Uint8Array>, tmp: string, abort: AbortController, onChunk: (bytes: number) => void, fail: Fail,
+  body: ReadableStream<Uint8Array>,
+  tmp: string,
+  abort: AbortController,
+  onChunk: (bytes: number) => void,
+  fail: Fail,
 ): Promise<{ bytes: number; digest: string }> {
   const hash = createHash('md5');
   let bytes = 0;
@@ -130,7 +137,8 @@ async function streamToFile(
 export async function download(file: RemoteFile, destDir: string, opts: DownloadOptions = {}): Promise<string> {
   const dir = resolve(destDir);
   const finalPath = join(dir, file.fileName);
-  const todo = `download it by hand to ${finalPath}${file.md5 ? ` (md5 ${file.md5})` : ''}${opts.hint ? ` ${opts.hint}` : ''}`;
+  const md5 = file.md5 ? ` (md5 ${file.md5})` : '';
+  const todo = `download it by hand to ${finalPath}${md5}${opts.hint ? ` ${opts.hint}` : ''}`;
   const fail = (reason: string): DownloadError =>
     new DownloadError(`cannot download ${file.url} to ${finalPath}: ${reason}; ${todo}`, file.url, finalPath, reason);
 
@@ -148,7 +156,13 @@ export async function download(file: RemoteFile, destDir: string, opts: Download
   return transfer(file, dir, finalPath, opts, fail);
 }
 
-async function transfer(file: RemoteFile, dir: string, finalPath: string, opts: DownloadOptions, fail: Fail): Promise<string> {
+async function transfer(
+  file: RemoteFile,
+  dir: string,
+  finalPath: string,
+  opts: DownloadOptions,
+  fail: Fail,
+): Promise<string> {
   const tmp = tempPathFor(dir, file.fileName);
   const unguard = guardTempFile(tmp);
   const abort = new AbortController();
@@ -160,7 +174,12 @@ async function transfer(file: RemoteFile, dir: string, finalPath: string, opts: 
   try {
     stall.arm();
     const { body, length } = await fetchBody(file, abort, opts.fetchImpl ?? fetch, fail);
-    const bar = createProgress(opts.progress ?? 'auto', `downloading ${file.fileName}`, file.size ?? length, opts.progressStream);
+    const bar = createProgress(
+      opts.progress ?? 'auto',
+      `downloading ${file.fileName}`,
+      file.size ?? length,
+      opts.progressStream,
+    );
     progress = bar;
     const onChunk = (bytes: number): void => {
       bar.update(bytes);
@@ -169,7 +188,8 @@ async function transfer(file: RemoteFile, dir: string, finalPath: string, opts: 
     const { bytes, digest } = await streamToFile(body, tmp, abort, onChunk, fail);
     stall.stop();
     const expected = file.size ?? length;
-    if (expected !== undefined && bytes !== expected) throw fail(`truncated transfer: got ${bytes} of ${expected} bytes`);
+    if (expected !== undefined && bytes !== expected)
+      throw fail(`truncated transfer: got ${bytes} of ${expected} bytes`);
     if (file.md5 !== undefined && digest !== file.md5.toLowerCase()) {
       throw fail(`md5 mismatch (got ${digest}, expected ${file.md5.toLowerCase()})`);
     }

@@ -19,7 +19,9 @@ export interface BaseSpec {
 /** A Keras `include_top=False` application model, layer for layer, with random weights. */
 export function buildBase(spec: BaseSpec): tf.LayersModel {
   const { name, inputSize } = spec;
-  if (!isBaseName(name)) throw new Error(`unknown base model "${String(name)}": expected one of ${BASE_NAMES.join(', ')}`);
+  if (!isBaseName(name)) {
+    throw new Error(`unknown base model "${String(name)}": expected one of ${BASE_NAMES.join(', ')}`);
+  }
   if (spec.alpha != null && name !== 'mobilenetv1' && name !== 'mobilenetv2' && spec.alpha !== 1) {
     throw new Error(`${name}: alpha applies to mobilenetv1/mobilenetv2 only, got ${spec.alpha}`);
   }

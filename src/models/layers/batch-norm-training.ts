@@ -24,7 +24,12 @@ interface BatchNormTrainingResult {
  *   dx = γ·σ⁻¹·(dy − mean(dy) − x̂·mean(dy·x̂)),  dγ = Σ dy·x̂,  dβ = Σ dy
  * (same values as differentiating the composite; see test/backends/batch-norm-training.test.ts).
  */
-export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): BatchNormTrainingResult {
+export function batchNormTraining(
+  x: tf.Tensor,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  epsilon: number,
+): BatchNormTrainingResult {
   const axes = [...Array(x.rank - 1).keys()];
   const count = axes.reduce((n, a) => n * x.shape[a], 1);
   let stats: tf.Tensor1D[] = [];
@@ -69,6 +74,8 @@ function moments(x: tf.Tensor, axes: number[]): { mean: tf.Tensor; variance: tf.
 
 /** [Σ dy, Σ dy·x̂] over `axes` (all but the last). */
 function dotSums(dy: tf.Tensor, xHat: tf.Tensor, axes: number[]): [tf.Tensor, tf.Tensor] {
-  if (!onePass(dy) || tf.getKernel(CHANNEL_DOT_SUMS, tf.getBackend()) === undefined) return [tf.sum(dy, axes), tf.sum(tf.mul(dy, xHat), axes)];
+  if (!onePass(dy) || tf.getKernel(CHANNEL_DOT_SUMS, tf.getBackend()) === undefined) {
+    return [tf.sum(dy, axes), tf.sum(tf.mul(dy, xHat), axes)];
+  }
   return tf.engine().runKernel(CHANNEL_DOT_SUMS, { dy, xHat }) as [tf.Tensor, tf.Tensor];
 }

@@ -26,13 +26,46 @@ interface Known {
 // md5s are Keras' own `file_hash` values (32 hex digits = md5 in keras.utils.get_file); sizes where
 // Keras' download logs publish them.
 const FIXED: Record<string, Known> = {
-  densenet121: { dir: 'densenet', file: 'densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5', md5: '30ee3e1110167f948a6b9946edeeb738', size: 29_084_464 },
-  densenet169: { dir: 'densenet', file: 'densenet169_weights_tf_dim_ordering_tf_kernels_notop.h5', md5: 'b8c4d4c20dd625c148057b9ff1c1176b', size: 51_877_672 },
-  densenet201: { dir: 'densenet', file: 'densenet201_weights_tf_dim_ordering_tf_kernels_notop.h5', md5: 'c13680b51ded0fb44dff2d8f86ac8bb1' },
-  inceptionv3: { dir: 'inception_v3', file: 'inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5', md5: 'bcbd6486424b2319ff4ef7d526e38f63', size: 87_910_968 },
-  resnet50: { dir: 'resnet', file: 'resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5', md5: '4d473c1dd8becc155b73f8504c6f6626', size: 94_765_736 },
-  resnet101: { dir: 'resnet', file: 'resnet101_weights_tf_dim_ordering_tf_kernels_notop.h5', md5: '88cf7a10940856eca736dc7b7e228a21', size: 171_446_536 },
-  resnet152: { dir: 'resnet', file: 'resnet152_weights_tf_dim_ordering_tf_kernels_notop.h5', md5: 'ee4c566cf9a93f14d82f913c2dc6dd0c' },
+  densenet121: {
+    dir: 'densenet',
+    file: 'densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5',
+    md5: '30ee3e1110167f948a6b9946edeeb738',
+    size: 29_084_464,
+  },
+  densenet169: {
+    dir: 'densenet',
+    file: 'densenet169_weights_tf_dim_ordering_tf_kernels_notop.h5',
+    md5: 'b8c4d4c20dd625c148057b9ff1c1176b',
+    size: 51_877_672,
+  },
+  densenet201: {
+    dir: 'densenet',
+    file: 'densenet201_weights_tf_dim_ordering_tf_kernels_notop.h5',
+    md5: 'c13680b51ded0fb44dff2d8f86ac8bb1',
+  },
+  inceptionv3: {
+    dir: 'inception_v3',
+    file: 'inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5',
+    md5: 'bcbd6486424b2319ff4ef7d526e38f63',
+    size: 87_910_968,
+  },
+  resnet50: {
+    dir: 'resnet',
+    file: 'resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5',
+    md5: '4d473c1dd8becc155b73f8504c6f6626',
+    size: 94_765_736,
+  },
+  resnet101: {
+    dir: 'resnet',
+    file: 'resnet101_weights_tf_dim_ordering_tf_kernels_notop.h5',
+    md5: '88cf7a10940856eca736dc7b7e228a21',
+    size: 171_446_536,
+  },
+  resnet152: {
+    dir: 'resnet',
+    file: 'resnet152_weights_tf_dim_ordering_tf_kernels_notop.h5',
+    md5: 'ee4c566cf9a93f14d82f913c2dc6dd0c',
+  },
 };
 
 const MOBILENET_V2_ALPHAS = [0.35, 0.5, 0.75, 1.0, 1.3, 1.4];
@@ -66,7 +99,9 @@ export function kerasWeightsFile(spec: WeightsSpec): RemoteFile {
   const rows = spec.inputSize ?? 224;
   if (key === 'mobilenetv2') {
     if (!MOBILENET_V2_ALPHAS.includes(alpha)) {
-      throw new Error(`weights: MobileNetV2 ImageNet weights exist for alpha ${MOBILENET_V2_ALPHAS.join(', ')}, not ${alpha}`);
+      throw new Error(
+        `weights: MobileNetV2 ImageNet weights exist for alpha ${MOBILENET_V2_ALPHAS.join(', ')}, not ${alpha}`,
+      );
     }
     const fileRows = MOBILENET_V2_ROWS.includes(rows) ? rows : 224;
     const alphaText = Number.isInteger(alpha) ? alpha.toFixed(1) : String(alpha);
@@ -76,13 +111,15 @@ export function kerasWeightsFile(spec: WeightsSpec): RemoteFile {
   }
   if (key === 'mobilenet') {
     const alphaText = MOBILENET_V1_ALPHAS[String(alpha)];
-    if (!alphaText) throw new Error(`weights: MobileNet ImageNet weights exist for alpha 0.25, 0.5, 0.75, 1.0, not ${alpha}`);
+    if (!alphaText)
+      throw new Error(`weights: MobileNet ImageNet weights exist for alpha 0.25, 0.5, 0.75, 1.0, not ${alpha}`);
     const fileRows = MOBILENET_V1_ROWS.includes(rows) ? rows : 224;
     const file = `mobilenet_${alphaText}_${fileRows}_tf_no_top.h5`;
     return { url: `${KERAS}/mobilenet/${file}`, fileName: file };
   }
   throw new Error(
-    `weights: no official Keras ImageNet weights for model "${spec.name}" (known: ${[...Object.keys(FIXED), 'mobilenetv2', 'mobilenet'].join(', ')})`,
+    `weights: no official Keras ImageNet weights for model "${spec.name}" ` +
+      `(known: ${[...Object.keys(FIXED), 'mobilenetv2', 'mobilenet'].join(', ')})`,
   );
 }
 
@@ -121,7 +158,8 @@ export async function resolveWeights(spec: WeightsSpec, opts: ResolveWeightsOpti
   const file = opts.file ?? kerasWeightsFile(spec);
   const dir = weightsDir(opts);
   const path = join(dir, file.fileName);
-  const hint = `put ${file.url} there, or point --weights-dir / TRANSFERLAB_WEIGHTS_DIR at a folder that holds ${file.fileName}`;
+  const elsewhere = `point --weights-dir / TRANSFERLAB_WEIGHTS_DIR at a folder that holds ${file.fileName}`;
+  const hint = `put ${file.url} there, or ${elsewhere}`;
   if (existsSync(path)) {
     const problem = await verify(path, file);
     if (!problem) return path;
@@ -171,7 +209,8 @@ export async function loadImagenetWeights(
   const fallback = weightsFallback(spec);
   if (fallback) {
     (opts.onWarning ?? console.warn)(
-      `${spec.name}: no ImageNet weights for ${fallback.requested} px; loading the ${fallback.used} px file, as Keras does`,
+      `${spec.name}: no ImageNet weights for ${fallback.requested} px; ` +
+        `loading the ${fallback.used} px file, as Keras does`,
     );
   }
   const path = await resolveWeights(spec, opts);

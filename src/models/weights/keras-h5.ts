@@ -83,35 +83,9 @@ export async function readKerasH5(file_: string): Promise<KerasH5Contents> {
     throw new Error(`${path}: not a readable HDF5 file (${(err as Error).message ?? err})`);
   }
   try {
-    let root: H5Group = file;
-    if (!hasListAttr(file, 'layer_names')) {
-      const mw = h5Exists(file, 'model_weights') ? file.get('model_weights') : null;
-      if (!(mw instanceof lib.Group) || !hasListAttr(mw, 'layer_names')) {
-        if (h5Exists(file, 'layers')) {
-          throw new Error(`${path}: a Keras 3 .weights.h5 file (no layer_names); save it with Keras 2 or as legacy .h5`);
-        }
-        throw new Error(`${path}: no layer_names attribute at the root or in model_weights: not a Keras weights file`);
-      }
-      root = mw;
-    }
+    const root = weightsGroup(lib, file, path);
     const layerNames = readStringList(root, 'layer_names', path);
-    const layers: H5Layer[] = [];
-    for (const layerName of layerNames) {
-      if (!h5Exists(root, layerName)) throw new Error(`${path}: layer_names lists "${layerName}" but there is no group for it`);
-      const group = root.get(layerName);
-      if (!(group instanceof lib.Group)) throw new Error(`${path}: "${layerName}" is not a group`);
-      const weightNames = hasListAttr(group, 'weight_names') ? readStringList(group, 'weight_names', path) : [];
-      if (weightNames.length === 0) continue;
-      const weights = weightNames.map((weightName) => {
-        if (!h5Exists(group, weightName)) {
-          throw new Error(`${path}: layer "${layerName}" lists weight "${weightName}" but has no such dataset`);
-        }
-        const ds = group.get(weightName);
-        if (!(ds instanceof lib.Dataset)) throw new Error(`${path}: "${layerName}/${weightName}" is not a dataset`);
-        return { name: weightName, shape: ds.shape ?? [], values: toFloat32(ds.value, `${path}: ${layerName}/${weightName}`) };
-      });
-      layers.push({ name: layerName, weights });
-    }
+    const layers = layerNames.map((name) => readLayer(lib, root, name, path)).filter((l) => l.weights.length > 0);
     const kerasVersion = optionalString(root, 'keras_version') ?? optionalString(file, 'keras_version');
     const backend = optionalString(root, 'backend') ?? optionalString(file, 'backend');
     return {
@@ -124,6 +98,39 @@ export async function readKerasH5(file_: string): Promise<KerasH5Contents> {
   } finally {
     file.close();
   }
+}
+
+type H5Lib = Awaited<ReturnType<typeof h5>>;
+
+/** The group holding `layer_names`: the root, or `model_weights` in a full-model save. */
+function weightsGroup(lib: H5Lib, file: H5Group, path: string): H5Group {
+  if (hasListAttr(file, 'layer_names')) return file;
+  const mw = h5Exists(file, 'model_weights') ? file.get('model_weights') : null;
+  if (mw instanceof lib.Group && hasListAttr(mw, 'layer_names')) return mw;
+  if (h5Exists(file, 'layers')) {
+    throw new Error(`${path}: a Keras 3 .weights.h5 file (no layer_names); save it with Keras 2 or as legacy .h5`);
+  }
+  throw new Error(`${path}: no layer_names attribute at the root or in model_weights: not a Keras weights file`);
+}
+
+/** One layer's weights in `weight_names` order (none for a weightless layer). */
+function readLayer(lib: H5Lib, root: H5Group, layerName: string, path: string): H5Layer {
+  if (!h5Exists(root, layerName)) {
+    throw new Error(`${path}: layer_names lists "${layerName}" but there is no group for it`);
+  }
+  const group = root.get(layerName);
+  if (!(group instanceof lib.Group)) throw new Error(`${path}: "${layerName}" is not a group`);
+  const weightNames = hasListAttr(group, 'weight_names') ? readStringList(group, 'weight_names', path) : [];
+  const weights = weightNames.map((weightName) => {
+    if (!h5Exists(group, weightName)) {
+      throw new Error(`${path}: layer "${layerName}" lists weight "${weightName}" but has no such dataset`);
+    }
+    const ds = group.get(weightName);
+    if (!(ds instanceof lib.Dataset)) throw new Error(`${path}: "${layerName}/${weightName}" is not a dataset`);
+    const values = toFloat32(ds.value, `${path}: ${layerName}/${weightName}`);
+    return { name: weightName, shape: ds.shape ?? [], values };
+  });
+  return { name: layerName, weights };
 }
 
 function hasListAttr(group: H5Group, name: string): boolean {
@@ -159,7 +166,11 @@ const stripNul = (s: string): string => s.replace(/\0+$/, '');
 function optionalString(group: H5Group, name: string): string | undefined {
   if (!Object.keys(group.attrs).includes(name)) return undefined;
   const v = group.get_attribute(name, false);
-  return typeof v === 'string' ? stripNul(v) : Array.isArray(v) && typeof v[0] === 'string' ? stripNul(v[0]) : undefined;
+  return typeof v === 'string'
+    ? stripNul(v)
+    : Array.isArray(v) && typeof v[0] === 'string'
+      ? stripNul(v[0])
+      : undefined;
 }
 
 function toFloat32(value: unknown, where: string): Float32Array {
@@ -216,7 +227,13 @@ export async function writeKerasH5(file_: string, layers: H5Layer[], opts: Write
     const root: H5Group = opts.underModelWeights ? file.create_group('model_weights') : file;
     const limit = opts.attributeLimit ?? HDF5_OBJECT_HEADER_LIMIT;
     const strings = opts.strings ?? 'fixed';
-    writeStringList(root, 'layer_names', layers.map((l) => l.name), strings, limit);
+    writeStringList(
+      root,
+      'layer_names',
+      layers.map((l) => l.name),
+      strings,
+      limit,
+    );
     root.create_attribute('backend', 'tensorflow');
     root.create_attribute('keras_version', opts.kerasVersion ?? '2.15.0');
     for (const layer of layers) {
@@ -225,15 +242,28 @@ export async function writeKerasH5(file_: string, layers: H5Layer[], opts: Write
         group.create_attribute('weight_names', new Float64Array(0), [0], '<d');
         continue;
       }
-      writeStringList(group, 'weight_names', layer.weights.map((w) => w.name), strings, limit);
+      writeStringList(
+        group,
+        'weight_names',
+        layer.weights.map((w) => w.name),
+        strings,
+        limit,
+      );
       for (const weight of layer.weights) {
         const slash = weight.name.lastIndexOf('/');
         const parent = slash >= 0 ? h5EnsureGroup(group, weight.name.slice(0, slash)) : group;
         const expected = weight.shape.reduce((a, b) => a * b, 1);
         if (expected !== weight.values.length) {
-          throw new Error(`${path}: ${layer.name}/${weight.name} has ${weight.values.length} values for shape [${weight.shape}]`);
+          throw new Error(
+            `${path}: ${layer.name}/${weight.name} has ${weight.values.length} values for shape [${weight.shape}]`,
+          );
         }
-        parent.create_dataset({ name: weight.name.slice(slash + 1), data: weight.values, shape: weight.shape, dtype: '<f4' });
+        parent.create_dataset({
+          name: weight.name.slice(slash + 1),
+          data: weight.values,
+          shape: weight.shape,
+          dtype: '<f4',
+        });
       }
     }
   } catch (err) {
@@ -245,7 +275,13 @@ export async function writeKerasH5(file_: string, layers: H5Layer[], opts: Write
   await rename(tmp, path);
 }
 
-function writeStringList(group: H5Group, name: string, values: string[], strings: 'fixed' | 'vlen', limit: number): void {
+function writeStringList(
+  group: H5Group,
+  name: string,
+  values: string[],
+  strings: 'fixed' | 'vlen',
+  limit: number,
+): void {
   const width = Math.max(1, ...values.map((v) => Buffer.byteLength(v)));
   const bytes = (n: number) => n * (strings === 'fixed' ? width : width + 16);
   let chunks = 1;
@@ -273,7 +309,10 @@ function splitEven<T>(values: T[], k: number): T[][] {
 }
 
 interface LoadKerasH5Options {
-  /** Match layers by name instead of by order (Keras' `by_name=True`); file layers with no model layer of that name are skipped. */
+  /**
+   * Match layers by name instead of by order (Keras' `by_name=True`); file layers with no model
+   * layer of that name are skipped.
+   */
   byName?: boolean;
 }
 
@@ -307,7 +346,13 @@ export async function loadKerasH5Weights(
   if (opts.byName) {
     const pairs = pairByName(model, contents.layers);
     assign(pairs, path);
-    return { target: 'model', targetName: model.name, layersLoaded: pairs.length, weightsLoaded: countWeights(pairs), ...version };
+    return {
+      target: 'model',
+      targetName: model.name,
+      layersLoaded: pairs.length,
+      weightsLoaded: countWeights(pairs),
+      ...version,
+    };
   }
   const { layers, target, targetName } = chooseTarget(model, contents.layers.length, path);
   const pairs = contents.layers.map((fileLayer, i) => ({ fileLayer, layer: layers[i]! }));
@@ -316,7 +361,11 @@ export async function loadKerasH5Weights(
 }
 
 /** Writes a model's weights in the Keras 2 `.h5` layout (the format `loadKerasH5Weights` and Keras read). */
-export async function saveKerasH5Weights(model: tf.LayersModel, path: string, opts: WriteKerasH5Options = {}): Promise<void> {
+export async function saveKerasH5Weights(
+  model: tf.LayersModel,
+  path: string,
+  opts: WriteKerasH5Options = {},
+): Promise<void> {
   const layers: H5Layer[] = flattenLayers(model).map((layer) => ({
     name: layer.name,
     weights: creationOrder(layer).map((w) => ({
@@ -355,7 +404,8 @@ function chooseTarget(
   const all = layersWithWeights(model);
   if (all.length === fileCount) return { layers: all, target: 'model', targetName: model.name };
   const nested = nestedModels(model).filter((m) => layersWithWeights(m).length === fileCount);
-  if (nested.length === 1) return { layers: layersWithWeights(nested[0]!), target: 'nested', targetName: nested[0]!.name };
+  if (nested.length === 1)
+    return { layers: layersWithWeights(nested[0]!), target: 'nested', targetName: nested[0]!.name };
   const rest = all.slice(fileCount);
   if (all.length > fileCount && rest.every((l) => l.getClassName() === 'Dense')) {
     return { layers: all.slice(0, fileCount), target: 'prefix', targetName: model.name };
@@ -389,8 +439,9 @@ function assign(pairs: Pair[], path: string): void {
     expected.forEach((shape, i) => {
       if (!sameShape(shape, found[i]!)) {
         throw new Error(
-          `${path}: layer "${layer.name}" weight ${creationOrder(layer)[i]!.originalName} has shape [${shape.join(',')}] ` +
-            `but file layer "${fileLayer.name}" weight ${fileLayer.weights[i]!.name} has shape [${found[i]!.join(',')}]`,
+          `${path}: layer "${layer.name}" weight ${creationOrder(layer)[i]!.originalName} ` +
+            `has shape [${shape.join(',')}] but file layer "${fileLayer.name}" ` +
+            `weight ${fileLayer.weights[i]!.name} has shape [${found[i]!.join(',')}]`,
         );
       }
     });
@@ -422,6 +473,7 @@ function creationOrder(layer: tf.layers.Layer): tf.LayerVariable[] {
 const sameShape = (a: readonly (number | null)[], b: readonly number[]): boolean =>
   a.length === b.length && a.every((d, i) => d === b[i]);
 
-const fmtShapes = (shapes: readonly (readonly (number | null)[])[]): string => shapes.map((s) => `[${s.join(',')}]`).join(' ');
+const fmtShapes = (shapes: readonly (readonly (number | null)[])[]): string =>
+  shapes.map((s) => `[${s.join(',')}]`).join(' ');
 
 const countWeights = (pairs: Pair[]): number => pairs.reduce((n, p) => n + p.fileLayer.weights.length, 0);

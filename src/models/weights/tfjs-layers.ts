@@ -13,13 +13,14 @@ import { cacheDir, download } from '../../download/index.ts';
 import '../layers/freezable-batch-norm.ts';
 import '../layers/up-sample.ts';
 
-
 const WEIGHTS_FILE = 'weights.bin';
 
 const manifestSchema = z.array(
   z.object({
     paths: z.array(z.string().min(1)),
-    weights: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().nonnegative()), dtype: z.string() }).passthrough()),
+    weights: z.array(
+      z.object({ name: z.string(), shape: z.array(z.number().int().nonnegative()), dtype: z.string() }).passthrough(),
+    ),
   }),
 );
 const modelJsonSchema = z
@@ -63,7 +64,8 @@ async function saveArtifacts(jsonPath: string, artifacts: tf.io.ModelArtifacts):
   }
   const dir = dirname(jsonPath);
   await mkdir(dir, { recursive: true });
-  const weights = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
+  const weights =
+    artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
   const modelJson: Record<string, unknown> = {
     modelTopology: artifacts.modelTopology,
     format: artifacts.format ?? 'layers-model',
@@ -71,7 +73,13 @@ async function saveArtifacts(jsonPath: string, artifacts: tf.io.ModelArtifacts):
     convertedBy: artifacts.convertedBy ?? null,
     weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs ?? [] }],
   };
-  for (const key of ['trainingConfig', 'userDefinedMetadata', 'signature', 'modelInitializer', 'initializerSignature'] as const) {
+  for (const key of [
+    'trainingConfig',
+    'userDefinedMetadata',
+    'signature',
+    'modelInitializer',
+    'initializerSignature',
+  ] as const) {
     if (artifacts[key] !== undefined) modelJson[key] = artifacts[key];
   }
   const suffix = `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -164,13 +172,24 @@ async function loadArtifacts(jsonPath: string): Promise<tf.io.ModelArtifacts> {
     const weightData = tf.io.CompositeArrayBuffer.join(buffers);
     const expected = specs.reduce((n, s) => n + specBytes(s), 0);
     if (expected !== weightData.byteLength) {
-      throw new Error(`${jsonPath}: the shards hold ${weightData.byteLength} bytes but the manifest describes ${expected}`);
+      throw new Error(
+        `${jsonPath}: the shards hold ${weightData.byteLength} bytes but the manifest describes ${expected}`,
+      );
     }
     return [specs, weightData];
   });
 }
 
-const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, float16: 2, uint16: 2, int16: 2, int8: 1 };
+const DTYPE_BYTES: Record<string, number> = {
+  float32: 4,
+  int32: 4,
+  bool: 1,
+  uint8: 1,
+  float16: 2,
+  uint16: 2,
+  int16: 2,
+  int8: 1,
+};
 
 /** Bytes a weight occupies in a shard (quantized weights store `quantization.dtype`). */
 function specBytes(spec: tf.io.WeightsManifestEntry): number {
@@ -188,7 +207,10 @@ interface LoadFromDirOptions {
 }
 
 /** Loads a tfjs layers-format model from a folder (or a model.json path). */
-export async function loadLayersModelFromDir(dirOrModelJson: string, opts: LoadFromDirOptions = {}): Promise<tf.LayersModel> {
+export async function loadLayersModelFromDir(
+  dirOrModelJson: string,
+  opts: LoadFromDirOptions = {},
+): Promise<tf.LayersModel> {
   const handler = fileSystemIO(dirOrModelJson);
   const io: tf.io.IOHandler =
     opts.inputSize === undefined
@@ -196,7 +218,10 @@ export async function loadLayersModelFromDir(dirOrModelJson: string, opts: LoadF
       : {
           load: async () => {
             const artifacts = await handler.load!();
-            return { ...artifacts, modelTopology: withInputSize(artifacts.modelTopology as Record<string, unknown>, opts.inputSize!) };
+            return {
+              ...artifacts,
+              modelTopology: withInputSize(artifacts.modelTopology as Record<string, unknown>, opts.inputSize!),
+            };
           },
         };
   try {
@@ -210,8 +235,13 @@ export async function loadLayersModelFromDir(dirOrModelJson: string, opts: LoadF
 /** A copy of a Keras topology whose input layers take `size`×`size` images. */
 function withInputSize(topology: Record<string, unknown>, size: number): Record<string, unknown> {
   const copy = structuredClone(topology);
-  const config = ((copy.model_config as Record<string, unknown> | undefined) ?? copy) as { config?: { layers?: unknown[] } };
-  for (const layer of (config.config?.layers ?? []) as { class_name: string; config: { batch_input_shape?: (number | null)[] } }[]) {
+  const config = ((copy.model_config as Record<string, unknown> | undefined) ?? copy) as {
+    config?: { layers?: unknown[] };
+  };
+  for (const layer of (config.config?.layers ?? []) as {
+    class_name: string;
+    config: { batch_input_shape?: (number | null)[] };
+  }[]) {
     const shape = layer.config.batch_input_shape;
     if (layer.class_name === 'InputLayer' && shape && shape.length === 4) {
       layer.config.batch_input_shape = [shape[0] ?? null, size, size, shape[3] ?? null];
@@ -227,15 +257,25 @@ function withInputSize(topology: Record<string, unknown>, size: number): Record<
 export function cutAt(model: tf.LayersModel, layerName: string, name?: string): tf.LayersModel {
   const layer = model.layers.find((l) => l.name === layerName);
   if (!layer) {
-    const near = model.layers.filter((l) => l.name.includes(layerName.split('_')[0] ?? layerName)).slice(-3).map((l) => l.name);
+    const near = model.layers
+      .filter((l) => l.name.includes(layerName.split('_')[0] ?? layerName))
+      .slice(-3)
+      .map((l) => l.name);
     throw new Error(
       `cutAt: model "${model.name}" has no layer "${layerName}"${near.length ? ` (similar: ${near.join(', ')})` : ''}`,
     );
   }
   if (layer.inboundNodes.length !== 1) {
-    throw new Error(`cutAt: layer "${layerName}" of model "${model.name}" is used ${layer.inboundNodes.length} times; cut at a layer used once`);
+    throw new Error(
+      `cutAt: layer "${layerName}" of model "${model.name}" is used ${layer.inboundNodes.length} times; ` +
+        'cut at a layer used once',
+    );
   }
-  return tf.model({ inputs: model.inputs, outputs: layer.output as tf.SymbolicTensor, name: name ?? `${model.name}_to_${layerName.replace(/\//g, '_')}` });
+  return tf.model({
+    inputs: model.inputs,
+    outputs: layer.output as tf.SymbolicTensor,
+    name: name ?? `${model.name}_to_${layerName.replace(/\//g, '_')}`,
+  });
 }
 
 let routersRegistered = false;
@@ -303,7 +343,8 @@ export async function resolvePretrainedMobileNetV1(opts: PretrainedOptions = {})
   const url = opts.url ?? MOBILENET_V1_URL;
   const problem = await checkModelFolder(dir);
   if (!problem) return dir;
-  const hint = `download ${url} and the shards it lists into ${dir}, or point --models-dir / TRANSFERLAB_MODELS_DIR at a folder holding ${MOBILENET_V1_NAME}/`;
+  const elsewhere = `point --models-dir / TRANSFERLAB_MODELS_DIR at a folder holding ${MOBILENET_V1_NAME}/`;
+  const hint = `download ${url} and the shards it lists into ${dir}, or ${elsewhere}`;
   if (opts.download === false) throw new Error(`pretrained model: ${problem} and downloads are off; ${hint}`);
   const common = {
     hint: `or point --models-dir / TRANSFERLAB_MODELS_DIR at a folder holding ${MOBILENET_V1_NAME}/`,
@@ -318,7 +359,11 @@ export async function resolvePretrainedMobileNetV1(opts: PretrainedOptions = {})
     for (const shard of group.paths) {
       shardPath(join(dir, 'model.json'), shard);
       // A group split into several shards has no per-shard size; the total is checked below.
-      await download({ url: new URL(shard, url).href, fileName: shard, ...(group.paths.length === 1 ? { size: bytes } : {}) }, dir, common);
+      await download(
+        { url: new URL(shard, url).href, fileName: shard, ...(group.paths.length === 1 ? { size: bytes } : {}) },
+        dir,
+        common,
+      );
     }
   }
   const after = await checkModelFolder(dir);
@@ -358,7 +403,8 @@ export async function loadPretrainedMobileNetV1(opts: PretrainedOptions = {}): P
   const model = await loadLayersModelFromDir(dir, opts.inputSize !== undefined ? { inputSize: opts.inputSize } : {});
   const labels = await imagenetLabels(dir, opts);
   const outputs = model.outputs[0]!.shape[model.outputs[0]!.shape.length - 1];
-  if (outputs !== labels.length) throw new Error(`${dir}: the model has ${outputs} outputs but ${labels.length} labels`);
+  if (outputs !== labels.length)
+    throw new Error(`${dir}: the model has ${outputs} outputs but ${labels.length} labels`);
   return { model, labels, dir };
 }
 
@@ -384,14 +430,16 @@ async function imagenetLabels(dir: string, opts: PretrainedOptions): Promise<str
   }
   const indexDir = modelsDir(opts);
   const hint = `or put metadata.json ({"labels": [...]}) in ${dir}`;
-  const indexPath = existsSync(join(indexDir, IMAGENET_CLASS_INDEX.fileName)) || opts.download !== false
-    ? await download(IMAGENET_CLASS_INDEX, indexDir, {
-        hint,
-        ...(opts.progress ? { progress: opts.progress } : {}),
-        ...(opts.fetchImpl ? { fetchImpl: opts.fetchImpl } : {}),
-      })
-    : null;
-  if (!indexPath) throw new Error(`pretrained model: no labels (${metadataPath} not found and downloads are off); ${hint}`);
+  const indexPath =
+    existsSync(join(indexDir, IMAGENET_CLASS_INDEX.fileName)) || opts.download !== false
+      ? await download(IMAGENET_CLASS_INDEX, indexDir, {
+          hint,
+          ...(opts.progress ? { progress: opts.progress } : {}),
+          ...(opts.fetchImpl ? { fetchImpl: opts.fetchImpl } : {}),
+        })
+      : null;
+  if (!indexPath)
+    throw new Error(`pretrained model: no labels (${metadataPath} not found and downloads are off); ${hint}`);
   const index = classIndexSchema.parse(JSON.parse(await readFile(indexPath, 'utf8')));
   return Array.from({ length: 1000 }, (_, i) => {
     const entry = index[String(i)];

@@ -17,10 +17,7 @@ const hparamInfoSchema = z.object({
   description: z.string().optional(),
   type: z.enum(['string', 'bool', 'float64']).optional(),
   domain: z
-    .union([
-      z.object({ discrete: z.array(hparamValueSchema).min(1) }),
-      z.object({ min: z.number(), max: z.number() }),
-    ])
+    .union([z.object({ discrete: z.array(hparamValueSchema).min(1) }), z.object({ min: z.number(), max: z.number() })])
     .optional(),
 });
 export type HParamInfo = z.infer<typeof hparamInfoSchema>;
@@ -77,7 +74,13 @@ export interface HParamsData {
 
 // Wire codes of api.proto's Status, DataType and DatasetType enums.
 export const STATUS_CODES: Record<SessionEndStatus, number> = {
-  unknown: 0, success: 1, failure: 2, running: 3, aborted: 2, interrupted: 2, failed: 2,
+  unknown: 0,
+  success: 1,
+  failure: 2,
+  running: 3,
+  aborted: 2,
+  interrupted: 2,
+  failed: 2,
 };
 export const STATUS_NAMES: SessionStatus[] = ['unknown', 'success', 'failure', 'running'];
 export const TYPE_CODES = { string: 1, bool: 2, float64: 3 } as const;

@@ -1,8 +1,15 @@
 // Decodes HParams plugin data read back from an event file.
 import { HParamsPluginDataMessage, toNumber } from '../format/protos.ts';
 import {
-  DATASET_NAMES, STATUS_NAMES, TYPE_NAMES,
-  type HParamInfo, type HParamValue, type HParamsExperiment, type MetricInfo, type SessionEnd, type SessionStart,
+  DATASET_NAMES,
+  STATUS_NAMES,
+  TYPE_NAMES,
+  type HParamInfo,
+  type HParamValue,
+  type HParamsExperiment,
+  type MetricInfo,
+  type SessionEnd,
+  type SessionStart,
 } from '../format/hparams-plugin.ts';
 
 type Obj = Record<string, any>;
@@ -41,7 +48,11 @@ export function decodeHParamsContent(content: Uint8Array): DecodedHParams | unde
           ...(h.description ? { description: h.description } : {}),
           ...(TYPE_NAMES[h.type] ? { type: TYPE_NAMES[h.type] } : {}),
           ...(h.domain_discrete
-            ? { domain: { discrete: (h.domain_discrete.values ?? []).map(fromProtoValue).filter((v: unknown) => v !== null) } }
+            ? {
+                domain: {
+                  discrete: (h.domain_discrete.values ?? []).map(fromProtoValue).filter((v: unknown) => v !== null),
+                },
+              }
             : h.domain_interval
               ? { domain: { min: h.domain_interval.min_value ?? 0, max: h.domain_interval.max_value ?? 0 } }
               : {}),
@@ -73,7 +84,10 @@ export function decodeHParamsContent(content: Uint8Array): DecodedHParams | unde
   }
   if (d.session_end_info) {
     const s = d.session_end_info;
-    return { kind: 'sessionEnd', sessionEnd: { status: STATUS_NAMES[s.status ?? 0] ?? 'unknown', endTimeSecs: s.end_time_secs ?? 0 } };
+    return {
+      kind: 'sessionEnd',
+      sessionEnd: { status: STATUS_NAMES[s.status ?? 0] ?? 'unknown', endTimeSecs: s.end_time_secs ?? 0 },
+    };
   }
   return undefined;
 }

@@ -48,7 +48,11 @@ export class EventFileWriter {
   /** A flush is due at this time even if the timer has not fired (a busy loop delays timers). */
   private flushDue = 0;
 
-  private constructor(path: string, private readonly fh: FileHandle, private readonly opts: EventFileWriterOptions) {
+  private constructor(
+    path: string,
+    private readonly fh: FileHandle,
+    private readonly opts: EventFileWriterOptions,
+  ) {
     this.path = path;
     this.maxQueued = opts.maxQueuedBytes ?? 4 * 1024 * 1024;
     this.flushMs = Math.min(opts.flushMs ?? 2000, 2000);
@@ -105,7 +109,12 @@ export class EventFileWriter {
         try {
           let done = 0;
           while (done < chunk.bytes.length) {
-            const { bytesWritten } = await this.fh.write(chunk.bytes, done, chunk.bytes.length - done, chunk.pos + done);
+            const { bytesWritten } = await this.fh.write(
+              chunk.bytes,
+              done,
+              chunk.bytes.length - done,
+              chunk.pos + done,
+            );
             done += bytesWritten;
           }
           this.inFlight.shift();

@@ -2,8 +2,14 @@
 import type { z } from 'zod';
 import { HParamsPluginDataMessage } from '../format/protos.ts';
 import {
-  DATASET_CODES, STATUS_CODES, TYPE_CODES,
-  type HParamInfo, type HParamValue, type HParamsExperiment, type SessionEndStatus, type SessionStartInput,
+  DATASET_CODES,
+  STATUS_CODES,
+  TYPE_CODES,
+  type HParamInfo,
+  type HParamValue,
+  type HParamsExperiment,
+  type SessionEndStatus,
+  type SessionStartInput,
 } from '../format/hparams-plugin.ts';
 
 /** One-line error naming the source and the offending field. */
@@ -45,8 +51,12 @@ export function encodeExperiment(exp: HParamsExperiment): Uint8Array {
         display_name: h.displayName ?? '',
         description: h.description ?? '',
         type: inferType(h),
-        ...(h.domain && 'discrete' in h.domain ? { domain_discrete: { values: h.domain.discrete.map(toProtoValue) } } : {}),
-        ...(h.domain && 'min' in h.domain ? { domain_interval: { min_value: h.domain.min, max_value: h.domain.max } } : {}),
+        ...(h.domain && 'discrete' in h.domain
+          ? { domain_discrete: { values: h.domain.discrete.map(toProtoValue) } }
+          : {}),
+        ...(h.domain && 'min' in h.domain
+          ? { domain_interval: { min_value: h.domain.min, max_value: h.domain.max } }
+          : {}),
       })),
       metric_infos: exp.metrics.map((m) => ({
         name: { group: m.group ?? '', tag: m.tag },
@@ -68,6 +78,7 @@ export function encodeSessionStart(s: SessionStartInput, groupName: string): Uin
 
 export function encodeSessionEnd(status: SessionEndStatus, endTimeSecs: number): Uint8Array {
   const code = STATUS_CODES[status];
-  if (code === undefined) throw new Error(`hparams session end: field status: unknown status ${JSON.stringify(status)}`);
+  if (code === undefined)
+    throw new Error(`hparams session end: field status: unknown status ${JSON.stringify(status)}`);
   return encodePluginData({ session_end_info: { status: code, end_time_secs: endTimeSecs } });
 }

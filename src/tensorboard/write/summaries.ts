@@ -5,7 +5,10 @@ import { histogramBuckets, DEFAULT_BUCKET_COUNT } from './histogram-buckets.ts';
 export type SummaryValue = Record<string, unknown>;
 
 function metadata(pluginName: string, dataClass: number, content?: Uint8Array): SummaryValue {
-  return { plugin_data: content ? { plugin_name: pluginName, content } : { plugin_name: pluginName }, data_class: dataClass };
+  return {
+    plugin_data: content ? { plugin_name: pluginName, content } : { plugin_name: pluginName },
+    data_class: dataClass,
+  };
 }
 
 const scalarMetadata = metadata('scalars', DataClass.SCALAR);
@@ -30,11 +33,19 @@ export function scalarValue(tag: string, value: number): SummaryValue {
 }
 
 /** float64 [k, 3] tensor of [left, right, count] rows with `histograms` metadata. */
-export function histogramValue(tag: string, values: ArrayLike<number>, bucketCount = DEFAULT_BUCKET_COUNT): SummaryValue {
+export function histogramValue(
+  tag: string,
+  values: ArrayLike<number>,
+  bucketCount = DEFAULT_BUCKET_COUNT,
+): SummaryValue {
   const rows = histogramBuckets(values, bucketCount);
   const k = rows.length / 3;
   // tensor_content is little-endian; Float64Array is platform-endian, which is LE on every Node target.
-  return { tag, metadata: histogramMetadata, tensor: { dtype: DT.DOUBLE, tensor_shape: shape([k, 3]), tensor_content: bytesOf(rows) } };
+  return {
+    tag,
+    metadata: histogramMetadata,
+    tensor: { dtype: DT.DOUBLE, tensor_shape: shape([k, 3]), tensor_content: bytesOf(rows) },
+  };
 }
 
 /** DT_STRING rank-1 tensor [width, height, png] with `images` metadata. */
@@ -43,13 +54,21 @@ export function imageValue(tag: string, png: Uint8Array, width: number, height: 
   return {
     tag,
     metadata: imageMetadata,
-    tensor: { dtype: DT.STRING, tensor_shape: shape([3]), string_val: [enc.encode(String(width)), enc.encode(String(height)), png] },
+    tensor: {
+      dtype: DT.STRING,
+      tensor_shape: shape([3]),
+      string_val: [enc.encode(String(width)), enc.encode(String(height)), png],
+    },
   };
 }
 
 /** DT_STRING rank-0 tensor rendered as Markdown by the text plugin. */
 export function textValue(tag: string, markdown: string): SummaryValue {
-  return { tag, metadata: textMetadata, tensor: { dtype: DT.STRING, tensor_shape: rank0, string_val: [new TextEncoder().encode(markdown)] } };
+  return {
+    tag,
+    metadata: textMetadata,
+    tensor: { dtype: DT.STRING, tensor_shape: rank0, string_val: [new TextEncoder().encode(markdown)] },
+  };
 }
 
 /** An Event holding one scalar value (the form the fast path in scalar-event-encoder.ts reproduces). */
@@ -59,5 +78,9 @@ export function scalarEvent(tag: string, value: number, step: number, wallTime: 
 
 /** HParams values carry the plugin data in metadata and a null tensor (DT_FLOAT, shape [0]). */
 export function hparamsValue(tag: string, pluginContent: Uint8Array): SummaryValue {
-  return { tag, metadata: metadata('hparams', DataClass.TENSOR, pluginContent), tensor: { dtype: DT.FLOAT, tensor_shape: shape([0]) } };
+  return {
+    tag,
+    metadata: metadata('hparams', DataClass.TENSOR, pluginContent),
+    tensor: { dtype: DT.FLOAT, tensor_shape: shape([0]) },
+  };
 }

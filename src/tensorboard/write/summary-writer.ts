@@ -6,7 +6,11 @@ import { histogramValue, imageValue, textValue, hparamsValue, scalarEvent, type 
 import { ScalarEventEncoder } from './scalar-event-encoder.ts';
 import { encodeSessionStart, encodeSessionEnd, parseOrThrow } from './hparams-encode.ts';
 import {
-  sessionStartSchema, SESSION_START_TAG, SESSION_END_TAG, type SessionStartInput, type SessionEndStatus,
+  sessionStartSchema,
+  SESSION_START_TAG,
+  SESSION_END_TAG,
+  type SessionStartInput,
+  type SessionEndStatus,
 } from '../format/hparams-plugin.ts';
 
 type SummaryWriterOptions = EventFileWriterOptions;
@@ -47,7 +51,12 @@ export class SummaryWriter {
   }
 
   /** tf.summary.histogram: `bucketCount` equal-width buckets (default 30) as a float64 [k, 3] tensor. */
-  histogram(tag: string, values: ArrayLike<number>, step: number, opts: { bucketCount?: number; wallTime?: number } = {}): void {
+  histogram(
+    tag: string,
+    values: ArrayLike<number>,
+    step: number,
+    opts: { bucketCount?: number; wallTime?: number } = {},
+  ): void {
     checkStep(`histogram ${tag}`, step);
     this.write(histogramValue(tag, values, opts.bucketCount), step, opts.wallTime);
   }
