@@ -9,15 +9,22 @@ if (existsSync(path)) process.exit(0);
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const hasApt = spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
 if (!isRoot || !hasApt || process.env.TRANSFERLAB_NO_APT) {
-  console.error(`Chromium not found at ${path}: install Debian's chromium (apt-get install chromium) or set TRANSFERLAB_CHROMIUM`);
+  console.error(
+    `Chromium not found at ${path}: install Debian's chromium (apt-get install chromium) or set TRANSFERLAB_CHROMIUM`,
+  );
   process.exit(1);
 }
-console.log('Chromium not found: installing Debian\'s chromium for the browser tests (apt-get) ...');
+console.log("Chromium not found: installing Debian's chromium for the browser tests (apt-get) ...");
 const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-for (const args of [['update', '-qq'], ['install', '-y', '-qq', 'chromium']]) {
+for (const args of [
+  ['update', '-qq'],
+  ['install', '-y', '-qq', 'chromium'],
+]) {
   const r = spawnSync('apt-get', args, { stdio: 'inherit', env });
   if (r.status !== 0) {
-    console.error(`apt-get ${args.join(' ')} failed (exit ${r.status}): install chromium by hand or set TRANSFERLAB_CHROMIUM`);
+    console.error(
+      `apt-get ${args.join(' ')} failed (exit ${r.status}): install chromium by hand or set TRANSFERLAB_CHROMIUM`,
+    );
     process.exit(1);
   }
 }
