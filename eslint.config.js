@@ -4,6 +4,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { importX } from 'eslint-plugin-import-x';
+import { defineConfig } from 'eslint/config';
 
 // The layers, top to bottom: a folder may import the folders below it, never one above it.
 // cli/server -> train/report -> models/data/backends/tensorboard/run/experiment -> download
@@ -27,10 +28,10 @@ const layering = [
   zone('src/tensorboard/read', 'src/tensorboard/write', 'the read side imports nothing from the writer side'),
 ];
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ['node_modules/', 'logs/', 'reports/', 'test-artifacts/', '.cache/', 'public/'] },
   js.configs.recommended,
-  ...tseslint.configs.recommended,
+  tseslint.configs.recommended,
   {
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
@@ -84,6 +85,13 @@ export default tseslint.config(
               message: 'models never pick a backend: import @tensorflow/tfjs only',
             },
           ],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ImportExpression[source.value=/^@tensorflow\\u002Ftfjs-(backend-|node)/]',
+          message: 'models never pick a backend: import @tensorflow/tfjs only',
         },
       ],
     },
