@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../src/server/start.ts';
-import { writeStaticReport } from '../../src/report/static-report.ts';
+import { writeStaticReport } from '../../src/report/export/static-report.ts';
 import { encodeRunPath } from '../../src/report/run-id.ts';
 import { IDS, makeFixtureLogdir } from '../report/fixture-logdir.ts';
 import { repoRoot } from '../helpers/shared.ts';

@@ -1,17 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tbSmooth } from '../../src/report/smoothing.ts';
-import { definitionDiff, flatten } from '../../src/report/diff.ts';
-import { paretoFront } from '../../src/report/pareto.ts';
-import { epochPoints, firstReach } from '../../src/report/reach.ts';
+import { tbSmooth } from '../../src/report/metrics/smoothing.ts';
+import { definitionDiff, flatten } from '../../src/report/metrics/definition-diff.ts';
+import { paretoFront } from '../../src/report/metrics/pareto.ts';
+import { epochPoints, firstReach } from '../../src/report/metrics/reach.ts';
 import { parseRunRecord } from '../../src/report/run-record.ts';
-import { toCsv } from '../../src/report/csv.ts';
-import { tensorboardLinks } from '../../src/report/tensorboard-link.ts';
+import { toCsv } from '../../src/report/export/csv.ts';
+import { tensorboardLinks } from '../../src/report/pages/tensorboard-links.ts';
 import { isPlausibleRunId } from '../../src/report/run-id.ts';
-import { shortLabels, parseCompareOptions } from '../../src/report/pages.ts';
+import { shortLabels } from '../../src/report/pages/labels.ts';
+import { parseCompareOptions } from '../../src/report/pages/context.ts';
 import { runIdFromPath } from '../../src/server/run-path.ts';
-import { downsample } from '../../src/report/curves.ts';
-import { compact, duration, pct, si } from '../../src/report/format.ts';
+import { downsample } from '../../src/report/pages/charts/curve-points.ts';
+import { compact, duration, pct, si } from '../../src/report/pages/format.ts';
 
 const close = (a: number[], b: number[]) => {
   assert.equal(a.length, b.length);

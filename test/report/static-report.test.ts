@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeStaticReport } from '../../src/report/static-report.ts';
-import { staticRunFile } from '../../src/report/links.ts';
+import { writeStaticReport } from '../../src/report/export/static-report.ts';
+import { staticRunFile } from '../../src/report/pages/links.ts';
 import { IDS, makeFixtureLogdir, XSS } from './fixture-logdir.ts';
 
 test('static report: self-contained pages with relative links, inline SVG, CSS and images', async (t) => {

@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RunStore } from '../../src/report/store.ts';
-import { tensorboardSource } from '../../src/report/tb-source.ts';
+import { RunStore } from '../../src/report/store/run-store.ts';
 import { SummaryWriter } from '../../src/tensorboard/index.ts';
 import { IDS, makeFixtureLogdir, XSS } from './fixture-logdir.ts';
 import { realEventsDir } from '../helpers/shared.ts';
@@ -16,7 +15,7 @@ test('store: summaries from run.json, events read lazily and incrementally', asy
   // Not a run: a stray file at the root.
   await writeFile(join(logdir, 'README.txt'), 'x');
   let now = Date.now();
-  const store = new RunStore(logdir, { source: tensorboardSource, minRefreshMs: 0, staleAfterMs: 60 * 60_000, now: () => now });
+  const store = new RunStore(logdir, { minRefreshMs: 0, staleAfterMs: 60 * 60_000, now: () => now });
   await store.refresh();
   const ids = store.summaries().map((s) => s.id);
   assert.deepEqual(ids, Object.values(IDS).sort());
@@ -95,7 +94,7 @@ test('store: summaries from run.json, events read lazily and incrementally', asy
 
 test('store: plain TensorBoard runs (no run.json) are summarized from their event files', async () => {
   const logdir = realEventsDir();
-  const store = new RunStore(logdir, { source: tensorboardSource, minRefreshMs: 0 });
+  const store = new RunStore(logdir, { minRefreshMs: 0 });
   await store.refresh();
   const ids = store.summaries().map((s) => s.id);
   assert.ok(ids.includes('huangyuan3h_StockData/logs/fit/20220213-124139'), 'Keras fit run with train/ and validation/');

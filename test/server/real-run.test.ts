@@ -9,7 +9,7 @@ import { runExperiment } from '../../src/train/index.ts';
 import { installStopSignal } from '../../src/train/signals.ts';
 import { startServer, type RunningServer } from '../../src/server/start.ts';
 import { encodeRunPath } from '../../src/report/run-id.ts';
-import { writeStaticReport } from '../../src/report/static-report.ts';
+import { writeStaticReport } from '../../src/report/export/static-report.ts';
 import { cifarDir, sharedModelsDir } from '../helpers/shared.ts';
 
 const TINY = ['data.trainPerClass=5', 'data.validationSize=30', 'data.testPerClass=3', 'model.inputSize=64', 'train.batchSize=8', 'train.logEveryBatches=1'];

@@ -10,7 +10,7 @@ export function flatten(value: unknown, prefix = '', out: Record<string, unknown
   return out;
 }
 
-export interface DiffRow {
+interface DiffRow {
   key: string;
   /** One entry per run, in the order given; `undefined` when the run lacks the key. */
   values: unknown[];
@@ -35,4 +35,18 @@ export function formatDefinitionValue(value: unknown): string {
   if (value === undefined) return '—';
   if (typeof value === 'string') return value;
   return JSON.stringify(value);
+}
+
+/** The definition diff of a set of runs: one column per run, one row per differing key. */
+export interface DiffView { headers: string[]; rows: { key: string; cells: string[] }[]; sameCount: number }
+
+type DefinedRun = { summary: { id: string }; record: { definition?: Record<string, unknown> } };
+
+export function definitionDiffView(runs: readonly DefinedRun[]): DiffView {
+  const { rows, sameCount } = definitionDiff(runs.map((r) => r.record.definition ?? {}));
+  return {
+    headers: runs.map((r) => r.summary.id),
+    rows: rows.map((row) => ({ key: row.key, cells: row.values.map(formatDefinitionValue) })),
+    sameCount,
+  };
 }

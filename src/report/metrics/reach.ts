@@ -1,8 +1,8 @@
-import type { RunRecord } from './run-record.ts';
-import { parseTime } from './summary.ts';
+import type { RunRecord } from '../run-record.ts';
+import { parseTime } from './run-summary.ts';
 
 /** One point per completed epoch: when it ended and what validation accuracy it reached. */
-export interface EpochPoint {
+interface EpochPoint {
   epoch: number;
   /** Optimizer step at the end of the epoch, when known. */
   step: number | null;
@@ -33,7 +33,7 @@ export function epochPoints(record: RunRecord, validationAccuracy?: { step: numb
   return validationAccuracy.map((p) => ({ epoch: p.step, step: null, elapsedSeconds: p.wallTime - origin, valAccuracy: p.value }));
 }
 
-export interface Reach {
+interface Reach {
   epoch: number;
   seconds: number | null;
   flops: number | null;

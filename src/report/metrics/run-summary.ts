@@ -1,6 +1,10 @@
-import type { HistoryEntry, RunRecord } from './run-record.ts';
+// src/report/metrics/: the numbers the report derives from a run — best/final accuracy, cost and
+// quality per run, time-/compute-to-accuracy, the Pareto front, smoothing, definition diffs. Pure
+// functions over run.json records and scalar series; may import only the run.json schema and
+// src/tensorboard's types (never store, pages, export, server or src/train).
+import type { HistoryEntry, RunRecord } from '../run-record.ts';
 
-export type RunStatus = 'running' | 'success' | 'interrupted' | 'failed' | 'unknown';
+type RunStatus = 'running' | 'success' | 'interrupted' | 'failed' | 'unknown';
 
 export interface RunSummary {
   id: string;
@@ -9,7 +13,7 @@ export interface RunSummary {
   status: RunStatus;
   /** A running run whose run.json and event files have not changed for a long time. */
   stale: boolean;
-  /** Where a running run's long silent phase stands (run.json `progress`), e.g. "features train 3,200 / 45,000". */
+  /** Where a running run's long silent phase stands (run.json `progress`): "features train 3,200 / 45,000". */
   progress: string | null;
   error: string | null;
   tags: string[];
@@ -53,7 +57,7 @@ function get(obj: unknown, path: string[]): unknown {
   return cur;
 }
 
-export function describeFreezing(freeze: unknown): string | null {
+function describeFreezing(freeze: unknown): string | null {
   if (typeof freeze === 'string') return freeze === 'all' ? 'frozen base' : freeze === 'none' ? 'fine-tune all' : freeze;
   if (freeze && typeof freeze === 'object') {
     const f = freeze as Record<string, unknown>;
@@ -89,22 +93,54 @@ export interface SummaryInput {
   staleAfterMs: number;
 }
 
-export function summarize({ id, record: r, warnings, lastUpdateMs, nowMs, staleAfterMs }: SummaryInput): RunSummary {
+function stringTags(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((t): t is string => typeof t === 'string') : [];
+}
+
+/** What the run's definition says about the model and the plan. */
+function fromDefinition(r: RunRecord) {
   const def = r.definition ?? {};
+  const base = get(def, ['model', 'base']);
+  const alpha = finite(get(def, ['model', 'alpha']));
+  return {
+    tags: r.tags ?? stringTags(get(def, ['tags'])),
+    baseModel: typeof base === 'string' ? (alpha !== null ? `${base} α=${alpha}` : base) : null,
+    freezing: describeFreezing(get(def, ['model', 'freeze'])),
+    inputSize: finite(get(def, ['model', 'inputSize'])),
+    epochsPlanned: finite(r.epochs?.planned) ?? finite(get(def, ['train', 'epochs'])),
+  };
+}
+
+/** Accuracy reached, the compute and device time spent, and quality per unit of each. */
+function qualityAndCost(r: RunRecord, wallSeconds: number | null) {
   const history = r.history ?? [];
   const best = r.best ?? bestFromHistory(history);
-  const status: RunStatus = r.status ?? 'unknown';
-  const start = parseTime(r.startTime);
-  const end = parseTime(r.endTime) ?? (status === 'running' ? lastUpdateMs : null);
-  const wallSeconds = start !== null && end !== null ? Math.max(0, (end - start) / 1000) : null;
+  const lastHistory = history.length > 0 ? history[history.length - 1] : undefined;
   const flops = finite(r.compute?.flops);
   const deviceSeconds = finite(r.compute?.seconds) ?? wallSeconds;
   const test = finite(r.final?.testAccuracy);
   const quality = test ?? finite(best?.valAccuracy);
+  return {
+    epochsCompleted: finite(r.epochs?.completed) ?? (lastHistory ? lastHistory.epoch + 1 : null),
+    bestValAccuracy: finite(best?.valAccuracy),
+    bestEpoch: finite(best?.epoch),
+    finalValAccuracy: finite(r.final?.valAccuracy) ?? finite(lastHistory?.valAccuracy),
+    finalTestAccuracy: test,
+    flops,
+    deviceSeconds,
+    quality,
+    qualitySource: test !== null ? 'test' as const : quality !== null ? 'validation' as const : null,
+    accuracyPerPflop: quality !== null && flops ? quality / (flops / 1e15) : null,
+    accuracyPerDeviceHour: quality !== null && deviceSeconds ? quality / (deviceSeconds / 3600) : null,
+  };
+}
+
+export function summarize({ id, record: r, warnings, lastUpdateMs, nowMs, staleAfterMs }: SummaryInput): RunSummary {
+  const status: RunStatus = r.status ?? 'unknown';
+  const start = parseTime(r.startTime);
+  const end = parseTime(r.endTime) ?? (status === 'running' ? lastUpdateMs : null);
+  const wallSeconds = start !== null && end !== null ? Math.max(0, (end - start) / 1000) : null;
   const segments = id.split('/');
-  const lastHistory = history.length > 0 ? history[history.length - 1] : undefined;
-  const base = get(def, ['model', 'base']);
-  const alpha = finite(get(def, ['model', 'alpha']));
   return {
     id,
     experiment: r.experiment ?? (segments.length > 1 ? segments.slice(0, -1).join('/') : id),
@@ -113,27 +149,13 @@ export function summarize({ id, record: r, warnings, lastUpdateMs, nowMs, staleA
     stale: status === 'running' && nowMs - lastUpdateMs > staleAfterMs,
     progress: status === 'running' && r.progress ? describeProgress(r.progress) : null,
     error: r.error ?? null,
-    tags: r.tags ?? (Array.isArray(get(def, ['tags'])) ? (get(def, ['tags']) as unknown[]).filter((t): t is string => typeof t === 'string') : []),
-    baseModel: typeof base === 'string' ? (alpha !== null ? `${base} α=${alpha}` : base) : null,
-    freezing: describeFreezing(get(def, ['model', 'freeze'])),
-    inputSize: finite(get(def, ['model', 'inputSize'])),
-    epochsPlanned: finite(r.epochs?.planned) ?? finite(get(def, ['train', 'epochs'])),
-    epochsCompleted: finite(r.epochs?.completed) ?? (lastHistory ? lastHistory.epoch + 1 : null),
-    bestValAccuracy: finite(best?.valAccuracy),
-    bestEpoch: finite(best?.epoch),
-    finalValAccuracy: finite(r.final?.valAccuracy) ?? finite(lastHistory?.valAccuracy),
-    finalTestAccuracy: test,
+    ...fromDefinition(r),
+    ...qualityAndCost(r, wallSeconds),
     wallSeconds,
     imagesPerSecond: finite(r.imagesPerSecond),
     trainableParams: finite(r.params?.model?.trainable),
     totalParams: finite(r.params?.model?.total),
     macsPerImage: finite(r.macsPerImage),
-    flops,
-    deviceSeconds,
-    quality,
-    qualitySource: test !== null ? 'test' : quality !== null ? 'validation' : null,
-    accuracyPerPflop: quality !== null && flops ? quality / (flops / 1e15) : null,
-    accuracyPerDeviceHour: quality !== null && deviceSeconds ? quality / (deviceSeconds / 3600) : null,
     startTime: r.startTime ?? null,
     endTime: r.endTime ?? null,
     backend: r.backend?.name ?? null,

@@ -1,9 +1,17 @@
-import { tensorboardLinks } from './tensorboard-link.ts';
 import type { SiteLinks } from './links.ts';
-import { readAsset } from './render.ts';
+import { tensorboardLinks } from './tensorboard-links.ts';
+import { readAsset } from './templates.ts';
+
+interface SiteContextOptions {
+  logdir: string;
+  tensorboardUrl: string;
+  compareHref?: string | null;
+  api?: Record<string, string> | null;
+  pollMs?: number;
+}
 
 /** What the layout needs to know about where it is rendered (`site` in the templates). */
-export function siteContext(links: SiteLinks, opts: { logdir: string; tensorboardUrl: string; compareHref?: string | null; api?: Record<string, string> | null; pollMs?: number }) {
+export function siteContext(links: SiteLinks, opts: SiteContextOptions) {
   const isStatic = links.mode === 'static';
   return {
     mode: links.mode,

@@ -1,20 +1,20 @@
 /** Escapes a literal for use inside a regular expression. */
-export function escapeRegex(text: string): string {
+function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** Matches the TensorBoard runs of the given run directories (the run itself and its sub-runs). */
-export function runFilterRegex(runIds: readonly string[]): string {
+function runFilterRegex(runIds: readonly string[]): string {
   if (runIds.length === 0) return '';
   return `^(?:${runIds.map(escapeRegex).join('|')})(?:/|$)`;
 }
 
-export function tagFilterRegex(tags: readonly string[]): string {
+function tagFilterRegex(tags: readonly string[]): string {
   if (tags.length === 0) return '';
   return `^(?:${[...new Set(tags)].map(escapeRegex).join('|')})$`;
 }
 
-export interface TensorBoardLinks {
+interface TensorBoardLinks {
   /** Time Series dashboard (TB ≥ 2.8): `?runFilter=…&tagFilter=…&smoothing=…#timeseries`. */
   timeseries: string;
   /** Legacy Scalars dashboard: `#scalars&regexInput=…&tagFilter=…&_smoothingWeight=…`. */
@@ -25,7 +25,9 @@ export interface TensorBoardLinks {
  * Deep links into a TensorBoard serving the same logdir. See the shared tensorboard-format notes §6:
  * the Time Series state lives in the query string, the legacy dashboards' state in the hash.
  */
-export function tensorboardLinks(baseUrl: string, opts: { runIds: readonly string[]; tags?: readonly string[]; smoothing?: number }): TensorBoardLinks {
+export function tensorboardLinks(
+  baseUrl: string, opts: { runIds: readonly string[]; tags?: readonly string[]; smoothing?: number },
+): TensorBoardLinks {
   const runFilter = runFilterRegex(opts.runIds);
   const tagFilter = tagFilterRegex(opts.tags ?? []);
   const url = new URL(baseUrl);

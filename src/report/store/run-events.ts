@@ -1,5 +1,14 @@
 import { join } from 'node:path';
-import type { EventReader, EventSource, HParamsSession, ImagePoint, ScalarPoint, TextPoint } from './event-source.ts';
+import { discoverRuns, RunReader } from '../../tensorboard/index.ts';
+import type { HParamsData, ImagePoint, ScalarPoint, TextPoint } from '../../tensorboard/index.ts';
+
+type SeriesKind = 'scalar' | 'image' | 'text';
+
+/** Event-file directories inside one run (`.`, `train`, `validation`, …), never through a symbolic link. */
+function eventDirsOf(dir: string): Promise<string[]> {
+  const skipDir = (name: string) => name === 'checkpoints' || name.startsWith('.');
+  return discoverRuns(dir, { followSymlinks: false, maxDepth: 3, skipDir });
+}
 
 /**
  * All event files of one run directory (the run itself plus `train/`, `validation/`, …), read
@@ -7,23 +16,23 @@ import type { EventReader, EventSource, HParamsSession, ImagePoint, ScalarPoint,
  * `epoch_loss` of sub-run `train`, plain `test/accuracy` for a tag of the run directory itself.
  */
 export class RunEvents {
-  private readonly readers = new Map<string, EventReader>();
-  private keyIndex = new Map<string, { sub: string; tag: string; kind: 'scalar' | 'image' | 'text' }>();
+  private readonly readers = new Map<string, RunReader>();
+  private keyIndex = new Map<string, { sub: string; tag: string; kind: SeriesKind }>();
 
   /** Increments whenever anything new was read. */
   revision = 0;
 
   /** `only`: the sub-runs to read (default: every event directory below `dir` except checkpoints). */
-  constructor(private readonly dir: string, private readonly source: EventSource, private readonly only?: ReadonlySet<string>) {}
+  constructor(private readonly dir: string, private readonly only?: ReadonlySet<string>) {}
 
   /** Discovers new sub-runs and reads what was appended since the last call; true when anything changed. */
   async update(): Promise<boolean> {
-    const subs = (await this.source.discover(this.dir).catch(() => [] as string[]))
+    const subs = (await eventDirsOf(this.dir).catch(() => [] as string[]))
       .filter((s) => (this.only ? this.only.has(s) : s === '.' || !s.split('/').includes('checkpoints')));
     let changed = false;
     for (const sub of subs) {
       if (!this.readers.has(sub)) {
-        this.readers.set(sub, this.source.open(sub === '.' ? this.dir : join(this.dir, sub)));
+        this.readers.set(sub, new RunReader(sub === '.' ? this.dir : join(this.dir, sub)));
         changed = true;
       }
     }
@@ -37,46 +46,52 @@ export class RunEvents {
   }
 
   private reindex(): void {
-    const index = new Map<string, { sub: string; tag: string; kind: 'scalar' | 'image' | 'text' }>();
+    const index = new Map<string, { sub: string; tag: string; kind: SeriesKind }>();
     for (const [sub, reader] of this.readers) {
-      const add = (tag: string, kind: 'scalar' | 'image' | 'text') => {
+      const add = (tag: string, kind: SeriesKind) => {
         const key = sub === '.' ? tag : `${sub}/${tag}`;
         if (!index.has(key)) index.set(key, { sub, tag, kind });
       };
-      for (const tag of reader.scalarTags()) add(tag, 'scalar');
-      for (const tag of reader.imageTags()) add(tag, 'image');
-      for (const tag of reader.textTags()) add(tag, 'text');
+      for (const tag of reader.tags('scalars')) add(tag, 'scalar');
+      for (const tag of reader.tags('images')) add(tag, 'image');
+      for (const tag of reader.tags('texts')) add(tag, 'text');
     }
     this.keyIndex = index;
   }
 
-  private keysOf(kind: 'scalar' | 'image' | 'text'): string[] {
+  private keysOf(kind: SeriesKind): string[] {
     return [...this.keyIndex].filter(([, v]) => v.kind === kind).map(([k]) => k).sort();
   }
 
   scalarKeys(): string[] { return this.keysOf('scalar'); }
   imageKeys(): string[] { return this.keysOf('image'); }
-  textKeys(): string[] { return this.keysOf('text'); }
+
+  /** The reader and tag behind a key, when the key names a series of that kind. */
+  private series(key: string, kind: SeriesKind): { reader: RunReader; tag: string } | undefined {
+    const hit = this.keyIndex.get(key);
+    return hit?.kind === kind ? { reader: this.readers.get(hit.sub)!, tag: hit.tag } : undefined;
+  }
 
   scalars(key: string): ScalarPoint[] {
-    const hit = this.keyIndex.get(key);
-    return hit?.kind === 'scalar' ? this.readers.get(hit.sub)!.scalars(hit.tag) : [];
+    const hit = this.series(key, 'scalar');
+    return hit ? hit.reader.scalars(hit.tag) : [];
   }
 
   images(key: string): ImagePoint[] {
-    const hit = this.keyIndex.get(key);
-    return hit?.kind === 'image' ? this.readers.get(hit.sub)!.images(hit.tag) : [];
+    const hit = this.series(key, 'image');
+    return hit ? hit.reader.images(hit.tag) : [];
   }
 
   texts(key: string): TextPoint[] {
-    const hit = this.keyIndex.get(key);
-    return hit?.kind === 'text' ? this.readers.get(hit.sub)!.texts(hit.tag) : [];
+    const hit = this.series(key, 'text');
+    return hit ? hit.reader.texts(hit.tag) : [];
   }
 
   /** The HParams session of the run (from whichever of its event directories holds one). */
-  hparams(): HParamsSession {
-    const out: HParamsSession = {};
-    for (const [, reader] of [...this.readers].sort(([a], [b]) => (a === '.' ? -1 : b === '.' ? 1 : a < b ? -1 : 1))) {
+  hparams(): HParamsData {
+    const out: HParamsData = {};
+    const rootFirst = [...this.readers].sort(([a], [b]) => (a === '.' ? -1 : b === '.' ? 1 : a < b ? -1 : 1));
+    for (const [, reader] of rootFirst) {
       const hp = reader.hparams();
       out.sessionStart ??= hp.sessionStart;
       out.sessionEnd ??= hp.sessionEnd;
@@ -85,6 +100,6 @@ export class RunEvents {
   }
 
   warnings(): string[] {
-    return [...this.readers.values()].flatMap((r) => r.warnings());
+    return [...this.readers.values()].flatMap((r) => r.warnings);
   }
 }

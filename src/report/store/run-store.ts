@@ -1,15 +1,15 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+// src/report/store/: what is in a log directory — the runs (run.json, or event files alone) and
+// their event data, loaded once and then incrementally. May import src/tensorboard, report/metrics
+// and the run.json schema; never src/train, pages, export or server.
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isEventFileName } from '../tensorboard/index.ts';
-import type { EventSource } from './event-source.ts';
-import { recordFromEvents } from './event-record.ts';
+import { summarize, type RunSummary } from '../metrics/run-summary.ts';
+import { parseRunRecord, type RunRecord } from '../run-record.ts';
+import { recordFromEvents } from './record-from-events.ts';
 import { RunEvents } from './run-events.ts';
-import { parseRunRecord, type RunRecord } from './run-record.ts';
-import { summarize, type RunSummary } from './summary.ts';
+import { findRunDirs, latestEventMtime, type FoundRun } from './scan-logdir.ts';
 
 export interface StoreOptions {
-  /** Event-file access; defaults to src/tensorboard's reader. */
-  source: EventSource;
   /** Rescan the logdir at most this often (ms); requests in between use what is loaded. */
   minRefreshMs?: number;
   /** A running run with no change to run.json or its event files for this long is shown as stale. */
@@ -21,8 +21,7 @@ export interface StoreOptions {
 
 interface Entry {
   id: string;
-  /** `record`: a project run with run.json; `events`: a plain TensorBoard run, summarized from its event files. */
-  kind: 'record' | 'events';
+  kind: FoundRun['kind'];
   /** An events-only directory without scalars (e.g. just an HParams experiment summary): not a run to show. */
   hidden: boolean;
   eventsRevision: number;
@@ -38,6 +37,17 @@ interface Entry {
   eventsLoading: Promise<RunEvents> | null;
 }
 
+/** The sub-runs of a plain Keras/TensorBoard run: other runs may lie below it. */
+const KERAS_SUBRUNS: ReadonlySet<string> = new Set(['.', 'train', 'validation']);
+
+function newEntry(id: string, kind: FoundRun['kind'], dir: string, old?: Entry): Entry {
+  return {
+    id, kind, hidden: kind === 'events', eventsRevision: -1, dir, record: {}, warnings: [],
+    mtimeMs: 0, size: 0, eventsMtimeMs: old?.eventsMtimeMs ?? 0, summary: null,
+    events: old?.events ?? null, eventsCheckedAt: old?.eventsCheckedAt ?? -Infinity, eventsLoading: null,
+  };
+}
+
 /**
  * Every run under a logdir: a directory holding run.json, or (for logs written by plain Keras or
  * TensorBoard) a directory holding event files or `train/`/`validation/` event directories.
@@ -46,8 +56,6 @@ interface Entry {
  * parses the event files of the others.
  */
 export class RunStore {
-  readonly logdir: string;
-  private readonly source: EventSource;
   private readonly minRefreshMs: number;
   private readonly staleAfterMs: number;
   private readonly maxDepth: number;
@@ -59,9 +67,7 @@ export class RunStore {
   /** Increments whenever a run appears, disappears or its run.json or events change. */
   version = 0;
 
-  constructor(logdir: string, options: StoreOptions) {
-    this.logdir = logdir;
-    this.source = options.source;
+  constructor(readonly logdir: string, options: StoreOptions = {}) {
     this.minRefreshMs = options.minRefreshMs ?? 1000;
     this.staleAfterMs = options.staleAfterMs ?? 30 * 60_000;
     this.maxDepth = options.maxDepth ?? 4;
@@ -80,7 +86,7 @@ export class RunStore {
   }
 
   private async scan(): Promise<void> {
-    const found = await this.findRunDirs();
+    const found = await findRunDirs(this.logdir, this.maxDepth);
     const seen = new Set(found.map((f) => f.id));
     let changed = false;
     for (const id of [...this.entries.keys()]) {
@@ -89,53 +95,23 @@ export class RunStore {
         changed = true;
       }
     }
-    const results = await mapLimit(found, 64, (f) => (f.kind === 'record' ? this.load(f.id) : this.loadFromEvents(f.id)));
+    const load = (f: FoundRun) => (f.kind === 'record' ? this.loadRecord(f.id) : this.loadFromEvents(f.id));
+    const results = await mapLimit(found, 64, load);
     if (changed || results.some(Boolean)) {
       this.version += 1;
       this.summariesCache = null;
     }
   }
 
-  private async findRunDirs(): Promise<{ id: string; kind: 'record' | 'events' }[]> {
-    const found: { id: string; kind: 'record' | 'events' }[] = [];
-    const hasEventFile = async (rel: string) =>
-      (await readdir(join(this.logdir, rel), { withFileTypes: true }).catch(() => [])).some((d) => d.isFile() && isEventFileName(d.name));
-    const walk = async (rel: string, depth: number): Promise<void> => {
-      let dirents;
-      try {
-        dirents = await readdir(rel ? join(this.logdir, rel) : this.logdir, { withFileTypes: true });
-      } catch {
-        return;
-      }
-      if (rel && dirents.some((d) => d.name === 'run.json' && d.isFile())) {
-        found.push({ id: rel, kind: 'record' });
-        return;
-      }
-      // Symbolic links are not followed: everything shown lies inside the logdir.
-      const dirs = dirents.filter((d) => d.isDirectory() && !d.name.startsWith('.'));
-      const splits = dirs.filter((d) => d.name === 'train' || d.name === 'validation');
-      let isRun = false;
-      if (rel) {
-        isRun = dirents.some((d) => d.isFile() && isEventFileName(d.name));
-        for (const d of splits) if (!isRun) isRun = await hasEventFile(`${rel}/${d.name}`);
-      }
-      if (isRun) found.push({ id: rel, kind: 'events' });
-      if (depth >= this.maxDepth) return;
-      const below = isRun ? dirs.filter((d) => !splits.includes(d)) : dirs;
-      await Promise.all(below.map((d) => walk(rel ? `${rel}/${d.name}` : d.name, depth + 1)));
-    };
-    await walk('', 0);
-    return found.sort((a, b) => (a.id < b.id ? -1 : 1));
+  private dirOf(id: string): string {
+    return join(this.logdir, ...id.split('/'));
   }
 
   /** A plain TensorBoard run: its record is rebuilt whenever its event files grew. */
   private async loadFromEvents(id: string): Promise<boolean> {
     let entry = this.entries.get(id);
     if (!entry || entry.kind !== 'events') {
-      entry = {
-        id, kind: 'events', hidden: true, eventsRevision: -1, dir: join(this.logdir, ...id.split('/')), record: {}, warnings: [],
-        mtimeMs: 0, size: 0, eventsMtimeMs: 0, summary: null, events: null, eventsCheckedAt: -Infinity, eventsLoading: null,
-      };
+      entry = newEntry(id, 'events', this.dirOf(id));
       this.entries.set(id, entry);
     }
     // Rescanning plain TensorBoard runs costs file reads, so the listing does it less often than pages do.
@@ -152,26 +128,19 @@ export class RunStore {
   }
 
   /** (Re)reads one run.json when it changed; true when anything about the run changed. */
-  private async load(id: string): Promise<boolean> {
-    const dir = join(this.logdir, ...id.split('/'));
+  private async loadRecord(id: string): Promise<boolean> {
+    const dir = this.dirOf(id);
     const file = join(dir, 'run.json');
-    let info;
-    try {
-      info = await stat(file);
-    } catch {
-      return false;
-    }
+    const info = await stat(file).catch(() => null);
+    if (!info) return false;
     const old = this.entries.get(id);
     let entry = old;
     if (!old || old.mtimeMs !== info.mtimeMs || old.size !== info.size) {
       const text = await readFile(file, 'utf8').catch(() => null);
       if (text === null) return false;
-      const { record, warnings } = parseRunRecord(text, `${id}/run.json`);
-      entry = {
-        id, kind: 'record', hidden: false, eventsRevision: -1, dir, record, warnings, mtimeMs: info.mtimeMs, size: info.size,
-        eventsMtimeMs: old?.eventsMtimeMs ?? 0, summary: null,
-        events: old?.events ?? null, eventsCheckedAt: old?.eventsCheckedAt ?? -Infinity, eventsLoading: null,
-      };
+      entry = { ...newEntry(id, 'record', dir, old), ...parseRunRecord(text, `${id}/run.json`) };
+      entry.mtimeMs = info.mtimeMs;
+      entry.size = info.size;
       this.entries.set(id, entry);
     }
     const e = entry!;
@@ -183,13 +152,13 @@ export class RunStore {
         e.summary = null;
       }
     }
-    const wasStale = e.summary?.stale;
-    if (e.summary && wasStale !== this.isStale(e)) e.summary = null;
+    if (e.summary && e.summary.stale !== this.isStale(e)) e.summary = null;
     return e !== old || e.summary === null;
   }
 
   private isStale(e: Entry): boolean {
-    return e.record.status === 'running' && this.now() - Math.max(e.mtimeMs, e.eventsMtimeMs) > this.staleAfterMs;
+    const quietMs = this.now() - Math.max(e.mtimeMs, e.eventsMtimeMs);
+    return e.record.status === 'running' && quietMs > this.staleAfterMs;
   }
 
   private summaryOf(e: Entry): RunSummary {
@@ -202,7 +171,10 @@ export class RunStore {
 
   /** Summaries of every run, sorted by id. */
   summaries(): RunSummary[] {
-    this.summariesCache ??= [...this.entries.values()].filter((e) => !e.hidden).sort((a, b) => (a.id < b.id ? -1 : 1)).map((e) => this.summaryOf(e));
+    this.summariesCache ??= [...this.entries.values()]
+      .filter((e) => !e.hidden)
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
+      .map((e) => this.summaryOf(e));
     return this.summariesCache;
   }
 
@@ -233,8 +205,7 @@ export class RunStore {
   private async eventsOf(e: Entry): Promise<RunEvents> {
     if (e.eventsLoading) return e.eventsLoading;
     if (e.events && this.now() - e.eventsCheckedAt < this.minRefreshMs) return e.events;
-    // A plain TensorBoard run may have other runs below it: read only its own event directories.
-    const events = e.events ?? new RunEvents(e.dir, this.source, e.kind === 'events' ? KERAS_SUBRUNS : undefined);
+    const events = e.events ?? new RunEvents(e.dir, e.kind === 'events' ? KERAS_SUBRUNS : undefined);
     e.eventsLoading = events.update().then((changed) => {
       e.events = events;
       e.eventsCheckedAt = this.now();
@@ -247,22 +218,6 @@ export class RunStore {
     });
     return e.eventsLoading;
   }
-}
-
-const KERAS_SUBRUNS: ReadonlySet<string> = new Set(['.', 'train', 'validation']);
-
-async function latestEventMtime(dir: string): Promise<number> {
-  let latest = 0;
-  for (const sub of ['', 'train', 'validation']) {
-    const d = sub ? join(dir, sub) : dir;
-    const names = await readdir(d).catch(() => [] as string[]);
-    for (const name of names) {
-      if (!name.includes('tfevents')) continue;
-      const s = await stat(join(d, name)).catch(() => null);
-      if (s && s.mtimeMs > latest) latest = s.mtimeMs;
-    }
-  }
-  return latest;
 }
 
 async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
