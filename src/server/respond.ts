@@ -13,8 +13,11 @@ export function sendCsv(res: Response, file: string, text: string) {
   res.set('Cache-Control', 'no-store').type('text/csv; charset=utf-8').attachment(file).send(text);
 }
 
-export function sendNotFound(site: Site, res: Response, message = 'There is no such page or run in this log directory.') {
-  return sendPage(site, res, 'error', { pageTitle: 'Not found', title: 'Not found', message, site: site.layout() }, 404);
+const NOT_FOUND = 'There is no such page or run in this log directory.';
+
+export function sendNotFound(site: Site, res: Response, message = NOT_FOUND) {
+  const model = { pageTitle: 'Not found', title: 'Not found', message, site: site.layout() };
+  return sendPage(site, res, 'error', model, 404);
 }
 
 /** A route that sees the runs as of now (the store rescans at most every `minRefreshMs`). */

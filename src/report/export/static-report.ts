@@ -93,7 +93,8 @@ async function writeComparison(job: Job, compared: string[], file: string) {
 async function writeRunPage(job: Job, id: string) {
   const { smoothing, xAxis } = job.options;
   const model = await runPage(job.ctx, id, { smoothing, xAxis, inlineImages: true });
-  if (model) await job.out.write(staticRunFile(id), await renderPage(job.templates, 'run', { ...model, site: job.site }));
+  if (!model) return;
+  await job.out.write(staticRunFile(id), await renderPage(job.templates, 'run', { ...model, site: job.site }));
 }
 
 /**

@@ -13,9 +13,9 @@ const RUN_KEYS = [
 const RUN_COLUMNS: Column<RunSummary>[] = columnsOf<RunSummary>(RUN_KEYS);
 
 const COMPARE_COLUMNS: Column<CostQualityRow>[] = columnsOf<CostQualityRow>([
-  'id', 'experiment', 'name', 'status', 'bestValAccuracy', 'bestEpoch', 'finalValAccuracy', 'finalTestAccuracy', 'quality',
-  'qualitySource', 'threshold', 'epochToThreshold', 'secondsToThreshold', 'flopsToThreshold', 'deviceHours', 'pflops',
-  'accuracyPerDeviceHour', 'accuracyPerPflop', 'pareto',
+  'id', 'experiment', 'name', 'status', 'bestValAccuracy', 'bestEpoch', 'finalValAccuracy', 'finalTestAccuracy',
+  'quality', 'qualitySource', 'threshold', 'epochToThreshold', 'secondsToThreshold', 'flopsToThreshold', 'deviceHours',
+  'pflops', 'accuracyPerDeviceHour', 'accuracyPerPflop', 'pareto',
 ]);
 
 /** The runs table as CSV: one row per run. */
@@ -25,7 +25,8 @@ export function runsCsv(summaries: readonly RunSummary[]): string {
 
 /** The runs table as JSON: one object per run with the CSV's fields plus the run.json warnings. */
 export function runsJson(summaries: readonly RunSummary[]) {
-  return { runs: summaries.map((s) => ({ ...Object.fromEntries(RUN_KEYS.map((k) => [k, s[k]])), warnings: s.warnings })) };
+  const fields = (s: RunSummary) => Object.fromEntries(RUN_KEYS.map((k) => [k, s[k]]));
+  return { runs: summaries.map((s) => ({ ...fields(s), warnings: s.warnings })) };
 }
 
 /** The cost/quality table of a comparison as CSV. */

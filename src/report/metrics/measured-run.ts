@@ -3,7 +3,7 @@ import type { RunRecord } from '../run-record.ts';
 import type { RunSummary } from './run-summary.ts';
 
 /** The scalar series of a run by key (`validation/epoch_accuracy`, `test/per_class_accuracy/cat`, …). */
-export interface ScalarSeries {
+interface ScalarSeries {
   scalarKeys(): string[];
   scalars(key: string): ScalarPoint[];
 }

@@ -1,3 +1,4 @@
+import type { ScalarPoint } from '../../tensorboard/index.ts';
 import type { RunRecord } from '../run-record.ts';
 import { parseTime } from './run-summary.ts';
 
@@ -14,7 +15,7 @@ interface EpochPoint {
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 /** Epoch points from run.json's history, else from validation/epoch_accuracy (step = epoch). */
-export function epochPoints(record: RunRecord, validationAccuracy?: { step: number; wallTime: number; value: number }[]): EpochPoint[] {
+export function epochPoints(record: RunRecord, validationAccuracy?: ScalarPoint[]): EpochPoint[] {
   const start = parseTime(record.startTime);
   const history = record.history ?? [];
   if (history.length > 0) {
@@ -25,12 +26,15 @@ export function epochPoints(record: RunRecord, validationAccuracy?: { step: numb
       // wallTime is in seconds like event files; tolerate milliseconds.
       const wall = finite(h.wallTime) ? (h.wallTime > 1e11 ? h.wallTime / 1000 : h.wallTime) : null;
       const elapsed = wall !== null && start !== null ? wall - start / 1000 : cumulative > 0 ? cumulative : null;
-      return [{ epoch: h.epoch, step: finite(h.step) ? h.step : null, elapsedSeconds: elapsed, valAccuracy: h.valAccuracy }];
+      const step = finite(h.step) ? h.step : null;
+      return [{ epoch: h.epoch, step, elapsedSeconds: elapsed, valAccuracy: h.valAccuracy }];
     });
   }
   if (!validationAccuracy || validationAccuracy.length === 0) return [];
   const origin = start !== null ? start / 1000 : validationAccuracy[0].wallTime;
-  return validationAccuracy.map((p) => ({ epoch: p.step, step: null, elapsedSeconds: p.wallTime - origin, valAccuracy: p.value }));
+  return validationAccuracy.map((p) => ({
+    epoch: p.step, step: null, elapsedSeconds: p.wallTime - origin, valAccuracy: p.value,
+  }));
 }
 
 interface Reach {
@@ -51,7 +55,8 @@ export function firstReach(points: EpochPoint[], threshold: number, record: RunR
   if (finite(totalFlops)) {
     const totalSteps = record.globalStep;
     const totalEpochs = record.epochs?.completed ?? points.length;
-    if (hit.step !== null && finite(totalSteps) && totalSteps > 0) flops = totalFlops * Math.min(1, hit.step / totalSteps);
+    const bySteps = hit.step !== null && finite(totalSteps) && totalSteps > 0;
+    if (bySteps) flops = totalFlops * Math.min(1, hit.step! / totalSteps);
     else if (finite(totalEpochs) && totalEpochs > 0) flops = totalFlops * Math.min(1, (hit.epoch + 1) / totalEpochs);
   }
   return { epoch: hit.epoch, seconds: hit.elapsedSeconds, flops };

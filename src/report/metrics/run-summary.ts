@@ -58,7 +58,9 @@ function get(obj: unknown, path: string[]): unknown {
 }
 
 function describeFreezing(freeze: unknown): string | null {
-  if (typeof freeze === 'string') return freeze === 'all' ? 'frozen base' : freeze === 'none' ? 'fine-tune all' : freeze;
+  if (freeze === 'all') return 'frozen base';
+  if (freeze === 'none') return 'fine-tune all';
+  if (typeof freeze === 'string') return freeze;
   if (freeze && typeof freeze === 'object') {
     const f = freeze as Record<string, unknown>;
     if (typeof f.last === 'number') return `last ${f.last} trainable`;
@@ -83,7 +85,7 @@ export function parseTime(iso: string | null | undefined): number | null {
   return Number.isFinite(t) ? t : null;
 }
 
-export interface SummaryInput {
+interface SummaryInput {
   id: string;
   record: RunRecord;
   warnings: string[];

@@ -40,7 +40,7 @@ async function scatterChart(ctx: ReportContext, ids: string, rows: CostQualityRo
 
 async function perClassChart(ctx: ReportContext, ids: string, runs: LoadedRun[]) {
   const labels = shortLabels(runs.map((r) => r.summary.id));
-  const rows = runs.flatMap((r, i) => perClassAccuracy(r).map((p) => ({ label: p.label, series: labels[i], value: p.value })));
+  const rows = runs.flatMap((r, i) => perClassAccuracy(r).map((p) => ({ ...p, series: labels[i] })));
   if (rows.length === 0) return null;
   const spec = groupedBarSpec({ title: 'Test accuracy per class', rows, xTitle: 'accuracy', colorDomain: labels });
   return ctx.charts.get(`perclass-compare|${ids}|${ctx.store.version}`, () => renderSvg(spec));

@@ -20,7 +20,10 @@ export const serverLinks: SiteLinks = {
     const q = new URLSearchParams({ runs: ids.join(','), ...params });
     return `/compare?${q.toString()}`;
   },
-  image: (id, key, index) => `/api/runs/${encodeRunPath(id)}/image?${new URLSearchParams({ tag: key, index: String(index) }).toString()}`,
+  image: (id, key, index) => {
+    const q = new URLSearchParams({ tag: key, index: String(index) });
+    return `/api/runs/${encodeRunPath(id)}/image?${q.toString()}`;
+  },
   asset: (name) => `/static/${name}`,
 };
 

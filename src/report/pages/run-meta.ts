@@ -8,8 +8,14 @@ function orDash<T>(value: T | null | undefined, show: (v: T) => string): string 
   return value === null || value === undefined ? '—' : show(value);
 }
 
+/** A truthy value shown, else nothing. */
+function orBlank<T>(value: T | null | undefined, show: (v: T) => string): string {
+  return value ? show(value) : '';
+}
+
 function hardware(h: NonNullable<RunRecord['hardware']>): string {
-  const parts = [h.platform, h.cpuModel, h.cpus ? `${h.cpus} CPUs` : null, h.gpu ? JSON.stringify(h.gpu) : null, h.node];
+  const gpu = h.gpu ? JSON.stringify(h.gpu) : null;
+  const parts = [h.platform, h.cpuModel, h.cpus ? `${h.cpus} CPUs` : null, gpu, h.node];
   return parts.filter(Boolean).join(' · ');
 }
 
@@ -36,7 +42,7 @@ function resultRows(s: RunSummary, r: RunRecord): Row[] {
     ['Test loss', fixed(r.final?.testLoss ?? null, 4)],
     ['Parameters (trainable / total)', `${int(s.trainableParams)} / ${int(s.totalParams)}`],
     ['Base parameters (trainable / total)', orDash(r.params?.base, (b) => `${int(b.trainable)} / ${int(b.total)}`)],
-    ['Multiply-adds per image', `${si(s.macsPerImage)}${r.baseMacsPerImage ? ` (base ${si(r.baseMacsPerImage)})` : ''}`],
+    ['Multiply-adds per image', `${si(s.macsPerImage)}${orBlank(r.baseMacsPerImage, (m) => ` (base ${si(m)})`)}`],
     ['Images (train / validation / test)',
       d ? `${int(d.train ?? null)} / ${int(d.validation ?? null)} / ${int(d.test ?? null)}` : '—'],
     ['Training images seen', int(r.compute?.trainImages ?? null)],

@@ -18,8 +18,9 @@ export function rowSignature(s: RunSummary): string {
 /** The raw values the table sorts by (the shown cells are formatted). */
 function sortKeys(s: RunSummary) {
   return {
-    epochs: s.epochsCompleted ?? '', best: s.bestValAccuracy ?? '', test: s.finalTestAccuracy ?? '', wall: s.wallSeconds ?? '',
-    ips: s.imagesPerSecond ?? '', trainable: s.trainableParams ?? '', macs: s.macsPerImage ?? '',
+    epochs: s.epochsCompleted ?? '', best: s.bestValAccuracy ?? '', test: s.finalTestAccuracy ?? '',
+    wall: s.wallSeconds ?? '', ips: s.imagesPerSecond ?? '', trainable: s.trainableParams ?? '',
+    macs: s.macsPerImage ?? '',
     perPflop: s.accuracyPerPflop ?? '', perHour: s.accuracyPerDeviceHour ?? '', input: s.inputSize ?? '',
     start: s.startTime ?? '',
   };
@@ -83,7 +84,9 @@ function tagList(ctx: ReportContext, all: RunSummary[], selected: string | undef
     if (ctx.links.mode !== 'server') return '#';
     return name === selected ? '/' : `/?${new URLSearchParams({ tag: name }).toString()}`;
   };
-  return [...counts].sort().map(([name, count]) => ({ name, count, selected: name === selected, tagHref: hrefOf(name) }));
+  const tag = ([name, count]: [string, number]) =>
+    ({ name, count, selected: name === selected, tagHref: hrefOf(name) });
+  return [...counts].sort().map(tag);
 }
 
 interface RunsPageOptions { filter?: string; tag?: string; live: boolean }

@@ -11,7 +11,8 @@ const FORBIDDEN_TAGS = new Set([
 export function assertSafeSvg(svg: string): string {
   if (!svg.startsWith('<svg')) throw new Error('refusing to inline a chart that is not an SVG document');
   for (const tag of svg.matchAll(TAG)) {
-    if (FORBIDDEN_TAGS.has(tag[1].toLowerCase())) throw new Error(`refusing to inline an SVG with a <${tag[1]}> element`);
+    const name = tag[1];
+    if (FORBIDDEN_TAGS.has(name.toLowerCase())) throw new Error(`refusing to inline an SVG with a <${name}> element`);
     for (const attr of (tag[2] ?? '').matchAll(ATTR)) {
       const name = attr[1].toLowerCase();
       if (name.startsWith('on') || name === 'href' || name === 'xlink:href' || name === 'style') {

@@ -71,7 +71,9 @@ export function recordFromEvents(id: string, events: RunEvents): RunRecord {
   const series = Object.fromEntries(fields) as Record<SeriesField, ScalarPoint[]>;
   const history = historyOf(series);
   let best: RunRecord['best'] = null;
-  for (const p of series.valAccuracy) if (!best || p.value > best.valAccuracy) best = { epoch: p.step, valAccuracy: p.value };
+  for (const p of series.valAccuracy) {
+    if (!best || p.value > best.valAccuracy) best = { epoch: p.step, valAccuracy: p.value };
+  }
   const { start, end } = timeSpan(events);
   const hp = events.hparams();
   const last = history[history.length - 1];

@@ -9,7 +9,7 @@ import { recordFromEvents } from './record-from-events.ts';
 import { RunEvents } from './run-events.ts';
 import { findRunDirs, latestEventMtime, type FoundRun } from './scan-logdir.ts';
 
-export interface StoreOptions {
+interface StoreOptions {
   /** Rescan the logdir at most this often (ms); requests in between use what is loaded. */
   minRefreshMs?: number;
   /** A running run with no change to run.json or its event files for this long is shown as stale. */

@@ -12,7 +12,8 @@ import type { Site } from '../site.ts';
 export function pageRoutes(site: Site): Router {
   const router = Router();
   router.get('/', withStore(site, async (req, res) => {
-    const model = await runsPage(site.ctx, { filter: stringParam(req.query.filter), tag: stringParam(req.query.tag), live: true });
+    const filter = stringParam(req.query.filter);
+    const model = await runsPage(site.ctx, { filter, tag: stringParam(req.query.tag), live: true });
     await sendPage(site, res, 'runs', { ...model, site: site.layout() });
   }));
 
@@ -21,7 +22,9 @@ export function pageRoutes(site: Site): Router {
     const options = parseCompareOptions(req.query);
     const model = await comparePage(site.ctx, ids, options);
     const q = new URLSearchParams({ runs: ids.join(','), threshold: String(options.threshold), cost: options.cost });
-    const api = { compareCsv: `/api/compare.csv?${q}`, compareJson: `/api/compare.json?${q}`, diffCsv: `/api/compare/diff.csv?${q}` };
+    const api = {
+      compareCsv: `/api/compare.csv?${q}`, compareJson: `/api/compare.json?${q}`, diffCsv: `/api/compare/diff.csv?${q}`,
+    };
     await sendPage(site, res, 'compare', { ...model, site: site.layout(api) });
   }));
 

@@ -2,8 +2,10 @@ import type { TopLevelSpec } from 'vega-lite';
 
 const PERCENT_AXIS = { scale: { domain: [0, 1] }, axis: { format: '.0%' } };
 
+interface BarInput { title: string; rows: { label: string; value: number }[]; xTitle: string }
+
 /** One bar per label (per-class accuracy of one run), its value printed beside it. */
-export function barSpec(input: { title: string; rows: { label: string; value: number }[]; xTitle: string }): TopLevelSpec {
+export function barSpec(input: BarInput): TopLevelSpec {
   const y = { field: 'label', type: 'nominal', sort: null };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -14,7 +16,10 @@ export function barSpec(input: { title: string; rows: { label: string; value: nu
     layer: [
       {
         mark: { type: 'bar', color: '#4c78a8', cornerRadiusEnd: 2 },
-        encoding: { y: { ...y, title: null }, x: { field: 'value', type: 'quantitative', title: input.xTitle, ...PERCENT_AXIS } },
+        encoding: {
+          y: { ...y, title: null },
+          x: { field: 'value', type: 'quantitative', title: input.xTitle, ...PERCENT_AXIS },
+        },
       },
       {
         mark: { type: 'text', align: 'left', dx: 3, fontSize: 10, color: '#333' },

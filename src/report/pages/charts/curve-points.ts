@@ -55,7 +55,9 @@ const RELATIVE_UNITS = [
 function relativeUnit(collected: Collected[], xAxis: XAxis) {
   let longest = 0;
   if (xAxis === 'relative') {
-    for (const c of collected) longest = Math.max(longest, c.series[c.series.length - 1].wallTime - c.series[0].wallTime);
+    for (const { series } of collected) {
+      longest = Math.max(longest, series[series.length - 1].wallTime - series[0].wallTime);
+    }
   }
   return RELATIVE_UNITS.find((u) => longest < u.limit)!;
 }
@@ -83,7 +85,8 @@ export function groupPoints(
       const p = c.series[i];
       const x = xAxis === 'step' ? p.step : xAxis === 'relative' ? (p.wallTime - origin) / unit.div : p.wallTime * 1000;
       const y = smoothed[i];
-      if (Number.isFinite(x) && Number.isFinite(y)) points.push({ series: c.label, split: c.split, x, y, raw: p.value });
+      if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+      points.push({ series: c.label, split: c.split, x, y, raw: p.value });
     }
   }
   return { points, xTitle: axisTitle(xAxis, group, unit.name), xType: xAxis === 'wall' ? 'temporal' : 'quantitative' };

@@ -48,7 +48,8 @@ export function lineChartSpec(input: LineChartInput): TopLevelSpec {
   }];
   if (input.showRaw) {
     const raw = { field: 'raw', type: 'quantitative' };
-    layers.push({ mark: { type: 'line', opacity: 0.22, strokeWidth: 1 }, encoding: { x, y: raw, color, ...dash, ...detail } });
+    const mark = { type: 'line', opacity: 0.22, strokeWidth: 1 };
+    layers.push({ mark, encoding: { x, y: raw, color, ...dash, ...detail } });
   }
   // Long run labels get one legend column so none is cut short.
   const longest = Math.max(0, ...input.points.map((p) => p.series.length));

@@ -30,7 +30,8 @@ function withHouseStyle(own: Record<string, unknown>): Record<string, unknown> {
   const merged: Record<string, unknown> = { ...config };
   for (const [key, value] of Object.entries(own)) {
     const base = merged[key];
-    merged[key] = base && typeof base === 'object' && value && typeof value === 'object' ? { ...base, ...value } : value;
+    const both = base && typeof base === 'object' && value && typeof value === 'object';
+    merged[key] = both ? { ...base, ...value } : value;
   }
   return merged;
 }

@@ -16,7 +16,8 @@ function scatterSpec(input: ScatterInput): TopLevelSpec {
   const y = { field: 'quality', type: 'quantitative' as const, title: input.yTitle, scale: { zero: false },
     axis: { format: '.0%', tickCount: 5 } };
   const rows = input.points.map((p) => ({ ...p, group: p.pareto ? GROUPS[0] : GROUPS[1] }));
-  const byGroup = (range: string[]) => ({ field: 'group', type: 'nominal', title: null, scale: { domain: GROUPS, range } });
+  const byGroup = (range: string[]) =>
+    ({ field: 'group', type: 'nominal', title: null, scale: { domain: GROUPS, range } });
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: input.title,
