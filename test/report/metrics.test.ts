@@ -23,10 +23,24 @@ test('tbSmooth matches TensorBoard debiased EMA computed by hand', () => {
 });
 
 test('definitionDiff keeps only differing dotted keys, across N runs, missing counted', () => {
-  const a = { model: { base: 'densenet121', inputSize: 96, head: { dense: [{ units: 256 }] } }, optimizer: { learningRate: 0.001 } };
-  const b = { model: { base: 'densenet121', inputSize: 128, head: { dense: [{ units: 256 }] } }, optimizer: { learningRate: 0.001 } };
-  const c = { model: { base: 'densenet121', inputSize: 96, head: { dense: [{ units: 256 }] } }, optimizer: { learningRate: 0.001, momentum: 0.9 } };
-  assert.deepEqual(flatten(a), { 'model.base': 'densenet121', 'model.inputSize': 96, 'model.head.dense.0.units': 256, 'optimizer.learningRate': 0.001 });
+  const a = {
+    model: { base: 'densenet121', inputSize: 96, head: { dense: [{ units: 256 }] } },
+    optimizer: { learningRate: 0.001 },
+  };
+  const b = {
+    model: { base: 'densenet121', inputSize: 128, head: { dense: [{ units: 256 }] } },
+    optimizer: { learningRate: 0.001 },
+  };
+  const c = {
+    model: { base: 'densenet121', inputSize: 96, head: { dense: [{ units: 256 }] } },
+    optimizer: { learningRate: 0.001, momentum: 0.9 },
+  };
+  assert.deepEqual(flatten(a), {
+    'model.base': 'densenet121',
+    'model.inputSize': 96,
+    'model.head.dense.0.units': 256,
+    'optimizer.learningRate': 0.001,
+  });
   const { rows, sameCount } = definitionDiff([a, b, c]);
   assert.deepEqual(rows, [
     { key: 'model.inputSize', values: [96, 128, 96] },
@@ -51,14 +65,29 @@ test('paretoFront: cheaper-and-better dominates; ties kept', () => {
 test('time- and compute-to-accuracy take the first epoch at or above the threshold', () => {
   const start = Date.parse('2026-11-28T10:00:00Z') / 1000;
   const record = {
-    startTime: '2026-11-28T10:00:00Z', globalStep: 500, epochs: { planned: 5, completed: 5 }, compute: { flops: 4e15 },
-    history: [0.5, 0.65, 0.78, 0.83, 0.85].map((v, e) => ({ epoch: e, step: (e + 1) * 100, wallTime: start + 600 * (e + 1), valAccuracy: v })),
+    startTime: '2026-11-28T10:00:00Z',
+    globalStep: 500,
+    epochs: { planned: 5, completed: 5 },
+    compute: { flops: 4e15 },
+    history: [0.5, 0.65, 0.78, 0.83, 0.85].map((v, e) => ({
+      epoch: e,
+      step: (e + 1) * 100,
+      wallTime: start + 600 * (e + 1),
+      valAccuracy: v,
+    })),
   };
   const points = epochPoints(record);
   assert.deepEqual(firstReach(points, 0.8, record), { epoch: 3, seconds: 2400, flops: 3.2e15 });
   assert.deepEqual(firstReach(points, 0.78, record), { epoch: 2, seconds: 1800, flops: 2.4e15 });
   assert.equal(firstReach(points, 0.9, record), null);
   // Without history: validation/epoch_accuracy events (step = epoch), compute pro rata of epochs.
-  const fromEvents = epochPoints({ startTime: record.startTime }, [{ step: 0, wallTime: start + 10, value: 0.5 }, { step: 1, wallTime: start + 20, value: 0.9 }]);
-  assert.deepEqual(firstReach(fromEvents, 0.8, { compute: { flops: 1e12 }, epochs: { completed: 2 } }), { epoch: 1, seconds: 20, flops: 1e12 });
+  const fromEvents = epochPoints({ startTime: record.startTime }, [
+    { step: 0, wallTime: start + 10, value: 0.5 },
+    { step: 1, wallTime: start + 20, value: 0.9 },
+  ]);
+  assert.deepEqual(firstReach(fromEvents, 0.8, { compute: { flops: 1e12 }, epochs: { completed: 2 } }), {
+    epoch: 1,
+    seconds: 20,
+    flops: 1e12,
+  });
 });

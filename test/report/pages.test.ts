@@ -7,14 +7,20 @@ import { downsample } from '../../src/report/pages/charts/curve-points.ts';
 import { compact, duration, pct, si } from '../../src/report/pages/format.ts';
 
 test('TensorBoard deep links select runs, tags and smoothing', () => {
-  const links = tensorboardLinks('http://localhost:6006', { runIds: ['exp/20261128-1.5', 'b'], tags: ['epoch_loss', 'epoch_accuracy'], smoothing: 0.6 });
+  const links = tensorboardLinks('http://localhost:6006', {
+    runIds: ['exp/20261128-1.5', 'b'],
+    tags: ['epoch_loss', 'epoch_accuracy'],
+    smoothing: 0.6,
+  });
   const url = new URL(links.timeseries);
   assert.equal(url.hash, '#timeseries');
   assert.equal(url.searchParams.get('runFilter'), '^(?:exp/20261128-1\\.5|b)(?:/|$)');
   assert.equal(url.searchParams.get('tagFilter'), '^(?:epoch_loss|epoch_accuracy)$');
   assert.equal(url.searchParams.get('smoothing'), '0.6');
   const re = new RegExp(url.searchParams.get('runFilter')!);
-  assert.ok(re.test('exp/20261128-1.5/train') && re.test('b') && !re.test('bb/train') && !re.test('exp/20261128-115/train'));
+  assert.ok(
+    re.test('exp/20261128-1.5/train') && re.test('b') && !re.test('bb/train') && !re.test('exp/20261128-115/train'),
+  );
   const legacy = new URL(links.scalars);
   assert.ok(legacy.hash.startsWith('#scalars&regexInput='));
   assert.match(decodeURIComponent(legacy.hash), /_smoothingWeight=0\.6/);
@@ -35,15 +41,43 @@ test('number formats', () => {
 });
 
 test('labels, options and downsampling', () => {
-  assert.deepEqual(shortLabels(['exp/20261128-100000-lr3', 'exp/20261128-110000', 'other/x']), ['exp/lr3', 'exp/11-28 11:00:00', 'other/x']);
-  assert.deepEqual(shortLabels(['a/20261128-100000-x', 'a/20261129-100000-x']), ['a/20261128-100000-x', 'a/20261129-100000-x']);
-  const long = shortLabels(['kaggle/logs/tuning/run=0__lr=0.1__hidden_unit=8__optimizer=adam_and_more', 'kaggle/logs/tuning/run=0__lr=0.001__hidden_unit=16__optimizer=adam_and_more']);
-  assert.deepEqual(long.map((l) => l.length), [48, 48]);
-  assert.ok(long[0].startsWith('tuning/run=0__lr=0') && long[0].includes('…') && long[0].endsWith('izer=adam_and_more'));
+  assert.deepEqual(shortLabels(['exp/20261128-100000-lr3', 'exp/20261128-110000', 'other/x']), [
+    'exp/lr3',
+    'exp/11-28 11:00:00',
+    'other/x',
+  ]);
+  assert.deepEqual(shortLabels(['a/20261128-100000-x', 'a/20261129-100000-x']), [
+    'a/20261128-100000-x',
+    'a/20261129-100000-x',
+  ]);
+  const long = shortLabels([
+    'kaggle/logs/tuning/run=0__lr=0.1__hidden_unit=8__optimizer=adam_and_more',
+    'kaggle/logs/tuning/run=0__lr=0.001__hidden_unit=16__optimizer=adam_and_more',
+  ]);
+  assert.deepEqual(
+    long.map((l) => l.length),
+    [48, 48],
+  );
+  assert.ok(
+    long[0].startsWith('tuning/run=0__lr=0') && long[0].includes('…') && long[0].endsWith('izer=adam_and_more'),
+  );
   assert.notEqual(long[0], long[1]);
-  assert.deepEqual(parseCompareOptions({ smoothing: '0.9', x: 'wall', threshold: '75', cost: 'hours' }), { smoothing: 0.9, xAxis: 'wall', threshold: 0.75, cost: 'hours' });
-  assert.deepEqual(parseCompareOptions({ smoothing: '7', x: 'nope', threshold: '-1' }), { smoothing: 0.6, xAxis: 'step', threshold: 0.8, cost: 'flops' });
-  const d = downsample(Array.from({ length: 10_000 }, (_, i) => i), 600);
+  assert.deepEqual(parseCompareOptions({ smoothing: '0.9', x: 'wall', threshold: '75', cost: 'hours' }), {
+    smoothing: 0.9,
+    xAxis: 'wall',
+    threshold: 0.75,
+    cost: 'hours',
+  });
+  assert.deepEqual(parseCompareOptions({ smoothing: '7', x: 'nope', threshold: '-1' }), {
+    smoothing: 0.6,
+    xAxis: 'step',
+    threshold: 0.8,
+    cost: 'flops',
+  });
+  const d = downsample(
+    Array.from({ length: 10_000 }, (_, i) => i),
+    600,
+  );
   assert.equal(d.length, 600);
   assert.equal(d[0], 0);
   assert.equal(d[599], 9999);

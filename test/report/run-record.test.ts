@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { parseRunRecord } from '../../src/report/run-record.ts';
 
 test('parseRunRecord drops bad fields with a one-line warning naming file and field', () => {
-  const { record, warnings } = parseRunRecord(JSON.stringify({ schemaVersion: 1, id: 'a/b', status: 'bogus', best: { epoch: 'x' }, macsPerImage: 5, extra: 1 }), 'a/b/run.json');
+  const { record, warnings } = parseRunRecord(
+    JSON.stringify({ schemaVersion: 1, id: 'a/b', status: 'bogus', best: { epoch: 'x' }, macsPerImage: 5, extra: 1 }),
+    'a/b/run.json',
+  );
   assert.equal(record.id, 'a/b');
   assert.equal(record.macsPerImage, 5);
   assert.equal(record.status, undefined);

@@ -21,7 +21,10 @@ test('static report: self-contained pages with relative links, inline SVG, CSS a
   assert.ok(files.includes(staticRunFile(IDS.xss)));
   assert.match(staticRunFile(IDS.xss), /^run-xss_20261128-140000-_img_src_x_onerror_alert_1_-[0-9a-f]{8}\.html$/);
 
-  assert.deepEqual(files.filter((f) => !f.endsWith('.html')), ['compare.csv', 'compare.json', 'definition-diff.csv', 'runs.csv', 'runs.json']);
+  assert.deepEqual(
+    files.filter((f) => !f.endsWith('.html')),
+    ['compare.csv', 'compare.json', 'definition-diff.csv', 'runs.csv', 'runs.json'],
+  );
   for (const file of files.filter((f) => f.endsWith('.html'))) {
     const html = await readFile(join(out, file), 'utf8');
     assert.ok(!html.includes(XSS) && !/<img src=x/.test(html), `${file}: raw XSS name`);
@@ -30,7 +33,15 @@ test('static report: self-contained pages with relative links, inline SVG, CSS a
     for (const m of html.matchAll(/\s(?:src|href)="([^"]*)"/g)) {
       const url = m[1];
       // Only relative pages, data: images, fragments and the TensorBoard deep links (plain anchors).
-      assert.ok(url === '' || url === '#' || url === 'data:,' || url.startsWith('data:image/png;base64,') || /^[\w.-]+\.(html|csv|json)$/.test(url) || url.startsWith('http://tb.example:6006/'), `${file}: ${url.slice(0, 80)}`);
+      assert.ok(
+        url === '' ||
+          url === '#' ||
+          url === 'data:,' ||
+          url.startsWith('data:image/png;base64,') ||
+          /^[\w.-]+\.(html|csv|json)$/.test(url) ||
+          url.startsWith('http://tb.example:6006/'),
+        `${file}: ${url.slice(0, 80)}`,
+      );
     }
     assert.match(html, /<style>/);
   }
@@ -41,7 +52,10 @@ test('static report: self-contained pages with relative links, inline SVG, CSS a
   assert.ok((compare.match(/<figure class="chart"/g) ?? []).length >= 4);
   assert.match(compare, /id="diff-table"/);
   const run = await readFile(join(out, staticRunFile(IDS.densenet)), 'utf8');
-  assert.ok(/<img src="data:image\/png;base64,[A-Za-z0-9+/]+(?:&#x3D;)*" alt="confusion_matrix/.test(run), 'confusion matrix inlined as a data URI');
+  assert.ok(
+    /<img src="data:image\/png;base64,[A-Za-z0-9+/]+(?:&#x3D;)*" alt="confusion_matrix/.test(run),
+    'confusion matrix inlined as a data URI',
+  );
 
   // --runs restricts the report and the comparison; unknown ids are a one-line error.
   const out2 = join(root, 'report2');
@@ -53,5 +67,8 @@ test('static report: self-contained pages with relative links, inline SVG, CSS a
   const diff = (await readFile(join(out2, 'definition-diff.csv'), 'utf8')).trim().split('\r\n');
   assert.equal(diff[0], `key,${IDS.densenet},${IDS.interrupted}`);
   assert.ok(diff.some((l) => l.startsWith('model.inputSize,96,128')));
-  await assert.rejects(writeStaticReport({ logdir, out: join(root, 'r3'), runs: ['nope/x'] }), /^Error: --runs: no run "nope\/x" in /);
+  await assert.rejects(
+    writeStaticReport({ logdir, out: join(root, 'r3'), runs: ['nope/x'] }),
+    /^Error: --runs: no run "nope\/x" in /,
+  );
 });

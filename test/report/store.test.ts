@@ -46,7 +46,13 @@ test('store: summaries from run.json, events read lazily and incrementally', asy
 
   // Events: the run plus train/ and validation/ sub-runs, keyed the way TensorBoard names them.
   const events = (await store.events(IDS.densenet))!;
-  assert.deepEqual(events.scalars('validation/epoch_accuracy').map((p) => p.value).map((v) => Math.round(v * 100)), [50, 65, 78, 83, 85]);
+  assert.deepEqual(
+    events
+      .scalars('validation/epoch_accuracy')
+      .map((p) => p.value)
+      .map((v) => Math.round(v * 100)),
+    [50, 65, 78, 83, 85],
+  );
   assert.equal(events.scalars('train/batch_loss').length, 50);
   assert.ok(events.scalarKeys().includes('test/per_class_accuracy/cat'));
   assert.deepEqual(events.imageKeys(), ['confusion_matrix', 'sample_predictions']);
@@ -97,9 +103,15 @@ test('store: plain TensorBoard runs (no run.json) are summarized from their even
   const store = new RunStore(logdir, { minRefreshMs: 0 });
   await store.refresh();
   const ids = store.summaries().map((s) => s.id);
-  assert.ok(ids.includes('huangyuan3h_StockData/logs/fit/20220213-124139'), 'Keras fit run with train/ and validation/');
+  assert.ok(
+    ids.includes('huangyuan3h_StockData/logs/fit/20220213-124139'),
+    'Keras fit run with train/ and validation/',
+  );
   assert.ok(ids.includes('jaineil_BEproject/test/modelfile/logboard'), 'run with a train/ directory only');
-  assert.ok(!ids.includes('sersery35_KAGGLE-nlp-with-disaster-tweets/logs/hyperparameter_tuning'), 'an HParams experiment summary alone is not a run');
+  assert.ok(
+    !ids.includes('sersery35_KAGGLE-nlp-with-disaster-tweets/logs/hyperparameter_tuning'),
+    'an HParams experiment summary alone is not a run',
+  );
   const tuned = ids.filter((id) => id.includes('hyperparameter_tuning/run='));
   assert.equal(tuned.length, 2);
   const s = store.summary(tuned[0])!;
@@ -112,6 +124,10 @@ test('store: plain TensorBoard runs (no run.json) are summarized from their even
   const defs = tuned.map((id) => store.record(id)!.definition as { hparams: Record<string, unknown> });
   assert.deepEqual(defs.map((d) => d.hparams.hidden_unit).sort(), [16, 8]);
   const fit = store.summary('huangyuan3h_StockData/logs/fit/20220213-124139')!;
-  assert.equal(fit.epochsCompleted, new Set((await store.events(fit.id))!.scalars('train/epoch_loss').map((p) => p.step)).size, 'one history entry per epoch');
+  assert.equal(
+    fit.epochsCompleted,
+    new Set((await store.events(fit.id))!.scalars('train/epoch_loss').map((p) => p.step)).size,
+    'one history entry per epoch',
+  );
   assert.ok(fit.wallSeconds! > 0);
 });
