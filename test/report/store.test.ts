@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadRuns } from '../../src/report/store/load-runs.ts';
 import { RunStore } from '../../src/report/store/run-store.ts';
 import { SummaryWriter } from '../../src/tensorboard/index.ts';
 import { IDS, makeFixtureLogdir, XSS } from './fixture-logdir.ts';
@@ -130,4 +131,16 @@ test('store: plain TensorBoard runs (no run.json) are summarized from their even
     'one history entry per epoch',
   );
   assert.ok(fit.wallSeconds! > 0);
+});
+
+test('loadRuns: the known runs in the order asked, each with its events', async (t) => {
+  const logdir = await mkdtemp(join(tmpdir(), 'tl-load-runs-'));
+  t.after(() => rm(logdir, { recursive: true, force: true }));
+  await makeFixtureLogdir(logdir);
+  const store = new RunStore(logdir, { minRefreshMs: 0 });
+  await store.refresh();
+  const runs = await loadRuns(store, [IDS.mobilenet, 'nope/x', IDS.densenet]);
+  assert.deepEqual(runs.map((r) => r.summary.id), [IDS.mobilenet, IDS.densenet]);
+  assert.equal(runs[1].record.id, IDS.densenet);
+  assert.equal(runs[1].events!.scalars('validation/epoch_accuracy').length, 5);
 });
