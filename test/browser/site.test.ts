@@ -88,14 +88,11 @@ async function chartSizes(page: Page) {
   );
 }
 
-test('runs page → select two runs → compare: curves, diff and TensorBoard link', { skip }, async () => {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  const problems = watch(page);
-  await page.goto(server.url + '/');
-  await page.screenshot({ path: join(artifacts, 'runs.png'), fullPage: true });
-  assert.equal(await page.locator('#runs-table tbody tr').count(), 6);
+const SELECTED_FILTER = '^(?:densenet-full/20261128-100000-lr3|mobilenet-frozen/20261128-110000)(?:/|$)';
 
-  // Client-side regex filter and sorting.
+/** On the runs page: filter and sort in the browser, pick two runs, press Compare. */
+async function pickTwoAndCompare(page: Page) {
+  assert.equal(await page.locator('#runs-table tbody tr').count(), 6);
   await page.fill('#filter', '^mobilenet');
   assert.equal(await page.locator('#runs-table tbody tr:not(.hidden)').count(), 2);
   await page.fill('#filter', '');
@@ -107,14 +104,32 @@ test('runs page → select two runs → compare: curves, diff and TensorBoard li
   await page.check(`input.pick[value="${IDS.mobilenet}"]`);
   assert.equal(await page.textContent('#selected-count'), '2 selected');
   const selectedTb = new URL((await page.getAttribute('#tb-selected', 'href'))!);
-  assert.equal(
-    selectedTb.searchParams.get('runFilter'),
-    '^(?:densenet-full/20261128-100000-lr3|mobilenet-frozen/20261128-110000)(?:/|$)',
-  );
+  assert.equal(selectedTb.searchParams.get('runFilter'), SELECTED_FILTER);
   assert.equal(selectedTb.hash, '#timeseries');
   await Promise.all([page.waitForURL(/\/compare\?runs=/), page.click('#compare-button')]);
   const url = new URL(page.url());
   assert.deepEqual(url.searchParams.get('runs')!.split(','), [IDS.densenet, IDS.mobilenet]);
+}
+
+/** Follows the deep link (TensorBoard itself is stubbed): the browser lands on it unchanged. */
+async function followTensorBoardLink(page: Page, tb: URL) {
+  await page.route('http://localhost:6006/**', (route) =>
+    route.fulfill({ status: 200, contentType: 'text/html', body: '<title>TensorBoard stub</title>' }),
+  );
+  await Promise.all([page.waitForURL(/^http:\/\/localhost:6006\//), page.click('#tb-link')]);
+  const landed = new URL(page.url());
+  assert.equal(landed.hash, '#timeseries');
+  assert.equal(landed.searchParams.get('runFilter'), tb.searchParams.get('runFilter'));
+  assert.equal(landed.searchParams.get('tagFilter'), tb.searchParams.get('tagFilter'));
+  await page.goBack();
+}
+
+test('runs page → select two runs → compare: curves, diff and TensorBoard link', { skip }, async () => {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const problems = watch(page);
+  await page.goto(server.url + '/');
+  await page.screenshot({ path: join(artifacts, 'runs.png'), fullPage: true });
+  await pickTwoAndCompare(page);
   await page.screenshot({ path: join(artifacts, 'compare.png'), fullPage: true });
 
   const sizes = await chartSizes(page);
@@ -131,25 +146,12 @@ test('runs page → select two runs → compare: curves, diff and TensorBoard li
   const tb = new URL((await page.getAttribute('#tb-link', 'href'))!);
   assert.equal(tb.origin, 'http://localhost:6006');
   assert.equal(tb.hash, '#timeseries');
-  assert.equal(
-    tb.searchParams.get('runFilter'),
-    '^(?:densenet-full/20261128-100000-lr3|mobilenet-frozen/20261128-110000)(?:/|$)',
-  );
+  assert.equal(tb.searchParams.get('runFilter'), SELECTED_FILTER);
   assert.match(tb.searchParams.get('tagFilter')!, /epoch_accuracy/);
   assert.equal(tb.searchParams.get('smoothing'), '0.6');
+  await followTensorBoardLink(page, tb);
 
-  // Follow the link (TensorBoard itself is stubbed): the browser lands on the deep link unchanged.
-  await page.route('http://localhost:6006/**', (route) =>
-    route.fulfill({ status: 200, contentType: 'text/html', body: '<title>TensorBoard stub</title>' }),
-  );
-  await Promise.all([page.waitForURL(/^http:\/\/localhost:6006\//), page.click('#tb-link')]);
-  const landed = new URL(page.url());
-  assert.equal(landed.hash, '#timeseries');
-  assert.equal(landed.searchParams.get('runFilter'), tb.searchParams.get('runFilter'));
-  assert.equal(landed.searchParams.get('tagFilter'), tb.searchParams.get('tagFilter'));
-  await page.goBack();
-
-  // The smoothing control re-renders the page (and the link) with the new weight.
+  // The x-axis control re-renders the page (and the link) with the new axis.
   await Promise.all([page.waitForURL(/smoothing=0/), page.selectOption('select[name="x"]', 'relative')]);
   assert.match(page.url(), /x=relative/);
   assert.match((await page.locator('figure[data-chart="accuracy"] svg').textContent())!, /relative time/);

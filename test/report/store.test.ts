@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,15 +9,22 @@ import { SummaryWriter } from '../../src/tensorboard/index.ts';
 import { IDS, makeFixtureLogdir, XSS } from './fixture-logdir.ts';
 import { realEventsDir } from '../helpers/shared.ts';
 
-test('store: summaries from run.json, events read lazily and incrementally', async (t) => {
-  const logdir = await mkdtemp(join(tmpdir(), 'tl-store-'));
-  t.after(() => rm(logdir, { recursive: true, force: true }));
+// One fixture logdir and store, changed by the tests in the order they are written.
+let logdir: string;
+let now = Date.now();
+let store: RunStore;
+
+before(async () => {
+  logdir = await mkdtemp(join(tmpdir(), 'tl-store-'));
   await makeFixtureLogdir(logdir);
   // Not a run: a stray file at the root.
   await writeFile(join(logdir, 'README.txt'), 'x');
-  let now = Date.now();
-  const store = new RunStore(logdir, { minRefreshMs: 0, staleAfterMs: 60 * 60_000, now: () => now });
+  store = new RunStore(logdir, { minRefreshMs: 0, staleAfterMs: 60 * 60_000, now: () => now });
   await store.refresh();
+});
+after(() => rm(logdir, { recursive: true, force: true }));
+
+test('store: summaries from run.json', () => {
   const ids = store.summaries().map((s) => s.id);
   assert.deepEqual(ids, Object.values(IDS).sort());
 
@@ -44,7 +51,9 @@ test('store: summaries from run.json, events read lazily and incrementally', asy
   assert.equal(interrupted.freezing, 'last 20 trainable');
   assert.equal(store.summary(IDS.xss)!.name, XSS);
   assert.equal(store.summary(IDS.running)!.stale, false);
+});
 
+test('store: events read lazily and incrementally', async () => {
   // Events: the run plus train/ and validation/ sub-runs, keyed the way TensorBoard names them.
   const events = (await store.events(IDS.densenet))!;
   assert.deepEqual(
@@ -68,7 +77,16 @@ test('store: summaries from run.json, events read lazily and incrementally', asy
   assert.equal(after, live, 'the same reader is kept');
   assert.equal(after.scalars('train/batch_loss').length, before + 1);
   assert.equal(after.scalars('train/batch_loss').at(-1)!.value.toFixed(3), '0.123');
+});
 
+test('loadRuns: the known runs in the order asked, each with its events', async () => {
+  const runs = await loadRuns(store, [IDS.mobilenet, 'nope/x', IDS.densenet]);
+  assert.deepEqual(runs.map((r) => r.summary.id), [IDS.mobilenet, IDS.densenet]);
+  assert.equal(runs[1].record.id, IDS.densenet);
+  assert.equal(runs[1].events!.scalars('validation/epoch_accuracy').length, 5);
+});
+
+test('store: a refresh picks up rewritten, quiet, broken and removed runs', async () => {
   // run.json rewritten (epoch finished): re-read on the next refresh; version moves on.
   const file = join(logdir, ...IDS.running.split('/'), 'run.json');
   const record = JSON.parse(await readFile(file, 'utf8'));
@@ -133,14 +151,3 @@ test('store: plain TensorBoard runs (no run.json) are summarized from their even
   assert.ok(fit.wallSeconds! > 0);
 });
 
-test('loadRuns: the known runs in the order asked, each with its events', async (t) => {
-  const logdir = await mkdtemp(join(tmpdir(), 'tl-load-runs-'));
-  t.after(() => rm(logdir, { recursive: true, force: true }));
-  await makeFixtureLogdir(logdir);
-  const store = new RunStore(logdir, { minRefreshMs: 0 });
-  await store.refresh();
-  const runs = await loadRuns(store, [IDS.mobilenet, 'nope/x', IDS.densenet]);
-  assert.deepEqual(runs.map((r) => r.summary.id), [IDS.mobilenet, IDS.densenet]);
-  assert.equal(runs[1].record.id, IDS.densenet);
-  assert.equal(runs[1].events!.scalars('validation/epoch_accuracy').length, 5);
-});
