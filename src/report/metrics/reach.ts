@@ -43,21 +43,25 @@ interface Reach {
   flops: number | null;
 }
 
+/** The run's total FLOPs pro rata of optimizer steps up to `hit`, else of epochs; null without a total. */
+function flopsUpTo(hit: EpochPoint, points: EpochPoint[], record: RunRecord): number | null {
+  const totalFlops = record.compute?.flops;
+  if (!finite(totalFlops)) return null;
+  const totalSteps = record.globalStep;
+  if (hit.step !== null && finite(totalSteps) && totalSteps > 0) {
+    return totalFlops * Math.min(1, hit.step / totalSteps);
+  }
+  const totalEpochs = record.epochs?.completed ?? points.length;
+  if (finite(totalEpochs) && totalEpochs > 0) return totalFlops * Math.min(1, (hit.epoch + 1) / totalEpochs);
+  return null;
+}
+
 /**
  * The first epoch whose validation accuracy is ≥ threshold, with the time since the start and the
- * estimated compute spent by then (the run's total FLOPs pro rata of optimizer steps, else of epochs).
+ * estimated compute spent by then.
  */
 export function firstReach(points: EpochPoint[], threshold: number, record: RunRecord): Reach | null {
   const hit = points.find((p) => p.valAccuracy >= threshold);
   if (!hit) return null;
-  const totalFlops = record.compute?.flops;
-  let flops: number | null = null;
-  if (finite(totalFlops)) {
-    const totalSteps = record.globalStep;
-    const totalEpochs = record.epochs?.completed ?? points.length;
-    const bySteps = hit.step !== null && finite(totalSteps) && totalSteps > 0;
-    if (bySteps) flops = totalFlops * Math.min(1, hit.step! / totalSteps);
-    else if (finite(totalEpochs) && totalEpochs > 0) flops = totalFlops * Math.min(1, (hit.epoch + 1) / totalEpochs);
-  }
-  return { epoch: hit.epoch, seconds: hit.elapsedSeconds, flops };
+  return { epoch: hit.epoch, seconds: hit.elapsedSeconds, flops: flopsUpTo(hit, points, record) };
 }
