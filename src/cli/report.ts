@@ -2,8 +2,8 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LOGDIR_OPTION, parseFlags, resolveLogdir, runCli, UsageError } from './args.ts';
-import { parseCompareOptions } from '../report/pages.ts';
-import { writeStaticReport } from '../report/static-report.ts';
+import { parseCompareOptions } from '../report/pages/context.ts';
+import { writeStaticReport } from '../report/export/static-report.ts';
 
 const HELP = `Usage: npm run report -- --out <dir> [options]
 Writes a self-contained static HTML report (runs table, comparison, run pages).
