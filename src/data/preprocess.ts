@@ -25,7 +25,9 @@ export function preprocess<T extends tf.Tensor>(x: T, mode: PreprocessMode): T {
       case 'none':
         return x.clone();
       default:
-        throw new Error(`unknown preprocessing mode "${mode as string}"; expected one of ${PREPROCESS_MODES.join(', ')}`);
+        throw new Error(
+          `unknown preprocessing mode "${mode as string}"; expected one of ${PREPROCESS_MODES.join(', ')}`,
+        );
     }
   });
 }
@@ -62,7 +64,9 @@ export function preprocessTable(mode: PreprocessMode): PreprocessTable {
           out = v;
           break;
         default:
-          throw new Error(`unknown preprocessing mode "${mode as string}"; expected one of ${PREPROCESS_MODES.join(', ')}`);
+          throw new Error(
+            `unknown preprocessing mode "${mode as string}"; expected one of ${PREPROCESS_MODES.join(', ')}`,
+          );
       }
       values[c * 256 + v] = out;
     }

@@ -17,6 +17,9 @@ const MODES: Record<BaseName, PreprocessMode> = {
 
 export function preprocessModeFor(name: string): PreprocessMode {
   const mode = (MODES as Record<string, PreprocessMode | undefined>)[name];
-  if (!mode) throw new Error(`preprocessModeFor: unknown base model "${name}": expected one of ${Object.keys(MODES).join(', ')}`);
+  if (!mode)
+    throw new Error(
+      `preprocessModeFor: unknown base model "${name}": expected one of ${Object.keys(MODES).join(', ')}`,
+    );
   return mode;
 }

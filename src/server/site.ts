@@ -37,8 +37,13 @@ export function createSite(opts: SiteOptions): Site {
     store,
     ctx: { store, links: serverLinks, tensorboardUrl, charts: new SvgCache() },
     templates: createTemplates(),
-    layout: (extraApi = {}) => siteContext(serverLinks, {
-      logdir: opts.logdir, tensorboardUrl, compareHref: '/compare', api: { ...api, ...extraApi }, pollMs: opts.pollMs,
-    }),
+    layout: (extraApi = {}) =>
+      siteContext(serverLinks, {
+        logdir: opts.logdir,
+        tensorboardUrl,
+        compareHref: '/compare',
+        api: { ...api, ...extraApi },
+        pollMs: opts.pollMs,
+      }),
   };
 }

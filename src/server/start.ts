@@ -2,7 +2,10 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import type { SiteOptions } from './site.ts';
 
-export interface RunningServer { url: string; close(): Promise<void> }
+export interface RunningServer {
+  url: string;
+  close(): Promise<void>;
+}
 
 /** Starts the site (port 0 = any free port) and resolves once it listens. */
 export async function startServer(opts: SiteOptions & { port?: number }): Promise<RunningServer> {
@@ -20,9 +23,10 @@ export async function startServer(opts: SiteOptions & { port?: number }): Promis
   const shown = host.includes(':') ? `[${host}]` : host;
   return {
     url: `http://${shown}:${port}`,
-    close: () => new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

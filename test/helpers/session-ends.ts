@@ -8,10 +8,12 @@ import { SESSION_END_TAG } from '../../src/tensorboard/format/hparams-plugin.ts'
  */
 export function sessionEndFiles(runDir: string): string[] {
   const tag = Buffer.from(SESSION_END_TAG);
-  return readdirSync(runDir).filter((f) => f.includes('tfevents')).flatMap((f) => {
-    const bytes = readFileSync(join(runDir, f));
-    const hits: string[] = [];
-    for (let at = bytes.indexOf(tag); at >= 0; at = bytes.indexOf(tag, at + 1)) hits.push(f);
-    return hits;
-  });
+  return readdirSync(runDir)
+    .filter((f) => f.includes('tfevents'))
+    .flatMap((f) => {
+      const bytes = readFileSync(join(runDir, f));
+      const hits: string[] = [];
+      for (let at = bytes.indexOf(tag); at >= 0; at = bytes.indexOf(tag, at + 1)) hits.push(f);
+      return hits;
+    });
 }

@@ -41,7 +41,11 @@ function listing(file: string, nameMap: Record<string, string> = {}): H5Layer[] 
             const m = /^(.*?)\/([^/]+):0\[(.*)\]$/.exec(spec)!;
             const shape = m[3]!.split(',').map((d) => Number(d.trim()));
             marker++;
-            return { name: `${fileName}/${m[2]}:0`, shape, values: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(marker) };
+            return {
+              name: `${fileName}/${m[2]}:0`,
+              shape,
+              values: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(marker),
+            };
           }),
       };
     });

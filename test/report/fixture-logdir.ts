@@ -269,7 +269,12 @@ function recordOf(s: RunSpec, w: Written) {
   const completed = s.valAcc.length;
   const bestIdx = s.valAcc.indexOf(Math.max(...s.valAcc));
   const hardware = {
-    platform: 'linux-x64', cpus: 2, cpuModel: 'fixture CPU', memoryBytes: 0, gpu: null, node: process.version,
+    platform: 'linux-x64',
+    cpus: 2,
+    cpuModel: 'fixture CPU',
+    memoryBytes: 0,
+    gpu: null,
+    node: process.version,
   };
   return {
     schemaVersion: 1,

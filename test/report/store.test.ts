@@ -81,7 +81,10 @@ test('store: events read lazily and incrementally', async () => {
 
 test('loadRuns: the known runs in the order asked, each with its events', async () => {
   const runs = await loadRuns(store, [IDS.mobilenet, 'nope/x', IDS.densenet]);
-  assert.deepEqual(runs.map((r) => r.summary.id), [IDS.mobilenet, IDS.densenet]);
+  assert.deepEqual(
+    runs.map((r) => r.summary.id),
+    [IDS.mobilenet, IDS.densenet],
+  );
   assert.equal(runs[1].record.id, IDS.densenet);
   assert.equal(runs[1].events!.scalars('validation/epoch_accuracy').length, 5);
 });
@@ -150,4 +153,3 @@ test('store: plain TensorBoard runs (no run.json) are summarized from their even
   );
   assert.ok(fit.wallSeconds! > 0);
 });
-

@@ -21,7 +21,10 @@ function both(buf: Buffer): [unknown, unknown] {
   const copy = Buffer.from(buf);
   const b: string[] = [];
   const rbb = scanRecordsInPlace(copy, (s, e) => b.push(copy.toString('hex', s, e)));
-  return [{ ...ra, records: a }, { ...rbb, records: b }];
+  return [
+    { ...ra, records: a },
+    { ...rbb, records: b },
+  ];
 }
 
 test('batched and per-record CRC scans agree on intact, truncated and damaged data', () => {

@@ -9,7 +9,11 @@ import type { KernelParams } from './tensors.ts';
 
 export const SPREAD_PAD = 'TransferLabSpreadPad';
 
-export interface SpreadPadAttrs { strides: [number, number]; rows: [number, number]; cols: [number, number] }
+export interface SpreadPadAttrs {
+  strides: [number, number];
+  rows: [number, number];
+  cols: [number, number];
+}
 
 /** Output shape: ((H−1)·sh + 1 + top + bottom, (W−1)·sw + 1 + left + right); negative pads crop. */
 function spreadPadShape([n, h, w, c]: number[], a: SpreadPadAttrs): [number, number, number, number] {

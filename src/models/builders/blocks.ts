@@ -66,7 +66,13 @@ interface BnArgs {
 }
 
 export function bn(x: T, a: BnArgs): T {
-  return freezableBatchNorm({ axis: -1, name: a.name, epsilon: a.epsilon, momentum: a.momentum, scale: a.scale ?? true }).apply(x) as T;
+  return freezableBatchNorm({
+    axis: -1,
+    name: a.name,
+    epsilon: a.epsilon,
+    momentum: a.momentum,
+    scale: a.scale ?? true,
+  }).apply(x) as T;
 }
 
 export function relu(x: T, name: string): T {
@@ -83,11 +89,15 @@ export function zeroPad(x: T, padding: Pad2, name: string): T {
 }
 
 export function maxPool(x: T, a: { pool: number; strides: number; padding?: Padding; name: string }): T {
-  return tf.layers.maxPooling2d({ poolSize: a.pool, strides: a.strides, padding: a.padding ?? 'valid', name: a.name }).apply(x) as T;
+  return tf.layers
+    .maxPooling2d({ poolSize: a.pool, strides: a.strides, padding: a.padding ?? 'valid', name: a.name })
+    .apply(x) as T;
 }
 
 export function avgPool(x: T, a: { pool: number; strides: number; padding?: Padding; name: string }): T {
-  return tf.layers.averagePooling2d({ poolSize: a.pool, strides: a.strides, padding: a.padding ?? 'valid', name: a.name }).apply(x) as T;
+  return tf.layers
+    .averagePooling2d({ poolSize: a.pool, strides: a.strides, padding: a.padding ?? 'valid', name: a.name })
+    .apply(x) as T;
 }
 
 export function concat(xs: T[], name: string): T {

@@ -40,11 +40,25 @@ export function buildDenseNet(name: DenseNetName, inputSize: number): tf.LayersM
   checkInputSize(name, inputSize, DENSENET_MIN_SIZE);
   const blocks = DENSENET_BLOCKS[name];
   const img = input(inputSize);
-  let x = zeroPad(img, [[3, 3], [3, 3]], 'zero_padding2d');
+  let x = zeroPad(
+    img,
+    [
+      [3, 3],
+      [3, 3],
+    ],
+    'zero_padding2d',
+  );
   x = conv(x, { filters: 64, kernel: 7, strides: 2, useBias: false, name: 'conv1/conv' });
   x = bn(x, { ...BN, name: 'conv1/bn' });
   x = relu(x, 'conv1/relu');
-  x = zeroPad(x, [[1, 1], [1, 1]], 'zero_padding2d_1');
+  x = zeroPad(
+    x,
+    [
+      [1, 1],
+      [1, 1],
+    ],
+    'zero_padding2d_1',
+  );
   x = maxPool(x, { pool: 3, strides: 2, name: 'pool1' });
   x = denseBlock(x, blocks[0], 'conv2');
   x = transitionBlock(x, 0.5, 'pool2');

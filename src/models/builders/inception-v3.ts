@@ -10,7 +10,13 @@ const INCEPTION_V3_MIN_SIZE = 75;
 class InceptionBuilder {
   private readonly names = new AutoNamer();
 
-  conv2dBn(x: T, filters: number, rows: number, cols: number, a: { padding?: 'same' | 'valid'; strides?: number } = {}): T {
+  conv2dBn(
+    x: T,
+    filters: number,
+    rows: number,
+    cols: number,
+    a: { padding?: 'same' | 'valid'; strides?: number } = {},
+  ): T {
     x = conv(x, {
       filters,
       kernel: [rows, cols],

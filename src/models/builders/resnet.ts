@@ -15,7 +15,11 @@ const RESNET_STACKS = {
 type ResNetName = keyof typeof RESNET_STACKS;
 
 /** A residual bottleneck block (`block1` in Keras). */
-function block1(x: T, filters: number, a: { kernel?: number; stride?: number; convShortcut?: boolean; name: string }): T {
+function block1(
+  x: T,
+  filters: number,
+  a: { kernel?: number; stride?: number; convShortcut?: boolean; name: string },
+): T {
   const { name } = a;
   const stride = a.stride ?? 1;
   let shortcut = x;
@@ -45,11 +49,25 @@ export function buildResNet(name: ResNetName, inputSize: number): tf.LayersModel
   checkInputSize(name, inputSize, RESNET_MIN_SIZE);
   const [b2, b3, b4, b5] = RESNET_STACKS[name];
   const img = input(inputSize);
-  let x = zeroPad(img, [[3, 3], [3, 3]], 'conv1_pad');
+  let x = zeroPad(
+    img,
+    [
+      [3, 3],
+      [3, 3],
+    ],
+    'conv1_pad',
+  );
   x = conv(x, { filters: 64, kernel: 7, strides: 2, name: 'conv1_conv' });
   x = bn(x, { ...BN, name: 'conv1_bn' });
   x = relu(x, 'conv1_relu');
-  x = zeroPad(x, [[1, 1], [1, 1]], 'pool1_pad');
+  x = zeroPad(
+    x,
+    [
+      [1, 1],
+      [1, 1],
+    ],
+    'pool1_pad',
+  );
   x = maxPool(x, { pool: 3, strides: 2, name: 'pool1_pool' });
   x = stack1(x, 64, b2, { stride1: 1, name: 'conv2' });
   x = stack1(x, 128, b3, { name: 'conv3' });

@@ -10,11 +10,16 @@ type Patchable<K extends string, F> = { [P in K]: F } & { [ORIGINAL]?: F };
 
 // Probe layers are named so that they take no number from tfjs' auto-naming (re_lu_N, activation_N).
 function reluLayerPrototype(): Patchable<'call', CallFn> {
-  return Object.getPrototypeOf(tf.layers.reLU({ maxValue: 6, name: 'transfer_lab_relu6_probe' })) as Patchable<'call', CallFn>;
+  return Object.getPrototypeOf(tf.layers.reLU({ maxValue: 6, name: 'transfer_lab_relu6_probe' })) as Patchable<
+    'call',
+    CallFn
+  >;
 }
 
 function relu6ActivationPrototype(): Patchable<'apply', ApplyFn> {
-  const layer = tf.layers.activation({ activation: 'relu6', name: 'transfer_lab_relu6_probe' }) as unknown as { activation: object };
+  const layer = tf.layers.activation({ activation: 'relu6', name: 'transfer_lab_relu6_probe' }) as unknown as {
+    activation: object;
+  };
   return Object.getPrototypeOf(layer.activation) as Patchable<'apply', ApplyFn>;
 }
 

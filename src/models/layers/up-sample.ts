@@ -64,4 +64,3 @@ export class UpSample extends tf.layers.Layer {
 }
 
 tf.serialization.registerClass(UpSample);
-

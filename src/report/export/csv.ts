@@ -1,4 +1,7 @@
-export interface Column<T> { key: string; value: (row: T) => unknown }
+export interface Column<T> {
+  key: string;
+  value: (row: T) => unknown;
+}
 
 function cell(value: unknown): string {
   if (value === null || value === undefined) return '';

@@ -26,7 +26,11 @@ interface StaticReportOptions {
   compare?: Partial<CompareOptions>;
 }
 
-interface StaticReportResult { files: string[]; compared: string[]; runs: number }
+interface StaticReportResult {
+  files: string[];
+  compared: string[];
+  runs: number;
+}
 
 /** Without `--runs`: compare the best 8 by quality, and write run pages only for up to 100 runs. */
 const MAX_COMPARED = 8;
@@ -37,7 +41,10 @@ function chooseRuns(store: RunStore, opts: StaticReportOptions) {
   const all = store.summaries();
   const unknown = (opts.runs ?? []).filter((id) => !store.has(id));
   if (unknown.length > 0) {
-    const known = `${all.slice(0, 5).map((s) => s.id).join(', ')}${all.length > 5 ? ', …' : ''}`;
+    const known = `${all
+      .slice(0, 5)
+      .map((s) => s.id)
+      .join(', ')}${all.length > 5 ? ', …' : ''}`;
     const named = unknown.map((u) => JSON.stringify(u)).join(', ');
     throw new Error(`--runs: no run ${named} in ${opts.logdir} (known: ${known})`);
   }

@@ -34,10 +34,16 @@ export function costOf(row: Pick<CostQualityRow, 'deviceHours' | 'pflops'>, axis
 function rowOf({ summary: s, record, events }: MeasuredRun, threshold: number): CostQualityRow {
   const reach = firstReach(epochPoints(record, events?.scalars('validation/epoch_accuracy')), threshold, record);
   return {
-    id: s.id, experiment: s.experiment, name: s.name, status: s.stale ? 'stale' : s.status,
-    bestValAccuracy: s.bestValAccuracy, bestEpoch: s.bestEpoch,
-    finalValAccuracy: s.finalValAccuracy, finalTestAccuracy: s.finalTestAccuracy,
-    quality: s.quality, qualitySource: s.qualitySource,
+    id: s.id,
+    experiment: s.experiment,
+    name: s.name,
+    status: s.stale ? 'stale' : s.status,
+    bestValAccuracy: s.bestValAccuracy,
+    bestEpoch: s.bestEpoch,
+    finalValAccuracy: s.finalValAccuracy,
+    finalTestAccuracy: s.finalTestAccuracy,
+    quality: s.quality,
+    qualitySource: s.qualitySource,
     threshold,
     epochToThreshold: reach?.epoch ?? null,
     secondsToThreshold: reach?.seconds ?? null,

@@ -38,7 +38,11 @@ export function formatDefinitionValue(value: unknown): string {
 }
 
 /** The definition diff of a set of runs: one column per run, one row per differing key. */
-export interface DiffView { headers: string[]; rows: { key: string; cells: string[] }[]; sameCount: number }
+export interface DiffView {
+  headers: string[];
+  rows: { key: string; cells: string[] }[];
+  sameCount: number;
+}
 
 type DefinedRun = { summary: { id: string }; record: { definition?: Record<string, unknown> } };
 

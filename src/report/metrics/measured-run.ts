@@ -9,4 +9,8 @@ interface ScalarSeries {
 }
 
 /** What the metrics read of a run: its summary, its record and, when loaded, its scalar series. */
-export interface MeasuredRun { summary: RunSummary; record: RunRecord; events?: ScalarSeries }
+export interface MeasuredRun {
+  summary: RunSummary;
+  record: RunRecord;
+  events?: ScalarSeries;
+}

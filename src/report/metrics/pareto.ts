@@ -1,4 +1,8 @@
-interface CostQualityPoint { id: string; cost: number; quality: number }
+interface CostQualityPoint {
+  id: string;
+  cost: number;
+  quality: number;
+}
 
 /**
  * Ids on the Pareto front of "lower cost, higher quality": a point is on the front when no other

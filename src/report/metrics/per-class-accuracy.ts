@@ -9,8 +9,11 @@ export function perClassAccuracy(run: Omit<MeasuredRun, 'summary'>): { label: st
   }
   const events = run.events;
   if (!events) return [];
-  return events.scalarKeys().filter((k) => k.startsWith(PREFIX)).flatMap((k) => {
-    const last = events.scalars(k).at(-1);
-    return last ? [{ label: k.slice(PREFIX.length), value: last.value }] : [];
-  });
+  return events
+    .scalarKeys()
+    .filter((k) => k.startsWith(PREFIX))
+    .flatMap((k) => {
+      const last = events.scalars(k).at(-1);
+      return last ? [{ label: k.slice(PREFIX.length), value: last.value }] : [];
+    });
 }

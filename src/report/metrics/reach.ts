@@ -33,7 +33,10 @@ export function epochPoints(record: RunRecord, validationAccuracy?: ScalarPoint[
   if (!validationAccuracy || validationAccuracy.length === 0) return [];
   const origin = start !== null ? start / 1000 : validationAccuracy[0].wallTime;
   return validationAccuracy.map((p) => ({
-    epoch: p.step, step: null, elapsedSeconds: p.wallTime - origin, valAccuracy: p.value,
+    epoch: p.step,
+    step: null,
+    elapsedSeconds: p.wallTime - origin,
+    valAccuracy: p.value,
   }));
 }
 

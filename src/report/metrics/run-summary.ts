@@ -131,7 +131,7 @@ function qualityAndCost(r: RunRecord, wallSeconds: number | null) {
     flops,
     deviceSeconds,
     quality,
-    qualitySource: test !== null ? 'test' as const : quality !== null ? 'validation' as const : null,
+    qualitySource: test !== null ? ('test' as const) : quality !== null ? ('validation' as const) : null,
     accuracyPerPflop: quality !== null && flops ? quality / (flops / 1e15) : null,
     accuracyPerDeviceHour: quality !== null && deviceSeconds ? quality / (deviceSeconds / 3600) : null,
   };

@@ -29,7 +29,10 @@ export const serverLinks: SiteLinks = {
 
 /** A file name for a run's page in the static export: readable, unique, safe on every filesystem. */
 export function staticRunFile(id: string): string {
-  const readable = id.replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[._]+/, '').slice(0, 80);
+  const readable = id
+    .replace(/[^A-Za-z0-9_.-]+/g, '_')
+    .replace(/^[._]+/, '')
+    .slice(0, 80);
   const hash = createHash('sha256').update(id).digest('hex').slice(0, 8);
   return `run-${readable}-${hash}.html`;
 }

@@ -12,9 +12,20 @@ import { runRow } from './runs-page.ts';
 import { statusView } from './status-view.ts';
 import { tensorboardLinks } from './tensorboard-links.ts';
 
-interface ImageView { key: string; src: string; step: number; count: number; width: number; height: number }
+interface ImageView {
+  key: string;
+  src: string;
+  step: number;
+  count: number;
+  width: number;
+  height: number;
+}
 
-interface RunPageOptions { smoothing: number; xAxis: XAxis; inlineImages: boolean }
+interface RunPageOptions {
+  smoothing: number;
+  xAxis: XAxis;
+  inlineImages: boolean;
+}
 
 /** The last image of each image tag: inlined as a data URI (static export) or linked from the API. */
 function imagesOf(ctx: ReportContext, run: LoadedRun, inline: boolean): ImageView[] {

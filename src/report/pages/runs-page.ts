@@ -12,16 +12,23 @@ import { tensorboardLinks } from './tensorboard-links.ts';
 export function rowSignature(s: RunSummary): string {
   const minutes = s.wallSeconds === null ? '' : Math.floor(s.wallSeconds / 60);
   return [s.stale ? 'stale' : s.status, s.epochsCompleted, s.bestValAccuracy, s.finalTestAccuracy, minutes]
-    .map((v) => String(v ?? '')).join('|');
+    .map((v) => String(v ?? ''))
+    .join('|');
 }
 
 /** The raw values the table sorts by (the shown cells are formatted). */
 function sortKeys(s: RunSummary) {
   return {
-    epochs: s.epochsCompleted ?? '', best: s.bestValAccuracy ?? '', test: s.finalTestAccuracy ?? '',
-    wall: s.wallSeconds ?? '', ips: s.imagesPerSecond ?? '', trainable: s.trainableParams ?? '',
+    epochs: s.epochsCompleted ?? '',
+    best: s.bestValAccuracy ?? '',
+    test: s.finalTestAccuracy ?? '',
+    wall: s.wallSeconds ?? '',
+    ips: s.imagesPerSecond ?? '',
+    trainable: s.trainableParams ?? '',
     macs: s.macsPerImage ?? '',
-    perPflop: s.accuracyPerPflop ?? '', perHour: s.accuracyPerDeviceHour ?? '', input: s.inputSize ?? '',
+    perPflop: s.accuracyPerPflop ?? '',
+    perHour: s.accuracyPerDeviceHour ?? '',
+    input: s.inputSize ?? '',
     start: s.startTime ?? '',
   };
 }
@@ -71,7 +78,11 @@ function compileFilter(filter: string | undefined): { re: RegExp | null; error: 
 async function allRunsScatter(ctx: ReportContext, all: RunSummary[]): Promise<string | null> {
   const rated = all.filter((s) => s.quality !== null && s.flops);
   if (rated.length < 2) return null;
-  const rows = costQualityRows(rated.map((s) => ({ summary: s, record: {} })), 1, 'flops');
+  const rows = costQualityRows(
+    rated.map((s) => ({ summary: s, record: {} })),
+    1,
+    'flops',
+  );
   const spec = costQualitySpec(rows, 'flops', 'Quality vs training compute, all runs');
   if (!spec) return null;
   return ctx.charts.get(`runs-scatter|${ctx.store.version}|${rated.length}`, () => renderSvg(spec));
@@ -84,12 +95,20 @@ function tagList(ctx: ReportContext, all: RunSummary[], selected: string | undef
     if (ctx.links.mode !== 'server') return '#';
     return name === selected ? '/' : `/?${new URLSearchParams({ tag: name }).toString()}`;
   };
-  const tag = ([name, count]: [string, number]) =>
-    ({ name, count, selected: name === selected, tagHref: hrefOf(name) });
+  const tag = ([name, count]: [string, number]) => ({
+    name,
+    count,
+    selected: name === selected,
+    tagHref: hrefOf(name),
+  });
   return [...counts].sort().map(tag);
 }
 
-interface RunsPageOptions { filter?: string; tag?: string; live: boolean }
+interface RunsPageOptions {
+  filter?: string;
+  tag?: string;
+  live: boolean;
+}
 
 export async function runsPage(ctx: ReportContext, opts: RunsPageOptions) {
   const all = ctx.store.summaries();

@@ -1,7 +1,17 @@
 const TAG = /<([a-zA-Z][\w:.-]*)((?:\s+[^\s=>/]+(?:\s*=\s*(?:"[^"]*"|'[^']*'))?)*)\s*\/?>/g;
 const ATTR = /([^\s=]+)(?:\s*=\s*("[^"]*"|'[^']*'))?/g;
 const FORBIDDEN_TAGS = new Set([
-  'script', 'foreignobject', 'iframe', 'object', 'embed', 'use', 'image', 'a', 'style', 'animate', 'set',
+  'script',
+  'foreignobject',
+  'iframe',
+  'object',
+  'embed',
+  'use',
+  'image',
+  'a',
+  'style',
+  'animate',
+  'set',
 ]);
 
 /**

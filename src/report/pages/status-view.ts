@@ -4,6 +4,6 @@ import type { RunSummary } from '../metrics/run-summary.ts';
 export function statusView(s: RunSummary) {
   const status = s.stale ? 'stale' : s.status;
   const running = s.progress ? `running: ${s.progress}` : status;
-  const title = s.stale ? 'running, but no update for a long time' : s.error ?? running;
+  const title = s.stale ? 'running, but no update for a long time' : (s.error ?? running);
   return { status, statusClass: `status-${status}`, statusTitle: title, progress: s.stale ? null : s.progress };
 }

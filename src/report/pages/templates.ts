@@ -32,7 +32,9 @@ export function readAsset(name: 'site.css' | 'site.js'): string {
 }
 
 export async function renderPage(
-  templates: ExpressHandlebars, page: string, context: Record<string, unknown>,
+  templates: ExpressHandlebars,
+  page: string,
+  context: Record<string, unknown>,
 ): Promise<string> {
   return templates.renderView(join(templatesDir, `${page}.hbs`), { ...context, layout: 'main' });
 }

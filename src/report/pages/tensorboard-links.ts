@@ -26,7 +26,8 @@ interface TensorBoardLinks {
  * the Time Series state lives in the query string, the legacy dashboards' state in the hash.
  */
 export function tensorboardLinks(
-  baseUrl: string, opts: { runIds: readonly string[]; tags?: readonly string[]; smoothing?: number },
+  baseUrl: string,
+  opts: { runIds: readonly string[]; tags?: readonly string[]; smoothing?: number },
 ): TensorBoardLinks {
   const runFilter = runFilterRegex(opts.runIds);
   const tagFilter = tagFilterRegex(opts.tags ?? []);

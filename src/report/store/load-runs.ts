@@ -4,7 +4,11 @@ import type { RunEvents } from './run-events.ts';
 import type { RunStore } from './run-store.ts';
 
 /** One run as pages and exports use it: its summary, its run.json (or rebuilt record) and its events. */
-export interface LoadedRun { summary: RunSummary; record: RunRecord; events?: RunEvents }
+export interface LoadedRun {
+  summary: RunSummary;
+  record: RunRecord;
+  events?: RunEvents;
+}
 
 /**
  * The known runs among `ids`, in that order (unknown ids are left out). A run whose event files

@@ -10,13 +10,19 @@ type SeriesField = 'trainAccuracy' | 'trainLoss' | 'valAccuracy' | 'valLoss';
 /** The keys Keras versions have used for each epoch metric, most common first. */
 const SERIES: Record<SeriesField, string[]> = {
   trainAccuracy: [
-    'train/epoch_accuracy', 'train/epoch_acc', 'train/epoch_sparse_categorical_accuracy',
-    'train/epoch_categorical_accuracy', 'epoch_accuracy',
+    'train/epoch_accuracy',
+    'train/epoch_acc',
+    'train/epoch_sparse_categorical_accuracy',
+    'train/epoch_categorical_accuracy',
+    'epoch_accuracy',
   ],
   trainLoss: ['train/epoch_loss', 'epoch_loss'],
   valAccuracy: [
-    'validation/epoch_accuracy', 'validation/epoch_acc', 'validation/epoch_sparse_categorical_accuracy',
-    'validation/epoch_categorical_accuracy', 'epoch_val_accuracy',
+    'validation/epoch_accuracy',
+    'validation/epoch_acc',
+    'validation/epoch_sparse_categorical_accuracy',
+    'validation/epoch_categorical_accuracy',
+    'epoch_val_accuracy',
   ],
   valLoss: ['validation/epoch_loss', 'epoch_val_loss'],
 };
@@ -91,9 +97,12 @@ export function recordFromEvents(id: string, events: RunEvents): RunRecord {
     best,
     final: last
       ? {
-        trainAccuracy: last.trainAccuracy, trainLoss: last.trainLoss,
-        valAccuracy: last.valAccuracy, valLoss: last.valLoss, testAccuracy: test,
-      }
+          trainAccuracy: last.trainAccuracy,
+          trainLoss: last.trainLoss,
+          valAccuracy: last.valAccuracy,
+          valLoss: last.valLoss,
+          testAccuracy: test,
+        }
       : null,
     history,
   };

@@ -23,12 +23,16 @@ export class RunEvents {
   revision = 0;
 
   /** `only`: the sub-runs to read (default: every event directory below `dir` except checkpoints). */
-  constructor(private readonly dir: string, private readonly only?: ReadonlySet<string>) {}
+  constructor(
+    private readonly dir: string,
+    private readonly only?: ReadonlySet<string>,
+  ) {}
 
   /** Discovers new sub-runs and reads what was appended since the last call; true when anything changed. */
   async update(): Promise<boolean> {
-    const subs = (await eventDirsOf(this.dir).catch(() => [] as string[]))
-      .filter((s) => (this.only ? this.only.has(s) : s === '.' || !s.split('/').includes('checkpoints')));
+    const subs = (await eventDirsOf(this.dir).catch(() => [] as string[])).filter((s) =>
+      this.only ? this.only.has(s) : s === '.' || !s.split('/').includes('checkpoints'),
+    );
     let changed = false;
     for (const sub of subs) {
       if (!this.readers.has(sub)) {
@@ -60,11 +64,18 @@ export class RunEvents {
   }
 
   private keysOf(kind: SeriesKind): string[] {
-    return [...this.keyIndex].filter(([, v]) => v.kind === kind).map(([k]) => k).sort();
+    return [...this.keyIndex]
+      .filter(([, v]) => v.kind === kind)
+      .map(([k]) => k)
+      .sort();
   }
 
-  scalarKeys(): string[] { return this.keysOf('scalar'); }
-  imageKeys(): string[] { return this.keysOf('image'); }
+  scalarKeys(): string[] {
+    return this.keysOf('scalar');
+  }
+  imageKeys(): string[] {
+    return this.keysOf('image');
+  }
 
   /** The reader and tag behind a key, when the key names a series of that kind. */
   private series(key: string, kind: SeriesKind): { reader: RunReader; tag: string } | undefined {

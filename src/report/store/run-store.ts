@@ -42,9 +42,20 @@ const KERAS_SUBRUNS: ReadonlySet<string> = new Set(['.', 'train', 'validation'])
 
 function newEntry(id: string, kind: FoundRun['kind'], dir: string, old?: Entry): Entry {
   return {
-    id, kind, hidden: kind === 'events', eventsRevision: -1, dir, record: {}, warnings: [],
-    mtimeMs: 0, size: 0, eventsMtimeMs: old?.eventsMtimeMs ?? 0, summary: null,
-    events: old?.events ?? null, eventsCheckedAt: old?.eventsCheckedAt ?? -Infinity, eventsLoading: null,
+    id,
+    kind,
+    hidden: kind === 'events',
+    eventsRevision: -1,
+    dir,
+    record: {},
+    warnings: [],
+    mtimeMs: 0,
+    size: 0,
+    eventsMtimeMs: old?.eventsMtimeMs ?? 0,
+    summary: null,
+    events: old?.events ?? null,
+    eventsCheckedAt: old?.eventsCheckedAt ?? -Infinity,
+    eventsLoading: null,
   };
 }
 
@@ -67,7 +78,10 @@ export class RunStore {
   /** Increments whenever a run appears, disappears or its run.json or events change. */
   version = 0;
 
-  constructor(readonly logdir: string, options: StoreOptions = {}) {
+  constructor(
+    readonly logdir: string,
+    options: StoreOptions = {},
+  ) {
     this.minRefreshMs = options.minRefreshMs ?? 1000;
     this.staleAfterMs = options.staleAfterMs ?? 30 * 60_000;
     this.maxDepth = options.maxDepth ?? 4;
@@ -163,8 +177,12 @@ export class RunStore {
 
   private summaryOf(e: Entry): RunSummary {
     e.summary ??= summarize({
-      id: e.id, record: e.record, warnings: e.warnings,
-      lastUpdateMs: Math.max(e.mtimeMs, e.eventsMtimeMs), nowMs: this.now(), staleAfterMs: this.staleAfterMs,
+      id: e.id,
+      record: e.record,
+      warnings: e.warnings,
+      lastUpdateMs: Math.max(e.mtimeMs, e.eventsMtimeMs),
+      nowMs: this.now(),
+      staleAfterMs: this.staleAfterMs,
     });
     return e.summary;
   }
@@ -206,16 +224,19 @@ export class RunStore {
     if (e.eventsLoading) return e.eventsLoading;
     if (e.events && this.now() - e.eventsCheckedAt < this.minRefreshMs) return e.events;
     const events = e.events ?? new RunEvents(e.dir, e.kind === 'events' ? KERAS_SUBRUNS : undefined);
-    e.eventsLoading = events.update().then((changed) => {
-      e.events = events;
-      e.eventsCheckedAt = this.now();
-      e.eventsLoading = null;
-      if (changed) this.version += 1;
-      return events;
-    }, (err: unknown) => {
-      e.eventsLoading = null;
-      throw err;
-    });
+    e.eventsLoading = events.update().then(
+      (changed) => {
+        e.events = events;
+        e.eventsCheckedAt = this.now();
+        e.eventsLoading = null;
+        if (changed) this.version += 1;
+        return events;
+      },
+      (err: unknown) => {
+        e.eventsLoading = null;
+        throw err;
+      },
+    );
     return e.eventsLoading;
   }
 }

@@ -18,22 +18,31 @@ export function compareApiRoutes(site: Site): Router {
     return { ids, options, runs, rows: costQualityRows(runs, options.threshold, options.cost) };
   };
   const router = Router();
-  router.get(['/api/compare', '/api/compare.json'], withStore(site, async (req, res) => {
-    const { ids, options, runs, rows } = await compared(req);
-    const runIds = runs.map((r) => r.summary.id);
-    res.set('Cache-Control', 'no-store').json({
-      options,
-      runs: rows,
-      missing: ids.filter((id) => !site.store.has(id)),
-      diff: definitionDiffView(runs),
-      tensorboard: tensorboardLinks(site.ctx.tensorboardUrl, { runIds, smoothing: options.smoothing }),
-    });
-  }));
-  router.get('/api/compare.csv', withStore(site, async (req, res) => {
-    sendCsv(res, 'compare.csv', compareCsv((await compared(req)).rows));
-  }));
-  router.get('/api/compare/diff.csv', withStore(site, async (req, res) => {
-    sendCsv(res, 'definition-diff.csv', diffCsv(definitionDiffView((await compared(req)).runs)));
-  }));
+  router.get(
+    ['/api/compare', '/api/compare.json'],
+    withStore(site, async (req, res) => {
+      const { ids, options, runs, rows } = await compared(req);
+      const runIds = runs.map((r) => r.summary.id);
+      res.set('Cache-Control', 'no-store').json({
+        options,
+        runs: rows,
+        missing: ids.filter((id) => !site.store.has(id)),
+        diff: definitionDiffView(runs),
+        tensorboard: tensorboardLinks(site.ctx.tensorboardUrl, { runIds, smoothing: options.smoothing }),
+      });
+    }),
+  );
+  router.get(
+    '/api/compare.csv',
+    withStore(site, async (req, res) => {
+      sendCsv(res, 'compare.csv', compareCsv((await compared(req)).rows));
+    }),
+  );
+  router.get(
+    '/api/compare/diff.csv',
+    withStore(site, async (req, res) => {
+      sendCsv(res, 'definition-diff.csv', diffCsv(definitionDiffView((await compared(req)).runs)));
+    }),
+  );
   return router;
 }

@@ -25,7 +25,8 @@ function zeroShiftTables(n: number): Int32Array {
   }
   const t = new Int32Array(1024);
   for (let k = 0; k < 4; k++) {
-    for (let v = 1; v < 256; v++) t[k * 256 + v] = t[k * 256 + (v & (v - 1))] ^ basis[8 * k + (31 - Math.clz32(v & -v))];
+    for (let v = 1; v < 256; v++)
+      t[k * 256 + v] = t[k * 256 + (v & (v - 1))] ^ basis[8 * k + (31 - Math.clz32(v & -v))];
   }
   return t;
 }
@@ -54,11 +55,18 @@ function shiftFor(len: number): Int32Array {
  * True when the CRC-32C of buf[start, end) (headers and trailers already zeroed) matches what the
  * records' stored data CRCs (unmasked) and lengths imply.
  */
-export function batchMatches(buf: Uint8Array, start: number, end: number, lengths: Int32Array, crcs: Int32Array, count: number): boolean {
+export function batchMatches(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  lengths: Int32Array,
+  crcs: Int32Array,
+  count: number,
+): boolean {
   let s = -1;
   for (let i = 0; i < count; i++) {
     const len = lengths[i];
     s = apply(shiftFor(len), s) ^ constants[len] ^ apply(SHIFT4, ~crcs[i]);
   }
-  return (~s >>> 0) === crc32c(buf.subarray(start, end)) >>> 0;
+  return ~s >>> 0 === crc32c(buf.subarray(start, end)) >>> 0;
 }

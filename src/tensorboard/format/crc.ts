@@ -13,15 +13,23 @@ for (let i = 0; i < 256; i++) {
   for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
   T[i] = c;
 }
-for (let i = 0; i < 256; i++) for (let t = 1; t < 8; t++) T[t * 256 + i] = (T[(t - 1) * 256 + i] >>> 8) ^ T[T[(t - 1) * 256 + i] & 0xff];
+for (let i = 0; i < 256; i++)
+  for (let t = 1; t < 8; t++) T[t * 256 + i] = (T[(t - 1) * 256 + i] >>> 8) ^ T[T[(t - 1) * 256 + i] & 0xff];
 
 function tableCrc32c(b: Uint8Array, start: number, end: number): number {
   let c = -1;
   let i = start;
   for (; i + 8 <= end; i += 8) {
     const a = (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24)) ^ c;
-    c = T[1792 + (a & 0xff)] ^ T[1536 + ((a >>> 8) & 0xff)] ^ T[1280 + ((a >>> 16) & 0xff)] ^ T[1024 + (a >>> 24)] ^
-      T[768 + b[i + 4]] ^ T[512 + b[i + 5]] ^ T[256 + b[i + 6]] ^ T[b[i + 7]];
+    c =
+      T[1792 + (a & 0xff)] ^
+      T[1536 + ((a >>> 8) & 0xff)] ^
+      T[1280 + ((a >>> 16) & 0xff)] ^
+      T[1024 + (a >>> 24)] ^
+      T[768 + b[i + 4]] ^
+      T[512 + b[i + 5]] ^
+      T[256 + b[i + 6]] ^
+      T[b[i + 7]];
   }
   for (; i < end; i++) c = T[(c ^ b[i]) & 0xff] ^ (c >>> 8);
   return ~c >>> 0;
@@ -48,8 +56,15 @@ export function maskedCrc32c(bytes: Uint8Array): number {
 /** Masked CRC-32C of the 8 bytes at `p`: the length field of a TFRecord header. */
 export function maskedCrc32c8(b: Uint8Array, p: number): number {
   const a = (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) ^ -1;
-  const c = T[1792 + (a & 0xff)] ^ T[1536 + ((a >>> 8) & 0xff)] ^ T[1280 + ((a >>> 16) & 0xff)] ^ T[1024 + (a >>> 24)] ^
-    T[768 + b[p + 4]] ^ T[512 + b[p + 5]] ^ T[256 + b[p + 6]] ^ T[b[p + 7]];
+  const c =
+    T[1792 + (a & 0xff)] ^
+    T[1536 + ((a >>> 8) & 0xff)] ^
+    T[1280 + ((a >>> 16) & 0xff)] ^
+    T[1024 + (a >>> 24)] ^
+    T[768 + b[p + 4]] ^
+    T[512 + b[p + 5]] ^
+    T[256 + b[p + 6]] ^
+    T[b[p + 7]];
   const crc = ~c >>> 0;
   return ((((crc >>> 15) | (crc << 17)) >>> 0) + MASK_DELTA) >>> 0;
 }

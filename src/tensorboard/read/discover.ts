@@ -35,7 +35,10 @@ export async function discoverRuns(logdir: string, options: DiscoverOptions = {}
     const followed = (e: { isSymbolicLink(): boolean }) => followSymlinks && e.isSymbolicLink();
     if (entries.some((e) => (e.isFile() || followed(e)) && isEventFileName(e.name))) runs.push(rel || '.');
     if (depth >= maxDepth) return;
-    const subdirs = entries.filter((e) => (e.isDirectory() || followed(e)) && !skipDir(e.name)).map((e) => e.name).sort();
+    const subdirs = entries
+      .filter((e) => (e.isDirectory() || followed(e)) && !skipDir(e.name))
+      .map((e) => e.name)
+      .sort();
     for (const name of subdirs) await walk(join(dir, name), rel ? `${rel}/${name}` : name, depth + 1);
   }
   await walk(logdir, '', 0);

@@ -44,8 +44,17 @@ export class EventDecoder {
     const tag: string = v.tag || v.node_name || '';
     let series = this.data.series.get(tag);
     if (!series) {
-      const plugin: string = v.metadata?.plugin_data?.plugin_name ||
-        (v.simple_value !== undefined ? 'scalars' : v.histo ? 'histograms' : v.image ? 'images' : v.audio ? 'audio' : '');
+      const plugin: string =
+        v.metadata?.plugin_data?.plugin_name ||
+        (v.simple_value !== undefined
+          ? 'scalars'
+          : v.histo
+            ? 'histograms'
+            : v.image
+              ? 'images'
+              : v.audio
+                ? 'audio'
+                : '');
       series = new TagSeries(tag, plugin);
       this.data.series.set(tag, series);
       this.index.add(series);
@@ -75,10 +84,18 @@ export class EventDecoder {
           const width = Number(Buffer.from(s[0] ?? []).toString());
           const height = Number(Buffer.from(s[1] ?? []).toString());
           // Copies: decoded bytes are views into the reader's (reused) buffer.
-          for (let i = 2; i < s.length; i++) series.images.push({ step, wallTime, width, height, png: Uint8Array.from(s[i]), sample: i - 2 });
+          for (let i = 2; i < s.length; i++)
+            series.images.push({ step, wallTime, width, height, png: Uint8Array.from(s[i]), sample: i - 2 });
         } else if (v.image) {
           const im = v.image;
-          series.images.push({ step, wallTime, width: im.width ?? 0, height: im.height ?? 0, png: Uint8Array.from(im.encoded_image_string ?? []), sample: 0 });
+          series.images.push({
+            step,
+            wallTime,
+            width: im.width ?? 0,
+            height: im.height ?? 0,
+            png: Uint8Array.from(im.encoded_image_string ?? []),
+            sample: 0,
+          });
         }
         return;
       case 'texts':
@@ -113,7 +130,8 @@ function histogramFromTensor(t: Obj): HistogramBucket[] | undefined {
   const v = tensorValues(t);
   if (!v.numbers || v.shape.length !== 2 || v.shape[1] !== 3) return undefined;
   const out: HistogramBucket[] = [];
-  for (let i = 0; i + 2 < v.numbers.length; i += 3) out.push({ left: v.numbers[i], right: v.numbers[i + 1], count: v.numbers[i + 2] });
+  for (let i = 0; i + 2 < v.numbers.length; i += 3)
+    out.push({ left: v.numbers[i], right: v.numbers[i + 1], count: v.numbers[i + 2] });
   return out;
 }
 

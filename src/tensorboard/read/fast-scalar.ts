@@ -33,8 +33,16 @@ export function readFastScalar(buf: Uint8Array, dv: DataView, start: number, end
   const tagE = tagS + buf[q + 1];
   q = tagE;
   let value: number;
-  if (buf[q] === 0x42 && buf[q + 1] === 0x0a && buf[q + 2] === 0x08 && buf[q + 3] === 0x01 && buf[q + 4] === 0x12 &&
-    buf[q + 5] === 0x00 && buf[q + 6] === 0x22 && buf[q + 7] === 0x04) {
+  if (
+    buf[q] === 0x42 &&
+    buf[q + 1] === 0x0a &&
+    buf[q + 2] === 0x08 &&
+    buf[q + 3] === 0x01 &&
+    buf[q + 4] === 0x12 &&
+    buf[q + 5] === 0x00 &&
+    buf[q + 6] === 0x22 &&
+    buf[q + 7] === 0x04
+  ) {
     // tensor{dtype: DT_FLOAT, tensor_shape: {}, tensor_content: 4 bytes}
     value = dv.getFloat32(q + 8, true);
     q += 12;

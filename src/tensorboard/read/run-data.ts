@@ -2,22 +2,53 @@
 // (cheap to append a million points); objects are made only when asked for.
 import type { HParamsData } from '../format/hparams-plugin.ts';
 
-export interface ScalarPoint { step: number; wallTime: number; value: number }
-export interface HistogramBucket { left: number; right: number; count: number }
-export interface HistogramPoint { step: number; wallTime: number; buckets: HistogramBucket[] }
-export interface ImagePoint { step: number; wallTime: number; width: number; height: number; png: Uint8Array; sample: number }
-export interface TextPoint { step: number; wallTime: number; text: string; values: string[]; shape: number[] }
+export interface ScalarPoint {
+  step: number;
+  wallTime: number;
+  value: number;
+}
+export interface HistogramBucket {
+  left: number;
+  right: number;
+  count: number;
+}
+export interface HistogramPoint {
+  step: number;
+  wallTime: number;
+  buckets: HistogramBucket[];
+}
+export interface ImagePoint {
+  step: number;
+  wallTime: number;
+  width: number;
+  height: number;
+  png: Uint8Array;
+  sample: number;
+}
+export interface TextPoint {
+  step: number;
+  wallTime: number;
+  text: string;
+  values: string[];
+  shape: number[];
+}
 
 export type SeriesKind = 'scalars' | 'histograms' | 'images' | 'texts' | 'hparams' | 'other';
 
 function kindOfPlugin(plugin: string): SeriesKind {
   switch (plugin) {
-    case 'scalars': return 'scalars';
-    case 'histograms': return 'histograms';
-    case 'images': return 'images';
-    case 'text': return 'texts';
-    case 'hparams': return 'hparams';
-    default: return 'other';
+    case 'scalars':
+      return 'scalars';
+    case 'histograms':
+      return 'histograms';
+    case 'images':
+      return 'images';
+    case 'text':
+      return 'texts';
+    case 'hparams':
+      return 'hparams';
+    default:
+      return 'other';
   }
 }
 
@@ -49,7 +80,8 @@ class ScalarColumns {
   points(): ScalarPoint[] {
     if (!this.cache) {
       const out = new Array<ScalarPoint>(this.length);
-      for (let i = 0; i < this.length; i++) out[i] = { step: this.steps[i], wallTime: this.wallTimes[i], value: this.values[i] };
+      for (let i = 0; i < this.length; i++)
+        out[i] = { step: this.steps[i], wallTime: this.wallTimes[i], value: this.values[i] };
       this.cache = out;
     }
     return this.cache;
@@ -65,7 +97,10 @@ export class TagSeries {
   /** Values of plugins we do not decode (graphs, audio, …). */
   otherCount = 0;
 
-  constructor(readonly tag: string, readonly plugin: string) {
+  constructor(
+    readonly tag: string,
+    readonly plugin: string,
+  ) {
     this.kind = kindOfPlugin(plugin);
   }
 

@@ -5,7 +5,14 @@ import { readdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { scanRecordsInPlace } from './scan-records.ts';
 import { isEventFileName } from '../format/file-name.ts';
-import { RunData, type ScalarPoint, type HistogramPoint, type ImagePoint, type TextPoint, type SeriesKind } from './run-data.ts';
+import {
+  RunData,
+  type ScalarPoint,
+  type HistogramPoint,
+  type ImagePoint,
+  type TextPoint,
+  type SeriesKind,
+} from './run-data.ts';
 import { EventDecoder } from './event-decoder.ts';
 import type { HParamsData } from '../format/hparams-plugin.ts';
 
@@ -43,7 +50,10 @@ export class RunReader {
   private running: Promise<boolean> = Promise.resolve(false);
   private missingWarned = false;
 
-  constructor(readonly runDir: string, private readonly opts: RunReaderOptions = {}) {}
+  constructor(
+    readonly runDir: string,
+    private readonly opts: RunReaderOptions = {},
+  ) {}
 
   /** Reads what is new; resolves true when any record was added. Calls are serialized. */
   update(): Promise<boolean> {
@@ -81,7 +91,11 @@ export class RunReader {
   scalarColumns(tag: string): { steps: Float64Array; wallTimes: Float64Array; values: Float64Array } {
     const c = this.data.series.get(tag)?.scalars;
     if (!c) return { steps: new Float64Array(0), wallTimes: new Float64Array(0), values: new Float64Array(0) };
-    return { steps: c.steps.subarray(0, c.length), wallTimes: c.wallTimes.subarray(0, c.length), values: c.values.subarray(0, c.length) };
+    return {
+      steps: c.steps.subarray(0, c.length),
+      wallTimes: c.wallTimes.subarray(0, c.length),
+      values: c.values.subarray(0, c.length),
+    };
   }
 
   histograms(tag: string): HistogramPoint[] {
@@ -113,7 +127,10 @@ export class RunReader {
   private async listEventFiles(): Promise<string[] | undefined> {
     try {
       const entries = await readdir(this.runDir, { withFileTypes: true });
-      return entries.filter((e) => (e.isFile() || e.isSymbolicLink()) && isEventFileName(e.name)).map((e) => e.name).sort();
+      return entries
+        .filter((e) => (e.isFile() || e.isSymbolicLink()) && isEventFileName(e.name))
+        .map((e) => e.name)
+        .sort();
     } catch (err) {
       if (!this.missingWarned) {
         this.missingWarned = true;
@@ -241,4 +258,3 @@ export class RunReader {
     return result.consumed;
   }
 }
-

@@ -28,26 +28,51 @@ function bfloat16ToNumber(bits: number): number {
 }
 
 const ELEMENT_BYTES: Record<number, number> = {
-  [DT.FLOAT]: 4, [DT.DOUBLE]: 8, [DT.INT32]: 4, [DT.UINT8]: 1, [DT.INT16]: 2, [DT.INT8]: 1,
-  [DT.INT64]: 8, [DT.BOOL]: 1, [DT.BFLOAT16]: 2, [DT.UINT16]: 2, [DT.HALF]: 2, [DT.UINT32]: 4, [DT.UINT64]: 8,
+  [DT.FLOAT]: 4,
+  [DT.DOUBLE]: 8,
+  [DT.INT32]: 4,
+  [DT.UINT8]: 1,
+  [DT.INT16]: 2,
+  [DT.INT8]: 1,
+  [DT.INT64]: 8,
+  [DT.BOOL]: 1,
+  [DT.BFLOAT16]: 2,
+  [DT.UINT16]: 2,
+  [DT.HALF]: 2,
+  [DT.UINT32]: 4,
+  [DT.UINT64]: 8,
 };
 
 function readElement(dv: DataView, dtype: number, off: number): number {
   switch (dtype) {
-    case DT.FLOAT: return dv.getFloat32(off, true);
-    case DT.DOUBLE: return dv.getFloat64(off, true);
-    case DT.INT32: return dv.getInt32(off, true);
-    case DT.UINT8: return dv.getUint8(off);
-    case DT.INT16: return dv.getInt16(off, true);
-    case DT.INT8: return dv.getInt8(off);
-    case DT.INT64: return Number(dv.getBigInt64(off, true));
-    case DT.BOOL: return dv.getUint8(off) ? 1 : 0;
-    case DT.BFLOAT16: return bfloat16ToNumber(dv.getUint16(off, true));
-    case DT.UINT16: return dv.getUint16(off, true);
-    case DT.HALF: return halfToNumber(dv.getUint16(off, true));
-    case DT.UINT32: return dv.getUint32(off, true);
-    case DT.UINT64: return Number(dv.getBigUint64(off, true));
-    default: return NaN;
+    case DT.FLOAT:
+      return dv.getFloat32(off, true);
+    case DT.DOUBLE:
+      return dv.getFloat64(off, true);
+    case DT.INT32:
+      return dv.getInt32(off, true);
+    case DT.UINT8:
+      return dv.getUint8(off);
+    case DT.INT16:
+      return dv.getInt16(off, true);
+    case DT.INT8:
+      return dv.getInt8(off);
+    case DT.INT64:
+      return Number(dv.getBigInt64(off, true));
+    case DT.BOOL:
+      return dv.getUint8(off) ? 1 : 0;
+    case DT.BFLOAT16:
+      return bfloat16ToNumber(dv.getUint16(off, true));
+    case DT.UINT16:
+      return dv.getUint16(off, true);
+    case DT.HALF:
+      return halfToNumber(dv.getUint16(off, true));
+    case DT.UINT32:
+      return dv.getUint32(off, true);
+    case DT.UINT64:
+      return Number(dv.getBigUint64(off, true));
+    default:
+      return NaN;
   }
 }
 
@@ -65,16 +90,30 @@ function decodeTensorContent(dtype: number, bytes: Uint8Array): Float64Array | u
 function typedField(t: Obj, dtype: number): number[] | undefined {
   const pick = (a: unknown[] | undefined, f: (v: any) => number = toNumber) => (a && a.length ? a.map(f) : undefined);
   switch (dtype) {
-    case DT.FLOAT: return pick(t.float_val);
-    case DT.DOUBLE: return pick(t.double_val);
-    case DT.INT32: case DT.UINT8: case DT.INT16: case DT.INT8: case DT.UINT16: return pick(t.int_val);
-    case DT.INT64: return pick(t.int64_val);
-    case DT.BOOL: return pick(t.bool_val, (v) => (v ? 1 : 0));
-    case DT.HALF: return pick(t.half_val, halfToNumber);
-    case DT.BFLOAT16: return pick(t.half_val, bfloat16ToNumber);
-    case DT.UINT32: return pick(t.uint32_val);
-    case DT.UINT64: return pick(t.uint64_val);
-    default: return undefined;
+    case DT.FLOAT:
+      return pick(t.float_val);
+    case DT.DOUBLE:
+      return pick(t.double_val);
+    case DT.INT32:
+    case DT.UINT8:
+    case DT.INT16:
+    case DT.INT8:
+    case DT.UINT16:
+      return pick(t.int_val);
+    case DT.INT64:
+      return pick(t.int64_val);
+    case DT.BOOL:
+      return pick(t.bool_val, (v) => (v ? 1 : 0));
+    case DT.HALF:
+      return pick(t.half_val, halfToNumber);
+    case DT.BFLOAT16:
+      return pick(t.half_val, bfloat16ToNumber);
+    case DT.UINT32:
+      return pick(t.uint32_val);
+    case DT.UINT64:
+      return pick(t.uint64_val);
+    default:
+      return undefined;
   }
 }
 
@@ -91,7 +130,8 @@ export function tensorValues(t: Obj): TensorValues {
   if (content && content.length > 0) numbers = decodeTensorContent(dtype, content);
   else {
     const vals = typedField(t, dtype);
-    if (vals) numbers = vals.length === 1 && count > 1 ? new Float64Array(count).fill(vals[0]) : Float64Array.from(vals);
+    if (vals)
+      numbers = vals.length === 1 && count > 1 ? new Float64Array(count).fill(vals[0]) : Float64Array.from(vals);
     else numbers = new Float64Array(0);
   }
   return { dtype, shape, numbers };

@@ -19,7 +19,11 @@ export async function writeHparamsExperiment(logdir: string, experiment: HParams
   const records = new RecordBuffer();
   records.append(EventMessage.encode({ wall_time: Math.floor(now / 1000), file_version: 'brain.Event:2' }).finish());
   records.append(
-    EventMessage.encode({ wall_time: now / 1000, step: 0, summary: { value: [hparamsValue(EXPERIMENT_TAG, encodeExperiment(exp))] } }).finish(),
+    EventMessage.encode({
+      wall_time: now / 1000,
+      step: 0,
+      summary: { value: [hparamsValue(EXPERIMENT_TAG, encodeExperiment(exp))] },
+    }).finish(),
   );
   const name = eventFileName({ nowMs: now, suffix: EXPERIMENT_FILE_SUFFIX });
   const tmp = join(logdir, `.${name.replace('tfevents', 'tmp')}.partial`);

@@ -2,7 +2,11 @@ import type { TopLevelSpec } from 'vega-lite';
 
 const PERCENT_AXIS = { scale: { domain: [0, 1] }, axis: { format: '.0%' } };
 
-interface BarInput { title: string; rows: { label: string; value: number }[]; xTitle: string }
+interface BarInput {
+  title: string;
+  rows: { label: string; value: number }[];
+  xTitle: string;
+}
 
 /** One bar per label (per-class accuracy of one run), its value printed beside it. */
 export function barSpec(input: BarInput): TopLevelSpec {

@@ -35,7 +35,11 @@ export function downsample<T>(points: readonly T[], max: number): T[] {
   return out;
 }
 
-export interface CurveRun { label: string; record: RunRecord; events?: RunEvents }
+export interface CurveRun {
+  label: string;
+  record: RunRecord;
+  events?: RunEvents;
+}
 
 interface GroupPoints {
   points: LinePoint[];
@@ -43,7 +47,11 @@ interface GroupPoints {
   xType: 'quantitative' | 'temporal';
 }
 
-interface Collected { label: string; split: string; series: ScalarPoint[] }
+interface Collected {
+  label: string;
+  split: string;
+  series: ScalarPoint[];
+}
 
 const RELATIVE_UNITS = [
   { limit: 120, div: 1, name: 'seconds' },
@@ -69,19 +77,29 @@ function axisTitle(xAxis: XAxis, group: MetricGroup, unitName: string): string {
 
 /** The smoothed, downsampled points of one chart; a time axis falls back to steps when a series lacks wall times. */
 export function groupPoints(
-  runs: CurveRun[], group: MetricGroup, opts: { smoothing: number; xAxis: XAxis; maxPoints?: number },
+  runs: CurveRun[],
+  group: MetricGroup,
+  opts: { smoothing: number; xAxis: XAxis; maxPoints?: number },
 ): GroupPoints {
-  const collected: Collected[] = runs.flatMap((run) => group.keys
-    .map((key) => ({ label: run.label, split: key.split, series: seriesFor(run.record, run.events, key) }))
-    .filter((c) => c.series.length > 0));
+  const collected: Collected[] = runs.flatMap((run) =>
+    group.keys
+      .map((key) => ({ label: run.label, split: key.split, series: seriesFor(run.record, run.events, key) }))
+      .filter((c) => c.series.length > 0),
+  );
   const timed = collected.every((c) => c.series.every((p) => Number.isFinite(p.wallTime)));
   const xAxis = opts.xAxis === 'step' || timed ? opts.xAxis : 'step';
   const unit = relativeUnit(collected, xAxis);
   const points: LinePoint[] = [];
   for (const c of collected) {
-    const smoothed = tbSmooth(c.series.map((p) => p.value), opts.smoothing);
+    const smoothed = tbSmooth(
+      c.series.map((p) => p.value),
+      opts.smoothing,
+    );
     const origin = c.series[0].wallTime;
-    for (const i of downsample(c.series.map((_, i) => i), opts.maxPoints ?? 600)) {
+    for (const i of downsample(
+      c.series.map((_, i) => i),
+      opts.maxPoints ?? 600,
+    )) {
       const p = c.series[i];
       const x = xAxis === 'step' ? p.step : xAxis === 'relative' ? (p.wallTime - origin) / unit.div : p.wallTime * 1000;
       const y = smoothed[i];

@@ -1,6 +1,12 @@
 import type { TopLevelSpec } from 'vega-lite';
 
-export interface LinePoint { series: string; split: string; x: number; y: number; raw: number }
+export interface LinePoint {
+  series: string;
+  split: string;
+  x: number;
+  y: number;
+  raw: number;
+}
 
 interface LineChartInput {
   title: string;
@@ -21,13 +27,26 @@ interface LineChartInput {
 
 function encodings(input: LineChartInput) {
   const color = {
-    field: input.colorBy, type: 'nominal' as const, title: input.colorBy === 'series' ? 'run' : null, sort: null,
+    field: input.colorBy,
+    type: 'nominal' as const,
+    title: input.colorBy === 'series' ? 'run' : null,
+    sort: null,
     ...(input.colorDomain ? { scale: { domain: input.colorDomain } } : {}),
   };
   const splits = new Set(input.points.map((p) => p.split));
   const strokeDash = {
-    field: 'split', type: 'nominal' as const, title: 'split', sort: null,
-    scale: { range: [[1, 0], [5, 3], [2, 2]] }, legend: null,
+    field: 'split',
+    type: 'nominal' as const,
+    title: 'split',
+    sort: null,
+    scale: {
+      range: [
+        [1, 0],
+        [5, 3],
+        [2, 2],
+      ],
+    },
+    legend: null,
   };
   // A dash legend renders without stroke colour in vega's SVG output; pages caption it instead.
   const dash = input.colorBy === 'series' && splits.size > 1 ? { strokeDash } : {};
@@ -42,10 +61,12 @@ export function lineChartSpec(input: LineChartInput): TopLevelSpec {
   const yAxis = { tickCount: 5, format: input.yFormat ?? '.4~g' };
   const y = { field: 'y', type: 'quantitative', title: input.yTitle, scale: { zero: false }, axis: yAxis };
   // The smoothed line comes first so the legend takes its (opaque) style; the raw values are drawn faintly.
-  const layers: unknown[] = [{
-    mark: { type: 'line', strokeWidth: 1.8, point: input.points.length <= 30 ? { size: 14 } : false },
-    encoding: { x, y, color, ...dash, ...detail },
-  }];
+  const layers: unknown[] = [
+    {
+      mark: { type: 'line', strokeWidth: 1.8, point: input.points.length <= 30 ? { size: 14 } : false },
+      encoding: { x, y, color, ...dash, ...detail },
+    },
+  ];
   if (input.showRaw) {
     const raw = { field: 'raw', type: 'quantitative' };
     const mark = { type: 'line', opacity: 0.22, strokeWidth: 1 };

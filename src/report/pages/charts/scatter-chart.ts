@@ -2,30 +2,58 @@ import type { TopLevelSpec } from 'vega-lite';
 import { costOf, type CostAxis, type CostQualityRow } from '../../metrics/cost-quality.ts';
 import { shortLabels } from '../labels.ts';
 
-interface ScatterPoint { label: string; cost: number; quality: number; pareto: boolean }
+interface ScatterPoint {
+  label: string;
+  cost: number;
+  quality: number;
+  pareto: boolean;
+}
 
-interface ScatterInput { title: string; xTitle: string; yTitle: string; points: ScatterPoint[]; logX: boolean }
+interface ScatterInput {
+  title: string;
+  xTitle: string;
+  yTitle: string;
+  points: ScatterPoint[];
+  logX: boolean;
+}
 
 const GROUPS = ['Pareto front', 'dominated'];
 
 function scatterSpec(input: ScatterInput): TopLevelSpec {
   const front = input.points.filter((p) => p.pareto).sort((a, b) => a.cost - b.cost);
   const xScale = input.logX ? { type: 'log' as const } : { zero: false };
-  const x = { field: 'cost', type: 'quantitative' as const, title: input.xTitle, scale: xScale,
-    axis: { tickCount: 6, labelOverlap: true } };
-  const y = { field: 'quality', type: 'quantitative' as const, title: input.yTitle, scale: { zero: false },
-    axis: { format: '.0%', tickCount: 5 } };
+  const x = {
+    field: 'cost',
+    type: 'quantitative' as const,
+    title: input.xTitle,
+    scale: xScale,
+    axis: { tickCount: 6, labelOverlap: true },
+  };
+  const y = {
+    field: 'quality',
+    type: 'quantitative' as const,
+    title: input.yTitle,
+    scale: { zero: false },
+    axis: { format: '.0%', tickCount: 5 },
+  };
   const rows = input.points.map((p) => ({ ...p, group: p.pareto ? GROUPS[0] : GROUPS[1] }));
-  const byGroup = (range: string[]) =>
-    ({ field: 'group', type: 'nominal', title: null, scale: { domain: GROUPS, range } });
+  const byGroup = (range: string[]) => ({
+    field: 'group',
+    type: 'nominal',
+    title: null,
+    scale: { domain: GROUPS, range },
+  });
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: input.title,
     width: 520,
     height: 260,
     layer: [
-      { data: { values: front }, mark: { type: 'line', color: '#d62728', strokeDash: [4, 3], strokeWidth: 1.4 },
-        encoding: { x, y } },
+      {
+        data: { values: front },
+        mark: { type: 'line', color: '#d62728', strokeDash: [4, 3], strokeWidth: 1.4 },
+        encoding: { x, y },
+      },
       {
         data: { values: rows },
         mark: { type: 'point', filled: true, size: 70, opacity: 0.9 },
