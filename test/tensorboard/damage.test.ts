@@ -5,8 +5,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile, appendFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SummaryWriter, RunReader } from '../../src/tensorboard/index.ts';
-import { frameRecord } from '../../src/tensorboard/format/record.ts';
-import { scanRecords } from '../../src/tensorboard/read/scan-records.ts';
+import { frameRecord, scanRecords } from '../../src/tensorboard/format/record.ts';
 import { withTempDir } from './helpers.ts';
 
 async function smallFile(dir: string): Promise<{ bytes: Buffer; ends: number[]; name: string }> {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile, appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SummaryWriter, RunReader } from '../../src/tensorboard/index.ts';
-import { scanRecords } from '../../src/tensorboard/read/scan-records.ts';
+import { scanRecords } from '../../src/tensorboard/format/record.ts';
 import { withTempDir } from './helpers.ts';
 
 /** 50 records: file_version, then 49 scalars `loss` = step. Returns the bytes and record ends. */

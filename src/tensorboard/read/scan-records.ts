@@ -1,45 +1,9 @@
-// Reads TFRecord framing (the layout is described in format/record.ts): walks whole records,
-// checking both CRCs, and says where and why it stopped.
+// The reader's fast TFRecord scan (same results as format/record.ts's scanRecords, data CRCs
+// checked in batches) and the resynchronisation after a damaged record.
 import { maskedCrc32cRange, maskedCrc32c8, crc32cRange, unmaskCrc, maskCrc } from '../format/crc.ts';
 import { batchMatches, BATCH_MAX_DATA_BYTES } from '../format/batch-crc.ts';
-import { MAX_RECORD_BYTES } from '../format/record.ts';
+import { MAX_RECORD_BYTES, type ScanResult, type ScanStop } from '../format/record.ts';
 
-type ScanStop = { kind: 'end' } | { kind: 'truncated' } | { kind: 'corrupt'; reason: string };
-
-interface ScanResult {
-  /** Bytes of `buf` consumed by whole, valid records. */
-  consumed: number;
-  stop: ScanStop;
-}
-
-/**
- * Walks the whole records in `buf`, calling `onRecord(start, end)` for each record's data after
- * both CRCs match. Stops at the first incomplete record (truncated: the caller retries later from
- * `consumed`) or at the first damaged one.
- */
-export function scanRecords(buf: Buffer, onRecord: (start: number, end: number) => void): ScanResult {
-  let p = 0;
-  const n = buf.length;
-  while (true) {
-    if (p === n) return { consumed: p, stop: { kind: 'end' } };
-    if (n - p < 12) return { consumed: p, stop: { kind: 'truncated' } };
-    if (maskedCrc32cRange(buf, p, p + 8) !== buf.readUInt32LE(p + 8)) {
-      return { consumed: p, stop: { kind: 'corrupt', reason: 'length CRC mismatch' } };
-    }
-    const len = buf.readUInt32LE(p + 4) * 2 ** 32 + buf.readUInt32LE(p);
-    if (len > MAX_RECORD_BYTES) {
-      return { consumed: p, stop: { kind: 'corrupt', reason: `implausible record length ${len}` } };
-    }
-    const start = p + 12;
-    const end = start + len;
-    if (end + 4 > n) return { consumed: p, stop: { kind: 'truncated' } };
-    if (maskedCrc32cRange(buf, start, end) !== buf.readUInt32LE(end)) {
-      return { consumed: p, stop: { kind: 'corrupt', reason: 'data CRC mismatch' } };
-    }
-    onRecord(start, end);
-    p = end + 4;
-  }
-}
 
 const BATCH = 8192;
 
