@@ -10,6 +10,8 @@
 //   drops every point of the run with step >= its step.
 // - hparams plugin: the experiment is the first run's `_hparams_/experiment`; a session's start
 //   and end are the first metadata of their tags in that run.
+// Unlike TensorBoard it keeps every point (no reservoir sampling: scalars beyond 1,000 per tag
+// would be thinned there), so keep tests below TensorBoard's sample sizes.
 // Records are framed with format/record.ts and decoded with format/protos.ts and read/'s tensor
 // and HParams decoders; `reload()` is one pass of TensorBoard's reload loop.
 import { readFile, readdir, stat } from 'node:fs/promises';

@@ -148,3 +148,11 @@ test('hparamsGroupName reproduces the group names hp.hparams wrote in real files
     '{"base":"\\u00e9","big":1e+16,"e":-2.5e-07,"epochs":3,"full":true,"h":123.25,"lr":1e-05,"p":0.5,"t":"a\\"\\n"}',
   );
 });
+
+test('kerasModel refuses text that is not JSON, naming the field', async () => {
+  await withTempDir(async (dir) => {
+    const w = await SummaryWriter.create(dir);
+    assert.throws(() => w.kerasModel('{"class_name": '), /^Error: keras model \(.*\): field modelConfigJson: not JSON/);
+    await w.close();
+  });
+});

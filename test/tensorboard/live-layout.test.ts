@@ -57,12 +57,14 @@ test('training, Ctrl-C, resume, finish: a TensorBoard open throughout sees each 
     // Training.
     let w = await openWriters(run);
     w.root.hparamsSessionStart({ hparams, groupName: hparamsGroupName(hparams, { exclude: ['seed'] }) });
+    w.train.kerasModel('{"class_name": "Sequential", "config": {"name": "s", "layers": []}}');
     await train(w, 1, 6);
     await tb.reload();
     assert.deepEqual(tb.runs(), ['run-a', 'run-a/train', 'run-a/validation']);
     assert.equal(tb.session('run-a')?.status, 'unknown');
     assert.equal(tb.session('run-a')?.start.groupName, hparamsGroupName({ lr: 0.01, base: 'mobilenet_v2' }));
     assert.deepEqual(tb.scalars('run-a/train', 'batch_loss').map((p) => p.step), range(1, 6));
+    assert.match(tb.kerasModel('run-a/train') ?? '', /Sequential/);
     // Interrupted at step 6: checkpoint there, close, no session end.
     await closeAll(w);
     await tb.reload();
@@ -83,12 +85,14 @@ test('training, Ctrl-C, resume, finish: a TensorBoard open throughout sees each 
     // Finished.
     w.root.scalar('test/accuracy', 0.9, 12);
     w.root.text('test/report', '| class | acc |', 12);
+    w.root.image('test/confusion_matrix', Buffer.from('89504e470d0a1a0a', 'hex'), 10, 10, 12);
     w.root.hparamsSessionEnd('success');
     await closeAll(w);
     await tb.reload();
     assert.equal(tb.session('run-a')?.status, 'success');
     assert.deepEqual(tb.scalars('run-a', 'test/accuracy').map((p) => p.value), [Math.fround(0.9)]);
     assert.equal(tb.texts('run-a', 'test/report').length, 1);
+    assert.deepEqual(tb.images('run-a', 'test/confusion_matrix').map((i) => [i.width, i.height, i.images]), [[10, 10, 1]]);
     assert.deepEqual(tb.log, []);
     assert.equal(sessionEndFiles(run).length, 1);
     for (const sub of ['train', 'validation']) assert.equal((await readdir(join(run, sub))).length, 2);

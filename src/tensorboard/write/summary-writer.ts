@@ -88,7 +88,11 @@ export class SummaryWriter {
    */
   kerasModel(modelConfigJson: string, step = 0): void {
     checkStep('keras model', step);
-    JSON.parse(modelConfigJson); // a config TensorBoard cannot parse would break the Graphs tab
+    try {
+      JSON.parse(modelConfigJson); // TensorBoard's Graphs tab would fail on it
+    } catch (err) {
+      throw new Error(`keras model (${this.path}): field modelConfigJson: not JSON (${(err as Error).message})`);
+    }
     this.write(kerasModelValue(modelConfigJson), step);
   }
 
