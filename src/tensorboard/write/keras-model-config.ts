@@ -13,14 +13,19 @@ function isObject(v: Json | undefined): v is JsonObject {
 }
 
 function kerasTensor(ref: Json): JsonObject {
-  if (!Array.isArray(ref) || typeof ref[0] !== 'string') throw new Error(`inbound node: expected [name, node, tensor], got ${JSON.stringify(ref)}`);
+  if (!Array.isArray(ref) || typeof ref[0] !== 'string') {
+    const got = JSON.stringify(ref);
+    throw new Error(`keras model config: field inbound_nodes: expected [name, node, tensor], got ${got}`);
+  }
   return { class_name: '__keras_tensor__', config: { keras_history: [ref[0], ref[1] ?? 0, ref[2] ?? 0] } };
 }
 
 /** One call of a layer: a single input tensor as itself, several (Add, Concatenate) as one list. */
 function kerasCall(node: Json): Json {
   if (isObject(node)) return node; // already Keras 3
-  if (!Array.isArray(node)) throw new Error(`inbound node: expected a list, got ${JSON.stringify(node)}`);
+  if (!Array.isArray(node)) {
+    throw new Error(`keras model config: field inbound_nodes: expected a list, got ${JSON.stringify(node)}`);
+  }
   const tensors = node.map(kerasTensor);
   return { args: tensors.length === 1 ? [tensors[0]] : [tensors], kwargs: {} };
 }
@@ -30,7 +35,9 @@ function convertLayer(layer: Json): Json {
   const out: JsonObject = { ...layer };
   if (Array.isArray(layer.inbound_nodes)) out.inbound_nodes = layer.inbound_nodes.map(kerasCall);
   const config = layer.config;
-  if (isObject(config) && Array.isArray(config.layers)) out.config = { ...config, layers: config.layers.map(convertLayer) };
+  if (isObject(config) && Array.isArray(config.layers)) {
+    out.config = { ...config, layers: config.layers.map(convertLayer) };
+  }
   return out;
 }
 

@@ -38,7 +38,8 @@ function cutPoint(bytes: Buffer, limit: StepLimit): { at: number; records: numbe
       return; // intact framing around an event that does not parse: not a step, keep it
     }
     const step = toNumber(ev.step ?? 0);
-    const past = ((ev.summary?.value ?? []) as Obj[]).some((v) => step > (typeof limit === 'number' ? limit : limit(v.tag ?? '')));
+    const limitOf = (tag: string) => (typeof limit === 'number' ? limit : limit(tag));
+    const past = ((ev.summary?.value ?? []) as Obj[]).some((v) => step > limitOf(v.tag ?? ''));
     if (past) cut = { at: start - 12, firstCutStep: step };
   });
   if (cut) return { at: cut.at, records: starts.filter((s) => s >= cut!.at).length, firstCutStep: cut.firstCutStep };
@@ -65,7 +66,9 @@ export async function truncateEventFilesAfter(dir: string, limit: StepLimit): Pr
     } finally {
       await fh.close();
     }
-    out.push({ file, keptBytes: at, cutBytes: bytes.length - at, cutRecords: records, ...(firstCutStep !== undefined ? { firstCutStep } : {}) });
+    const cut: TruncatedFile = { file, keptBytes: at, cutBytes: bytes.length - at, cutRecords: records };
+    if (firstCutStep !== undefined) cut.firstCutStep = firstCutStep;
+    out.push(cut);
   }
   return out;
 }
