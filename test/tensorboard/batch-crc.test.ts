@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RecordBuffer } from '../../src/tensorboard/format/record.ts';
-import { scanRecords, scanRecordsInPlace } from '../../src/tensorboard/read/scan-records.ts';
+import { scanRecords } from '../../src/tensorboard/format/record.ts';
+import { scanRecordsInPlace } from '../../src/tensorboard/read/scan-records.ts';
 
 function build(): Buffer {
   const rb = new RecordBuffer();

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { crc32c, crc32cRange, maskedCrc32c, tableCrc32c } from '../../src/tensorboard/format/crc.ts';
 import { frameRecord, RecordBuffer } from '../../src/tensorboard/format/record.ts';
-import { scanRecords } from '../../src/tensorboard/read/scan-records.ts';
+import { scanRecords } from '../../src/tensorboard/format/record.ts';
 
 test('CRC-32C test vectors from the format doc', () => {
   assert.equal(crc32cRange(Buffer.from('123456789'), 0, 9), 0xe3069283);

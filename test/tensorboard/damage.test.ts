@@ -1,11 +1,11 @@
-// Damaged files never throw out of the reader or hang, and every record before the damage is read.
+// Damaged files never throw out of the reader or hang; every intact record, before and after the
+// damage, is read, and the damage is reported once with where it is and how much was skipped.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile, appendFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SummaryWriter, RunReader } from '../../src/tensorboard/index.ts';
-import { frameRecord } from '../../src/tensorboard/format/record.ts';
-import { scanRecords } from '../../src/tensorboard/read/scan-records.ts';
+import { frameRecord, scanRecords } from '../../src/tensorboard/format/record.ts';
 import { withTempDir } from './helpers.ts';
 
 async function smallFile(dir: string): Promise<{ bytes: Buffer; ends: number[]; name: string }> {
@@ -47,20 +47,20 @@ test('truncated at every byte offset: records before the cut are read, the fragm
   });
 });
 
-test('a flipped byte in the length, length CRC, data or data CRC stops that file at that record', async () => {
+test('a flipped byte in the length, length CRC, data or data CRC skips only that record, once reported', async () => {
   await withTempDir(async (dir) => {
     const { bytes, ends, name } = await smallFile(dir);
     const rec = 2; // third record: loss step 1
     const start = ends[rec - 1];
     const dataLen = ends[rec] - start - 16;
-    const spots: [string, number][] = [
-      ['length low byte', start],
-      ['length high byte', start + 7],
-      ['length CRC', start + 9],
-      ['data', start + 12 + Math.floor(dataLen / 2)],
-      ['data CRC', ends[rec] - 2],
+    const spots: [string, number, RegExp][] = [
+      ['length low byte', start, /length CRC mismatch/],
+      ['length high byte', start + 7, /length CRC mismatch/],
+      ['length CRC', start + 9, /length CRC mismatch/],
+      ['data', start + 12 + Math.floor(dataLen / 2), /data CRC mismatch/],
+      ['data CRC', ends[rec] - 2, /data CRC mismatch/],
     ];
-    for (const [what, at] of spots) {
+    for (const [what, at, reason] of spots) {
       const damaged = Buffer.from(bytes);
       damaged[at] ^= 0x40;
       await writeFile(join(dir, name), damaged);
@@ -69,15 +69,24 @@ test('a flipped byte in the length, length CRC, data or data CRC stops that file
       const w = new RunReader(dir);
       await writeFile(later, Buffer.concat([frameRecord(bytes.subarray(12, ends[0] - 4))]));
       await w.update();
-      assert.equal(w.eventCount, rec + 1, what); // records 0..rec-1 of the damaged file + the later file's one
+      assert.equal(w.eventCount, 5, what); // the damaged file's 4 intact records + the later file's one
       assert.deepEqual(
         w.scalars('loss').map((p) => p.value),
-        [0.5],
+        [0.5, 0.125],
         what,
       );
+      assert.equal(w.texts('note').length, 1, what);
       assert.equal(w.warnings.length, 1, what);
-      assert.match(w.warnings[0], /CRC mismatch|implausible/, what);
-      assert.match(w.warnings[0], new RegExp(`at byte ${start}\\b`), what);
+      assert.match(w.warnings[0], reason, what);
+      assert.match(w.warnings[0], new RegExp(`at byte ${start}\\b.*skipped ${ends[rec] - start} bytes`), what);
+      assert.equal(w.damage.length, 1, what);
+      const d = w.damage[0];
+      assert.deepEqual(
+        { file: d.file, offset: d.offset, skippedBytes: d.skippedBytes, resumedAt: d.resumedAt },
+        { file: join(dir, name), offset: start, skippedBytes: ends[rec] - start, resumedAt: ends[rec] },
+        what,
+      );
+      assert.match(d.reason, reason, what);
       await w.update(); // no repeat warning, no throw
       assert.equal(w.warnings.length, 1, what);
       await rm(later);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { realEventsDir } from '../helpers/shared.ts';
 import { discoverRuns, RunReader } from '../../src/tensorboard/index.ts';
 import { EventMessage } from '../../src/tensorboard/format/protos.ts';
-import { scanRecords } from '../../src/tensorboard/read/scan-records.ts';
+import { scanRecords } from '../../src/tensorboard/format/record.ts';
 import { tensorValues } from '../../src/tensorboard/read/tensor-values.ts';
 
 async function read(dir: string): Promise<RunReader> {

@@ -7,7 +7,7 @@ import { SummaryWriter, RunReader } from '../../src/tensorboard/index.ts';
 import { histogramBuckets } from '../../src/tensorboard/write/histogram-buckets.ts';
 import { EventMessage } from '../../src/tensorboard/format/protos.ts';
 import { RecordBuffer } from '../../src/tensorboard/format/record.ts';
-import { scanRecords } from '../../src/tensorboard/read/scan-records.ts';
+import { scanRecords } from '../../src/tensorboard/format/record.ts';
 import { ScalarEventEncoder } from '../../src/tensorboard/write/scalar-event-encoder.ts';
 import { scalarEvent } from '../../src/tensorboard/write/summaries.ts';
 import { withTempDir } from './helpers.ts';

@@ -3,7 +3,8 @@
 //   uint32 masked crc32c of the 8 length bytes
 //   byte   data[length]
 //   uint32 masked crc32c of data
-// ("masked" = crc.ts's maskCrc). This module writes records; read/scan-records.ts reads them.
+// ("masked" = crc.ts's maskCrc). This module writes records and walks them (scanRecords, the
+// reference reader); read/scan-records.ts has the reader's faster scan.
 import { maskedCrc32cRange, maskedCrc32c8 } from './crc.ts';
 
 const RECORD_OVERHEAD = 16;
@@ -70,4 +71,41 @@ export function frameRecord(data: Uint8Array): Buffer {
   const rb = new RecordBuffer(data.length + RECORD_OVERHEAD);
   rb.append(data);
   return rb.take();
+}
+
+export type ScanStop = { kind: 'end' } | { kind: 'truncated' } | { kind: 'corrupt'; reason: string };
+
+export interface ScanResult {
+  /** Bytes of `buf` consumed by whole, valid records. */
+  consumed: number;
+  stop: ScanStop;
+}
+
+/**
+ * Walks the whole records in `buf`, calling `onRecord(start, end)` for each record's data after
+ * both CRCs match. Stops at the first incomplete record (truncated: the caller retries later from
+ * `consumed`) or at the first damaged one.
+ */
+export function scanRecords(buf: Buffer, onRecord: (start: number, end: number) => void): ScanResult {
+  let p = 0;
+  const n = buf.length;
+  while (true) {
+    if (p === n) return { consumed: p, stop: { kind: 'end' } };
+    if (n - p < 12) return { consumed: p, stop: { kind: 'truncated' } };
+    if (maskedCrc32cRange(buf, p, p + 8) !== buf.readUInt32LE(p + 8)) {
+      return { consumed: p, stop: { kind: 'corrupt', reason: 'length CRC mismatch' } };
+    }
+    const len = buf.readUInt32LE(p + 4) * 2 ** 32 + buf.readUInt32LE(p);
+    if (len > MAX_RECORD_BYTES) {
+      return { consumed: p, stop: { kind: 'corrupt', reason: `implausible record length ${len}` } };
+    }
+    const start = p + 12;
+    const end = start + len;
+    if (end + 4 > n) return { consumed: p, stop: { kind: 'truncated' } };
+    if (maskedCrc32cRange(buf, start, end) !== buf.readUInt32LE(end)) {
+      return { consumed: p, stop: { kind: 'corrupt', reason: 'data CRC mismatch' } };
+    }
+    onRecord(start, end);
+    p = end + 4;
+  }
 }

@@ -1,9 +1,10 @@
 // Reads one run directory (a directory holding event files) incrementally: every update() reads
 // only bytes not yet consumed, in file-name order, and picks up new files. A partial last record is
-// left for the next update; a damaged record ends that file with a warning; nothing throws on bad data.
+// left for the next update. After a damaged record it resynchronises on the next intact record and
+// reports the damage (file, offset, bytes skipped); nothing throws on bad data.
 import { readdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { scanRecordsInPlace } from './scan-records.ts';
+import { scanRecordsInPlace, findResyncPoint } from './scan-records.ts';
 import { isEventFileName } from '../format/file-name.ts';
 import {
   RunData,
@@ -37,13 +38,37 @@ async function readFully(fh: FileHandle, buf: Buffer, at: number, length: number
   return got;
 }
 
+/** A damaged stretch of an event file that the reader skipped. */
+export interface EventFileDamage {
+  file: string;
+  /** Byte offset of the first damaged record. */
+  offset: number;
+  /** Bytes skipped from `offset` to the next intact record (so far, while `resumedAt` is unset). */
+  skippedBytes: number;
+  reason: string;
+  /** Where reading resumed; undefined while no intact record has followed yet. */
+  resumedAt?: number;
+}
+
 interface FileState {
   offset: number;
   dead: boolean;
+  /** The damage being skipped over, until an intact record follows it. */
+  damage?: EventFileDamage;
+}
+
+function damageMessage(d: EventFileDamage): string {
+  const where = `${d.file}: ${d.reason} in the record at byte ${d.offset}`;
+  return d.resumedAt === undefined
+    ? `${where}; no intact record after it yet (${d.skippedBytes} bytes skipped)`
+    : `${where}; skipped ${d.skippedBytes} bytes to the next intact record at byte ${d.resumedAt}`;
 }
 
 export class RunReader {
   readonly warnings: string[] = [];
+  /** Every damaged stretch met so far, in reading order (each also has one line in `warnings`). */
+  readonly damage: EventFileDamage[] = [];
+  private readonly unannounced: EventFileDamage[] = [];
   private readonly data = new RunData();
   private readonly decoder = new EventDecoder(this.data);
   private readonly files = new Map<string, FileState>();
@@ -152,6 +177,8 @@ export class RunReader {
         this.files.set(name, state);
       }
       if (!state.dead) await this.readFile(name, state);
+      // One warning per damage, once the first read past it knows how far it reaches.
+      for (const d of this.unannounced.splice(0)) this.warn(damageMessage(d));
     }
     return this.data.events > before;
   }
@@ -239,22 +266,52 @@ export class RunReader {
     }
   }
 
-  /** Decodes the whole records in `buf` (which starts at state.offset); returns the bytes consumed. */
+  /**
+   * Decodes the whole records in `buf` (which starts at state.offset), resynchronising after
+   * damage; returns the bytes consumed (records read and damaged bytes skipped).
+   */
   private consume(path: string, state: FileState, buf: Buffer): number {
     const base = state.offset;
-    const result = scanRecordsInPlace(buf, (start, end) => {
-      try {
-        this.decoder.decode(buf, start, end);
-      } catch (err) {
-        // The framing and CRC were fine, so the next record boundary is trustworthy: skip this one.
-        this.warn(`${path}: undecodable event at byte ${base + start - 12}: ${(err as Error).message}; skipped`);
-      }
-    });
-    state.offset += result.consumed;
-    if (result.stop.kind === 'corrupt') {
-      state.dead = true;
-      this.warn(`${path}: ${result.stop.reason} in the record at byte ${state.offset}; stopped reading this file`);
+    let pos = 0;
+    while (true) {
+      const view = pos === 0 ? buf : buf.subarray(pos);
+      const at = base + pos;
+      const result = scanRecordsInPlace(view, (start, end) => this.decodeRecord(path, view, start, end, at));
+      if (result.consumed > 0 && state.damage) this.endDamage(state, at);
+      pos += result.consumed;
+      if (result.stop.kind !== 'corrupt') break;
+      const damage = state.damage ?? this.startDamage(state, path, base + pos, result.stop.reason);
+      const next = findResyncPoint(buf, pos + 1);
+      pos = next.at;
+      damage.skippedBytes = base + pos - damage.offset;
+      if (next.kind === 'record') this.endDamage(state, base + pos);
+      else break; // wait for more bytes: the candidate or the next header is not complete yet
     }
-    return result.consumed;
+    state.offset += pos;
+    return pos;
+  }
+
+  private decodeRecord(path: string, buf: Buffer, start: number, end: number, bufAt: number): void {
+    try {
+      this.decoder.decode(buf, start, end);
+    } catch (err) {
+      // The framing and CRC were fine, so the next record boundary is trustworthy: skip this one.
+      this.warn(`${path}: undecodable event at byte ${bufAt + start - 12}: ${(err as Error).message}; skipped`);
+    }
+  }
+
+  private startDamage(state: FileState, file: string, offset: number, reason: string): EventFileDamage {
+    const damage: EventFileDamage = { file, offset, skippedBytes: 0, reason };
+    state.damage = damage;
+    this.damage.push(damage);
+    this.unannounced.push(damage);
+    return damage;
+  }
+
+  private endDamage(state: FileState, resumedAt: number): void {
+    const d = state.damage!;
+    d.resumedAt = resumedAt;
+    d.skippedBytes = resumedAt - d.offset;
+    state.damage = undefined;
   }
 }

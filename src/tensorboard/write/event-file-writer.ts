@@ -2,11 +2,11 @@
 // whole records per write, fsync on close. Chunks are written at fixed positions, one at a time,
 // so an exit hook can write what is still queued without reordering or tearing records.
 import { writeSync, fsyncSync, closeSync } from 'node:fs';
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EventMessage } from '../format/protos.ts';
 import { RecordBuffer } from '../format/record.ts';
-import { eventFileName } from '../format/file-name.ts';
+import { eventFileNameAfter } from '../format/file-name.ts';
 
 export interface EventFileWriterOptions {
   /** Flush period; TensorBoard-style writers flush at least every 2 s. */
@@ -64,7 +64,8 @@ export class EventFileWriter {
 
   static async create(dir: string, opts: EventFileWriterOptions = {}): Promise<EventFileWriter> {
     await mkdir(dir, { recursive: true });
-    const path = join(dir, eventFileName({ suffix: opts.suffix }));
+    // A fresh file per writer, sorting last in its directory: the one the Python loader reads on.
+    const path = join(dir, eventFileNameAfter(await readdir(dir), { suffix: opts.suffix }));
     const fh = await open(path, 'wx');
     const w = new EventFileWriter(path, fh, opts);
     w.add({ wall_time: Math.floor(Date.now() / 1000), file_version: 'brain.Event:2' });

@@ -71,6 +71,21 @@ export function textValue(tag: string, markdown: string): SummaryValue {
   };
 }
 
+/**
+ * The model config as Keras' TensorBoard callback writes it with write_graph=True (tf.summary
+ * `keras_model`): tag `keras`, plugin `graph_keras_model` with content "1", the model's JSON
+ * config as a DT_STRING rank-0 tensor. The graphs plugin parses the JSON with keras_util.py and
+ * shows it as the conceptual graph. No data_class, as Keras leaves it unset (the loaders read
+ * it as a blob sequence of one).
+ */
+export function kerasModelValue(modelConfigJson: string): SummaryValue {
+  return {
+    tag: 'keras',
+    metadata: { plugin_data: { plugin_name: 'graph_keras_model', content: new TextEncoder().encode('1') } },
+    tensor: { dtype: DT.STRING, tensor_shape: rank0, string_val: [new TextEncoder().encode(modelConfigJson)] },
+  };
+}
+
 /** An Event holding one scalar value (the form the fast path in scalar-event-encoder.ts reproduces). */
 export function scalarEvent(tag: string, value: number, step: number, wallTime: number): SummaryValue {
   return { wall_time: wallTime, step, summary: { value: [scalarValue(tag, value)] } };

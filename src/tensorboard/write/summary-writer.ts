@@ -1,10 +1,18 @@
 // SummaryWriter: the tf.summary-style API over one event file per writer (Keras layout:
 // one writer per run directory, e.g. <run>/train, <run>/validation).
-import { createHash } from 'node:crypto';
 import { EventFileWriter, type EventFileWriterOptions } from './event-file-writer.ts';
-import { histogramValue, imageValue, textValue, hparamsValue, scalarEvent, type SummaryValue } from './summaries.ts';
+import {
+  histogramValue,
+  imageValue,
+  textValue,
+  hparamsValue,
+  kerasModelValue,
+  scalarEvent,
+  type SummaryValue,
+} from './summaries.ts';
 import { ScalarEventEncoder } from './scalar-event-encoder.ts';
 import { encodeSessionStart, encodeSessionEnd, parseOrThrow } from './hparams-encode.ts';
+import { hparamsGroupName } from './hparams-group.ts';
 import {
   sessionStartSchema,
   SESSION_START_TAG,
@@ -74,11 +82,35 @@ export class SummaryWriter {
     this.write(textValue(tag, markdown), step, wallTime);
   }
 
-  /** `_hparams_/session_start_info` at step 0; group name defaults to the SHA-256 of the hparams, like hp.hparams. */
+  /**
+   * The Keras model config (see kerasModelValue), once per run at step 0 in `train/`; the JSON
+   * must be in the shape keras_util.py parses (kerasModelConfigFromTfjs converts a tfjs one).
+   */
+  kerasModel(modelConfigJson: string, step = 0): void {
+    checkStep('keras model', step);
+    try {
+      JSON.parse(modelConfigJson); // TensorBoard's Graphs tab would fail on it
+    } catch (err) {
+      throw new Error(`keras model (${this.path}): field modelConfigJson: not JSON (${(err as Error).message})`);
+    }
+    this.write(kerasModelValue(modelConfigJson), step);
+  }
+
+  /**
+   * SessionLog START at `step`: a resumed run writes it first, at the first step it will write
+   * again. TensorBoard's Python loader then drops every point of this directory with step >=
+   * `step` read before (plugin_event_accumulator.py, _CheckForRestartAndMaybePurge); RustBoard
+   * ignores it and replaces points per series as the new steps arrive.
+   */
+  sessionLogStart(step: number, wallTime?: number): void {
+    checkStep('session log start', step);
+    this.file.add({ wall_time: finiteWallTime(wallTime), step, session_log: { status: 1 } });
+  }
+
+  /** `_hparams_/session_start_info` at step 0; group name defaults to hparamsGroupName(hparams), like hp.hparams. */
   hparamsSessionStart(input: SessionStartInput): void {
     const s = parseOrThrow(sessionStartSchema, input, `hparams session start (${this.path})`);
-    const sorted = Object.fromEntries(Object.entries(s.hparams).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    const groupName = s.groupName ?? createHash('sha256').update(JSON.stringify(sorted)).digest('hex');
+    const groupName = s.groupName ?? hparamsGroupName(s.hparams);
     this.write(hparamsValue(SESSION_START_TAG, encodeSessionStart(s, groupName)), 0);
   }
 
