@@ -29,14 +29,16 @@ function inboundNames(layer: Obj): string[] {
 export function kerasConceptualGraph(modelConfigJson: string): GraphNode[] {
   const model = JSON.parse(modelConfigJson) as Obj;
   const layers = model.config?.layers;
-  if (!Array.isArray(layers)) throw new Error('keras config: config.layers is not a list (keras_util would see no model)');
+  if (!Array.isArray(layers))
+    throw new Error('keras config: config.layers is not a list (keras_util would see no model)');
   const scope = (name: string) => `${model.config.name}/${name}`;
   const nodes: GraphNode[] = [];
   let prev: string | undefined;
   for (const layer of layers as Obj[]) {
     if (Array.isArray(layer.config?.layers)) throw new Error('nested models are outside what this helper follows');
     const name = scope(layer.config?.name as string);
-    const inputs = layer.inbound_nodes !== undefined ? inboundNames(layer).map(scope) : prev !== undefined ? [prev] : [];
+    const inputs =
+      layer.inbound_nodes !== undefined ? inboundNames(layer).map(scope) : prev !== undefined ? [prev] : [];
     nodes.push({ name, kerasClass: layer.class_name, inputs });
     prev = name;
   }

@@ -31,9 +31,17 @@ export interface ShownPoint {
   step: number;
   wallTime: number;
 }
-export interface ShownScalar extends ShownPoint { value: number }
-export interface ShownImage extends ShownPoint { width: number; height: number; images: number }
-export interface ShownText extends ShownPoint { text: string }
+export interface ShownScalar extends ShownPoint {
+  value: number;
+}
+export interface ShownImage extends ShownPoint {
+  width: number;
+  height: number;
+  images: number;
+}
+export interface ShownText extends ShownPoint {
+  text: string;
+}
 
 interface TagState {
   plugin: string;
@@ -52,7 +60,10 @@ class RunView {
   fileVersion = 0;
   readonly tags = new Map<string, TagState>();
 
-  constructor(readonly dir: string, private readonly log: (line: string) => void) {}
+  constructor(
+    readonly dir: string,
+    private readonly log: (line: string) => void,
+  ) {}
 
   async reload(): Promise<void> {
     if (this.current === undefined) {
@@ -136,7 +147,8 @@ class RunView {
     const tag: string = v.tag || v.node_name || '';
     let t = this.tags.get(tag);
     if (!t) {
-      const plugin: string = v.metadata?.plugin_data?.plugin_name ||
+      const plugin: string =
+        v.metadata?.plugin_data?.plugin_name ||
         (v.simple_value !== undefined ? 'scalars' : v.image ? 'images' : v.histo ? 'histograms' : '');
       t = { plugin, content: v.metadata?.plugin_data?.content ?? new Uint8Array(0), points: [] };
       this.tags.set(tag, t);
@@ -150,7 +162,8 @@ class RunView {
       }
       case 'images':
         t.points.push({
-          step, wallTime,
+          step,
+          wallTime,
           width: Number(Buffer.from(strings[0] ?? []).toString()),
           height: Number(Buffer.from(strings[1] ?? []).toString()),
           images: Math.max(0, strings.length - 2),
@@ -200,7 +213,10 @@ export class PythonLoaderView {
   tags(run: string, plugin: string): string[] {
     const view = this.runViews.get(run);
     if (!view) return [];
-    return [...view.tags].filter(([, t]) => t.plugin === plugin && t.points.length > 0).map(([tag]) => tag).sort();
+    return [...view.tags]
+      .filter(([, t]) => t.plugin === plugin && t.points.length > 0)
+      .map(([tag]) => tag)
+      .sort();
   }
 
   scalars(run: string, tag: string): ShownScalar[] {
@@ -241,7 +257,11 @@ export class PythonLoaderView {
     if (start?.kind !== 'sessionStart') return undefined;
     const end = this.hparamsContent(run, SESSION_END_TAG);
     const sessionEnd = end?.kind === 'sessionEnd' ? end.sessionEnd : undefined;
-    return { start: start.sessionStart, ...(sessionEnd ? { end: sessionEnd } : {}), status: sessionEnd?.status ?? 'unknown' };
+    return {
+      start: start.sessionStart,
+      ...(sessionEnd ? { end: sessionEnd } : {}),
+      status: sessionEnd?.status ?? 'unknown',
+    };
   }
 
   /** The explicit experiment: the first run (in name order) holding `_hparams_/experiment`. */

@@ -22,7 +22,9 @@ async function events(dir: string): Promise<Obj[]> {
   const out: Obj[] = [];
   for (const name of (await readdir(dir)).filter((f) => f.includes('tfevents')).sort()) {
     const buf = await readFile(join(dir, name));
-    scanRecords(buf, (s, e) => out.push(EventMessage.toObject(EventMessage.decode(buf.subarray(s, e)), { longs: Number }) as Obj));
+    scanRecords(buf, (s, e) =>
+      out.push(EventMessage.toObject(EventMessage.decode(buf.subarray(s, e)), { longs: Number }) as Obj),
+    );
   }
   return out;
 }
@@ -67,7 +69,12 @@ test('the keras model summary is encoded as Keras writes it (compared field by f
 test('a tfjs functional model config converts to the inbound-node form keras_util.py connects', () => {
   const raw = functionalModel().toJSON(null, false) as Obj;
   // tfjs writes Keras 2 list-form nodes: keras_util would draw every layer unconnected.
-  assert.deepEqual(raw.config.layers[3].inbound_nodes, [[['a', 0, 0, {}], ['b', 0, 0, {}]]]);
+  assert.deepEqual(raw.config.layers[3].inbound_nodes, [
+    [
+      ['a', 0, 0, {}],
+      ['b', 0, 0, {}],
+    ],
+  ]);
   assert.ok(kerasConceptualGraph(JSON.stringify(raw)).every((n) => n.inputs.length === 0));
   const json = kerasModelConfigFromTfjs(raw);
   const parsed = JSON.parse(json);
@@ -88,9 +95,18 @@ test('a tfjs functional model config converts to the inbound-node form keras_uti
 });
 
 test('a tfjs Sequential config passes through: keras_util links its layers in order', () => {
-  const seq = tf.sequential({ name: 'seq', layers: [tf.layers.dense({ units: 2, inputShape: [3], name: 'd1' }), tf.layers.dense({ units: 1, name: 'd2' })] });
+  const seq = tf.sequential({
+    name: 'seq',
+    layers: [tf.layers.dense({ units: 2, inputShape: [3], name: 'd1' }), tf.layers.dense({ units: 1, name: 'd2' })],
+  });
   const json = kerasModelConfigFromTfjs(JSON.stringify(seq.toJSON(null, false)));
-  assert.deepEqual(kerasConceptualGraph(json).map((n) => [n.name, n.inputs]), [['seq/d1', []], ['seq/d2', ['seq/d1']]]);
+  assert.deepEqual(
+    kerasConceptualGraph(json).map((n) => [n.name, n.inputs]),
+    [
+      ['seq/d1', []],
+      ['seq/d2', ['seq/d1']],
+    ],
+  );
   assert.throws(() => kerasModelConfigFromTfjs({ layers: [] }), /class_name\/config/);
 });
 
@@ -101,7 +117,10 @@ test('weight histograms: TF 2.x Keras tags and the same [30,3] float64 bucket la
   const realEvents = await events(join(sersery(), s1, 'train'));
   const realHisto = realEvents.flatMap((e) => e.summary?.value ?? []).find((v: Obj) => v.tag === 'dense_20/kernel_0');
   assert.equal(realHisto.tensor.dtype, 2); // DT_DOUBLE
-  assert.deepEqual(realHisto.tensor.tensor_shape.dim.map((d: Obj) => d.size), [30, 3]);
+  assert.deepEqual(
+    realHisto.tensor.tensor_shape.dim.map((d: Obj) => d.size),
+    [30, 3],
+  );
   for (const tag of real.tags('histograms')) {
     const buckets = real.histograms(tag)[0].buckets;
     const min = buckets[0].left;
@@ -117,7 +136,9 @@ test('weight histograms: TF 2.x Keras tags and the same [30,3] float64 bucket la
   await withTempDir(async (dir) => {
     const model = functionalModel();
     const w = await SummaryWriter.create(dir);
-    const weights = model.layers.flatMap((l) => l.weights.map((v) => ({ name: v.originalName, values: v.read().dataSync() })));
+    const weights = model.layers.flatMap((l) =>
+      l.weights.map((v) => ({ name: v.originalName, values: v.read().dataSync() })),
+    );
     assert.deepEqual(writeWeightHistograms(w, weights, 2), ['a/kernel_0', 'a/bias_0', 'b/kernel_0', 'b/bias_0']);
     await w.close();
     const r = new RunReader(dir);
@@ -126,7 +147,10 @@ test('weight histograms: TF 2.x Keras tags and the same [30,3] float64 bucket la
     const kernel = r.histograms('a/kernel_0')[0];
     assert.equal(kernel.step, 2);
     assert.equal(kernel.buckets.length, 30);
-    assert.equal(kernel.buckets.reduce((a, b) => a + b.count, 0), 12);
+    assert.equal(
+      kernel.buckets.reduce((a, b) => a + b.count, 0),
+      12,
+    );
   });
 });
 
@@ -144,7 +168,17 @@ test('hparamsGroupName reproduces the group names hp.hparams wrote in real files
   }
   // json.dumps' spelling, not JSON.stringify's: exponents, ensure_ascii, whole numbers as ints.
   assert.equal(
-    pythonJsonDumps({ lr: 1e-5, base: 'é', full: true, p: 0.5, epochs: 3, big: 1e16, t: 'a"\n', e: -2.5e-7, h: 123.25 }),
+    pythonJsonDumps({
+      lr: 1e-5,
+      base: 'é',
+      full: true,
+      p: 0.5,
+      epochs: 3,
+      big: 1e16,
+      t: 'a"\n',
+      e: -2.5e-7,
+      h: 123.25,
+    }),
     '{"base":"\\u00e9","big":1e+16,"e":-2.5e-07,"epochs":3,"full":true,"h":123.25,"lr":1e-05,"p":0.5,"t":"a\\"\\n"}',
   );
 });

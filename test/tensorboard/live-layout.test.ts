@@ -15,7 +15,11 @@ import { withTempDir } from './helpers.ts';
 const STEPS_PER_EPOCH = 4;
 const hparams = { lr: 0.01, base: 'mobilenet_v2', seed: 3 };
 
-interface Writers { root: SummaryWriter; train: SummaryWriter; validation: SummaryWriter }
+interface Writers {
+  root: SummaryWriter;
+  train: SummaryWriter;
+  validation: SummaryWriter;
+}
 
 async function openWriters(run: string): Promise<Writers> {
   return {
@@ -63,7 +67,10 @@ test('training, Ctrl-C, resume, finish: a TensorBoard open throughout sees each 
     assert.deepEqual(tb.runs(), ['run-a', 'run-a/train', 'run-a/validation']);
     assert.equal(tb.session('run-a')?.status, 'unknown');
     assert.equal(tb.session('run-a')?.start.groupName, hparamsGroupName({ lr: 0.01, base: 'mobilenet_v2' }));
-    assert.deepEqual(tb.scalars('run-a/train', 'batch_loss').map((p) => p.step), range(1, 6));
+    assert.deepEqual(
+      tb.scalars('run-a/train', 'batch_loss').map((p) => p.step),
+      range(1, 6),
+    );
     assert.match(tb.kerasModel('run-a/train') ?? '', /Sequential/);
     // Interrupted at step 6: checkpoint there, close, no session end.
     await closeAll(w);
@@ -79,8 +86,14 @@ test('training, Ctrl-C, resume, finish: a TensorBoard open throughout sees each 
     await train(w, 7, 12);
     await tb.reload();
     assert.equal(tb.currentFile('run-a/train'), w.train.path.slice(join(run, 'train').length + 1));
-    assert.deepEqual(tb.scalars('run-a/train', 'batch_loss').map((p) => p.step), range(1, 12));
-    assert.deepEqual(tb.scalars('run-a/validation', 'epoch_loss').map((p) => p.step), [0, 1, 2]);
+    assert.deepEqual(
+      tb.scalars('run-a/train', 'batch_loss').map((p) => p.step),
+      range(1, 12),
+    );
+    assert.deepEqual(
+      tb.scalars('run-a/validation', 'epoch_loss').map((p) => p.step),
+      [0, 1, 2],
+    );
     assert.equal(tb.session('run-a')?.status, 'unknown');
     // Finished.
     w.root.scalar('test/accuracy', 0.9, 12);
@@ -90,9 +103,15 @@ test('training, Ctrl-C, resume, finish: a TensorBoard open throughout sees each 
     await closeAll(w);
     await tb.reload();
     assert.equal(tb.session('run-a')?.status, 'success');
-    assert.deepEqual(tb.scalars('run-a', 'test/accuracy').map((p) => p.value), [Math.fround(0.9)]);
+    assert.deepEqual(
+      tb.scalars('run-a', 'test/accuracy').map((p) => p.value),
+      [Math.fround(0.9)],
+    );
     assert.equal(tb.texts('run-a', 'test/report').length, 1);
-    assert.deepEqual(tb.images('run-a', 'test/confusion_matrix').map((i) => [i.width, i.height, i.images]), [[10, 10, 1]]);
+    assert.deepEqual(
+      tb.images('run-a', 'test/confusion_matrix').map((i) => [i.width, i.height, i.images]),
+      [[10, 10, 1]],
+    );
     assert.deepEqual(tb.log, []);
     assert.equal(sessionEndFiles(run).length, 1);
     for (const sub of ['train', 'validation']) assert.equal((await readdir(join(run, sub))).length, 2);
@@ -109,11 +128,17 @@ test('kill -9 after the checkpoint, then resume: cut back, START purges what Ten
     await train(killed, 1, 8); // checkpoint after step 8 = end of epoch 1
     await train(killed, 9, 10); // then killed mid-epoch: steps 9 and 10 are past the checkpoint
     await tb.reload();
-    assert.deepEqual(tb.scalars('run-k/train', 'batch_loss').map((p) => p.step), range(1, 10));
+    assert.deepEqual(
+      tb.scalars('run-k/train', 'batch_loss').map((p) => p.step),
+      range(1, 10),
+    );
     // The resume: no writer of the killed process is left; cut, then new writers.
     const limit = (tag: string) => (tag.startsWith('epoch_') ? 1 : 8);
     const cut = await truncateEventFilesAfter(join(run, 'train'), limit);
-    assert.deepEqual(cut.map((c) => [c.cutRecords, c.firstCutStep]), [[2, 9]]);
+    assert.deepEqual(
+      cut.map((c) => [c.cutRecords, c.firstCutStep]),
+      [[2, 9]],
+    );
     assert.deepEqual(await truncateEventFilesAfter(join(run, 'validation'), limit), []);
     const w = await openWriters(run);
     for (const x of [w.root, w.train, w.validation]) x.sessionLogStart(9);
@@ -122,14 +147,23 @@ test('kill -9 after the checkpoint, then resume: cut back, START purges what Ten
     await closeAll(w);
     await closeAll(killed);
     await tb.reload();
-    assert.deepEqual(tb.scalars('run-k/train', 'batch_loss').map((p) => p.step), range(1, 12));
-    assert.deepEqual(tb.scalars('run-k/train', 'epoch_loss').map((p) => p.step), [0, 1, 2]);
+    assert.deepEqual(
+      tb.scalars('run-k/train', 'batch_loss').map((p) => p.step),
+      range(1, 12),
+    );
+    assert.deepEqual(
+      tb.scalars('run-k/train', 'epoch_loss').map((p) => p.step),
+      [0, 1, 2],
+    );
     assert.equal(tb.session('run-k')?.status, 'success');
     assert.deepEqual(await strictlyIncreasingOnDisk(run, 'train', 'batch_loss'), range(1, 12));
     assert.deepEqual(await strictlyIncreasingOnDisk(run, 'validation', 'evaluation_loss_vs_iterations'), [4, 8, 12]);
     // A TensorBoard started afterwards sees the same.
     const fresh = new PythonLoaderView(logs);
     await fresh.reload();
-    assert.deepEqual(fresh.scalars('run-k/train', 'batch_loss').map((p) => p.step), range(1, 12));
+    assert.deepEqual(
+      fresh.scalars('run-k/train', 'batch_loss').map((p) => p.step),
+      range(1, 12),
+    );
   });
 });

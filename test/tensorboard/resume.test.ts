@@ -29,7 +29,10 @@ test('a new event file sorts after every existing one, also within the same seco
     const second = await SummaryWriter.create(dir);
     await second.close();
     const names = (await readdir(dir)).sort();
-    assert.deepEqual(names, [first.path, second.path].map((p) => p.slice(dir.length + 1)));
+    assert.deepEqual(
+      names,
+      [first.path, second.path].map((p) => p.slice(dir.length + 1)),
+    );
   });
 });
 
@@ -40,7 +43,9 @@ test('sessionLogStart writes SessionLog START at the resume step', async () => {
     await w.close();
     const buf = await readFile(w.path);
     const evs: any[] = [];
-    scanRecords(buf, (s, e) => evs.push(EventMessage.toObject(EventMessage.decode(buf.subarray(s, e)), { longs: Number, enums: String })));
+    scanRecords(buf, (s, e) =>
+      evs.push(EventMessage.toObject(EventMessage.decode(buf.subarray(s, e)), { longs: Number, enums: String })),
+    );
     assert.deepEqual(evs[1], { wall_time: 1234.5, step: 41, session_log: { status: 'START' } });
   });
 });
@@ -71,8 +76,14 @@ test('truncateEventFilesAfter cuts at the first record past the checkpoint, per 
     assert.equal((await stat(file)).size, cut[0].keptBytes);
     const r = new RunReader(dir);
     await r.update();
-    assert.deepEqual(r.scalars('batch_loss').map((p) => p.step), [1, 2, 3, 4, 5, 6, 7, 8]);
-    assert.deepEqual(r.scalars('epoch_loss').map((p) => p.step), [0, 1]);
+    assert.deepEqual(
+      r.scalars('batch_loss').map((p) => p.step),
+      [1, 2, 3, 4, 5, 6, 7, 8],
+    );
+    assert.deepEqual(
+      r.scalars('epoch_loss').map((p) => p.step),
+      [0, 1],
+    );
     assert.ok(r.hparams().sessionStart);
     assert.deepEqual(await truncateEventFilesAfter(dir, (tag) => (tag.startsWith('epoch_') ? 1 : 8)), []); // idempotent
   });

@@ -45,10 +45,21 @@ for (const chunk of [undefined, 97]) {
         await r.update();
         assert.equal(r.eventCount, 49, what);
         // Record 9 holds step 8 (record 0 is the file_version).
-        assert.deepEqual(r.scalars('loss').map((p) => p.step), [...Array(49).keys()].filter((s) => s !== 8), what);
-        assert.deepEqual(r.damage, [{ file: join(run, name), offset: start, skippedBytes: end - start, reason, resumedAt: end }], what);
+        assert.deepEqual(
+          r.scalars('loss').map((p) => p.step),
+          [...Array(49).keys()].filter((s) => s !== 8),
+          what,
+        );
+        assert.deepEqual(
+          r.damage,
+          [{ file: join(run, name), offset: start, skippedBytes: end - start, reason, resumedAt: end }],
+          what,
+        );
         assert.equal(r.warnings.length, 1, what);
-        assert.ok(r.warnings[0].startsWith(`${join(run, name)}: ${reason} in the record at byte ${start};`), r.warnings[0]);
+        assert.ok(
+          r.warnings[0].startsWith(`${join(run, name)}: ${reason} in the record at byte ${start};`),
+          r.warnings[0],
+        );
         assert.match(r.warnings[0], new RegExp(`skipped ${end - start} bytes`));
         assert.equal(r.offsets()[name], bytes.length, what);
       }
@@ -96,7 +107,9 @@ test('damage followed by a record still being written: the reader waits there, t
     await appendFile(file, damaged.subarray(end + 14));
     await r.update();
     assert.equal(r.eventCount, 49);
-    assert.deepEqual(r.damage, [{ file, offset: start, skippedBytes: end - start, reason: 'data CRC mismatch', resumedAt: end }]);
+    assert.deepEqual(r.damage, [
+      { file, offset: start, skippedBytes: end - start, reason: 'data CRC mismatch', resumedAt: end },
+    ]);
     assert.equal(r.warnings.length, 1);
   });
 });
@@ -112,7 +125,10 @@ test('two damaged stretches are two reports; intact records between and after th
     await r.update();
     assert.deepEqual(
       r.damage.map((d) => [d.offset, d.skippedBytes]),
-      [[ends[8], ends[9] - ends[8]], [ends[29], ends[32] - ends[29]]],
+      [
+        [ends[8], ends[9] - ends[8]],
+        [ends[29], ends[32] - ends[29]],
+      ],
     );
     assert.equal(r.eventCount, 50 - 1 - 3);
     assert.equal(r.warnings.length, 2);

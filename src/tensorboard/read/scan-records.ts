@@ -4,7 +4,6 @@ import { maskedCrc32cRange, maskedCrc32c8, crc32cRange, unmaskCrc, maskCrc } fro
 import { batchMatches, BATCH_MAX_DATA_BYTES } from '../format/batch-crc.ts';
 import { MAX_RECORD_BYTES, type ScanResult, type ScanStop } from '../format/record.ts';
 
-
 const BATCH = 8192;
 
 function u32(b: Uint8Array, p: number): number {
