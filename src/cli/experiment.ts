@@ -2,9 +2,9 @@
 // TensorFlow.js and the models load lazily, after the flags and the definition check out: a bad
 // definition fails in a fraction of a second.
 import { stringify as toYaml } from 'yaml';
-import { listExperiments, loadDefinition, type LoadedDefinition } from '../train/load-definition.ts';
+import { listExperiments, loadDefinition, type LoadedDefinition } from '../experiment/load.ts';
 import { commandLine } from '../train/environment.ts';
-import { checkRunName } from '../train/run-dir.ts';
+import { checkRunName } from '../run/layout.ts';
 import { isEntryPoint, parseFlags, resolveLogdir, runCli, UsageError } from './args.ts';
 
 type BackendPreference = 'auto' | 'gpu' | 'node' | 'wasm' | 'cpu';

@@ -3,12 +3,12 @@
 import type { ImageSet } from '../data/index.ts';
 import { cacheDir } from '../download/index.ts';
 import { foldBatchNorm } from '../models/index.ts';
-import type { ExperimentDefinition } from './definition.ts';
+import type { ExperimentDefinition } from '../experiment/definition.ts';
 import { featureCacheDir, featureCacheKey, readFeatureCache, writeFeatureCache, type CachedSplit } from './feature-cache.ts';
 import { extractFeatures } from './features.ts';
 import type { RunData } from './load-data.ts';
 import { weightsDigest, type RunModel, type SplitModel } from './model-setup.ts';
-import type { RecordSaver } from './record-lifecycle.ts';
+import type { RecordSaver } from './record-saver.ts';
 import type { StopSignal } from './signals.ts';
 
 const FEATURE_BATCH = 64;

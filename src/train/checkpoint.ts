@@ -5,7 +5,7 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { fileSystemIO } from '../models/file-io.ts';
-import type { EpochHistory, RunRecord } from './run-record.ts';
+import type { EpochHistory, RunRecord } from '../run/record.ts';
 
 export const CHECKPOINT_DIR = 'checkpoints';
 

@@ -1,4 +1,4 @@
-import type { RunRecord } from './run-record.ts';
+import type { RunRecord } from '../run/record.ts';
 
 /**
  * Estimated training compute: 2 FLOPs per multiply-add forward, ×3 (forward + backward) through what

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCifar10, resolveCifar10Dir, splitValidation, stratifiedSubset, CIFAR10_FILES, type ImageSet } from '../data/index.ts';
-import type { ExperimentDefinition } from './definition.ts';
+import type { ExperimentDefinition } from '../experiment/definition.ts';
 
 export interface RunData {
   /** The CIFAR-10 folder used. */

@@ -3,11 +3,11 @@ import { batchCount } from '../data/index.ts';
 import type { SummaryWriter } from '../tensorboard/index.ts';
 import type { BatchSource } from './batch-source.ts';
 import type { TrainState } from './checkpoint.ts';
-import type { ExperimentDefinition } from './definition.ts';
+import type { ExperimentDefinition } from '../experiment/definition.ts';
 import { evaluate } from './evaluate.ts';
 import { learningRateAt, setLearningRate } from './optimizer.ts';
 import type { EpochProgress } from './progress.ts';
-import type { EpochHistory } from './run-record.ts';
+import type { EpochHistory } from '../run/record.ts';
 import type { StopSignal } from './signals.ts';
 import { trainStep } from './step.ts';
 

@@ -10,8 +10,8 @@ import { preprocessModeFor, type PreprocessMode } from '../models/preprocess-mod
 import { MOBILENET_V1_NAME, mobileNetV1Base } from '../models/pretrained.ts';
 import { resolveWeights } from '../models/weight-files.ts';
 import { loadKerasH5Weights } from '../models/weights-h5.ts';
-import { freezePolicy, type ExperimentDefinition } from './definition.ts';
-import type { ParamCounts } from './run-record.ts';
+import { freezePolicy, type ExperimentDefinition } from '../experiment/definition.ts';
+import type { ParamCounts } from '../run/record.ts';
 
 export interface ModelLocations {
   weightsDir?: string;

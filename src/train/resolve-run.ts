@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { definitionSchema, type ExperimentDefinition } from './definition.ts';
-import { loadDefinition, resolveInlineDefinition, type LoadedDefinition } from './load-definition.ts';
-import { readRunRecord, type RunRecord } from './run-record.ts';
-import { locateRun } from './run-dir.ts';
+import { definitionSchema, type ExperimentDefinition } from '../experiment/definition.ts';
+import { loadDefinition, resolveInlineDefinition, type LoadedDefinition } from '../experiment/load.ts';
+import { readRunRecord, type RunRecord } from '../run/record.ts';
+import { locateRun } from '../run/layout.ts';
 
 export interface ResolvedRun {
   loaded: LoadedDefinition;

@@ -3,22 +3,22 @@ import { selectBackend, type BackendPreference } from '../backends/index.ts';
 import { SummaryWriter } from '../tensorboard/index.ts';
 import { checkpointDir, initialTrainState, loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import { computeCosts } from './compute-cost.ts';
-import type { ExperimentDefinition } from './definition.ts';
-import { rebuildHparamsExperiment, runHparams } from './hparams.ts';
+import type { ExperimentDefinition } from '../experiment/definition.ts';
+import { rebuildHparamsExperiment, runHparams } from './summaries/hparams.ts';
 import { loadRunData } from './load-data.ts';
-import type { LoadedDefinition } from './load-definition.ts';
+import type { LoadedDefinition } from '../experiment/load.ts';
 import { trainLoop } from './loop.ts';
 import { buildRunModel, paramCounts, type ModelLocations } from './model-setup.ts';
 import { createOptimizer } from './optimizer.ts';
 import { createProgress, type EpochProgress } from './progress.ts';
-import { applyTrainState, backendEntry, forceMarkInterrupted, newRecord, phaseTimer, RecordSaver, resumedRecord } from './record-lifecycle.ts';
+import { applyTrainState, backendEntry, forceMarkInterrupted, newRecord, phaseTimer, RecordSaver, resumedRecord } from './record-saver.ts';
 import { resolveRun } from './resolve-run.ts';
-import type { RunRecord, RunStatus } from './run-record.ts';
-import { checkRunName, createRunDir } from './run-dir.ts';
-import { removeSessionEndFiles, SessionEndFile } from './session-end.ts';
+import type { RunRecord, RunStatus } from '../run/record.ts';
+import { checkRunName, createRunDir } from '../run/layout.ts';
+import { removeSessionEndFiles, SessionEndFile } from './summaries/session-end.ts';
 import { installStopSignal, type StopSignal } from './signals.ts';
-import { testReport } from './test-report.ts';
-import { trainingInputs } from './training-inputs.ts';
+import { testReport } from './summaries/test-report.ts';
+import { trainingInputs } from './inputs.ts';
 
 export interface RunOptions extends ModelLocations {
   /** `--logdir` (else TRANSFERLAB_LOGDIR, else `logs`). */

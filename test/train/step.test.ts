@@ -2,7 +2,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/backends/index.ts';
-import type { OptimizerSpec } from '../../src/train/definition.ts';
+import type { OptimizerSpec } from '../../src/experiment/definition.ts';
 import { createOptimizer, learningRateAt } from '../../src/train/optimizer.ts';
 import { trainStep } from '../../src/train/step.ts';
 

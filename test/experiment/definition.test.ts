@@ -4,8 +4,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BASE_NAMES as MODEL_BASES } from '../../src/models/builders/index.ts';
-import { BASE_NAMES } from '../../src/train/definition.ts';
-import { DefinitionError, listExperiments, loadDefinition, resolveInlineDefinition } from '../../src/train/load-definition.ts';
+import { BASE_NAMES } from '../../src/experiment/definition.ts';
+import { DefinitionError, listExperiments, loadDefinition, resolveInlineDefinition } from '../../src/experiment/load.ts';
 
 const VALID = `
 description: tiny

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ExperimentDefinition } from './definition.ts';
+import type { ExperimentDefinition } from '../experiment/definition.ts';
 
 export type RunStatus = 'running' | 'success' | 'interrupted' | 'failed';
 

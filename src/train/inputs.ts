@@ -3,7 +3,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { featureSource, imageSource, type BatchSource } from './batch-source.ts';
 import { cachedFeatures, type CachedFeaturesInput } from './cached-features.ts';
-import { augmentationOn, cropPadding } from './definition.ts';
+import { augmentationOn, cropPadding } from '../experiment/definition.ts';
 import { splitAtPooling } from './model-setup.ts';
 
 /** Cached features above this many bytes are not worth it (flatten heads of big bases): train end to end. */

@@ -4,9 +4,9 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendChoice } from '../backends/index.ts';
 import type { TrainState } from './checkpoint.ts';
-import type { ExperimentDefinition } from './definition.ts';
+import type { ExperimentDefinition } from '../experiment/definition.ts';
 import { gitState, hardwareInfo } from './environment.ts';
-import { writeRunRecord, type RunProgress, type RunRecord } from './run-record.ts';
+import { writeRunRecord, type RunProgress, type RunRecord } from '../run/record.ts';
 
 export function newRecord(id: string, experiment: string, name: string | null, def: ExperimentDefinition, command: string[], backend: RunRecord['backend']): RunRecord {
   return {

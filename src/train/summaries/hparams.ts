@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeHparamsExperiment, type HParamInfo, type HParamValue, type MetricInfo } from '../tensorboard/index.ts';
-import { cropPadding, type ExperimentDefinition } from './definition.ts';
+import { writeHparamsExperiment, type HParamInfo, type HParamValue, type MetricInfo } from '../../tensorboard/index.ts';
+import { cropPadding, type ExperimentDefinition } from '../../experiment/definition.ts';
 
 /** The hyperparameters a run reports to TensorBoard's HParams dashboard, flattened from its definition. */
 export function runHparams(def: ExperimentDefinition, experiment: string): Record<string, HParamValue> {

@@ -4,7 +4,7 @@
 // `--resume` deletes that file, and only a success is written into the run's main root event file.
 import { readdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { SummaryWriter } from '../tensorboard/index.ts';
+import { SummaryWriter } from '../../tensorboard/index.ts';
 
 /** Name suffix of the session-end file (it still contains `tfevents`, so TensorBoard reads it). */
 export const SESSION_END_FILE_SUFFIX = '.session_end.v2';

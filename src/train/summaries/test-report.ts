@@ -1,12 +1,12 @@
 // After training, once: the test set's loss and accuracy, per-class accuracy, the confusion matrix
 // and a grid of sample predictions, as root summaries and as run.json's final figures.
 import type * as tf from '@tensorflow/tfjs';
-import type { SummaryWriter } from '../tensorboard/index.ts';
-import type { BatchSource } from './batch-source.ts';
-import { evaluate, perClassAccuracy } from './evaluate.ts';
+import type { SummaryWriter } from '../../tensorboard/index.ts';
+import type { BatchSource } from '../batch-source.ts';
+import { evaluate, perClassAccuracy } from '../evaluate.ts';
 import { classColorLegendMarkdown, confusionMatrixImage, confusionMatrixMarkdown, samplePredictionsImage, samplePredictionsMarkdown } from './images.ts';
-import type { RunData } from './load-data.ts';
-import type { EpochHistory, RunProgress, RunRecord } from './run-record.ts';
+import type { RunData } from '../load-data.ts';
+import type { EpochHistory, RunProgress, RunRecord } from '../../run/record.ts';
 
 const SAMPLE_COUNT = 32;
 

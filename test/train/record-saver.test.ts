@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { selectBackend } from '../../src/backends/index.ts';
 import { RunReader } from '../../src/tensorboard/index.ts';
 import { cachedFeatures } from '../../src/train/cached-features.ts';
-import { resolveInlineDefinition } from '../../src/train/load-definition.ts';
+import { resolveInlineDefinition } from '../../src/experiment/load.ts';
 import { buildRunModel, splitAtPooling } from '../../src/train/model-setup.ts';
-import { newRecord, RecordSaver } from '../../src/train/record-lifecycle.ts';
-import type { RunRecord } from '../../src/train/run-record.ts';
-import { removeSessionEndFiles, SessionEndFile, SESSION_END_FILE_SUFFIX } from '../../src/train/session-end.ts';
+import { newRecord, RecordSaver } from '../../src/train/record-saver.ts';
+import type { RunRecord } from '../../src/run/record.ts';
+import { removeSessionEndFiles, SessionEndFile, SESSION_END_FILE_SUFFIX } from '../../src/train/summaries/session-end.ts';
 import { installStopSignal } from '../../src/train/signals.ts';
 
 before(async () => {
