@@ -1,7 +1,9 @@
 // npm run report -- --out <dir> [--runs a,b,c] [--logdir logs] [--tensorboard-url …]
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { LOGDIR_OPTION, parseFlags, resolveLogdir, runCli, UsageError } from './args.ts';
+import { resolveLogdir } from '../experiment/locations.ts';
+import { UsageError } from '../experiment/usage-error.ts';
+import { httpUrlFlag, LOGDIR_OPTION, parseFlags, runCli } from './args.ts';
 import { parseCompareOptions } from '../report/pages.ts';
 import { writeStaticReport } from '../report/static-report.ts';
 
@@ -35,10 +37,7 @@ runCli(async () => {
   for (const [flag, v, max] of [['--smoothing', values.smoothing, 0.999], ['--threshold', values.threshold, 100]] as const) {
     if (v !== undefined && !(Number(v) >= 0 && Number(v) <= max)) throw new UsageError(`${flag}: expected a number 0–${max}, got ${v}`);
   }
-  const tensorboardUrl = values['tensorboard-url'] ?? 'http://localhost:6006';
-  if (!URL.canParse(tensorboardUrl) || !/^https?:$/.test(new URL(tensorboardUrl).protocol)) {
-    throw new UsageError(`--tensorboard-url: expected an http(s) URL, got ${tensorboardUrl}`);
-  }
+  const tensorboardUrl = httpUrlFlag('--tensorboard-url', values['tensorboard-url'] ?? 'http://localhost:6006');
   const runs = values.runs?.split(',').map((r) => r.trim()).filter(Boolean);
   const logdir = resolveLogdir(values.logdir);
   const result = await writeStaticReport({

@@ -1,6 +1,8 @@
 // npm run serve -- [--logdir logs] [--host 127.0.0.1] [--port 8080] [--tensorboard-url http://localhost:6006]
 import { existsSync } from 'node:fs';
-import { LOGDIR_OPTION, parseFlags, resolveLogdir, runCli, UsageError } from './args.ts';
+import { resolveLogdir } from '../experiment/locations.ts';
+import { UsageError } from '../experiment/usage-error.ts';
+import { httpUrlFlag, LOGDIR_OPTION, parseFlags, runCli } from './args.ts';
 import { startServer } from '../server/start.ts';
 
 const HELP = `Usage: npm run serve -- [options]
@@ -27,10 +29,7 @@ runCli(async () => {
   const logdir = resolveLogdir(values.logdir);
   const port = values.port === undefined ? 8080 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: expected an integer 0–65535, got ${values.port}`);
-  const tensorboardUrl = values['tensorboard-url'] ?? 'http://localhost:6006';
-  if (!URL.canParse(tensorboardUrl) || !/^https?:$/.test(new URL(tensorboardUrl).protocol)) {
-    throw new UsageError(`--tensorboard-url: expected an http(s) URL, got ${tensorboardUrl}`);
-  }
+  const tensorboardUrl = httpUrlFlag('--tensorboard-url', values['tensorboard-url'] ?? 'http://localhost:6006');
   const staleAfter = values['stale-after'] === undefined ? 30 : Number(values['stale-after']);
   if (!(staleAfter > 0)) throw new UsageError(`--stale-after: expected a positive number of minutes, got ${values['stale-after']}`);
   if (!existsSync(logdir)) console.error(`note: log directory ${logdir} does not exist yet; runs appear once it does`);

@@ -2,7 +2,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { isEntryPoint, parseFlags, resolveLogdir, runCli } from './args.ts';
+import { resolveLogdir } from '../experiment/locations.ts';
+import { isEntryPoint, parseFlags, runCli } from './args.ts';
 
 const OPTIONS = {
   logdir: { type: 'string' },

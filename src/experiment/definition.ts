@@ -1,13 +1,9 @@
+// The experiment definition: what a YAML file under experiments/ may say, validated by zod.
+// src/experiment/ owns the definition, its loader (extends, --set), the names it is checked against and
+// where things are (locations.ts); it imports only download's cache root and zod/yaml.
 import { z } from 'zod';
+import { BASE_NAMES } from './names.ts';
 
-/**
- * Bases an experiment can name: the models module's BASE_NAMES (a test keeps the two equal), listed
- * here so validating a definition does not load TensorFlow.js.
- */
-export const BASE_NAMES = [
-  'densenet121', 'densenet169', 'densenet201', 'mobilenetv2', 'mobilenetv1', 'inceptionv3', 'resnet50', 'resnet101', 'resnet152',
-] as const;
-export type BaseName = (typeof BASE_NAMES)[number];
 
 const ACTIVATIONS = ['relu', 'relu6', 'elu', 'selu', 'tanh', 'sigmoid', 'swish', 'linear'] as const;
 

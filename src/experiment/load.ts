@@ -4,12 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { definitionSchema, type ExperimentDefinition } from './definition.ts';
+import { UsageError } from './usage-error.ts';
 
-/** A bad definition or override; its message is one line naming the file, the key and the problem. */
-export class DefinitionError extends Error {
-  override name = 'DefinitionError';
-  readonly exitCode = 2;
-}
 
 export const defaultExperimentsDir = (): string =>
   resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'experiments');
@@ -40,7 +36,7 @@ export function findDefinitionFile(nameOrPath: string, experimentsDir = defaultE
   if (!found) {
     const known = listExperiments(experimentsDir);
     const hint = looksLikePath ? '' : ` (known: ${known.join(', ') || 'none'})`;
-    throw new DefinitionError(`${display(candidates[0]!)}: no such experiment definition${hint}`);
+    throw new UsageError(`${display(candidates[0]!)}: no such experiment definition${hint}`);
   }
   return found;
 }
@@ -53,7 +49,7 @@ export function listExperiments(experimentsDir = defaultExperimentsDir()): strin
   return [...new Set(names)].sort();
 }
 
-/** Loads, merges (`extends`), overrides and validates a definition. Throws DefinitionError. */
+/** Loads, merges (`extends`), overrides and validates a definition. Throws UsageError. */
 export function loadDefinition(nameOrPath: string, options: LoadOptions = {}): LoadedDefinition {
   const file = findDefinitionFile(nameOrPath, options.experimentsDir);
   const raw = readMerged(file, []);
@@ -67,7 +63,7 @@ export function resolveInlineDefinition(
   options: LoadOptions & { experiment?: string } = {},
 ): LoadedDefinition {
   const where = 'inline definition';
-  if (!isPlainObject(value)) throw new DefinitionError(`${where}: must be a mapping of keys to values`);
+  if (!isPlainObject(value)) throw new UsageError(`${where}: must be a mapping of keys to values`);
   let raw: Record<string, unknown> = { ...value };
   if (typeof raw.extends === 'string') {
     const parentFile = findDefinitionFile(raw.extends, options.experimentsDir);
@@ -94,7 +90,7 @@ function finish(
 function validate(raw: Record<string, unknown>, where: string): ExperimentDefinition {
   const result = definitionSchema.safeParse(raw);
   if (result.success) return result.data;
-  throw new DefinitionError(`${where}: ${describeIssue(result.error.issues[0]!)}`);
+  throw new UsageError(`${where}: ${describeIssue(result.error.issues[0]!)}`);
 }
 
 export function describeIssue(issue: z.core.$ZodIssue): string {
@@ -111,21 +107,21 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
 
 function readMerged(file: string, chain: string[]): Record<string, unknown> {
   if (chain.includes(file)) {
-    throw new DefinitionError(`${display(file)}: extends: cycle ${[...chain, file].map((f) => basename(f)).join(' → ')}`);
+    throw new UsageError(`${display(file)}: extends: cycle ${[...chain, file].map((f) => basename(f)).join(' → ')}`);
   }
   const raw = readDefinitionFile(file);
   const parentName = raw.extends;
   const { extends: _drop, ...own } = raw;
   if (parentName === undefined) return own;
   if (typeof parentName !== 'string' || parentName.length === 0) {
-    throw new DefinitionError(`${display(file)}: extends: must be the name of another experiment`);
+    throw new UsageError(`${display(file)}: extends: must be the name of another experiment`);
   }
   let parentFile: string;
   try {
     const near = isAbsolute(parentName) || parentName.includes('/') ? resolve(dirname(file), parentName) : parentName;
     parentFile = findDefinitionFile(near, dirname(file));
   } catch (error) {
-    throw new DefinitionError(`${display(file)}: extends: ${parentName}: no such experiment definition`);
+    throw new UsageError(`${display(file)}: extends: ${parentName}: no such experiment definition`);
   }
   return deepMerge(readMerged(parentFile, [...chain, file]), own);
 }
@@ -135,16 +131,16 @@ function readDefinitionFile(file: string): Record<string, unknown> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new DefinitionError(`${display(file)}: cannot read: ${(error as Error).message}`);
+    throw new UsageError(`${display(file)}: cannot read: ${(error as Error).message}`);
   }
   let value: unknown;
   try {
     value = extname(file) === '.json' ? JSON.parse(text) : parseYaml(text, { uniqueKeys: true });
   } catch (error) {
     const message = (error as Error).message.split('\n')[0]!;
-    throw new DefinitionError(`${display(file)}: not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}: ${message}`);
+    throw new UsageError(`${display(file)}: not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}: ${message}`);
   }
-  if (!isPlainObject(value)) throw new DefinitionError(`${display(file)}: must be a mapping of keys to values`);
+  if (!isPlainObject(value)) throw new UsageError(`${display(file)}: must be a mapping of keys to values`);
   return value;
 }
 
@@ -161,13 +157,13 @@ export function deepMerge(base: Record<string, unknown>, over: Record<string, un
 /** Applies one `key=value` override; the value is typed by the schema at that key. */
 export function applyOverride(raw: Record<string, unknown>, override: string, where: string): Record<string, unknown> {
   const eq = override.indexOf('=');
-  if (eq <= 0) throw new DefinitionError(`${where}: --set ${override}: expected key=value, e.g. --set train.epochs=1`);
+  if (eq <= 0) throw new UsageError(`${where}: --set ${override}: expected key=value, e.g. --set train.epochs=1`);
   const key = override.slice(0, eq).trim();
   const text = override.slice(eq + 1).trim();
   const path = key.split('.');
-  if (path.some((p) => p.length === 0)) throw new DefinitionError(`${where}: --set ${override}: empty key segment in ${key}`);
+  if (path.some((p) => p.length === 0)) throw new UsageError(`${where}: --set ${override}: empty key segment in ${key}`);
   const kind = schemaKindAt(definitionSchema, path);
-  if (kind === null) throw new DefinitionError(`${where}: --set ${key}: unknown key`);
+  if (kind === null) throw new UsageError(`${where}: --set ${key}: unknown key`);
   const value = typedValue(text, kind, `${where}: --set ${key}`);
   return setAtPath(raw, path, value);
 }
@@ -232,18 +228,18 @@ function typedValue(text: string, kind: Kind, where: string): unknown {
       return text;
     case 'number': {
       const n = Number(text);
-      if (text === '' || !Number.isFinite(n)) throw new DefinitionError(`${where}: expected a number, got "${text}"`);
+      if (text === '' || !Number.isFinite(n)) throw new UsageError(`${where}: expected a number, got "${text}"`);
       return n;
     }
     case 'boolean':
       if (text === 'true') return true;
       if (text === 'false') return false;
-      throw new DefinitionError(`${where}: expected true or false, got "${text}"`);
+      throw new UsageError(`${where}: expected true or false, got "${text}"`);
     case 'structured':
       try {
         return parseYaml(text);
       } catch (error) {
-        throw new DefinitionError(`${where}: cannot parse "${text}": ${(error as Error).message.split('\n')[0]}`);
+        throw new UsageError(`${where}: cannot parse "${text}": ${(error as Error).message.split('\n')[0]}`);
       }
   }
 }

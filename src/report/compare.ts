@@ -1,5 +1,5 @@
 import type { RunEvents } from './run-events.ts';
-import type { RunRecord } from './run-record.ts';
+import type { LenientRunRecord as RunRecord } from '../run/record.ts';
 import type { RunSummary } from './summary.ts';
 import { definitionDiff, formatDefinitionValue } from './diff.ts';
 import { paretoFront } from './pareto.ts';

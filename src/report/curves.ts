@@ -1,7 +1,7 @@
 import type { ScalarPoint } from './event-source.ts';
 import type { LinePoint } from './charts.ts';
 import type { RunEvents } from './run-events.ts';
-import type { HistoryEntry, RunRecord } from './run-record.ts';
+import type { HistoryEntry, LenientRunRecord as RunRecord } from '../run/record.ts';
 import { tbSmooth } from './smoothing.ts';
 
 export type XAxis = 'step' | 'relative' | 'wall';

@@ -1,6 +1,6 @@
 import type { ScalarPoint } from './event-source.ts';
 import type { RunEvents } from './run-events.ts';
-import type { HistoryEntry, RunRecord } from './run-record.ts';
+import type { HistoryEntry, LenientRunRecord as RunRecord } from '../run/record.ts';
 
 // Runs written by plain Keras/TensorBoard (no run.json) get a record built from their event files,
 // so the table, comparison and diff (of HParams) work for any TensorBoard log directory.

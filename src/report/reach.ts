@@ -1,4 +1,4 @@
-import type { RunRecord } from './run-record.ts';
+import type { LenientRunRecord as RunRecord } from '../run/record.ts';
 import { parseTime } from './summary.ts';
 
 /** One point per completed epoch: when it ended and what validation accuracy it reached. */

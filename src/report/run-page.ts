@@ -3,7 +3,7 @@ import type { XAxis } from './curves.ts';
 import { flatten, formatDefinitionValue } from './diff.ts';
 import { compact, duration, fixed, int, pct, si } from './format.ts';
 import { curveCharts, DEFAULT_COMPARE, loadRuns, perClassAccuracy, statusView, type ReportContext } from './page-common.ts';
-import { encodeRunPath } from './run-id.ts';
+import { encodeRunPath } from '../run/layout.ts';
 import { runRow } from './runs-page.ts';
 import { tensorboardLinks } from './tensorboard-link.ts';
 

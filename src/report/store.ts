@@ -4,7 +4,7 @@ import { isEventFileName } from '../tensorboard/index.ts';
 import type { EventSource } from './event-source.ts';
 import { recordFromEvents } from './event-record.ts';
 import { RunEvents } from './run-events.ts';
-import { parseRunRecord, type RunRecord } from './run-record.ts';
+import { parseRunRecord, type LenientRunRecord as RunRecord } from '../run/record.ts';
 import { summarize, type RunSummary } from './summary.ts';
 
 export interface StoreOptions {

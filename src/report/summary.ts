@@ -1,4 +1,4 @@
-import type { HistoryEntry, RunRecord } from './run-record.ts';
+import type { HistoryEntry, LenientRunRecord as RunRecord } from '../run/record.ts';
 
 export type RunStatus = 'running' | 'success' | 'interrupted' | 'failed' | 'unknown';
 

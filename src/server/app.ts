@@ -11,7 +11,7 @@ import { siteContext } from '../report/site-context.ts';
 import { RunStore } from '../report/store.ts';
 import { tensorboardSource } from '../report/tb-source.ts';
 import { tensorboardLinks } from '../report/tensorboard-link.ts';
-import { runIdFromPath } from './run-path.ts';
+import { runIdFromPath } from '../run/layout.ts';
 import { loopbackHostGuard, securityHeaders } from './security.ts';
 
 export interface SiteOptions {

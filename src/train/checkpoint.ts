@@ -5,9 +5,8 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { fileSystemIO } from '../models/file-io.ts';
+import { CHECKPOINT_DIR } from '../run/layout.ts';
 import type { EpochHistory, RunRecord } from '../run/record.ts';
-
-export const CHECKPOINT_DIR = 'checkpoints';
 
 /** Where the loop stands: enough to continue exactly (same batch order, same augmentation draws). */
 export interface TrainState {
@@ -81,7 +80,7 @@ export function checkpointDir(runDir: string): string | null {
   return leftovers.find((d) => existsSync(join(d, 'state.json'))) ?? null;
 }
 
-export async function readTrainState(dir: string): Promise<TrainState> {
+async function readTrainState(dir: string): Promise<TrainState> {
   const path = join(dir, 'state.json');
   const parsed = stateSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
   if (!parsed.success) {

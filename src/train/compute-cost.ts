@@ -10,7 +10,7 @@ export function computeCosts(record: RunRecord, cached: boolean, baseTrainable: 
   const macs = record.macsPerImage ?? 0;
   const baseMacs = record.baseMacsPerImage ?? 0;
   const headMacs = Math.max(0, macs - baseMacs);
-  const evalImages = (record.dataset?.validation ?? 0) * record.epochs.planned + (record.dataset?.test ?? 0);
+  const evalImages = (record.dataset?.validation ?? 0) * (record.epochs.planned ?? 0) + (record.dataset?.test ?? 0);
   const featureImages = (record.dataset?.train ?? 0) + (record.dataset?.validation ?? 0) + (record.dataset?.test ?? 0);
   const trainedShare = baseTotal > 0 ? baseTrainable / baseTotal : 0;
   const perTrainedImage = cached

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { BatchSource } from './batch-source.ts';
+import type { BatchSource } from './inputs.ts';
 import { crossEntropy } from './step.ts';
 
 export interface Evaluation {

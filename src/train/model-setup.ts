@@ -8,17 +8,22 @@ import { modelCost } from '../models/cost.ts';
 import { applyFreezing, type FreezeResult } from '../models/freezing.ts';
 import { preprocessModeFor, type PreprocessMode } from '../models/preprocess-mode.ts';
 import { MOBILENET_V1_NAME, mobileNetV1Base } from '../models/pretrained.ts';
-import { resolveWeights } from '../models/weight-files.ts';
 import { loadKerasH5Weights } from '../models/weights-h5.ts';
+// The ImageNet loader decides (and warns about) the 224-px fallback; leaf's consolidation may move it.
+import { loadImagenetWeights } from '../models/weights/imagenet.ts';
+import { NUM_CLASSES } from '../data/classes.ts';
+import type { ProgressMode } from '../experiment/names.ts';
 import { freezePolicy, type ExperimentDefinition } from '../experiment/definition.ts';
 import type { ParamCounts } from '../run/record.ts';
 
 export interface ModelLocations {
-  weightsDir?: string;
-  modelsDir?: string;
+  weightsDir: string;
+  modelsDir: string;
   /** Fetch missing weights (default true). */
   download?: boolean;
-  progress?: 'auto' | 'bar' | 'lines' | 'none';
+  progress?: ProgressMode;
+  /** Where a warning goes (the ImageNet 224-px fallback of docs/weights.md). */
+  warn?: (line: string) => void;
 }
 
 export interface RunModel {
@@ -26,8 +31,6 @@ export interface RunModel {
   base: tf.LayersModel;
   preprocessMode: PreprocessMode;
   freeze: FreezeResult;
-  /** Where the base's weights came from, for run.json and the feature-cache key. */
-  weightsSource: string;
 }
 
 /**
@@ -35,41 +38,9 @@ export interface RunModel {
  * pretrained tfjs MobileNet v1 cut at its last ReLU), frozen as the definition says, inside the
  * classifier (32×32 input → UpSample → base → head → softmax).
  */
-export async function buildRunModel(def: ExperimentDefinition, where: ModelLocations = {}, numClasses = 10): Promise<RunModel> {
+export async function buildRunModel(def: ExperimentDefinition, where: ModelLocations, numClasses = NUM_CLASSES): Promise<RunModel> {
   const m = def.model;
-  let base: tf.LayersModel;
-  let weightsSource: string;
-  if (m.weights.startsWith('pretrained:')) {
-    const id = m.weights.slice('pretrained:'.length);
-    if (id !== MOBILENET_V1_NAME) throw new Error(`model.weights: unknown pretrained model ${id} (available: ${MOBILENET_V1_NAME})`);
-    base = await mobileNetV1Base({
-      ...(where.modelsDir ? { modelsDir: where.modelsDir } : {}),
-      inputSize: m.inputSize,
-      ...(where.download === false ? { download: false } : {}),
-      ...(where.progress ? { progress: where.progress } : {}),
-    });
-    weightsSource = m.weights;
-  } else {
-    base = buildBase({ name: m.base, ...(m.alpha !== undefined ? { alpha: m.alpha } : {}), inputSize: m.inputSize });
-    if (m.weights === 'none') {
-      weightsSource = 'none';
-    } else {
-      const path =
-        m.weights === 'imagenet'
-          ? await resolveWeights(
-              { name: m.base, ...(m.alpha !== undefined ? { alpha: m.alpha } : {}), inputSize: m.inputSize },
-              {
-                ...(where.weightsDir ? { weightsDir: where.weightsDir } : {}),
-                ...(where.download === false ? { download: false } : {}),
-                ...(where.progress ? { progress: where.progress } : {}),
-              },
-            )
-          : resolve(m.weights);
-      if (!existsSync(path)) throw new Error(`model.weights: ${path} not found`);
-      await loadKerasH5Weights(base, path);
-      weightsSource = path;
-    }
-  }
+  const base = await loadBase(m, where);
   const freeze = applyFreezing(base, freezePolicy(m.freeze));
   const classifier = buildClassifier(base, {
     inputSize: m.inputSize,
@@ -77,7 +48,26 @@ export async function buildRunModel(def: ExperimentDefinition, where: ModelLocat
     head: { pooling: m.head.pooling, dense: m.head.dense, dropout: m.head.dropout },
     numClasses,
   });
-  return { classifier, base, preprocessMode: preprocessModeFor(m.base), freeze, weightsSource };
+  return { classifier, base, preprocessMode: preprocessModeFor(m.base), freeze };
+}
+
+async function loadBase(m: ExperimentDefinition['model'], where: ModelLocations): Promise<tf.LayersModel> {
+  const fetching = { download: where.download ?? true, progress: where.progress ?? 'auto' } as const;
+  if (m.weights.startsWith('pretrained:')) {
+    const id = m.weights.slice('pretrained:'.length);
+    if (id !== MOBILENET_V1_NAME) throw new Error(`model.weights: unknown pretrained model ${id} (available: ${MOBILENET_V1_NAME})`);
+    return mobileNetV1Base({ modelsDir: where.modelsDir, inputSize: m.inputSize, ...fetching });
+  }
+  const spec = { name: m.base, ...(m.alpha === undefined ? {} : { alpha: m.alpha }), inputSize: m.inputSize };
+  const base = buildBase(spec);
+  if (m.weights === 'imagenet') {
+    await loadImagenetWeights(base, spec, { weightsDir: where.weightsDir, ...fetching, onWarning: where.warn ?? (() => {}) });
+  } else if (m.weights !== 'none') {
+    const path = resolve(m.weights);
+    if (!existsSync(path)) throw new Error(`model.weights: ${path} not found`);
+    await loadKerasH5Weights(base, path);
+  }
+  return base;
 }
 
 export function paramCounts(model: tf.LayersModel): ParamCounts & { macsPerImage: number } {

@@ -1,14 +1,19 @@
 // run.json over a run's life: the first record, the resumed one, serialized saves with a throttled
-// progress heartbeat, the state after each epoch, and the last-gasp update on a second Ctrl-C.
+// progress heartbeat, and the last-gasp write on a second Ctrl-C. The record itself is changed only
+// by run-experiment.ts; these functions build or write it.
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendChoice } from '../backends/index.ts';
-import type { TrainState } from './checkpoint.ts';
 import type { ExperimentDefinition } from '../experiment/definition.ts';
-import { gitState, hardwareInfo } from './environment.ts';
+import { RUN_RECORD_FILE } from '../run/layout.ts';
 import { writeRunRecord, type RunProgress, type RunRecord } from '../run/record.ts';
+import type { TrainState } from './checkpoint.ts';
+import { gitState, hardwareInfo } from './environment.ts';
 
-export function newRecord(id: string, experiment: string, name: string | null, def: ExperimentDefinition, command: string[], backend: RunRecord['backend']): RunRecord {
+export function newRecord(
+  id: string, experiment: string, name: string | null, def: ExperimentDefinition, command: string[],
+  backend: RunRecord['backend'],
+): RunRecord {
   return {
     schemaVersion: 1, id, experiment, name, status: 'running', error: null, definition: def, seed: def.seed,
     tags: def.tags, notes: def.notes, git: gitState(), command, backend,
@@ -30,28 +35,18 @@ export function backendEntry(b: Pick<BackendChoice, 'name' | 'kind' | 'reason' |
   return { name: b.name, kind: b.kind, reason: b.reason, versions: { ...b.versions } };
 }
 
-/** Copies the training state into the record: steps, history, best epoch, throughput. */
-export function applyTrainState(record: RunRecord, state: TrainState, plannedEpochs: number): void {
-  record.globalStep = state.globalStep;
-  record.history = state.history;
-  record.best = state.best;
-  record.epochs = { planned: plannedEpochs, completed: state.history.length };
-  record.imagesPerSecond = median(state.history.map((h) => h.imagesPerSecond));
+/** The record's view of the training state: steps, history, best epoch, throughput. */
+export function trainStateFields(state: TrainState, plannedEpochs: number) {
+  return {
+    globalStep: state.globalStep,
+    history: state.history,
+    best: state.best,
+    epochs: { planned: plannedEpochs, completed: state.history.length },
+    imagesPerSecond: median(state.history.map((h) => h.imagesPerSecond)),
+  } satisfies Partial<RunRecord>;
 }
 
-/** Runs `work` and adds its seconds to `phases[phase]` (also when it throws). */
-export function phaseTimer(phases: RunRecord['phases']) {
-  return async <T>(phase: keyof RunRecord['phases'], work: () => Promise<T>): Promise<T> => {
-    const t0 = performance.now();
-    try {
-      return await work();
-    } finally {
-      phases[phase] += (performance.now() - t0) / 1000;
-    }
-  };
-}
-
-export function median(xs: number[]): number | null {
+function median(xs: number[]): number | null {
   if (xs.length === 0) return null;
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
@@ -59,40 +54,40 @@ export function median(xs: number[]): number | null {
 }
 
 /** Monitors mark a running run whose files stay untouched for long as stale; this keeps it fresh. */
-export const HEARTBEAT_MS = 10_000;
+const HEARTBEAT_MS = 10_000;
 
 /**
  * Writes run.json (atomically, one write at a time in call order, so a slow older write never lands
- * over a newer one) and keeps a heartbeat during long phases that write no events.
+ * over a newer one) and keeps a heartbeat during long phases that write no events: the progress of
+ * the phase is written into the last saved record.
  */
 export class RecordSaver {
   private chain: Promise<void> = Promise.resolve();
   private lastSave = -Infinity;
+  private last: RunRecord | null = null;
+  private current: RunProgress | null = null;
 
   constructor(
     private readonly runDir: string,
-    readonly record: RunRecord,
     private readonly opts: { heartbeatMs?: number; now?: () => number; onError?: (e: Error) => void } = {},
   ) {}
 
-  save(): Promise<void> {
+  /** Saves a snapshot of `record`, with the progress of the phase in progress (if any). */
+  save(record: RunRecord): Promise<void> {
     this.lastSave = this.now();
-    const snapshot = structuredClone(this.record);
+    const snapshot = structuredClone({ ...record, progress: this.current });
+    this.last = snapshot;
     const write = this.chain.then(() => writeRunRecord(this.runDir, snapshot));
     this.chain = write.catch(() => {});
     return write;
   }
 
-  /** Records where a long phase stands; saves when the last save is older than the heartbeat period. */
-  progress(progress: RunProgress): void {
-    this.record.progress = progress;
+  /** Where a long phase stands (null: it is over); saved when the last save is older than the heartbeat. */
+  heartbeat(progress: RunProgress | null): void {
+    this.current = progress;
+    if (progress === null || this.last === null) return;
     if (this.now() - this.lastSave < (this.opts.heartbeatMs ?? HEARTBEAT_MS)) return;
-    this.save().catch((e: Error) => (this.opts.onError ?? (() => {}))(e));
-  }
-
-  /** The phase is over: no progress to show (saved with the next save). */
-  clearProgress(): void {
-    this.record.progress = null;
+    this.save(this.last).catch((e: Error) => (this.opts.onError ?? (() => {}))(e));
   }
 
   /** Resolves once every save asked for so far is on disk (or failed). */
@@ -107,9 +102,9 @@ export class RecordSaver {
 
 /** Second Ctrl-C: no time for async work; mark the run interrupted synchronously before exiting. */
 export function forceMarkInterrupted(runDir: string, record: RunRecord): void {
-  if (!runDir) return;
-  const path = join(runDir, 'run.json');
+  const path = join(runDir, RUN_RECORD_FILE);
   const temp = `${path}.${process.pid}.force.tmp`;
-  writeFileSync(temp, `${JSON.stringify({ ...record, status: 'interrupted', endTime: new Date().toISOString(), error: null, progress: null }, null, 2)}\n`);
+  const final = { ...record, status: 'interrupted', endTime: new Date().toISOString(), error: null, progress: null };
+  writeFileSync(temp, `${JSON.stringify(final, null, 2)}\n`);
   renameSync(temp, path);
 }

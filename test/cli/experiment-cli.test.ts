@@ -1,12 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunReader } from '../../src/tensorboard/index.ts';
-import { locationOptions } from '../../src/cli/experiment.ts';
 import { cifarDir, repoRoot, sharedModelsDir } from '../helpers/shared.ts';
 import { sessionEndFiles } from '../helpers/session-ends.ts';
 
@@ -62,6 +61,26 @@ test('bad definitions, overrides and flags: one line on stderr, exit code 2, no 
   assert.deepEqual(readdirSync(logdir), [], 'nothing was created in the log directory');
 });
 
+test('--resume of a run whose run.json was edited to a wrong type: one line naming the file and field, exit 2', async () => {
+  const env = await cliEnv();
+  const logdir = await tempDir('tl-cli-edited-');
+  const tiny = ['--set', 'data.trainPerClass=2', '--set', 'data.validationSize=10', '--set', 'data.testPerClass=1',
+    '--set', 'train.epochs=1', '--set', 'model.inputSize=32'];
+  const made = experimentCli(['quickstart', '--backend', 'wasm', '--progress', 'none', '--logdir', logdir, '--name', 'x', ...tiny], env);
+  assert.equal(made.status, 0, made.stderr);
+  const runDir = join(logdir, 'quickstart', readdirSync(join(logdir, 'quickstart'))[0]!);
+  const file = join(runDir, 'run.json');
+  const edited = { ...JSON.parse(readFileSync(file, 'utf8')), status: 'interrupted', globalStep: 'twelve' };
+  writeFileSync(file, JSON.stringify(edited));
+  const before = readFileSync(file, 'utf8');
+  const result = experimentCli(['--resume', runDir, '--backend', 'wasm', '--logdir', logdir], env);
+  assert.equal(result.status, 2, result.stderr);
+  const lines = result.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, result.stderr);
+  assert.match(lines[0]!, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: field globalStep: `));
+  assert.equal(readFileSync(file, 'utf8'), before, 'run.json is left as it was');
+});
+
 test('--dry-run prints the resolved definition and parameter counts, creates nothing', async () => {
   const env = await cliEnv();
   const logdir = join(await tempDir('tl-cli-dry-'), 'logs');
@@ -87,16 +106,6 @@ test('--help lists the flags and the experiments', async () => {
     assert.ok(result.stdout.includes(variable), variable);
   }
   assert.match(result.stdout, /densenet-full.*quickstart/s);
-});
-
-test('location flags become runner options; without them the TRANSFERLAB_* variables decide', () => {
-  assert.deepEqual(
-    locationOptions({ logdir: 'L', 'data-dir': 'D', 'weights-dir': 'W', 'models-dir': 'M' }, { TRANSFERLAB_LOGDIR: 'envL' }),
-    { logdir: 'L', dataDir: 'D', weightsDir: 'W', modelsDir: 'M' },
-  );
-  // The data, weights and models modules read their variables when the option is absent.
-  assert.deepEqual(locationOptions({}, { TRANSFERLAB_LOGDIR: 'envL' }), { logdir: 'envL' });
-  assert.deepEqual(locationOptions({}, {}), { logdir: 'logs' });
 });
 
 test('SIGINT mid-epoch: checkpoint at the current batch, readable run marked interrupted, exit 130; --resume finishes it', async () => {

@@ -4,8 +4,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BASE_NAMES as MODEL_BASES } from '../../src/models/builders/index.ts';
-import { BASE_NAMES } from '../../src/experiment/definition.ts';
-import { DefinitionError, listExperiments, loadDefinition, resolveInlineDefinition } from '../../src/experiment/load.ts';
+import { BASE_NAMES } from '../../src/experiment/names.ts';
+import { UsageError } from '../../src/experiment/usage-error.ts';
+import { listExperiments, loadDefinition, resolveInlineDefinition } from '../../src/experiment/load.ts';
 
 const VALID = `
 description: tiny
@@ -29,10 +30,10 @@ async function experimentsDir(files: Record<string, string>): Promise<string> {
   return dir;
 }
 
-/** Loads and expects a DefinitionError whose single line names the file and matches `pattern`. */
+/** Loads and expects a UsageError whose single line names the file and matches `pattern`. */
 function expectError(load: () => unknown, file: string, pattern: RegExp): void {
   assert.throws(load, (error: unknown) => {
-    assert.ok(error instanceof DefinitionError, `expected a DefinitionError, got ${String(error)}`);
+    assert.ok(error instanceof UsageError, `expected a UsageError, got ${String(error)}`);
     assert.equal(error.exitCode, 2);
     assert.ok(!error.message.includes('\n'), `not one line: ${error.message}`);
     assert.ok(error.message.includes(file), `"${error.message}" does not name ${file}`);

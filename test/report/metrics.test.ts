@@ -4,12 +4,12 @@ import { tbSmooth } from '../../src/report/smoothing.ts';
 import { definitionDiff, flatten } from '../../src/report/diff.ts';
 import { paretoFront } from '../../src/report/pareto.ts';
 import { epochPoints, firstReach } from '../../src/report/reach.ts';
-import { parseRunRecord } from '../../src/report/run-record.ts';
+import { parseRunRecord } from '../../src/run/record.ts';
 import { toCsv } from '../../src/report/csv.ts';
 import { tensorboardLinks } from '../../src/report/tensorboard-link.ts';
-import { isPlausibleRunId } from '../../src/report/run-id.ts';
+import { isPlausibleRunId } from '../../src/run/layout.ts';
 import { shortLabels, parseCompareOptions } from '../../src/report/pages.ts';
-import { runIdFromPath } from '../../src/server/run-path.ts';
+import { runIdFromPath } from '../../src/run/layout.ts';
 import { downsample } from '../../src/report/curves.ts';
 import { compact, duration, pct, si } from '../../src/report/format.ts';
 

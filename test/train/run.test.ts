@@ -5,7 +5,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunReader } from '../../src/tensorboard/index.ts';
-import { runExperiment, type RunRecord } from '../../src/train/index.ts';
+import { runExperiment } from '../../src/train/run-experiment.ts';
+import type { RunRecord } from '../../src/run/record.ts';
 import { installStopSignal } from '../../src/train/signals.ts';
 import { cifarDir, sharedModelsDir } from '../helpers/shared.ts';
 import { sessionEndFiles } from '../helpers/session-ends.ts';
@@ -58,7 +59,7 @@ test('quickstart end to end: event files, run.json, HParams session, feature cac
   assert.equal(onDisk.params?.base.total, 218_544, 'MobileNet v1 0.25 cut at conv_pw_13_relu');
   assert.equal(onDisk.params?.model.trainable, 256 * 256 + 256 + 256 * 10 + 10);
   assert.ok((onDisk.macsPerImage ?? 0) > (onDisk.baseMacsPerImage ?? 0));
-  assert.ok(onDisk.endTime && Date.parse(onDisk.endTime) >= Date.parse(onDisk.startTime));
+  assert.ok(onDisk.endTime && Date.parse(onDisk.endTime) >= Date.parse(onDisk.startTime ?? ""));
   for (const phase of ['data', 'model', 'features', 'train', 'evaluate'] as const) assert.ok(onDisk.phases[phase] > 0, phase);
   assert.deepEqual(onDisk.epochs, { planned: 2, completed: 2 });
   assert.equal(onDisk.globalStep, 2 * STEPS_PER_EPOCH);

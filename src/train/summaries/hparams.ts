@@ -1,5 +1,6 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { findRunIds, RUN_RECORD_FILE } from '../../run/layout.ts';
 import { writeHparamsExperiment, type HParamInfo, type HParamValue, type MetricInfo } from '../../tensorboard/index.ts';
 import { cropPadding, type ExperimentDefinition } from '../../experiment/definition.ts';
 
@@ -30,7 +31,7 @@ export function runHparams(def: ExperimentDefinition, experiment: string): Recor
   };
 }
 
-export const HPARAM_METRICS: MetricInfo[] = [
+const HPARAM_METRICS: MetricInfo[] = [
   { tag: 'epoch_accuracy', group: 'validation', datasetType: 'validation', displayName: 'validation accuracy' },
   { tag: 'epoch_loss', group: 'validation', datasetType: 'validation', displayName: 'validation loss' },
   { tag: 'epoch_accuracy', group: 'train', datasetType: 'training', displayName: 'train accuracy' },
@@ -39,40 +40,14 @@ export const HPARAM_METRICS: MetricInfo[] = [
   { tag: 'test/loss', group: '', displayName: 'test loss' },
 ];
 
-/** run.json files under the log directory (run dirs sit at <experiment>/<run>, but any depth ≤ 4 is read). */
-export function findRunRecords(logdir: string, depth = 4): string[] {
-  if (!existsSync(logdir)) return [];
-  const found: string[] = [];
-  const walk = (dir: string, level: number): void => {
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      return;
-    }
-    if (names.includes('run.json')) found.push(join(dir, 'run.json'));
-    if (level >= depth) return;
-    for (const name of names) {
-      if (name.startsWith('.') || name === 'checkpoints' || name === 'train' || name === 'validation') continue;
-      const p = join(dir, name);
-      try {
-        if (statSync(p).isDirectory()) walk(p, level + 1);
-      } catch {
-        // vanished while walking: another run cleaning up
-      }
-    }
-  };
-  walk(logdir, 0);
-  return found.sort();
-}
-
 /**
  * Rewrites `_hparams_/experiment` at the log root from every run.json there: each hparam's domain is
  * the union of the values the runs used (TensorBoard filters and colours by it).
  */
 export async function rebuildHparamsExperiment(logdir: string): Promise<void> {
   const values = new Map<string, Set<HParamValue>>();
-  for (const file of findRunRecords(logdir)) {
+  for (const id of await findRunIds(logdir)) {
+    const file = join(logdir, id, RUN_RECORD_FILE);
     let record: { definition?: ExperimentDefinition; experiment?: string };
     try {
       record = JSON.parse(readFileSync(file, 'utf8'));

@@ -2,10 +2,9 @@
 // and a grid of sample predictions, as root summaries and as run.json's final figures.
 import type * as tf from '@tensorflow/tfjs';
 import type { SummaryWriter } from '../../tensorboard/index.ts';
-import type { BatchSource } from '../batch-source.ts';
+import type { BatchSource, RunData } from '../inputs.ts';
 import { evaluate, perClassAccuracy } from '../evaluate.ts';
 import { classColorLegendMarkdown, confusionMatrixImage, confusionMatrixMarkdown, samplePredictionsImage, samplePredictionsMarkdown } from './images.ts';
-import type { RunData } from '../load-data.ts';
 import type { EpochHistory, RunProgress, RunRecord } from '../../run/record.ts';
 
 const SAMPLE_COUNT = 32;
@@ -20,7 +19,7 @@ export interface TestReportInput {
   history: EpochHistory[];
   root: SummaryWriter;
   shouldStop: () => boolean;
-  onProgress?: (progress: RunProgress) => void;
+  heartbeat: (progress: RunProgress) => void;
 }
 
 /** Evaluates the test split and writes its summaries; null when stopped midway (nothing written). */
@@ -28,7 +27,7 @@ export async function testReport(input: TestReportInput): Promise<{ final: NonNu
   const { data, root, history } = input;
   const test = await evaluate(
     input.model, input.source, input.numClasses, input.batchSize, SAMPLE_COUNT, input.shouldStop,
-    input.onProgress ? (done, total) => input.onProgress!({ phase: 'evaluate', split: 'test', done, total }) : undefined,
+    (done, total) => input.heartbeat({ phase: 'evaluate', split: 'test', done, total }),
   );
   if (test === null) return null;
   const step = history.length;
