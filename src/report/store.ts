@@ -6,6 +6,7 @@ import { recordFromEvents } from './event-record.ts';
 import { RunEvents } from './run-events.ts';
 import { parseRunRecord, type LenientRunRecord as RunRecord } from '../run/record.ts';
 import { summarize, type RunSummary } from './summary.ts';
+import { SUBRUNS } from '../run/layout.ts';
 
 export interface StoreOptions {
   /** Event-file access; defaults to src/tensorboard's reader. */
@@ -113,7 +114,7 @@ export class RunStore {
       }
       // Symbolic links are not followed: everything shown lies inside the logdir.
       const dirs = dirents.filter((d) => d.isDirectory() && !d.name.startsWith('.'));
-      const splits = dirs.filter((d) => d.name === 'train' || d.name === 'validation');
+      const splits = dirs.filter((d) => SUBRUNS.includes(d.name));
       let isRun = false;
       if (rel) {
         isRun = dirents.some((d) => d.isFile() && isEventFileName(d.name));
@@ -249,11 +250,11 @@ export class RunStore {
   }
 }
 
-const KERAS_SUBRUNS: ReadonlySet<string> = new Set(['.', 'train', 'validation']);
+const KERAS_SUBRUNS: ReadonlySet<string> = new Set(['.', ...SUBRUNS]);
 
 async function latestEventMtime(dir: string): Promise<number> {
   let latest = 0;
-  for (const sub of ['', 'train', 'validation']) {
+  for (const sub of ['', ...SUBRUNS]) {
     const d = sub ? join(dir, sub) : dir;
     const names = await readdir(d).catch(() => [] as string[]);
     for (const name of names) {

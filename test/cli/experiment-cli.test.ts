@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { RunReader } from '../../src/tensorboard/index.ts';
 import { cifarDir, repoRoot, sharedModelsDir } from '../helpers/shared.ts';
 import { sessionEndFiles } from '../helpers/session-ends.ts';
+import { TRAIN_SUBRUN } from '../../src/run/layout.ts';
 
 async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
@@ -139,7 +140,7 @@ test('SIGINT mid-epoch: checkpoint at the current batch, readable run marked int
   assert.ok(state.batchInEpoch >= 1 && state.batchInEpoch < 75, `stopped mid-epoch at batch ${state.batchInEpoch}`);
   assert.equal(state.globalStep, record.globalStep);
 
-  const train = new RunReader(join(runDir, 'train'));
+  const train = new RunReader(join(runDir, TRAIN_SUBRUN));
   await train.update();
   assert.deepEqual(train.warnings, []);
   const logged = train.scalars('batch_loss').map((p) => p.step);
@@ -156,7 +157,7 @@ test('SIGINT mid-epoch: checkpoint at the current batch, readable run marked int
   const done = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
   assert.equal(done.status, 'success');
   assert.equal(done.globalStep, 75);
-  const after = new RunReader(join(runDir, 'train'));
+  const after = new RunReader(join(runDir, TRAIN_SUBRUN));
   await after.update();
   assert.deepEqual(after.scalars('batch_loss').map((p) => p.step), Array.from({ length: 75 }, (_, i) => i + 1));
   assert.deepEqual(after.scalars('epoch_loss').map((p) => p.step), [0]);

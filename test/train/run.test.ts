@@ -10,6 +10,7 @@ import type { RunRecord } from '../../src/run/record.ts';
 import { installStopSignal } from '../../src/train/signals.ts';
 import { cifarDir, sharedModelsDir } from '../helpers/shared.ts';
 import { sessionEndFiles } from '../helpers/session-ends.ts';
+import { TRAIN_SUBRUN, VALIDATION_SUBRUN } from '../../src/run/layout.ts';
 
 // quickstart on a small stratified subset: the real pretrained MobileNet v1 0.25, cached features.
 const TINY = [
@@ -77,14 +78,14 @@ test('quickstart end to end: event files, run.json, HParams session, feature cac
   assert.ok(existsSync(join(onDisk.featureCache!.path, 'meta.json')));
   assert.ok(existsSync(join(runDir, 'checkpoints', 'weights.bin')));
 
-  const train = await read(join(runDir, 'train'));
+  const train = await read(join(runDir, TRAIN_SUBRUN));
   assert.deepEqual(steps(train, 'batch_loss'), range(1, 2 * STEPS_PER_EPOCH));
   assert.deepEqual(steps(train, 'batch_accuracy'), range(1, 2 * STEPS_PER_EPOCH));
   for (const tag of ['epoch_loss', 'epoch_accuracy', 'epoch_learning_rate', 'epoch_images_per_second', 'epoch_time_seconds']) {
     assert.deepEqual(steps(train, tag), [0, 1], tag);
   }
   assert.equal(train.scalars('epoch_loss')[1]!.value.toFixed(5), onDisk.history[1]!.trainLoss.toFixed(5));
-  const validation = await read(join(runDir, 'validation'));
+  const validation = await read(join(runDir, VALIDATION_SUBRUN));
   assert.deepEqual(steps(validation, 'epoch_accuracy'), [0, 1]);
   assert.deepEqual(steps(validation, 'epoch_loss'), [0, 1]);
   assert.deepEqual(steps(validation, 'evaluation_loss_vs_iterations'), [STEPS_PER_EPOCH, 2 * STEPS_PER_EPOCH]);
@@ -148,11 +149,11 @@ test('stop mid-epoch, then resume: one continuous curve with no duplicated or mi
   assert.deepEqual(second.record.history.map((h) => h.epoch), [0, 1, 2]);
   assert.equal(second.record.compute.trainImages, 150);
 
-  assert.ok(readdirSync(join(first.runDir, 'train')).filter((f) => f.includes('tfevents')).length >= 2, 'the resumed run appends new event files');
-  const train = await read(join(first.runDir, 'train'));
+  assert.ok(readdirSync(join(first.runDir, TRAIN_SUBRUN)).filter((f) => f.includes('tfevents')).length >= 2, 'the resumed run appends new event files');
+  const train = await read(join(first.runDir, TRAIN_SUBRUN));
   assert.deepEqual(steps(train, 'batch_loss'), range(1, 3 * STEPS_PER_EPOCH));
   assert.deepEqual(steps(train, 'epoch_loss'), [0, 1, 2]);
-  const validation = await read(join(first.runDir, 'validation'));
+  const validation = await read(join(first.runDir, VALIDATION_SUBRUN));
   assert.deepEqual(steps(validation, 'evaluation_accuracy_vs_iterations'), [1, 2, 3].map((e) => e * STEPS_PER_EPOCH));
   const root = await read(first.runDir);
   assert.equal(root.texts('definition').length, 1, 'the definition is written once');
@@ -202,7 +203,7 @@ test('an inline definition trained end to end through a partly frozen base: micr
   assert.ok(record.params!.base.trainable > 0 && record.params!.base.nonTrainable > 0);
   assert.equal(record.globalStep, 5);
   assert.deepEqual(record.definition.data.augment, { flip: true, crop: 2 });
-  const train = await read(join(runDir, 'train'));
+  const train = await read(join(runDir, TRAIN_SUBRUN));
   assert.deepEqual(steps(train, 'batch_loss'), [2, 4]);
   assert.ok(Number.isFinite(train.scalars('epoch_loss')[0]!.value));
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findRunIds, RUN_RECORD_FILE } from '../../run/layout.ts';
+import { findRunIds, RUN_RECORD_FILE, TRAIN_SUBRUN, VALIDATION_SUBRUN } from '../../run/layout.ts';
 import { writeHparamsExperiment, type HParamInfo, type HParamValue, type MetricInfo } from '../../tensorboard/index.ts';
 import { cropPadding, type ExperimentDefinition } from '../../experiment/definition.ts';
 
@@ -32,10 +32,10 @@ export function runHparams(def: ExperimentDefinition, experiment: string): Recor
 }
 
 const HPARAM_METRICS: MetricInfo[] = [
-  { tag: 'epoch_accuracy', group: 'validation', datasetType: 'validation', displayName: 'validation accuracy' },
-  { tag: 'epoch_loss', group: 'validation', datasetType: 'validation', displayName: 'validation loss' },
-  { tag: 'epoch_accuracy', group: 'train', datasetType: 'training', displayName: 'train accuracy' },
-  { tag: 'epoch_loss', group: 'train', datasetType: 'training', displayName: 'train loss' },
+  { tag: 'epoch_accuracy', group: VALIDATION_SUBRUN, datasetType: 'validation', displayName: 'validation accuracy' },
+  { tag: 'epoch_loss', group: VALIDATION_SUBRUN, datasetType: 'validation', displayName: 'validation loss' },
+  { tag: 'epoch_accuracy', group: TRAIN_SUBRUN, datasetType: 'training', displayName: 'train accuracy' },
+  { tag: 'epoch_loss', group: TRAIN_SUBRUN, datasetType: 'training', displayName: 'train loss' },
   { tag: 'test/accuracy', group: '', displayName: 'test accuracy' },
   { tag: 'test/loss', group: '', displayName: 'test loss' },
 ];
