@@ -22,7 +22,12 @@ export function parseFlags<const O extends OptionSpec>(argv: string[], options: 
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     // Node's messages span lines (with hints); keep the first line only.
-    throw new UsageError(message.split('\n')[0]!.replace(/\. To specify a positional.*$/, '').trim());
+    throw new UsageError(
+      message
+        .split('\n')[0]!
+        .replace(/\. To specify a positional.*$/, '')
+        .trim(),
+    );
   }
 }
 
@@ -38,7 +43,8 @@ export function runCli(main: () => Promise<number>): void {
     (error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
       process.stderr.write(`${firstLine(message)}\n`);
-      if (process.env.TRANSFERLAB_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+      if (process.env.TRANSFERLAB_DEBUG && error instanceof Error && error.stack)
+        process.stderr.write(`${error.stack}\n`);
       process.exitCode = error instanceof UsageError ? error.exitCode : 1;
     },
   );

@@ -74,7 +74,8 @@ interface RunFlags {
 function checkFlags(values: Values, positionals: string[]): RunFlags {
   if (positionals.length > 1) throw new UsageError(`expected one experiment name, got ${positionals.join(' ')}`);
   const name = positionals[0] ?? null;
-  if (!name && !values.resume) throw new UsageError(`name an experiment (${listExperiments().join(', ')}), or see --help`);
+  if (!name && !values.resume)
+    throw new UsageError(`name an experiment (${listExperiments().join(', ')}), or see --help`);
   const backend = (values.backend ?? 'auto') as BackendChoice;
   if (!BACKEND_CHOICES.includes(backend)) {
     throw new UsageError(`--backend ${values.backend}: expected ${BACKEND_CHOICES.join(', ')}`);
@@ -116,9 +117,16 @@ async function main(): Promise<number> {
 
   const { runExperiment } = await import('../train/run-experiment.ts');
   const { record } = await runExperiment(name, {
-    ...where, ...(values.name === undefined ? {} : { name: values.name }), ...(seed === undefined ? {} : { seed }),
-    tags: values.tag ?? [], overrides: values.set ?? [], ...(values.resume ? { resume: values.resume } : {}),
-    backend, progress, handleSignals: true, command: commandLine(),
+    ...where,
+    ...(values.name === undefined ? {} : { name: values.name }),
+    ...(seed === undefined ? {} : { seed }),
+    tags: values.tag ?? [],
+    overrides: values.set ?? [],
+    ...(values.resume ? { resume: values.resume } : {}),
+    backend,
+    progress,
+    handleSignals: true,
+    command: commandLine(),
   });
   if (record.status === 'interrupted') {
     process.stderr.write(`interrupted: resume with  npm run experiment -- --resume ${record.id}\n`);
@@ -129,7 +137,12 @@ async function main(): Promise<number> {
 
 /** Where things are, as the flags say; locations.ts fills in the variables and defaults. */
 function locationFlags(values: Values): LocationFlags {
-  return { logdir: values.logdir, dataDir: values['data-dir'], weightsDir: values['weights-dir'], modelsDir: values['models-dir'] };
+  return {
+    logdir: values.logdir,
+    dataDir: values['data-dir'],
+    weightsDir: values['weights-dir'],
+    modelsDir: values['models-dir'],
+  };
 }
 
 /** The resolved definition and the model's size, without downloading or writing anything. */
@@ -137,7 +150,9 @@ async function dryRun(loaded: LoadedDefinition, flags: LocationFlags): Promise<s
   const { buildRunModel, paramCounts } = await import('../train/model-setup.ts');
   const def = loaded.definition;
   // Counts do not depend on weight values: skip the .h5 files; the pretrained tfjs model is read if present.
-  const probe = def.model.weights.startsWith('pretrained:') ? def : { ...def, model: { ...def.model, weights: 'none' } };
+  const probe = def.model.weights.startsWith('pretrained:')
+    ? def
+    : { ...def, model: { ...def.model, weights: 'none' } };
   const where = { ...resolveLocations(flags), download: false };
   let built;
   try {
@@ -153,9 +168,16 @@ async function dryRun(loaded: LoadedDefinition, flags: LocationFlags): Promise<s
     toYaml(def).trimEnd(),
     '',
     `${''.padEnd(24)}       total       trainable   non-trainable`,
-    `base (${def.model.base})`.padEnd(24) + n(base.total).padStart(12) + n(base.trainable).padStart(16) + n(base.nonTrainable).padStart(16),
-    'whole model'.padEnd(24) + n(model.total).padStart(12) + n(model.trainable).padStart(16) + n(model.nonTrainable).padStart(16),
-    `multiply-adds per image: ${n(model.macsPerImage)} (base ${n(base.macsPerImage)}, head ${n(model.macsPerImage - base.macsPerImage)})`,
+    `base (${def.model.base})`.padEnd(24) +
+      n(base.total).padStart(12) +
+      n(base.trainable).padStart(16) +
+      n(base.nonTrainable).padStart(16),
+    'whole model'.padEnd(24) +
+      n(model.total).padStart(12) +
+      n(model.trainable).padStart(16) +
+      n(model.nonTrainable).padStart(16),
+    `multiply-adds per image: ${n(model.macsPerImage)} ` +
+      `(base ${n(base.macsPerImage)}, head ${n(model.macsPerImage - base.macsPerImage)})`,
     `base layers: ${built.freeze.trainableLayers} trainable, ${built.freeze.frozenLayers} frozen` +
       (built.freeze.firstTrainableLayer ? ` (first trainable: ${built.freeze.firstTrainableLayer})` : ''),
     '',

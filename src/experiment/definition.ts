@@ -4,7 +4,6 @@
 import { z } from 'zod';
 import { BASE_NAMES } from './names.ts';
 
-
 const ACTIVATIONS = ['relu', 'relu6', 'elu', 'selu', 'tanh', 'sigmoid', 'swish', 'linear'] as const;
 
 const rate = z.number().min(0).max(0.95);
@@ -23,11 +22,10 @@ const headSchema = z.strictObject({
   dropout: rate.default(0),
 });
 
-const freezeSchema = z.union([
-  z.enum(['none', 'all']),
-  z.strictObject({ last: positiveInt }),
-  z.strictObject({ from: z.string().min(1) }),
-], { error: 'expected none, all, { last: N } or { from: <layer name> }' });
+const freezeSchema = z.union(
+  [z.enum(['none', 'all']), z.strictObject({ last: positiveInt }), z.strictObject({ from: z.string().min(1) })],
+  { error: 'expected none, all, { last: N } or { from: <layer name> }' },
+);
 
 /** `imagenet`, `none`, `pretrained:<model id>` (tfjs layers model in the models dir) or a path to a Keras .h5 file. */
 const weightsSchema = z
@@ -49,14 +47,22 @@ const modelSchema = z
   })
   .superRefine((m, ctx) => {
     if (m.base !== 'mobilenetv1' && m.weights.startsWith('pretrained:')) {
-      ctx.addIssue({ code: 'custom', path: ['weights'], message: `pretrained:<id> models are tfjs layers models for base mobilenetv1, not ${m.base}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['weights'],
+        message: `pretrained:<id> models are tfjs layers models for base mobilenetv1, not ${m.base}`,
+      });
     }
   });
 
 const augmentSchema = z.strictObject({
   flip: z.boolean().default(false),
   /** Random crop after zero-padding by this many pixels (true = 4); false/0 = off. */
-  crop: z.union([z.boolean(), z.number().int().min(0).max(16)], { error: 'expected true, false or a padding of 0–16 pixels' }).default(false),
+  crop: z
+    .union([z.boolean(), z.number().int().min(0).max(16)], {
+      error: 'expected true, false or a padding of 0–16 pixels',
+    })
+    .default(false),
 });
 
 const dataSchema = z.strictObject({
@@ -104,7 +110,11 @@ const optimizerSchema = z
     };
     for (const key of ['momentum', 'beta1', 'beta2', 'epsilon', 'rho'] as const) {
       if (o[key] !== undefined && !allowed[o.name]!.includes(key)) {
-        ctx.addIssue({ code: 'custom', path: [key], message: `${o.name} takes no ${key} (it takes ${allowed[o.name]!.join(', ')})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `${o.name} takes no ${key} (it takes ${allowed[o.name]!.join(', ')})`,
+        });
       }
     }
   });
@@ -120,15 +130,31 @@ const trainSchema = z
   })
   .superRefine((t, ctx) => {
     if (t.microBatch !== undefined && t.microBatch > t.batchSize) {
-      ctx.addIssue({ code: 'custom', path: ['microBatch'], message: `must be at most train.batchSize (${t.batchSize})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['microBatch'],
+        message: `must be at most train.batchSize (${t.batchSize})`,
+      });
     }
   });
 
 export const definitionSchema = z.strictObject({
   description: z.string().default(''),
-  tags: z.array(z.string().min(1).regex(/^[^\s,]+$/, 'tags have no spaces or commas')).default([]),
+  tags: z
+    .array(
+      z
+        .string()
+        .min(1)
+        .regex(/^[^\s,]+$/, 'tags have no spaces or commas'),
+    )
+    .default([]),
   notes: z.string().default(''),
-  seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .default(42),
   model: modelSchema,
   data: dataSchema.default({ validationSize: 5000, augment: { flip: false, crop: false } }),
   optimizer: optimizerSchema,
@@ -141,11 +167,9 @@ export type FreezeSpec = ExperimentDefinition['model']['freeze'];
 export type OptimizerSpec = ExperimentDefinition['optimizer'];
 
 /** Resolved definition → the models module's freezing policy. */
-export function freezePolicy(freeze: FreezeSpec):
-  | { kind: 'none' }
-  | { kind: 'all' }
-  | { kind: 'last'; n: number }
-  | { kind: 'from'; layer: string } {
+export function freezePolicy(
+  freeze: FreezeSpec,
+): { kind: 'none' } | { kind: 'all' } | { kind: 'last'; n: number } | { kind: 'from'; layer: string } {
   if (freeze === 'none' || freeze === 'all') return { kind: freeze };
   if ('last' in freeze) return { kind: 'last', n: freeze.last };
   return { kind: 'from', layer: freeze.from };

@@ -6,7 +6,6 @@ import { z } from 'zod';
 import { definitionSchema, type ExperimentDefinition } from './definition.ts';
 import { UsageError } from './usage-error.ts';
 
-
 export const defaultExperimentsDir = (): string =>
   resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'experiments');
 
@@ -28,7 +27,8 @@ export interface LoadOptions {
 
 /** Finds `name` (a bare experiment name in experimentsDir, or a path to a .yaml/.yml/.json file). */
 export function findDefinitionFile(nameOrPath: string, experimentsDir = defaultExperimentsDir()): string {
-  const looksLikePath = nameOrPath.includes('/') || nameOrPath.includes('\\') || EXTENSIONS.includes(extname(nameOrPath));
+  const looksLikePath =
+    nameOrPath.includes('/') || nameOrPath.includes('\\') || EXTENSIONS.includes(extname(nameOrPath));
   const candidates = looksLikePath
     ? [resolve(nameOrPath)]
     : EXTENSIONS.map((ext) => join(experimentsDir, `${nameOrPath}${ext}`));
@@ -83,7 +83,8 @@ function finish(
   const first = validate(raw, where);
   let merged = raw;
   for (const override of overrides) merged = applyOverride(merged, override, where);
-  const definition = overrides.length > 0 ? validate(merged, `${where} with --set ${overrides.join(' --set ')}`) : first;
+  const definition =
+    overrides.length > 0 ? validate(merged, `${where} with --set ${overrides.join(' --set ')}`) : first;
   return { experiment, file, definition };
 }
 
@@ -161,7 +162,8 @@ export function applyOverride(raw: Record<string, unknown>, override: string, wh
   const key = override.slice(0, eq).trim();
   const text = override.slice(eq + 1).trim();
   const path = key.split('.');
-  if (path.some((p) => p.length === 0)) throw new UsageError(`${where}: --set ${override}: empty key segment in ${key}`);
+  if (path.some((p) => p.length === 0))
+    throw new UsageError(`${where}: --set ${override}: empty key segment in ${key}`);
   const kind = schemaKindAt(definitionSchema, path);
   if (kind === null) throw new UsageError(`${where}: --set ${key}: unknown key`);
   const value = typedValue(text, kind, `${where}: --set ${key}`);
@@ -175,7 +177,9 @@ function schemaKindAt(schema: z.ZodType, path: string[]): Kind | null {
   let current: z.ZodType | null = unwrap(schema);
   for (const segment of path) {
     if (current === null) return null;
-    const def = (current as unknown as { _zod: { def: { type: string; shape?: Record<string, z.ZodType>; element?: z.ZodType } } })._zod.def;
+    const def = (
+      current as unknown as { _zod: { def: { type: string; shape?: Record<string, z.ZodType>; element?: z.ZodType } } }
+    )._zod.def;
     if (def.type === 'object' && def.shape) {
       const next = def.shape[segment];
       if (!next) return null;
@@ -192,7 +196,9 @@ function schemaKindAt(schema: z.ZodType, path: string[]): Kind | null {
           return od.type === 'object' && od.shape?.[segment];
         });
       if (!found) return null;
-      current = unwrap((found as unknown as { _zod: { def: { shape: Record<string, z.ZodType> } } })._zod.def.shape[segment]!);
+      current = unwrap(
+        (found as unknown as { _zod: { def: { shape: Record<string, z.ZodType> } } })._zod.def.shape[segment]!,
+      );
     } else {
       return null;
     }
@@ -204,7 +210,10 @@ function unwrap(schema: z.ZodType): z.ZodType {
   let s = schema as unknown as { _zod: { def: { type: string; innerType?: z.ZodType; in?: z.ZodType } } };
   for (;;) {
     const def = s._zod.def;
-    if ((def.type === 'optional' || def.type === 'default' || def.type === 'nullable' || def.type === 'prefault') && def.innerType) {
+    if (
+      (def.type === 'optional' || def.type === 'default' || def.type === 'nullable' || def.type === 'prefault') &&
+      def.innerType
+    ) {
       s = def.innerType as unknown as typeof s;
     } else if (def.type === 'pipe' && def.in) {
       s = def.in as unknown as typeof s;
@@ -251,7 +260,8 @@ function setAtPath(raw: Record<string, unknown>, path: string[], value: unknown)
   if (Array.isArray(child)) {
     const index = Number(rest[0]);
     const copy = [...child];
-    copy[index] = rest.length === 1 ? value : setAtPath(isPlainObject(copy[index]) ? copy[index] : {}, rest.slice(1), value);
+    copy[index] =
+      rest.length === 1 ? value : setAtPath(isPlainObject(copy[index]) ? copy[index] : {}, rest.slice(1), value);
     return { ...raw, [head]: copy };
   }
   return { ...raw, [head]: setAtPath(isPlainObject(child) ? child : {}, rest, value) };

@@ -5,8 +5,15 @@
  * (test/experiment/definition.test.ts) and backends' BACKEND_PREFERENCES (test/experiment/names.test.ts).
  */
 export const BASE_NAMES = [
-  'densenet121', 'densenet169', 'densenet201', 'mobilenetv2', 'mobilenetv1', 'inceptionv3',
-  'resnet50', 'resnet101', 'resnet152',
+  'densenet121',
+  'densenet169',
+  'densenet201',
+  'mobilenetv2',
+  'mobilenetv1',
+  'inceptionv3',
+  'resnet50',
+  'resnet101',
+  'resnet152',
 ] as const;
 
 export const BACKEND_CHOICES = ['auto', 'gpu', 'node', 'wasm', 'cpu'] as const;

@@ -33,7 +33,10 @@ export function runTimestamp(date = new Date()): string {
 
 /** Creates `<logdir>/<experiment>/<timestamp>[-<name>]` (with `-2`, `-3`… if that second is taken). */
 export async function createRunDir(
-  logdir: string, experiment: string, name: string | null, date = new Date(),
+  logdir: string,
+  experiment: string,
+  name: string | null,
+  date = new Date(),
 ): Promise<{ dir: string; id: string }> {
   const stem = `${runTimestamp(date)}${name ? `-${name}` : ''}`;
   for (let n = 1; ; n++) {

@@ -54,10 +54,16 @@ const fields = {
   notes: z.string().nullable(),
   git: z.object({ commit: z.string(), dirty: z.boolean() }).nullable(),
   command: z.array(z.string()),
-  backend: z.object({ name: z.string(), kind: z.string(), reason: z.string(), versions: z.record(z.string(), z.string()) })
+  backend: z
+    .object({ name: z.string(), kind: z.string(), reason: z.string(), versions: z.record(z.string(), z.string()) })
     .nullable(),
   hardware: z.object({
-    platform: z.string(), cpus: num, cpuModel: z.string(), memoryBytes: num, gpu: z.string().nullable(), node: z.string(),
+    platform: z.string(),
+    cpus: num,
+    cpuModel: z.string(),
+    memoryBytes: num,
+    gpu: z.string().nullable(),
+    node: z.string(),
   }),
   params: z.object({ base: paramCounts, model: paramCounts }).nullable(),
   macsPerImage: nullableNum,
@@ -70,10 +76,16 @@ const fields = {
   globalStep: num,
   best: z.object({ epoch: num, valAccuracy: num, valLoss: num }).nullable(),
   /** JSON has no NaN: a run tested without training epochs has null train figures. */
-  final: z.object({
-    trainAccuracy: nullableNum, trainLoss: nullableNum, valAccuracy: nullableNum, valLoss: nullableNum,
-    testAccuracy: num, testLoss: num,
-  }).nullable(),
+  final: z
+    .object({
+      trainAccuracy: nullableNum,
+      trainLoss: nullableNum,
+      valAccuracy: nullableNum,
+      valLoss: nullableNum,
+      testAccuracy: num,
+      testLoss: num,
+    })
+    .nullable(),
   perClassAccuracy: z.record(z.string(), num).nullable(),
   imagesPerSecond: nullableNum,
   compute: z.object({ trainImages: num, flops: num, seconds: num }),
@@ -106,10 +118,13 @@ const SITE_REQUIRED = ['epoch', 'valAccuracy', 'total', 'trainable', 'phase', 'd
 type SiteRequired = (typeof SITE_REQUIRED)[number];
 type Kept<T> = { [K in keyof T]: K extends SiteRequired ? (null extends T[K] ? never : K) : never }[keyof T];
 type Flat<T> = { [K in keyof T]: T[K] };
-type Lenient<T> = T extends readonly (infer U)[] ? Lenient<U>[]
-  : T extends object ? string extends keyof T ? T
-    : Flat<{ [K in Exclude<keyof T, Kept<T>>]?: Lenient<T[K]> } & { [K in Kept<T>]: T[K] }>
-  : T;
+type Lenient<T> = T extends readonly (infer U)[]
+  ? Lenient<U>[]
+  : T extends object
+    ? string extends keyof T
+      ? T
+      : Flat<{ [K in Exclude<keyof T, Kept<T>>]?: Lenient<T[K]> } & { [K in Kept<T>]: T[K] }>
+    : T;
 /** run.json as the site reads it (also from runs written by plain Keras): the fields that validated. */
 export type LenientRunRecord = { [K in keyof Fields]?: Lenient<z.infer<Fields[K]>> };
 export type HistoryEntry = NonNullable<LenientRunRecord['history']>[number];
@@ -155,7 +170,8 @@ export function parseRunRecord(text: string, file: string): ParsedRecord {
   } catch (err) {
     return unreadable(`${file}: not valid JSON (${(err as Error).message})`);
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return unreadable(`${file}: expected a JSON object`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return unreadable(`${file}: expected a JSON object`);
   const record: Record<string, unknown> = {};
   const warnings: string[] = [];
   for (const [key, schema] of Object.entries(fields) as [keyof Fields, z.ZodType][]) {
@@ -168,9 +184,11 @@ export function parseRunRecord(text: string, file: string): ParsedRecord {
     }
     const issue = result.error.issues[0];
     const where = [key, ...(issue?.path ?? [])].join('.');
-    warnings.push(key === 'schemaVersion'
-      ? `${file}: field schemaVersion: expected 1, got ${String(value)}`
-      : `${file}: field ${where}: ${issue?.message ?? 'invalid'}`);
+    warnings.push(
+      key === 'schemaVersion'
+        ? `${file}: field schemaVersion: expected 1, got ${String(value)}`
+        : `${file}: field ${where}: ${issue?.message ?? 'invalid'}`,
+    );
   }
   return { record, warnings, unreadable: null };
 }
@@ -178,8 +196,14 @@ export function parseRunRecord(text: string, file: string): ParsedRecord {
 /** The same field schema with the keys inside its objects optional (but SITE_REQUIRED) and extra keys kept. */
 function lenient(schema: z.ZodType): z.ZodType {
   if (schema instanceof z.ZodObject) {
-    const shape = Object.fromEntries(Object.entries(schema.shape as Record<string, z.ZodType>).map(([k, v]) =>
-      [k, (SITE_REQUIRED as readonly string[]).includes(k) && !(v instanceof z.ZodNullable) ? lenient(v) : lenient(v).optional()]));
+    const shape = Object.fromEntries(
+      Object.entries(schema.shape as Record<string, z.ZodType>).map(([k, v]) => [
+        k,
+        (SITE_REQUIRED as readonly string[]).includes(k) && !(v instanceof z.ZodNullable)
+          ? lenient(v)
+          : lenient(v).optional(),
+      ]),
+    );
     return z.object(shape).loose();
   }
   if (schema instanceof z.ZodArray) return z.array(lenient(schema.element as z.ZodType));

@@ -19,7 +19,8 @@ export function computeCosts(record: RunRecord, cached: boolean, baseTrainable: 
   return (trainImages: number, phases: RunRecord['phases']): RunRecord['compute'] => ({
     trainImages,
     flops: Math.round(
-      trainImages * perTrainedImage + (cached ? featureImages * 2 * baseMacs + evalImages * 2 * headMacs : evalImages * 2 * macs),
+      trainImages * perTrainedImage +
+        (cached ? featureImages * 2 * baseMacs + evalImages * 2 * headMacs : evalImages * 2 * macs),
     ),
     seconds: phases.features + phases.train + phases.evaluate,
   });

@@ -51,7 +51,13 @@ export async function evaluate(
     if (shouldStop()) return null;
   }
   const count = source.count;
-  return { loss: count ? lossSum / count : NaN, accuracy: count ? correct / count : NaN, count, confusion, predictions };
+  return {
+    loss: count ? lossSum / count : NaN,
+    accuracy: count ? correct / count : NaN,
+    count,
+    confusion,
+    predictions,
+  };
 }
 
 export function perClassAccuracy(confusion: number[][], classNames: string[]): Record<string, number> {

@@ -40,7 +40,9 @@ const metaSchema = z.object({
  * each split (data files, seed, subset sizes).
  */
 function featureCacheKey(identity: Record<string, unknown>): string {
-  return createHash('sha256').update(stableJson({ format: CACHE_FORMAT, ...identity })).digest('hex');
+  return createHash('sha256')
+    .update(stableJson({ format: CACHE_FORMAT, ...identity }))
+    .digest('hex');
 }
 
 function featureCacheDir(cacheRoot: string, key: string): string {
@@ -84,7 +86,10 @@ async function writeFeatureCache(
     const splitInfo: Record<string, { count: number }> = {};
     for (const [name, split] of splits) {
       dim = split.dim;
-      await writeFile(join(temp, `${name}.f32`), new Uint8Array(split.features.buffer, split.features.byteOffset, split.features.byteLength));
+      await writeFile(
+        join(temp, `${name}.f32`),
+        new Uint8Array(split.features.buffer, split.features.byteOffset, split.features.byteLength),
+      );
       await writeFile(join(temp, `${name}.labels`), split.labels);
       splitInfo[name] = { count: split.count };
     }
@@ -131,7 +136,10 @@ export interface CachedFeatures {
 /** Features of every split from the cache, or computed now (and cached). */
 export async function cachedFeatures(input: CachedFeaturesInput): Promise<CachedFeatures> {
   const { def, built, data, log } = input;
-  const sets = new Map<string, ImageSet>([['train', data.train], ['test', data.test]]);
+  const sets = new Map<string, ImageSet>([
+    ['train', data.train],
+    ['test', data.test],
+  ]);
   if (data.validation) sets.set('validation', data.validation);
   const identity = cacheIdentity(def, built, data, sets);
   const key = featureCacheKey(identity);
@@ -191,7 +199,9 @@ async function computeFeatures(input: CachedFeaturesInput, sets: Map<string, Ima
         }
       };
       const features = await extractFeatures(featureModel, set, built, split.featureDim, {
-        numClasses: input.numClasses, shouldStop: () => stop.requested, onProgress,
+        numClasses: input.numClasses,
+        shouldStop: () => stop.requested,
+        onProgress,
       });
       if (features === null) {
         log('features: stopped before the cache was complete (nothing cached)');

@@ -5,8 +5,17 @@ import * as tf from '@tensorflow/tfjs';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  batchCount, batches, CIFAR10_FILES, epochOrder, loadCifar10, resolveCifar10Dir, splitValidation, stratifiedSubset,
-  type AugmentOptions, type ImageSet, type PreprocessMode,
+  batchCount,
+  batches,
+  CIFAR10_FILES,
+  epochOrder,
+  loadCifar10,
+  resolveCifar10Dir,
+  splitValidation,
+  stratifiedSubset,
+  type AugmentOptions,
+  type ImageSet,
+  type PreprocessMode,
 } from '../data/index.ts';
 import { augmentationOn, cropPadding, type ExperimentDefinition } from '../experiment/definition.ts';
 import type { ProgressMode } from '../experiment/names.ts';
@@ -30,13 +39,17 @@ export interface RunData {
 
 /** CIFAR-10 as the definition splits it: the validation split comes out of the training set first, then the subsets. */
 export async function loadRunData(
-  def: ExperimentDefinition, dataDir: string, progress: ProgressMode, download: boolean,
+  def: ExperimentDefinition,
+  dataDir: string,
+  progress: ProgressMode,
+  download: boolean,
 ): Promise<RunData> {
   const dir = await resolveCifar10Dir({ dataDir, progress, download });
   const cifar = await loadCifar10(dir);
-  const { train: pool, validation } = def.data.validationSize > 0
-    ? splitValidation(cifar.train, def.data.validationSize, def.seed)
-    : { train: cifar.train, validation: null };
+  const { train: pool, validation } =
+    def.data.validationSize > 0
+      ? splitValidation(cifar.train, def.data.validationSize, def.seed)
+      : { train: cifar.train, validation: null };
   const train = def.data.trainPerClass ? stratifiedSubset(pool, def.data.trainPerClass, def.seed) : pool;
   const test = def.data.testPerClass ? stratifiedSubset(cifar.test, def.data.testPerClass, def.seed) : cifar.test;
   const files = Object.fromEntries(CIFAR10_FILES.map((f) => [f, statSync(join(dir, f)).size]));
@@ -72,7 +85,13 @@ export interface BatchSource {
 }
 
 /** Raw 32×32 images, preprocessed for the base; the classifier's own UpSample layer resizes them. */
-export function imageSource(set: ImageSet, mode: PreprocessMode, seed: number, augment: AugmentOptions | null, numClasses: number): BatchSource {
+export function imageSource(
+  set: ImageSet,
+  mode: PreprocessMode,
+  seed: number,
+  augment: AugmentOptions | null,
+  numClasses: number,
+): BatchSource {
   return {
     count: set.count,
     labels: set.labels,

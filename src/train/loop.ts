@@ -66,12 +66,15 @@ export async function* trainEpochs(io: LoopInput): AsyncGenerator<EpochResult, v
     const trainSeconds = await trainOneEpoch(io, state, stepsPerEpoch, lr);
     const timed = { trainSeconds, evaluateSeconds: 0 };
     if (io.stop.requested) {
-      io.progress.stop(`stopping at epoch ${epoch + 1}, batch ${state.batchInEpoch}/${stepsPerEpoch} (step ${state.globalStep})`);
+      io.progress.stop(
+        `stopping at epoch ${epoch + 1}, batch ${state.batchInEpoch}/${stepsPerEpoch} (step ${state.globalStep})`,
+      );
       yield { ...timed, state: structuredClone(state), stopped: true };
       return;
     }
     const evalStart = performance.now();
-    const heartbeat = (done: number, total: number) => io.heartbeat({ phase: 'evaluate', split: 'validation', done, total });
+    const heartbeat = (done: number, total: number) =>
+      io.heartbeat({ phase: 'evaluate', split: 'validation', done, total });
     const val = io.validation
       ? await evaluate(io.model, io.validation, io.numClasses, io.evalBatchSize, 0, () => io.stop.requested, heartbeat)
       : null;
@@ -86,7 +89,13 @@ export async function* trainEpochs(io: LoopInput): AsyncGenerator<EpochResult, v
       : learningRateAt(io.def.optimizer, Math.max(0, state.globalStep - 1), stepsPerEpoch, stepsPerEpoch * epochs);
     const entry = endEpoch(state, val, learningRate);
     io.progress.stop(epochLine(entry, epochs));
-    yield { ...timed, state: structuredClone(state), stopped: false, entry, validation: val && { loss: val.loss, accuracy: val.accuracy } };
+    yield {
+      ...timed,
+      state: structuredClone(state),
+      stopped: false,
+      entry,
+      validation: val && { loss: val.loss, accuracy: val.accuracy },
+    };
   }
 }
 
@@ -96,7 +105,13 @@ async function trainOneEpoch(io: LoopInput, state: TrainState, stepsPerEpoch: nu
   const { batchSize, logEveryBatches, epochs } = def.train;
   const microBatch = def.train.microBatch ?? batchSize;
   const sums = state.epochSums;
-  const stream = io.train.stream({ batchSize, epoch: state.epoch, startBatch: state.batchInEpoch, shuffle: true, augment: io.augment });
+  const stream = io.train.stream({
+    batchSize,
+    epoch: state.epoch,
+    startBatch: state.batchInEpoch,
+    shuffle: true,
+    augment: io.augment,
+  });
   let seconds = 0;
   let stepStart = performance.now();
   for await (const batch of stream) {
@@ -109,7 +124,8 @@ async function trainOneEpoch(io: LoopInput, state: TrainState, stepsPerEpoch: nu
     if (stepLr !== lr.value) setLearningRate(optimizer, (lr.value = stepLr));
     const result = trainStep(model, optimizer, batch.x, batch.y, microBatch);
     tf.dispose([batch.x, batch.y]);
-    if (!Number.isFinite(result.loss)) throw new Error(`training diverged: loss is ${result.loss} at step ${state.globalStep + 1}`);
+    if (!Number.isFinite(result.loss))
+      throw new Error(`training diverged: loss is ${result.loss} at step ${state.globalStep + 1}`);
 
     const stepSeconds = (performance.now() - stepStart) / 1000;
     seconds += stepSeconds;
@@ -156,7 +172,10 @@ function endEpoch(state: TrainState, val: Evaluation | null, learningRate: numbe
 }
 
 function epochLine(entry: EpochHistory, epochs: number): string {
-  const val = entry.valLoss === null ? '' : ` · val_loss ${entry.valLoss.toFixed(4)} · val_acc ${entry.valAccuracy!.toFixed(4)}`;
-  return `epoch ${entry.epoch + 1}/${epochs}: loss ${entry.trainLoss.toFixed(4)} · acc ${entry.trainAccuracy.toFixed(4)}` +
-    `${val} · ${entry.imagesPerSecond.toFixed(1)} img/s · ${entry.seconds.toFixed(1)} s`;
+  const val =
+    entry.valLoss === null ? '' : ` · val_loss ${entry.valLoss.toFixed(4)} · val_acc ${entry.valAccuracy!.toFixed(4)}`;
+  return (
+    `epoch ${entry.epoch + 1}/${epochs}: loss ${entry.trainLoss.toFixed(4)} · acc ${entry.trainAccuracy.toFixed(4)}` +
+    `${val} · ${entry.imagesPerSecond.toFixed(1)} img/s · ${entry.seconds.toFixed(1)} s`
+  );
 }

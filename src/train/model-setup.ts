@@ -38,7 +38,11 @@ export interface RunModel {
  * pretrained tfjs MobileNet v1 cut at its last ReLU), frozen as the definition says, inside the
  * classifier (32×32 input → UpSample → base → head → softmax).
  */
-export async function buildRunModel(def: ExperimentDefinition, where: ModelLocations, numClasses = NUM_CLASSES): Promise<RunModel> {
+export async function buildRunModel(
+  def: ExperimentDefinition,
+  where: ModelLocations,
+  numClasses = NUM_CLASSES,
+): Promise<RunModel> {
   const m = def.model;
   const base = await loadBase(m, where);
   const freeze = applyFreezing(base, freezePolicy(m.freeze));
@@ -55,13 +59,18 @@ async function loadBase(m: ExperimentDefinition['model'], where: ModelLocations)
   const fetching = { download: where.download ?? true, progress: where.progress ?? 'auto' } as const;
   if (m.weights.startsWith('pretrained:')) {
     const id = m.weights.slice('pretrained:'.length);
-    if (id !== MOBILENET_V1_NAME) throw new Error(`model.weights: unknown pretrained model ${id} (available: ${MOBILENET_V1_NAME})`);
+    if (id !== MOBILENET_V1_NAME)
+      throw new Error(`model.weights: unknown pretrained model ${id} (available: ${MOBILENET_V1_NAME})`);
     return mobileNetV1Base({ modelsDir: where.modelsDir, inputSize: m.inputSize, ...fetching });
   }
   const spec = { name: m.base, ...(m.alpha === undefined ? {} : { alpha: m.alpha }), inputSize: m.inputSize };
   const base = buildBase(spec);
   if (m.weights === 'imagenet') {
-    await loadImagenetWeights(base, spec, { weightsDir: where.weightsDir, ...fetching, onWarning: where.warn ?? (() => {}) });
+    await loadImagenetWeights(base, spec, {
+      weightsDir: where.weightsDir,
+      ...fetching,
+      onWarning: where.warn ?? (() => {}),
+    });
   } else if (m.weights !== 'none') {
     const path = resolve(m.weights);
     if (!existsSync(path)) throw new Error(`model.weights: ${path} not found`);
@@ -72,7 +81,12 @@ async function loadBase(m: ExperimentDefinition['model'], where: ModelLocations)
 
 export function paramCounts(model: tf.LayersModel): ParamCounts & { macsPerImage: number } {
   const cost = modelCost(model);
-  return { total: cost.totalParams, trainable: cost.trainableParams, nonTrainable: cost.nonTrainableParams, macsPerImage: cost.macsPerImage };
+  return {
+    total: cost.totalParams,
+    trainable: cost.trainableParams,
+    nonTrainable: cost.nonTrainableParams,
+    macsPerImage: cost.macsPerImage,
+  };
 }
 
 const POOLING_CLASSES = new Set(['GlobalAveragePooling2D', 'GlobalMaxPooling2D', 'Flatten']);
@@ -92,7 +106,11 @@ export function splitAtPooling(classifier: tf.LayersModel): SplitModel {
   const poolIndex = layers.findIndex((l, i) => i > layers.indexOf(base) && POOLING_CLASSES.has(l.getClassName()));
   if (poolIndex < 0) throw new Error(`${classifier.name}: no pooling layer after the base`);
   const pool = layers[poolIndex]!;
-  const features = tf.model({ inputs: classifier.inputs, outputs: pool.output as tf.SymbolicTensor, name: 'base_features' });
+  const features = tf.model({
+    inputs: classifier.inputs,
+    outputs: pool.output as tf.SymbolicTensor,
+    name: 'base_features',
+  });
   const featureDim = (pool.outputShape as number[])[1]!;
   const input = tf.input({ shape: [featureDim], name: 'features' });
   let x: tf.SymbolicTensor = input;

@@ -11,24 +11,61 @@ import type { TrainState } from './checkpoint.ts';
 import { gitState, hardwareInfo } from './environment.ts';
 
 export function newRecord(
-  id: string, experiment: string, name: string | null, def: ExperimentDefinition, command: string[],
+  id: string,
+  experiment: string,
+  name: string | null,
+  def: ExperimentDefinition,
+  command: string[],
   backend: RunRecord['backend'],
 ): RunRecord {
   return {
-    schemaVersion: 1, id, experiment, name, status: 'running', error: null, definition: def, seed: def.seed,
-    tags: def.tags, notes: def.notes, git: gitState(), command, backend,
+    schemaVersion: 1,
+    id,
+    experiment,
+    name,
+    status: 'running',
+    error: null,
+    definition: def,
+    seed: def.seed,
+    tags: def.tags,
+    notes: def.notes,
+    git: gitState(),
+    command,
+    backend,
     hardware: hardwareInfo(backend?.kind === 'gpu' ? backend.reason : null),
-    params: null, macsPerImage: null, baseMacsPerImage: null, startTime: new Date().toISOString(), endTime: null,
+    params: null,
+    macsPerImage: null,
+    baseMacsPerImage: null,
+    startTime: new Date().toISOString(),
+    endTime: null,
     phases: { data: 0, model: 0, features: 0, train: 0, evaluate: 0 },
-    epochs: { planned: def.train.epochs, completed: 0 }, globalStep: 0, best: null, final: null, perClassAccuracy: null,
-    imagesPerSecond: null, compute: { trainImages: 0, flops: 0, seconds: 0 }, featureCache: null, resumedFrom: null,
-    dataset: null, history: [], progress: null, hparamsSessionEndFile: null,
+    epochs: { planned: def.train.epochs, completed: 0 },
+    globalStep: 0,
+    best: null,
+    final: null,
+    perClassAccuracy: null,
+    imagesPerSecond: null,
+    compute: { trainImages: 0, flops: 0, seconds: 0 },
+    featureCache: null,
+    resumedFrom: null,
+    dataset: null,
+    history: [],
+    progress: null,
+    hparamsSessionEndFile: null,
   };
 }
 
 /** The record of a run being resumed: running again, on this process's backend. */
 export function resumedRecord(previous: RunRecord, backend: RunRecord['backend']): RunRecord {
-  return { ...previous, status: 'running', error: null, endTime: null, backend, progress: null, hparamsSessionEndFile: null };
+  return {
+    ...previous,
+    status: 'running',
+    error: null,
+    endTime: null,
+    backend,
+    progress: null,
+    hparamsSessionEndFile: null,
+  };
 }
 
 export function backendEntry(b: Pick<BackendChoice, 'name' | 'kind' | 'reason' | 'versions'>): RunRecord['backend'] {

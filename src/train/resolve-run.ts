@@ -18,23 +18,36 @@ export interface ResolvedRun {
  */
 export function resolveRun(
   definitionOrName: string | Record<string, unknown> | null,
-  opts: { logdir: string; resume?: string; experimentsDir?: string; overrides?: string[]; seed?: number; tags?: string[] },
+  opts: {
+    logdir: string;
+    resume?: string;
+    experimentsDir?: string;
+    overrides?: string[];
+    seed?: number;
+    tags?: string[];
+  },
 ): ResolvedRun {
   let loaded: LoadedDefinition;
   let resume: ResolvedRun['resume'] = null;
   if (opts.resume) {
     const runDir = locateRun(opts.logdir, opts.resume);
     const previous = readRunRecord(runDir);
-    if (previous.status === 'success') throw new UsageError(`--resume ${opts.resume}: that run finished successfully; there is nothing to continue`);
+    if (previous.status === 'success')
+      throw new UsageError(`--resume ${opts.resume}: that run finished successfully; there is nothing to continue`);
     if (typeof definitionOrName === 'string' && definitionOrName !== previous.experiment) {
-      throw new UsageError(`--resume ${opts.resume}: that run is experiment ${previous.experiment}, not ${definitionOrName}`);
+      throw new UsageError(
+        `--resume ${opts.resume}: that run is experiment ${previous.experiment}, not ${definitionOrName}`,
+      );
     }
     loaded = { experiment: previous.experiment, file: null, definition: previous.definition };
     resume = { runDir, previous };
   } else {
     if (definitionOrName === null) throw new UsageError('no experiment named (see --help)');
     const how = { experimentsDir: opts.experimentsDir, overrides: opts.overrides ?? [] };
-    loaded = typeof definitionOrName === 'string' ? loadDefinition(definitionOrName, how) : resolveInlineDefinition(definitionOrName, how);
+    loaded =
+      typeof definitionOrName === 'string'
+        ? loadDefinition(definitionOrName, how)
+        : resolveInlineDefinition(definitionOrName, how);
   }
   const def: ExperimentDefinition = {
     ...loaded.definition,

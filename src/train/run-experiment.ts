@@ -11,7 +11,7 @@ import type { LoadedDefinition } from '../experiment/load.ts';
 import { resolveLocations, type LocationFlags, type Locations } from '../experiment/locations.ts';
 import type { BackendChoice, ProgressMode } from '../experiment/names.ts';
 import { checkRunName, createRunDir, RUN_RECORD_FILE, TRAIN_SUBRUN, VALIDATION_SUBRUN } from '../run/layout.ts';
-import type { RunRecord, RunStatus } from '../run/record.ts';
+import type { RunProgress, RunRecord, RunStatus } from '../run/record.ts';
 import { SummaryWriter } from '../tensorboard/index.ts';
 import { checkpointDir, initialTrainState, loadCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.ts';
 import { computeCosts } from './compute-cost.ts';
@@ -20,7 +20,14 @@ import { trainEpochs } from './loop.ts';
 import { buildRunModel, paramCounts, type RunModel } from './model-setup.ts';
 import { createOptimizer } from './optimizer.ts';
 import { createProgress } from './progress.ts';
-import { backendEntry, forceMarkInterrupted, newRecord, RecordSaver, resumedRecord, trainStateFields } from './record-saver.ts';
+import {
+  backendEntry,
+  forceMarkInterrupted,
+  newRecord,
+  RecordSaver,
+  resumedRecord,
+  trainStateFields,
+} from './record-saver.ts';
 import { resolveRun } from './resolve-run.ts';
 import { installStopSignal, type StopSignal } from './signals.ts';
 import { writeEpochSummaries } from './summaries/epoch.ts';
@@ -78,7 +85,8 @@ interface Run {
  * path, or a definition object (validated like a file; `extends` names an experiment).
  */
 export async function runExperiment(
-  definitionOrName: string | Record<string, unknown> | null, options: RunOptions = {},
+  definitionOrName: string | Record<string, unknown> | null,
+  options: RunOptions = {},
 ): Promise<RunResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const where = resolveLocations(options);
@@ -86,8 +94,12 @@ export async function runExperiment(
 
   // What to train (and, for a resume, the run it continues). Nothing is created before it validates.
   const { loaded, def, resume } = resolveRun(definitionOrName, {
-    logdir: where.logdir, resume: options.resume, experimentsDir: options.experimentsDir,
-    overrides: options.overrides, seed: options.seed, tags: options.tags,
+    logdir: where.logdir,
+    resume: options.resume,
+    experimentsDir: options.experimentsDir,
+    overrides: options.overrides,
+    seed: options.seed,
+    tags: options.tags,
   });
   const backend = await selectBackend(options.backend ?? 'auto', { quiet: true });
   log(`backend: ${backend.name} (${backend.reason})`);
@@ -104,7 +116,14 @@ export async function runExperiment(
   const saver = new RecordSaver(runDir, { onError: warnSave });
   await saver.save(record);
   log(`${resume ? 'resuming' : 'run'}: ${runDir}`);
-  const config = { experiment: loaded.experiment, id, ...where, backend: backend.name, seed: def.seed, resume: resume !== null };
+  const config = {
+    experiment: loaded.experiment,
+    id,
+    ...where,
+    backend: backend.name,
+    seed: def.seed,
+    resume: resume !== null,
+  };
   log(`config: ${JSON.stringify(config)}`);
 
   // Event files; an unfinished run ends its HParams session in a file of its own (session-end.ts).
@@ -114,12 +133,15 @@ export async function runExperiment(
     validation: await SummaryWriter.create(join(runDir, VALIDATION_SUBRUN)),
   };
   const sessionEnd = await SessionEndFile.open(runDir);
-  const stop = options.stop ?? installStopSignal({
-    handleProcessSignals: options.handleSignals ?? false,
-    onFirst: (s) => log(`\n${s}: finishing the current step, then checkpointing (press Ctrl-C again to stop at once)`),
-    // Queued records are written whole by the event writers' exit hook.
-    onForce: () => forceMarkInterrupted(runDir, { ...record, hparamsSessionEndFile: sessionEnd.endSync('aborted') }),
-  });
+  const stop =
+    options.stop ??
+    installStopSignal({
+      handleProcessSignals: options.handleSignals ?? false,
+      onFirst: (s) =>
+        log(`\n${s}: finishing the current step, then checkpointing (press Ctrl-C again to stop at once)`),
+      // Queued records are written whole by the event writers' exit hook.
+      onForce: () => forceMarkInterrupted(runDir, { ...record, hparamsSessionEndFile: sessionEnd.endSync('aborted') }),
+    });
   const run: Run = { def, where, runDir, record, saver, writers, stop, options, log };
   try {
     if (!resume) startSession(run, loaded, id);
@@ -136,48 +158,54 @@ export async function runExperiment(
 
 function startSession(run: Run, loaded: LoadedDefinition, id: string): void {
   const { root } = run.writers;
-  root.hparamsSessionStart({ hparams: runHparams(run.def, loaded.experiment), groupName: id, startTimeSecs: Date.now() / 1000 });
+  root.hparamsSessionStart({
+    hparams: runHparams(run.def, loaded.experiment),
+    groupName: id,
+    startTimeSecs: Date.now() / 1000,
+  });
   const source = loaded.file ? `from \`${loaded.file}\`` : 'inline';
-  root.text('definition', `**${loaded.experiment}** (${source})\n\n\`\`\`json\n${JSON.stringify(run.def, null, 2)}\n\`\`\``, 0);
+  root.text(
+    'definition',
+    `**${loaded.experiment}** (${source})\n\n\`\`\`json\n${JSON.stringify(run.def, null, 2)}\n\`\`\``,
+    0,
+  );
+}
+
+/** Runs `work` and adds its seconds to the record's `phase` (also when it throws). */
+async function timed<T>(record: RunRecord, phase: keyof RunRecord['phases'], work: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  try {
+    return await work();
+  } finally {
+    record.phases[phase] += (performance.now() - t0) / 1000;
+  }
 }
 
 /** Data → model → (cached features) → the epochs → the test set. Returns the run's status. */
 async function trainAndTest(run: Run, resuming: boolean): Promise<RunStatus> {
-  const { def, record, saver, writers, stop, options, log } = run;
-  const timed = async <T>(phase: keyof RunRecord['phases'], work: () => Promise<T>): Promise<T> => {
-    const t0 = performance.now();
-    try {
-      return await work();
-    } finally {
-      record.phases[phase] += (performance.now() - t0) / 1000;
-    }
-  };
-  const progressMode = options.progress ?? 'auto';
-  const data = await timed('data', () => loadRunData(def, run.where.dataDir, progressMode, options.download ?? true));
-  record.dataset = { train: data.train.count, validation: data.validation?.count ?? 0, test: data.test.count, classNames: data.classNames };
-  log(`data: ${data.train.count} train · ${data.validation?.count ?? 0} validation · ${data.test.count} test images from ${data.dir}`);
+  const { def, record, saver, stop, options, log, where } = run;
+  const progress = options.progress ?? 'auto';
+  const download = options.download ?? true;
+  const data = await timed(record, 'data', () => loadRunData(def, where.dataDir, progress, download));
+  const { train, validation, test } = data;
+  const classNames = data.classNames;
+  record.dataset = { train: train.count, validation: validation?.count ?? 0, test: test.count, classNames };
+  log(`data: ${train.count} train · ${validation?.count ?? 0} validation · ${test.count} test images from ${data.dir}`);
 
-  const built = await timed('model', () => buildRunModel(def, {
-    weightsDir: run.where.weightsDir, modelsDir: run.where.modelsDir, download: options.download ?? true, progress: progressMode, warn: log,
-  }));
-  const baseCounts = paramCounts(built.base);
-  const modelCounts = paramCounts(built.classifier);
-  const counts = ({ total, trainable, nonTrainable }: typeof baseCounts) => ({ total, trainable, nonTrainable });
-  record.params = { base: counts(baseCounts), model: counts(modelCounts) };
-  record.macsPerImage = modelCounts.macsPerImage;
-  record.baseMacsPerImage = baseCounts.macsPerImage;
-  const n = (x: number) => x.toLocaleString('en-US');
-  log(`model: ${built.classifier.name} · ${n(modelCounts.total)} params (${n(modelCounts.trainable)} trainable) · ` +
-    `${(modelCounts.macsPerImage / 1e6).toFixed(1)} M multiply-adds per image`);
+  const built = await timed(record, 'model', () =>
+    buildRunModel(def, { weightsDir: where.weightsDir, modelsDir: where.modelsDir, download, progress, warn: log }),
+  );
+  const baseTotal = recordModelSize(run, built);
 
   // Frozen base, no augmentation: the base's pooled features are computed once per split and cached.
-  const inputs = await timed('features', () => trainingInputs({
-    def, built, data, numClasses: NUM_CLASSES, cacheDir: run.where.cacheDir, stop, log, heartbeat: (p) => saver.heartbeat(p),
-  }));
+  const heartbeat = (p: RunProgress | null) => saver.heartbeat(p);
+  const inputs = await timed(record, 'features', () =>
+    trainingInputs({ def, built, data, numClasses: NUM_CLASSES, cacheDir: where.cacheDir, stop, log, heartbeat }),
+  );
   record.featureCache = inputs.featureCache;
   if ('stopped' in inputs) return 'interrupted';
 
-  const costs = computeCosts(record, inputs.featureCache !== null, built.freeze.trainableParams, baseCounts.total);
+  const costs = computeCosts(record, inputs.featureCache !== null, built.freeze.trainableParams, baseTotal);
   const sync = (state: TrainState): Promise<void> => {
     Object.assign(record, trainStateFields(state, def.train.epochs));
     record.compute = costs(state.trainImages, record.phases);
@@ -187,24 +215,50 @@ async function trainAndTest(run: Run, resuming: boolean): Promise<RunStatus> {
   if (state === null) return 'interrupted';
 
   // Test set, once, after training.
-  const test = await timed('evaluate', () => testReport({
-    model: inputs.model, source: inputs.sources.test, data, numClasses: NUM_CLASSES, batchSize: inputs.evalBatchSize,
-    history: state.history, root: writers.root, shouldStop: () => stop.requested, heartbeat: (p) => saver.heartbeat(p),
-  }));
+  const report = await timed(record, 'evaluate', () =>
+    testReport({
+      model: inputs.model,
+      source: inputs.sources.test,
+      data,
+      numClasses: NUM_CLASSES,
+      batchSize: inputs.evalBatchSize,
+      history: state.history,
+      root: run.writers.root,
+      shouldStop: () => stop.requested,
+      heartbeat,
+    }),
+  );
   saver.heartbeat(null);
-  if (test === null) {
-    await sync(state);
-    return 'interrupted';
-  }
-  Object.assign(record, test);
+  if (report !== null) Object.assign(record, report);
   await sync(state);
-  log(`test: loss ${test.final.testLoss.toFixed(4)} · accuracy ${(test.final.testAccuracy * 100).toFixed(2)} %`);
+  if (report === null) return 'interrupted';
+  log(`test: loss ${report.final.testLoss.toFixed(4)} · accuracy ${(report.final.testAccuracy * 100).toFixed(2)} %`);
   return 'success';
+}
+
+/** Parameter counts and multiply-adds into the record (and one log line); returns the base's parameter count. */
+function recordModelSize(run: Run, built: RunModel): number {
+  const baseCounts = paramCounts(built.base);
+  const modelCounts = paramCounts(built.classifier);
+  const counts = ({ total, trainable, nonTrainable }: typeof baseCounts) => ({ total, trainable, nonTrainable });
+  run.record.params = { base: counts(baseCounts), model: counts(modelCounts) };
+  run.record.macsPerImage = modelCounts.macsPerImage;
+  run.record.baseMacsPerImage = baseCounts.macsPerImage;
+  const n = (x: number) => x.toLocaleString('en-US');
+  run.log(
+    `model: ${built.classifier.name} · ${n(modelCounts.total)} params (${n(modelCounts.trainable)} trainable) · ` +
+      `${(modelCounts.macsPerImage / 1e6).toFixed(1)} M multiply-adds per image`,
+  );
+  return baseCounts.total;
 }
 
 /** The epochs, each followed by its summaries, a checkpoint and run.json; the final state, or null when stopped. */
 async function trainEpochsOf(
-  run: Run, built: RunModel, inputs: TrainingInputs, resuming: boolean, sync: (state: TrainState) => Promise<void>,
+  run: Run,
+  built: RunModel,
+  inputs: TrainingInputs,
+  resuming: boolean,
+  sync: (state: TrainState) => Promise<void>,
 ): Promise<TrainState | null> {
   const { def, record, runDir, saver, writers, log } = run;
   const optimizer = createOptimizer(def.optimizer);
@@ -221,10 +275,20 @@ async function trainEpochsOf(
   }
 
   const epochs = trainEpochs({
-    def, model: inputs.model, optimizer, train: inputs.sources.train, validation: inputs.sources.validation,
-    numClasses: NUM_CLASSES, augment: inputs.augment, evalBatchSize: inputs.evalBatchSize, trainWriter: writers.train,
-    progress: createProgress(run.options.progress ?? 'auto'), stop: run.stop, start: state,
-    heartbeat: (p) => saver.heartbeat(p), onStep: run.options.onStep,
+    def,
+    model: inputs.model,
+    optimizer,
+    train: inputs.sources.train,
+    validation: inputs.sources.validation,
+    numClasses: NUM_CLASSES,
+    augment: inputs.augment,
+    evalBatchSize: inputs.evalBatchSize,
+    trainWriter: writers.train,
+    progress: createProgress(run.options.progress ?? 'auto'),
+    stop: run.stop,
+    start: state,
+    heartbeat: (p) => saver.heartbeat(p),
+    onStep: run.options.onStep,
   });
   for await (const epoch of epochs) {
     if (!epoch.stopped) writeEpochSummaries(writers, epoch.entry, epoch.validation);
@@ -251,13 +315,15 @@ async function finishRun(run: Run, sessionEnd: SessionEndFile): Promise<void> {
     await sessionEnd.discard().catch((e: Error) => log(`warning: ${e.message}`));
   } else {
     const status = record.status === 'interrupted' ? 'aborted' : 'failure';
-    record.hparamsSessionEndFile = await sessionEnd.end(status, endTimeSecs)
+    record.hparamsSessionEndFile = await sessionEnd
+      .end(status, endTimeSecs)
       .catch((e: Error) => (log(`warning: could not end the HParams session: ${e.message}`), null));
   }
   await Promise.all([writers.root.close(), writers.train.close(), writers.validation.close()]);
   await run.saver.save(record);
   if (!run.options.stop) run.stop.dispose();
   const logdir = run.where.logdir;
-  await rebuildHparamsExperiment(logdir)
-    .catch((e: Error) => log(`warning: could not update the HParams experiment at ${logdir}: ${e.message}`));
+  await rebuildHparamsExperiment(logdir).catch((e: Error) =>
+    log(`warning: could not update the HParams experiment at ${logdir}: ${e.message}`),
+  );
 }

@@ -5,7 +5,11 @@
 import type { EpochHistory } from '../../run/record.ts';
 import type { SummaryWriter } from '../../tensorboard/index.ts';
 
-export function writeBatchSummaries(train: SummaryWriter, running: { loss: number; accuracy: number }, step: number): void {
+export function writeBatchSummaries(
+  train: SummaryWriter,
+  running: { loss: number; accuracy: number },
+  step: number,
+): void {
   train.scalar('batch_loss', running.loss, step);
   train.scalar('batch_accuracy', running.accuracy, step);
 }

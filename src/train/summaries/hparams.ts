@@ -7,9 +7,13 @@ import { cropPadding, type ExperimentDefinition } from '../../experiment/definit
 /** The hyperparameters a run reports to TensorBoard's HParams dashboard, flattened from its definition. */
 export function runHparams(def: ExperimentDefinition, experiment: string): Record<string, HParamValue> {
   const m = def.model;
-  const freeze = typeof m.freeze === 'string' ? m.freeze : 'last' in m.freeze ? `last:${m.freeze.last}` : `from:${m.freeze.from}`;
-  const head = [m.head.pooling, ...(m.head.dropout ? [`drop${m.head.dropout}`] : []),
-    ...m.head.dense.map((d) => `${d.units}${d.activation}${d.dropout ? `-drop${d.dropout}` : ''}`)].join('→');
+  const freeze =
+    typeof m.freeze === 'string' ? m.freeze : 'last' in m.freeze ? `last:${m.freeze.last}` : `from:${m.freeze.from}`;
+  const head = [
+    m.head.pooling,
+    ...(m.head.dropout ? [`drop${m.head.dropout}`] : []),
+    ...m.head.dense.map((d) => `${d.units}${d.activation}${d.dropout ? `-drop${d.dropout}` : ''}`),
+  ].join('→');
   return {
     experiment,
     base: m.base,
@@ -25,8 +29,13 @@ export function runHparams(def: ExperimentDefinition, experiment: string): Recor
     batch_size: def.train.batchSize,
     epochs: def.train.epochs,
     train_per_class: def.data.trainPerClass ?? 0,
-    augment: [def.data.augment.flip ? 'flip' : '', cropPadding(def.data.augment.crop) ? `crop${cropPadding(def.data.augment.crop)}` : '']
-      .filter(Boolean).join('+') || 'none',
+    augment:
+      [
+        def.data.augment.flip ? 'flip' : '',
+        cropPadding(def.data.augment.crop) ? `crop${cropPadding(def.data.augment.crop)}` : '',
+      ]
+        .filter(Boolean)
+        .join('+') || 'none',
     seed: def.seed,
   };
 }
@@ -54,7 +63,13 @@ export async function rebuildHparamsExperiment(logdir: string): Promise<void> {
     } catch {
       continue; // a run being written or a foreign file: the report's validator deals with those
     }
-    if (!record.definition?.model || !record.definition.optimizer || !record.definition.train || !record.definition.data) continue;
+    if (
+      !record.definition?.model ||
+      !record.definition.optimizer ||
+      !record.definition.train ||
+      !record.definition.data
+    )
+      continue;
     let hp: Record<string, HParamValue>;
     try {
       hp = runHparams(record.definition, record.experiment ?? 'unknown');

@@ -53,7 +53,9 @@ export class SessionEndFile {
  * a process killed before it could update run.json. Returns the names deleted.
  */
 export function removeSessionEndFiles(runDir: string, recorded: string | null | undefined): string[] {
-  const names = new Set(readdirSync(runDir).filter((f) => f.includes('tfevents') && f.endsWith(SESSION_END_FILE_SUFFIX)));
+  const names = new Set(
+    readdirSync(runDir).filter((f) => f.includes('tfevents') && f.endsWith(SESSION_END_FILE_SUFFIX)),
+  );
   // run.json is untrusted input: only a plain file name in the run root is honoured.
   if (recorded && recorded === basename(recorded) && recorded.includes('tfevents')) names.add(recorded);
   for (const name of names) rmSync(join(runDir, name), { force: true });
