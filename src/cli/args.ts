@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../experiment/usage-error.ts';
 
-export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
 /** Flags every CLI that reads runs shares (serve, report, experiment, tensorboard). */
 export const LOGDIR_OPTION = {

@@ -13,7 +13,7 @@ const OPTIONS = {
 } as const;
 
 /** How to start TensorBoard: `tensorboard` on PATH, else `python3 -m tensorboard`; null when neither works. */
-export function findTensorBoard(env: NodeJS.ProcessEnv = process.env): { command: string; args: string[] } | null {
+function findTensorBoard(env: NodeJS.ProcessEnv = process.env): { command: string; args: string[] } | null {
   const candidates: { command: string; args: string[] }[] = [
     { command: 'tensorboard', args: [] },
     { command: 'python3', args: ['-m', 'tensorboard.main'] },
@@ -30,7 +30,7 @@ export function findTensorBoard(env: NodeJS.ProcessEnv = process.env): { command
   return null;
 }
 
-export const INSTALL_HINT =
+const INSTALL_HINT =
   'TensorBoard is not installed: install it with `pip install tensorboard` ' +
   '(or `python3 -m pip install --user tensorboard`), then run `npm run tensorboard` again';
 

@@ -163,7 +163,7 @@ export const definitionSchema = z.strictObject({
 
 export type ExperimentDefinition = z.infer<typeof definitionSchema>;
 export type HeadSpec = ExperimentDefinition['model']['head'];
-export type FreezeSpec = ExperimentDefinition['model']['freeze'];
+type FreezeSpec = ExperimentDefinition['model']['freeze'];
 export type OptimizerSpec = ExperimentDefinition['optimizer'];
 
 /** Resolved definition → the models module's freezing policy. */

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { definitionSchema, type ExperimentDefinition } from './definition.ts';
 import { UsageError } from './usage-error.ts';
 
-export const defaultExperimentsDir = (): string =>
+const defaultExperimentsDir = (): string =>
   resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'experiments');
 
 const EXTENSIONS = ['.yaml', '.yml', '.json'];
@@ -19,14 +19,14 @@ export interface LoadedDefinition {
   definition: ExperimentDefinition;
 }
 
-export interface LoadOptions {
+interface LoadOptions {
   experimentsDir?: string;
   /** `key=value` strings as given to `--set`, applied in order after `extends` is merged. */
   overrides?: string[];
 }
 
 /** Finds `name` (a bare experiment name in experimentsDir, or a path to a .yaml/.yml/.json file). */
-export function findDefinitionFile(nameOrPath: string, experimentsDir = defaultExperimentsDir()): string {
+function findDefinitionFile(nameOrPath: string, experimentsDir = defaultExperimentsDir()): string {
   const looksLikePath =
     nameOrPath.includes('/') || nameOrPath.includes('\\') || EXTENSIONS.includes(extname(nameOrPath));
   const candidates = looksLikePath
@@ -94,7 +94,7 @@ function validate(raw: Record<string, unknown>, where: string): ExperimentDefini
   throw new UsageError(`${where}: ${describeIssue(result.error.issues[0]!)}`);
 }
 
-export function describeIssue(issue: z.core.$ZodIssue): string {
+function describeIssue(issue: z.core.$ZodIssue): string {
   const path = issue.path.map(String).join('.');
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((k) => (path ? `${path}.${k}` : k));
@@ -146,7 +146,7 @@ function readDefinitionFile(file: string): Record<string, unknown> {
 }
 
 /** Objects merge key by key; arrays and scalars from `over` replace those in `base`. */
-export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(over)) {
     const current = out[key];
@@ -156,7 +156,7 @@ export function deepMerge(base: Record<string, unknown>, over: Record<string, un
 }
 
 /** Applies one `key=value` override; the value is typed by the schema at that key. */
-export function applyOverride(raw: Record<string, unknown>, override: string, where: string): Record<string, unknown> {
+function applyOverride(raw: Record<string, unknown>, override: string, where: string): Record<string, unknown> {
   const eq = override.indexOf('=');
   if (eq <= 0) throw new UsageError(`${where}: --set ${override}: expected key=value, e.g. --set train.epochs=1`);
   const key = override.slice(0, eq).trim();

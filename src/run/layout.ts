@@ -27,7 +27,7 @@ export function checkRunName(name: string): void {
 }
 
 /** YYYYMMDD-HHMMSS in UTC. */
-export function runTimestamp(date = new Date()): string {
+function runTimestamp(date = new Date()): string {
   return date.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
 }
 

@@ -12,7 +12,7 @@ import { definitionSchema, type ExperimentDefinition } from '../experiment/defin
 import { UsageError } from '../experiment/usage-error.ts';
 import { RUN_RECORD_FILE } from './layout.ts';
 
-export const RUN_STATUSES = ['running', 'success', 'interrupted', 'failed'] as const;
+const RUN_STATUSES = ['running', 'success', 'interrupted', 'failed'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 const num = z.number();
@@ -129,7 +129,7 @@ type Lenient<T> = T extends readonly (infer U)[]
 export type LenientRunRecord = { [K in keyof Fields]?: Lenient<z.infer<Fields[K]>> };
 export type HistoryEntry = NonNullable<LenientRunRecord['history']>[number];
 
-export interface ParsedRecord {
+interface ParsedRecord {
   record: LenientRunRecord;
   /** One line per field dropped, or the reason the whole file is unreadable. */
   warnings: string[];

@@ -6,11 +6,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { ImageSet } from '../data/index.ts';
+import { batches, type ImageSet } from '../data/index.ts';
 import type { ExperimentDefinition } from '../experiment/definition.ts';
 import { foldBatchNorm, type InferenceModel } from '../models/index.ts';
 import type { RunProgress, RunRecord } from '../run/record.ts';
-import { imageSource, type RunData } from './inputs.ts';
 import { weightsDigest, type RunModel, type SplitModel } from './model-setup.ts';
 import type { StopSignal } from './signals.ts';
 
@@ -112,11 +111,19 @@ function stableJson(value: unknown): string {
   );
 }
 
+interface FeatureData {
+  train: ImageSet;
+  validation: ImageSet | null;
+  test: ImageSet;
+  files: Record<string, number>;
+}
+
 export interface CachedFeaturesInput {
   def: ExperimentDefinition;
   built: RunModel;
   split: SplitModel;
-  data: RunData;
+  /** The splits, and the data files' sizes (part of the key). */
+  data: FeatureData;
   numClasses: number;
   /** The cache root (locations.ts). */
   cacheDir: string;
@@ -126,7 +133,7 @@ export interface CachedFeaturesInput {
   log: (line: string) => void;
 }
 
-export interface CachedFeatures {
+interface CachedFeatures {
   /** Null when a stop came before every split was done (nothing cached). */
   splits: Map<string, CachedSplit> | null;
   /** run.json's featureCache entry. */
@@ -161,7 +168,7 @@ export async function cachedFeatures(input: CachedFeaturesInput): Promise<Cached
 }
 
 /** Everything the features depend on: the cache key is its hash. */
-function cacheIdentity(def: ExperimentDefinition, built: RunModel, data: RunData, sets: Map<string, ImageSet>) {
+function cacheIdentity(def: ExperimentDefinition, built: RunModel, data: FeatureData, sets: Map<string, ImageSet>) {
   return {
     base: def.model.base,
     alpha: def.model.alpha ?? null,
@@ -228,9 +235,11 @@ async function extractFeatures(
   opts: { numClasses: number; shouldStop: () => boolean; onProgress: (done: number, total: number) => void },
 ): Promise<CachedSplit | null> {
   const features = new Float32Array(set.count * dim);
-  const source = imageSource(set, built.preprocessMode, 0, null, opts.numClasses);
+  const stream = batches(set, {
+    batchSize: FEATURE_BATCH, shuffle: false, preprocess: built.preprocessMode, numClasses: opts.numClasses, prefetch: 1,
+  });
   let done = 0;
-  for await (const batch of source.stream({ batchSize: FEATURE_BATCH, epoch: 0, shuffle: false })) {
+  for await (const batch of stream) {
     const out = tf.tidy(() => featureModel.apply(batch.x, { training: false }) as tf.Tensor);
     // Read outside tidy: tidy walks a returned typed array element by element looking for tensors.
     features.set(out.dataSync() as Float32Array, batch.batch * FEATURE_BATCH * dim);

@@ -56,7 +56,7 @@ export async function loadRunData(
   return { dir, files, train, validation, test, classNames: cifar.classNames };
 }
 
-export interface SourceBatch {
+interface SourceBatch {
   /** Model inputs; the consumer disposes x and y. */
   x: tf.Tensor;
   /** One-hot labels. */
@@ -68,7 +68,7 @@ export interface SourceBatch {
   batch: number;
 }
 
-export interface BatchRequest {
+interface BatchRequest {
   batchSize: number;
   epoch: number;
   startBatch?: number;
@@ -85,7 +85,7 @@ export interface BatchSource {
 }
 
 /** Raw 32×32 images, preprocessed for the base; the classifier's own UpSample layer resizes them. */
-export function imageSource(
+function imageSource(
   set: ImageSet,
   mode: PreprocessMode,
   seed: number,
@@ -111,7 +111,7 @@ export function imageSource(
 }
 
 /** Cached base features: rows of a [count, dim] matrix, visited in the same (seed, epoch) order as images. */
-export function featureSource(split: CachedSplit, seed: number, numClasses: number): BatchSource {
+function featureSource(split: CachedSplit, seed: number, numClasses: number): BatchSource {
   return {
     count: split.count,
     labels: split.labels,

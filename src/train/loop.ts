@@ -15,7 +15,7 @@ import type { StopSignal } from './signals.ts';
 import { trainStep } from './step.ts';
 import { writeBatchSummaries } from './summaries/epoch.ts';
 
-export interface LoopInput {
+interface LoopInput {
   def: ExperimentDefinition;
   /** What is trained: the whole classifier, or only its head on cached features. */
   model: tf.LayersModel;
@@ -45,7 +45,7 @@ interface Timed {
   trainSeconds: number;
   evaluateSeconds: number;
 }
-export type EpochResult =
+type EpochResult =
   | (Timed & { stopped: false; entry: EpochHistory; validation: Pick<Evaluation, 'loss' | 'accuracy'> | null })
   | (Timed & { stopped: true });
 

@@ -16,7 +16,7 @@ import type { ProgressMode } from '../experiment/names.ts';
 import { freezePolicy, type ExperimentDefinition } from '../experiment/definition.ts';
 import type { ParamCounts } from '../run/record.ts';
 
-export interface ModelLocations {
+interface ModelLocations {
   weightsDir: string;
   modelsDir: string;
   /** Fetch missing weights (default true). */

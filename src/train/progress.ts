@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
 
-export interface ProgressUpdate {
+interface ProgressUpdate {
   batch: number;
   loss: number;
   accuracy: number;

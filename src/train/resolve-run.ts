@@ -4,7 +4,7 @@ import { readRunRecord, type RunRecord } from '../run/record.ts';
 import { locateRun } from '../run/layout.ts';
 import { UsageError } from '../experiment/usage-error.ts';
 
-export interface ResolvedRun {
+interface ResolvedRun {
   loaded: LoadedDefinition;
   /** The definition with the seed and extra tags of this invocation. */
   def: ExperimentDefinition;

@@ -1,6 +1,6 @@
 import { PNG } from 'pngjs';
 
-export interface RgbImage {
+interface RgbImage {
   width: number;
   height: number;
   png: Uint8Array;
@@ -145,7 +145,7 @@ export function confusionMatrixMarkdown(matrix: number[][], classNames: string[]
   return [header, rule, ...rows].join('\n');
 }
 
-export interface SamplePrediction {
+interface SamplePrediction {
   /** 32×32×3 RGB bytes, HWC. */
   image: Uint8Array;
   label: number;

@@ -9,7 +9,7 @@ import { SummaryWriter } from '../../tensorboard/index.ts';
 /** Name suffix of the session-end file (it still contains `tfevents`, so TensorBoard reads it). */
 export const SESSION_END_FILE_SUFFIX = '.session_end.v2';
 
-export type UnfinishedStatus = 'aborted' | 'failure';
+type UnfinishedStatus = 'aborted' | 'failure';
 
 /**
  * The run's session-end event file, opened when the run starts so that a second Ctrl-C can end the

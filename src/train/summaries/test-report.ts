@@ -15,7 +15,7 @@ import type { EpochHistory, RunProgress, RunRecord } from '../../run/record.ts';
 
 const SAMPLE_COUNT = 32;
 
-export interface TestReportInput {
+interface TestReportInput {
   model: tf.LayersModel;
   source: BatchSource;
   data: Pick<RunData, 'test' | 'classNames'>;
