@@ -90,9 +90,49 @@ export async function runExperiment(
 ): Promise<RunResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const where = resolveLocations(options);
-  if (options.name !== undefined) checkRunName(options.name);
+  const { loaded, def, resumed, runDir, id, record, saver } = await openRun(definitionOrName, options, where, log);
 
-  // What to train (and, for a resume, the run it continues). Nothing is created before it validates.
+  // Event files; an unfinished run ends its HParams session in a file of its own (session-end.ts).
+  const writers = {
+    root: await SummaryWriter.create(runDir),
+    train: await SummaryWriter.create(join(runDir, TRAIN_SUBRUN)),
+    validation: await SummaryWriter.create(join(runDir, VALIDATION_SUBRUN)),
+  };
+  const sessionEnd = await SessionEndFile.open(runDir);
+  const stop =
+    options.stop ??
+    installStopSignal({
+      handleProcessSignals: options.handleSignals ?? false,
+      onFirst: (s) =>
+        log(`\n${s}: finishing the current step, then checkpointing (press Ctrl-C again to stop at once)`),
+      // Queued records are written whole by the event writers' exit hook.
+      onForce: () => forceMarkInterrupted(runDir, { ...record, hparamsSessionEndFile: sessionEnd.endSync('aborted') }),
+    });
+  const run: Run = { def, where, runDir, record, saver, writers, stop, options, log };
+  try {
+    if (!resumed) startSession(run, loaded, id);
+    record.status = await trainAndTest(run, resumed);
+  } catch (error) {
+    record.error = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+    record.status = 'failed';
+    throw error;
+  } finally {
+    await finishRun(run, sessionEnd);
+  }
+  return { runDir, record };
+}
+
+/**
+ * What to train (and, for a resume, the run it continues), validated before anything is created;
+ * then the backend, the run folder and its first run.json. Logs the run's configuration as one dict.
+ */
+async function openRun(
+  definitionOrName: string | Record<string, unknown> | null,
+  options: RunOptions,
+  where: Locations,
+  log: (line: string) => void,
+) {
+  if (options.name !== undefined) checkRunName(options.name);
   const { loaded, def, resume } = resolveRun(definitionOrName, {
     logdir: where.logdir,
     resume: options.resume,
@@ -116,44 +156,9 @@ export async function runExperiment(
   const saver = new RecordSaver(runDir, { onError: warnSave });
   await saver.save(record);
   log(`${resume ? 'resuming' : 'run'}: ${runDir}`);
-  const config = {
-    experiment: loaded.experiment,
-    id,
-    ...where,
-    backend: backend.name,
-    seed: def.seed,
-    resume: resume !== null,
-  };
-  log(`config: ${JSON.stringify(config)}`);
-
-  // Event files; an unfinished run ends its HParams session in a file of its own (session-end.ts).
-  const writers = {
-    root: await SummaryWriter.create(runDir),
-    train: await SummaryWriter.create(join(runDir, TRAIN_SUBRUN)),
-    validation: await SummaryWriter.create(join(runDir, VALIDATION_SUBRUN)),
-  };
-  const sessionEnd = await SessionEndFile.open(runDir);
-  const stop =
-    options.stop ??
-    installStopSignal({
-      handleProcessSignals: options.handleSignals ?? false,
-      onFirst: (s) =>
-        log(`\n${s}: finishing the current step, then checkpointing (press Ctrl-C again to stop at once)`),
-      // Queued records are written whole by the event writers' exit hook.
-      onForce: () => forceMarkInterrupted(runDir, { ...record, hparamsSessionEndFile: sessionEnd.endSync('aborted') }),
-    });
-  const run: Run = { def, where, runDir, record, saver, writers, stop, options, log };
-  try {
-    if (!resume) startSession(run, loaded, id);
-    record.status = await trainAndTest(run, resume !== null);
-  } catch (error) {
-    record.error = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
-    record.status = 'failed';
-    throw error;
-  } finally {
-    await finishRun(run, sessionEnd);
-  }
-  return { runDir, record };
+  const config = { experiment: loaded.experiment, id, ...where, backend: backend.name, seed: def.seed };
+  log(`config: ${JSON.stringify({ ...config, resume: resume !== null })}`);
+  return { loaded, def, resumed: resume !== null, runDir, id, record, saver };
 }
 
 function startSession(run: Run, loaded: LoadedDefinition, id: string): void {
@@ -196,6 +201,8 @@ async function trainAndTest(run: Run, resuming: boolean): Promise<RunStatus> {
     buildRunModel(def, { weightsDir: where.weightsDir, modelsDir: where.modelsDir, download, progress, warn: log }),
   );
   const baseTotal = recordModelSize(run, built);
+  // The heartbeats of the long phases below rewrite this record with their progress.
+  await saver.save(record);
 
   // Frozen base, no augmentation: the base's pooled features are computed once per split and cached.
   const heartbeat = (p: RunProgress | null) => saver.heartbeat(p);
