@@ -94,7 +94,15 @@ async function quickstartBuilder(): Promise<((size: number) => tf.LayersModel) |
 async function pipelineRate(set: ImageSet, size: number, augment: boolean, window: number): Promise<number> {
   const warmup = 3; // JIT and kernel warm-up
   const arrivals: number[] = [];
-  for await (const b of batches(set, { batchSize: BATCH, size, resize: 'bilinear', preprocess: 'tf', augment, seed: 1, prefetch: 1 })) {
+  for await (const b of batches(set, {
+    batchSize: BATCH,
+    size,
+    resize: 'bilinear',
+    preprocess: 'tf',
+    augment,
+    seed: 1,
+    prefetch: 1,
+  })) {
     await b.x.data(); // the values exist, on any backend
     tf.dispose([b.x, b.y]);
     if (b.batch >= warmup) arrivals.push(performance.now());
@@ -114,7 +122,14 @@ async function epochMemory(set: ImageSet, nBatches: number): Promise<void> {
   let peak = process.memoryUsage().rss;
   const t0 = performance.now();
   let images = 0;
-  for await (const b of batches(set, { batchSize: BATCH, size: 160, resize: 'bilinear', preprocess: 'torch', augment: true, seed: 1 })) {
+  for await (const b of batches(set, {
+    batchSize: BATCH,
+    size: 160,
+    resize: 'bilinear',
+    preprocess: 'torch',
+    augment: true,
+    seed: 1,
+  })) {
     images += b.x.shape[0];
     tf.dispose([b.x, b.y]);
     counts.add(tf.memory().numTensors);
@@ -150,23 +165,37 @@ export async function run(flags: string[]): Promise<void> {
   if (quickstart) {
     const rates = new Map<number, number>();
     for (const size of SIZES) rates.set(size, await measureTrainStep(quickstart, size, stepRuns));
-    baselines.push({ label: 'quickstart step (MobileNet v1 0.25 frozen + Dense 256 head, trainOnBatch, no feature cache)', imagesPerSecond: rates });
+    baselines.push({
+      label: 'quickstart step (MobileNet v1 0.25 frozen + Dense 256 head, trainOnBatch, no feature cache)',
+      imagesPerSecond: rates,
+    });
   }
   const headRates = new Map<number, number>();
   for (const size of SIZES) headRates.set(size, await measureTrainStep(headOnly, size, stepRuns));
-  baselines.push({ label: 'head-only step (GAP + Dense 10 on the batch, trainOnBatch): a lower bound for any experiment', imagesPerSecond: headRates });
+  baselines.push({
+    label: 'head-only step (GAP + Dense 10 on the batch, trainOnBatch): a lower bound for any experiment',
+    imagesPerSecond: headRates,
+  });
 
   console.log(`  baselines, batch ${BATCH}, median of ${stepRuns} steps after warm-up:`);
   baselines.forEach((b, i) =>
-    console.log(`   [${String.fromCharCode(65 + i)}] ${b.label}: ${SIZES.map((s) => `${s} px ${b.imagesPerSecond.get(s)!.toFixed(1)} img/s`).join(', ')}`),
+    console.log(
+      `   [${String.fromCharCode(65 + i)}] ${b.label}: ${SIZES.map((s) => `${s} px ${b.imagesPerSecond.get(s)!.toFixed(1)} img/s`).join(', ')}`,
+    ),
   );
-  console.log(`  pipeline (batches(): gather, [augment], preprocess 'tf', bilinear resize; fastest of 3 windows; ratio = pipeline img/s ÷ baseline img/s, > 1: never the bottleneck):`);
+  console.log(
+    `  pipeline (batches(): gather, [augment], preprocess 'tf', bilinear resize; fastest of 3 windows; ratio = pipeline img/s ÷ baseline img/s, > 1: never the bottleneck):`,
+  );
   const window = quick ? 8 : 30;
   for (const size of SIZES) {
     for (const augment of [false, true]) {
       const rate = await pipelineRate(train, size, augment, window);
-      const ratios = baselines.map((b, i) => `${(rate / b.imagesPerSecond.get(size)!).toFixed(1)}× [${String.fromCharCode(65 + i)}]`).join(', ');
-      console.log(`   ${String(size).padStart(3)} px ${augment ? 'augmented' : 'plain    '}: ${rate.toFixed(0).padStart(6)} img/s = ${ratios}`);
+      const ratios = baselines
+        .map((b, i) => `${(rate / b.imagesPerSecond.get(size)!).toFixed(1)}× [${String.fromCharCode(65 + i)}]`)
+        .join(', ');
+      console.log(
+        `   ${String(size).padStart(3)} px ${augment ? 'augmented' : 'plain    '}: ${rate.toFixed(0).padStart(6)} img/s = ${ratios}`,
+      );
     }
   }
 }

@@ -11,18 +11,52 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendPreference } from '../src/backends/index.ts';
-import { FreezableBatchNormalization, buildBase, foldBatchNorm, mobileNetV1Base, useFastRelu6 } from '../src/models/index.ts';
+import {
+  FreezableBatchNormalization,
+  buildBase,
+  foldBatchNorm,
+  mobileNetV1Base,
+  useFastRelu6,
+} from '../src/models/index.ts';
 
-interface Config { key: string; label: string; batch: number; make: () => Promise<tf.LayersModel> }
+interface Config {
+  key: string;
+  label: string;
+  batch: number;
+  make: () => Promise<tf.LayersModel>;
+}
 
-const sharedModels = resolve(process.env.TRANSFERLAB_SHARED ?? join(import.meta.dirname, '..', '..', 'shared'), 'models');
+const sharedModels = resolve(
+  process.env.TRANSFERLAB_SHARED ?? join(import.meta.dirname, '..', '..', 'shared'),
+  'models',
+);
 const modelsDir = process.env.TRANSFERLAB_MODELS_DIR ?? sharedModels;
 
 const CONFIGS: Config[] = [
-  { key: 'mobilenetv1@128', label: 'MobileNet v1 0.25 @128 (pretrained)', batch: 64, make: () => mobileNetV1Base({ modelsDir, download: false, inputSize: 128 }) },
-  { key: 'mobilenetv1@224', label: 'MobileNet v1 0.25 @224 (pretrained)', batch: 64, make: () => mobileNetV1Base({ modelsDir, download: false, inputSize: 224 }) },
-  { key: 'mobilenetv2@160', label: 'MobileNetV2 1.0 @160', batch: 32, make: async () => buildBase({ name: 'mobilenetv2', alpha: 1, inputSize: 160 }) },
-  { key: 'densenet121@160', label: 'DenseNet121 @160', batch: 32, make: async () => buildBase({ name: 'densenet121', inputSize: 160 }) },
+  {
+    key: 'mobilenetv1@128',
+    label: 'MobileNet v1 0.25 @128 (pretrained)',
+    batch: 64,
+    make: () => mobileNetV1Base({ modelsDir, download: false, inputSize: 128 }),
+  },
+  {
+    key: 'mobilenetv1@224',
+    label: 'MobileNet v1 0.25 @224 (pretrained)',
+    batch: 64,
+    make: () => mobileNetV1Base({ modelsDir, download: false, inputSize: 224 }),
+  },
+  {
+    key: 'mobilenetv2@160',
+    label: 'MobileNetV2 1.0 @160',
+    batch: 32,
+    make: async () => buildBase({ name: 'mobilenetv2', alpha: 1, inputSize: 160 }),
+  },
+  {
+    key: 'densenet121@160',
+    label: 'DenseNet121 @160',
+    batch: 32,
+    make: async () => buildBase({ name: 'densenet121', inputSize: 160 }),
+  },
 ];
 
 type Variant = 'before' | 'relu6' | '+bn' | 'folded';
@@ -35,17 +69,24 @@ function setFastPaths(relu6: boolean, bn: boolean): void {
 
 export async function run(flags: string[]): Promise<void> {
   const quick = flags.includes('--quick');
-  const only = flags.find((f) => f.startsWith('--only='))?.slice('--only='.length).split(',');
-  const backend = (flags.find((f) => f.startsWith('--backend='))?.slice('--backend='.length) ?? 'wasm') as BackendPreference;
+  const only = flags
+    .find((f) => f.startsWith('--only='))
+    ?.slice('--only='.length)
+    .split(',');
+  const backend = (flags.find((f) => f.startsWith('--backend='))?.slice('--backend='.length) ??
+    'wasm') as BackendPreference;
   await selectBackend(backend);
   const rounds = quick ? 3 : 7;
   const configs = CONFIGS.filter((c) => !only || only.includes(c.key));
   if (!existsSync(join(modelsDir, 'mobilenet_v1_0.25_224', 'model.json'))) {
     console.log(`  (no mobilenet_v1_0.25_224 under ${modelsDir}: the pretrained rows are skipped)`);
   }
-  console.log(`  forward, inference mode, ${tf.getBackend()}; median of ${rounds} interleaved batches after one warm-up each`);
+  console.log(
+    `  forward, inference mode, ${tf.getBackend()}; median of ${rounds} interleaved batches after one warm-up each`,
+  );
   for (const config of configs) {
-    if (config.key.startsWith('mobilenetv1') && !existsSync(join(modelsDir, 'mobilenet_v1_0.25_224', 'model.json'))) continue;
+    if (config.key.startsWith('mobilenetv1') && !existsSync(join(modelsDir, 'mobilenet_v1_0.25_224', 'model.json')))
+      continue;
     const model = await config.make();
     const size = model.inputs[0]!.shape[1]!;
     const x = tf.randomUniform([config.batch, size, size, 3], -1, 1) as tf.Tensor4D;

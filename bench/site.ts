@@ -24,9 +24,10 @@ async function makeLogdir(dir: string, runs: number, steps: number): Promise<voi
     const train = await SummaryWriter.create(join(runDir, 'train'));
     const validation = await SummaryWriter.create(join(runDir, 'validation'));
     const perEpoch = steps / EPOCHS;
-    const quality = 0.5 + 0.4 * ((r * 7919) % 1000) / 1000;
+    const quality = 0.5 + (0.4 * ((r * 7919) % 1000)) / 1000;
     const history = [];
-    for (let s = 1; s <= steps; s++) train.scalar('batch_loss', 2.3 * Math.exp(-s / (steps / 3)) + 0.02 * Math.sin(s + r), s, start + s);
+    for (let s = 1; s <= steps; s++)
+      train.scalar('batch_loss', 2.3 * Math.exp(-s / (steps / 3)) + 0.02 * Math.sin(s + r), s, start + s);
     for (let e = 0; e < EPOCHS; e++) {
       const wall = start + (e + 1) * perEpoch;
       const acc = quality * (1 - Math.exp(-(e + 1) / 3));
@@ -34,19 +35,47 @@ async function makeLogdir(dir: string, runs: number, steps: number): Promise<voi
       train.scalar('epoch_accuracy', acc + 0.03, e, wall);
       validation.scalar('epoch_loss', 2.1 - acc, e, wall);
       validation.scalar('epoch_accuracy', acc, e, wall);
-      history.push({ epoch: e, step: (e + 1) * perEpoch, wallTime: wall, trainLoss: 2 - acc, trainAccuracy: acc + 0.03, valLoss: 2.1 - acc, valAccuracy: acc, seconds: perEpoch });
+      history.push({
+        epoch: e,
+        step: (e + 1) * perEpoch,
+        wallTime: wall,
+        trainLoss: 2 - acc,
+        trainAccuracy: acc + 0.03,
+        valLoss: 2.1 - acc,
+        valAccuracy: acc,
+        seconds: perEpoch,
+      });
     }
     await Promise.all([train.close(), validation.close()]);
     const best = history.reduce((a, b) => (b.valAccuracy > a.valAccuracy ? b : a));
-    await writeFile(join(runDir, 'run.json'), JSON.stringify({
-      schemaVersion: 1, id, experiment, name: `r${r}`, status: 'success', error: null,
-      definition: { model: { base: bases[r % 4], inputSize: 96 + 32 * (r % 3), freeze: r % 2 ? 'all' : 'none' }, optimizer: { name: 'adam', learningRate: 10 ** -(2 + (r % 3)) }, train: { epochs: EPOCHS, batchSize: 32 } },
-      tags: [r % 2 ? 'frozen' : 'full'], params: { model: { total: 7e6, trainable: r % 2 ? 1e4 : 7e6, nonTrainable: 0 } }, macsPerImage: 3e8,
-      startTime: new Date(start * 1000).toISOString(), endTime: new Date((start + steps) * 1000).toISOString(),
-      epochs: { planned: EPOCHS, completed: EPOCHS }, globalStep: steps, best: { epoch: best.epoch, valAccuracy: best.valAccuracy },
-      final: { valAccuracy: history.at(-1)!.valAccuracy, testAccuracy: history.at(-1)!.valAccuracy - 0.01 }, imagesPerSecond: 500,
-      compute: { trainImages: steps * 32, flops: 1e15 * (1 + (r % 10)), seconds: steps }, history,
-    }));
+    await writeFile(
+      join(runDir, 'run.json'),
+      JSON.stringify({
+        schemaVersion: 1,
+        id,
+        experiment,
+        name: `r${r}`,
+        status: 'success',
+        error: null,
+        definition: {
+          model: { base: bases[r % 4], inputSize: 96 + 32 * (r % 3), freeze: r % 2 ? 'all' : 'none' },
+          optimizer: { name: 'adam', learningRate: 10 ** -(2 + (r % 3)) },
+          train: { epochs: EPOCHS, batchSize: 32 },
+        },
+        tags: [r % 2 ? 'frozen' : 'full'],
+        params: { model: { total: 7e6, trainable: r % 2 ? 1e4 : 7e6, nonTrainable: 0 } },
+        macsPerImage: 3e8,
+        startTime: new Date(start * 1000).toISOString(),
+        endTime: new Date((start + steps) * 1000).toISOString(),
+        epochs: { planned: EPOCHS, completed: EPOCHS },
+        globalStep: steps,
+        best: { epoch: best.epoch, valAccuracy: best.valAccuracy },
+        final: { valAccuracy: history.at(-1)!.valAccuracy, testAccuracy: history.at(-1)!.valAccuracy - 0.01 },
+        imagesPerSecond: 500,
+        compute: { trainImages: steps * 32, flops: 1e15 * (1 + (r % 10)), seconds: steps },
+        history,
+      }),
+    );
     if ((r + 1) % 100 === 0) process.stdout.write(`  wrote ${r + 1}/${runs} runs\r`);
   }
   await writeFile(join(dir, '.complete'), 'ok');
@@ -95,7 +124,9 @@ export async function run(flags: string[]): Promise<void> {
 
   // Baseline: a static 1-KB response from a bare Express app on the same machine.
   const kb = 'x'.repeat(1024);
-  const base = express().get('/', (_req, res) => void res.type('text/plain').send(kb)).listen(0, '127.0.0.1');
+  const base = express()
+    .get('/', (_req, res) => void res.type('text/plain').send(kb))
+    .listen(0, '127.0.0.1');
   await new Promise((r) => base.once('listening', r));
   const baseUrl = `http://127.0.0.1:${(base.address() as AddressInfo).port}/`;
   await timeGet(baseUrl);
@@ -117,16 +148,31 @@ export async function run(flags: string[]): Promise<void> {
     rows.push(['/compare 5 runs cold (read event files, render charts)', await timeGet(server.url + compare)]);
     rows.push(['/compare 5 runs warm', await median(5, () => timeGet(server.url + compare))]);
     let w = 0;
-    rows.push(['/compare 5 runs warm, new smoothing (re-render charts)', await median(5, () => timeGet(`${server.url}${compare}&smoothing=0.${++w}`))]);
+    rows.push([
+      '/compare 5 runs warm, new smoothing (re-render charts)',
+      await median(5, () => timeGet(`${server.url}${compare}&smoothing=0.${++w}`)),
+    ]);
     rows.push(['/compare 2 runs cold', await timeGet(server.url + compare2)]);
     rows.push(['/compare 2 runs warm', await median(5, () => timeGet(server.url + compare2))]);
-    rows.push([`/runs/<id> cold`, await timeGet(`${server.url}/runs/${ids[4].split('/').map(encodeURIComponent).join('/')}?smoothing=0.3`)]);
-    rows.push([`/runs/<id> warm`, await median(5, () => timeGet(`${server.url}/runs/${ids[4].split('/').map(encodeURIComponent).join('/')}?smoothing=0.3`))]);
+    rows.push([
+      `/runs/<id> cold`,
+      await timeGet(`${server.url}/runs/${ids[4].split('/').map(encodeURIComponent).join('/')}?smoothing=0.3`),
+    ]);
+    rows.push([
+      `/runs/<id> warm`,
+      await median(5, () =>
+        timeGet(`${server.url}/runs/${ids[4].split('/').map(encodeURIComponent).join('/')}?smoothing=0.3`),
+      ),
+    ]);
     const raw = await median(3, () => rawEventRead(logdir, ids));
-    console.log(`baseline: static 1-KB Express response ${baseline.toFixed(2)} ms; raw read of the 5 compared runs' event files ${raw.toFixed(1)} ms`);
+    console.log(
+      `baseline: static 1-KB Express response ${baseline.toFixed(2)} ms; raw read of the 5 compared runs' event files ${raw.toFixed(1)} ms`,
+    );
     console.log(`${runs} runs × ${steps} steps`);
     for (const [name, ms] of rows) {
-      console.log(`  ${name.padEnd(58)} ${ms.toFixed(1).padStart(8)} ms  ${(ms / baseline).toFixed(0).padStart(6)}× 1-KB  ${(ms / raw).toFixed(2).padStart(6)}× raw read`);
+      console.log(
+        `  ${name.padEnd(58)} ${ms.toFixed(1).padStart(8)} ms  ${(ms / baseline).toFixed(0).padStart(6)}× 1-KB  ${(ms / raw).toFixed(2).padStart(6)}× raw read`,
+      );
     }
     const warm = rows.filter(([n]) => n.includes('warm')).map(([, ms]) => ms);
     console.log(`slowest warm page: ${Math.max(...warm).toFixed(1)} ms (target < 1000 ms)`);

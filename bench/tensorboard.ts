@@ -9,7 +9,10 @@ import { SummaryWriter, RunReader } from '../src/tensorboard/index.ts';
 
 const TAGS = ['batch_loss', 'batch_accuracy', 'epoch_loss', 'epoch_accuracy'];
 
-interface Timing { wall: number; cpu: number }
+interface Timing {
+  wall: number;
+  cpu: number;
+}
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ t: Timing; result: T }> {
   const c0 = process.cpuUsage();
@@ -88,7 +91,9 @@ export async function run(flags: string[]): Promise<void> {
       if (got !== n) throw new Error(`bench tensorboard: read back ${got} scalars, wrote ${n}`);
       if (r.result.warnings.length > 0) throw new Error(`bench tensorboard: reader warned: ${r.result.warnings[0]}`);
     }
-    console.log(`${n} scalar events, ${(bytes / 1e6).toFixed(1)} MB, ${(bytes / n).toFixed(1)} bytes/event, best of ${reps} interleaved runs`);
+    console.log(
+      `${n} scalar events, ${(bytes / 1e6).toFixed(1)} MB, ${(bytes / n).toFixed(1)} bytes/event, best of ${reps} interleaved runs`,
+    );
     line('fs.readFile (baseline)', n, bytes, rawRead!, rawRead!, 'fs.readFile');
     line('fs.read 4 MiB pieces (baseline)', n, bytes, rawPieces!, rawRead!, 'fs.readFile');
     line('fs.writeFile (baseline)', n, bytes, rawWrite!, rawRead!, 'fs.readFile');

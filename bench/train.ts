@@ -17,9 +17,21 @@ import * as tf from '@tensorflow/tfjs';
 type Backend = 'wasm' | 'cpu';
 type Mode = 'train' | 'forward';
 
-interface Config { model: 'mobilenetv2' | 'densenet121' | 'resnet50' | 'inceptionv3'; alpha?: number; size: number }
+interface Config {
+  model: 'mobilenetv2' | 'densenet121' | 'resnet50' | 'inceptionv3';
+  alpha?: number;
+  size: number;
+}
 
-interface Job extends Config { backend: Backend; mode: Mode; batch: number; microBatch: number; capSeconds: number; maxSteps: number; ab?: boolean }
+interface Job extends Config {
+  backend: Backend;
+  mode: Mode;
+  batch: number;
+  microBatch: number;
+  capSeconds: number;
+  maxSteps: number;
+  ab?: boolean;
+}
 
 interface Measurement {
   imagesPerSecond: number;
@@ -92,7 +104,8 @@ function makeTrainStep(model: tf.LayersModel, job: Job): () => void {
   const labels = Array.from({ length: job.microBatch }, (_, i) => i % 10);
   const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 10);
   const passes = Math.ceil(job.batch / job.microBatch);
-  const loss = (): tf.Scalar => tf.mean(tf.metrics.categoricalCrossentropy(y, model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar;
+  const loss = (): tf.Scalar =>
+    tf.mean(tf.metrics.categoricalCrossentropy(y, model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar;
   return () => {
     let sums: tf.Tensor[] | null = null;
     for (let p = 0; p < passes; p++) {
@@ -109,7 +122,11 @@ function makeTrainStep(model: tf.LayersModel, job: Job): () => void {
       }
     }
     const total = sums ?? [];
-    const mean = tf.tidy(() => Object.fromEntries(variables.map((v, i) => [v.name, passes === 1 ? tf.clone(total[i]) : tf.div(total[i], passes)])));
+    const mean = tf.tidy(() =>
+      Object.fromEntries(
+        variables.map((v, i) => [v.name, passes === 1 ? tf.clone(total[i]) : tf.div(total[i], passes)]),
+      ),
+    );
     optimizer.applyGradients(mean as Parameters<typeof optimizer.applyGradients>[0]);
     tf.dispose([...total, ...Object.values(mean)]);
   };
@@ -125,7 +142,11 @@ function makeForwardStep(model: tf.LayersModel, job: Job): () => void {
 }
 
 /** Warm-up step, then steps until the cap (at least one, at most maxSteps); the median step time. */
-export function measureSteps(step: () => void, capSeconds: number, maxSteps: number): { medianMs: number; steps: number } {
+export function measureSteps(
+  step: () => void,
+  capSeconds: number,
+  maxSteps: number,
+): { medianMs: number; steps: number } {
   step();
   const times: number[] = [];
   const start = performance.now();
@@ -141,9 +162,17 @@ export function measureSteps(step: () => void, capSeconds: number, maxSteps: num
 }
 
 /** Alternates steps between two kernel sets (one warm-up each); medians of each. */
-export function measureAlternating(step: () => void, use: (ours: boolean) => void, capSeconds: number, maxSteps: number): { ours: number; before: number } {
+export function measureAlternating(
+  step: () => void,
+  use: (ours: boolean) => void,
+  capSeconds: number,
+  maxSteps: number,
+): { ours: number; before: number } {
   const times = { ours: [] as number[], before: [] as number[] };
-  for (const ours of [false, true]) { use(ours); step(); }
+  for (const ours of [false, true]) {
+    use(ours);
+    step();
+  }
   const start = performance.now();
   while (times.ours.length < maxSteps && (times.ours.length === 0 || performance.now() - start < capSeconds * 1000)) {
     for (const ours of [false, true]) {
@@ -172,14 +201,24 @@ async function child(job: Job): Promise<void> {
     const { useSpeedupKernels } = await import('../src/backends/wasm-kernels/register.ts');
     const r = measureAlternating(step, useSpeedupKernels, job.capSeconds, job.maxSteps);
     const result: Measurement = {
-      imagesPerSecond: (job.batch / r.ours) * 1000, medianStepMs: r.ours, steps: job.maxSteps, macsPerImage: macs, heapBytes: heapBytes(),
+      imagesPerSecond: (job.batch / r.ours) * 1000,
+      medianStepMs: r.ours,
+      steps: job.maxSteps,
+      macsPerImage: macs,
+      heapBytes: heapBytes(),
       before: { imagesPerSecond: (job.batch / r.before) * 1000, medianStepMs: r.before },
     };
     console.log(`RESULT ${JSON.stringify(result)}`);
     return;
   }
   const { medianMs, steps } = measureSteps(step, job.capSeconds, job.maxSteps);
-  const result: Measurement = { imagesPerSecond: (job.batch / medianMs) * 1000, medianStepMs: medianMs, steps, macsPerImage: macs, heapBytes: heapBytes() };
+  const result: Measurement = {
+    imagesPerSecond: (job.batch / medianMs) * 1000,
+    medianStepMs: medianMs,
+    steps,
+    macsPerImage: macs,
+    heapBytes: heapBytes(),
+  };
   console.log(`RESULT ${JSON.stringify(result)}`);
 }
 
@@ -187,19 +226,35 @@ async function child(job: Job): Promise<void> {
 
 function runChild(job: Job): Promise<{ ok: true; m: Measurement } | { ok: false; error: string; heap: boolean }> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', JSON.stringify(job)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const proc = spawn(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', JSON.stringify(job)],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
-    proc.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    proc.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    proc.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    proc.stderr.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     const limit = setTimeout(() => proc.kill('SIGKILL'), (job.capSeconds * 4 + 300) * 1000);
     proc.on('close', (code) => {
       clearTimeout(limit);
       const line = out.split('\n').find((l) => l.startsWith('RESULT '));
       if (code === 0 && line) return resolve({ ok: true, m: JSON.parse(line.slice(7)) as Measurement });
-      const heap = /memory access out of bounds|Out of memory|Cannot enlarge memory|RangeError: Array buffer allocation|Aborted/i.test(out);
-      const lastLine = out.trim().split('\n').filter((l) => /^\s*(\w*Error\b|Aborted)/.test(l)).pop() ?? `exit code ${code}`;
+      const heap =
+        /memory access out of bounds|Out of memory|Cannot enlarge memory|RangeError: Array buffer allocation|Aborted/i.test(
+          out,
+        );
+      const lastLine =
+        out
+          .trim()
+          .split('\n')
+          .filter((l) => /^\s*(\w*Error\b|Aborted)/.test(l))
+          .pop() ?? `exit code ${code}`;
       resolve({ ok: false, error: lastLine.trim().slice(0, 160), heap });
     });
   });
@@ -211,7 +266,9 @@ async function measure(job: Job): Promise<{ m: Measurement; microBatch: number }
     const r = await runChild({ ...job, microBatch });
     if (r.ok) return { m: r.m, microBatch };
     if (!r.heap || microBatch === 1) return { error: r.error };
-    console.log(`    ${job.backend} ${job.mode} micro-batch ${microBatch} overflowed the wasm heap; retrying with ${microBatch / 2}`);
+    console.log(
+      `    ${job.backend} ${job.mode} micro-batch ${microBatch} overflowed the wasm heap; retrying with ${microBatch / 2}`,
+    );
     microBatch = Math.max(1, microBatch >> 1);
   }
 }
@@ -231,9 +288,14 @@ export async function run(flags: string[]): Promise<void> {
   const only = flag(flags, 'only')?.split(',');
   const ab = flags.includes('--ab');
   const configs = (quick ? QUICK : FULL).filter((c) => !only || only.includes(`${c.model}@${c.size}`));
-  console.log(`training = forward + backward + Adam at batch ${BATCH} (cpu: ${CPU_BATCH}); forward = predict at batch ${BATCH}; median step after a warm-up, cap ${cap}s per measurement`);
+  console.log(
+    `training = forward + backward + Adam at batch ${BATCH} (cpu: ${CPU_BATCH}); forward = predict at batch ${BATCH}; median step after a warm-up, cap ${cap}s per measurement`,
+  );
   console.log('GFLOP/s = 2 × multiply-adds per image (modelCost) × images/s, ×3 for training\n');
-  if (ab) console.log('--ab: wasm rows alternate steps with the kernels from before the MobileNetV2 speed-up ("before") and ours, in one process\n');
+  if (ab)
+    console.log(
+      '--ab: wasm rows alternate steps with the kernels from before the MobileNetV2 speed-up ("before") and ours, in one process\n',
+    );
   const rows: string[][] = [['model', 'mode', 'backend', 'micro-batch', 'images/s', 'GFLOP/s', 'wasm/cpu', 'heap MiB']];
   for (const c of configs) {
     for (const mode of ['train', 'forward'] as const) {
@@ -242,7 +304,10 @@ export async function run(flags: string[]): Promise<void> {
         if (backend === 'cpu' && !(c.size <= 32 && c.model === 'mobilenetv2')) continue;
         const batch = backend === 'cpu' ? CPU_BATCH : BATCH;
         const job: Job = {
-          ...c, backend, mode, batch,
+          ...c,
+          backend,
+          mode,
+          batch,
           microBatch: Math.min(batch, startMicroBatch(c, mode)),
           capSeconds: backend === 'cpu' ? Math.min(cap, 20) : cap,
           maxSteps: backend === 'cpu' ? 2 : 5,
@@ -254,20 +319,45 @@ export async function run(flags: string[]): Promise<void> {
           continue;
         }
         results.set(backend, r.m);
-        rows.push([label(c), mode, backend, String(r.microBatch), r.m.imagesPerSecond.toFixed(2),
-          gflops(r.m.macsPerImage, r.m.imagesPerSecond, mode).toFixed(2), '', (r.m.heapBytes / 2 ** 20).toFixed(0)]);
+        rows.push([
+          label(c),
+          mode,
+          backend,
+          String(r.microBatch),
+          r.m.imagesPerSecond.toFixed(2),
+          gflops(r.m.macsPerImage, r.m.imagesPerSecond, mode).toFixed(2),
+          '',
+          (r.m.heapBytes / 2 ** 20).toFixed(0),
+        ]);
         console.log(`  ${rows[rows.length - 1].join('  ')}`);
         if (r.m.before) {
           const b = r.m.before;
-          rows.push([label(c), mode, 'wasm before', String(r.microBatch), b.imagesPerSecond.toFixed(2),
-            gflops(r.m.macsPerImage, b.imagesPerSecond, mode).toFixed(2), `ours ${(r.m.imagesPerSecond / b.imagesPerSecond).toFixed(2)}×`, '']);
+          rows.push([
+            label(c),
+            mode,
+            'wasm before',
+            String(r.microBatch),
+            b.imagesPerSecond.toFixed(2),
+            gflops(r.m.macsPerImage, b.imagesPerSecond, mode).toFixed(2),
+            `ours ${(r.m.imagesPerSecond / b.imagesPerSecond).toFixed(2)}×`,
+            '',
+          ]);
           console.log(`  ${rows[rows.length - 1].join('  ')}`);
         }
       }
       const w = results.get('wasm');
       const cpu = results.get('cpu');
       if (w && cpu) {
-        rows.push([label(c), mode, 'wasm/cpu', '', '', '', `${(w.imagesPerSecond / cpu.imagesPerSecond).toFixed(1)}×`, '']);
+        rows.push([
+          label(c),
+          mode,
+          'wasm/cpu',
+          '',
+          '',
+          '',
+          `${(w.imagesPerSecond / cpu.imagesPerSecond).toFixed(1)}×`,
+          '',
+        ]);
         console.log(`  ${rows[rows.length - 1].join('  ')}`);
       }
     }

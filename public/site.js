@@ -17,18 +17,23 @@
       if (!kind) return;
       th.addEventListener('click', function () {
         var desc = !th.classList.contains('sorted-desc');
-        Array.prototype.forEach.call(headers, function (h) { h.classList.remove('sorted-asc', 'sorted-desc'); });
+        Array.prototype.forEach.call(headers, function (h) {
+          h.classList.remove('sorted-asc', 'sorted-desc');
+        });
         th.classList.add(desc ? 'sorted-desc' : 'sorted-asc');
         var tbody = table.tBodies[0];
         var rows = Array.prototype.slice.call(tbody.rows);
         rows.sort(function (a, b) {
-          var va = cellValue(a, index), vb = cellValue(b, index);
+          var va = cellValue(a, index),
+            vb = cellValue(b, index);
           // Missing values sort last in both directions.
           if (va === '' || vb === '') return va === vb ? 0 : va === '' ? 1 : -1;
           var cmp = kind === 'num' ? Number(va) - Number(vb) : va.localeCompare(vb);
           return desc ? -cmp : cmp;
         });
-        rows.forEach(function (r) { tbody.appendChild(r); });
+        rows.forEach(function (r) {
+          tbody.appendChild(r);
+        });
       });
     });
   }
@@ -46,7 +51,12 @@
     var applyFilter = function () {
       var text = filterInput ? filterInput.value : '';
       var re = null;
-      try { re = text ? new RegExp(text, 'i') : null; filterInput.classList.remove('invalid'); } catch (e) { filterInput.classList.add('invalid'); }
+      try {
+        re = text ? new RegExp(text, 'i') : null;
+        filterInput.classList.remove('invalid');
+      } catch (e) {
+        filterInput.classList.add('invalid');
+      }
       var shown = 0;
       Array.prototype.forEach.call(runsTable.tBodies[0].rows, function (row) {
         var id = row.getAttribute('data-id') || '';
@@ -60,7 +70,11 @@
     if (filterInput) {
       filterInput.addEventListener('input', applyFilter);
       var form = document.getElementById('filter-form');
-      if (form) form.addEventListener('submit', function (e) { e.preventDefault(); applyFilter(); });
+      if (form)
+        form.addEventListener('submit', function (e) {
+          e.preventDefault();
+          applyFilter();
+        });
     }
     Array.prototype.forEach.call(document.querySelectorAll('#tag-filters .chip'), function (chip) {
       chip.addEventListener('click', function (e) {
@@ -78,7 +92,9 @@
     var count = document.getElementById('selected-count');
     var updateSelection = function () {
       if (!button) return;
-      var ids = Array.prototype.map.call(runsTable.querySelectorAll('input.pick:checked'), function (c) { return c.value; });
+      var ids = Array.prototype.map.call(runsTable.querySelectorAll('input.pick:checked'), function (c) {
+        return c.value;
+      });
       var base = button.getAttribute('data-base') || '/compare';
       button.setAttribute('href', base + '?runs=' + ids.map(encodeURIComponent).join(','));
       button.setAttribute('aria-disabled', ids.length < 2 ? 'true' : 'false');
@@ -89,7 +105,9 @@
       if (tbLink) {
         var url = new URL(tbLink.getAttribute('data-base'));
         if (ids.length > 0) {
-          var escaped = ids.map(function (id) { return id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'); });
+          var escaped = ids.map(function (id) {
+            return id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+          });
           url.searchParams.set('runFilter', '^(?:' + escaped.join('|') + ')(?:/|$)');
         }
         tbLink.setAttribute('href', url.toString());
@@ -98,7 +116,9 @@
     runsTable.addEventListener('change', function (e) {
       if (e.target && e.target.id === 'select-all') {
         var on = e.target.checked;
-        Array.prototype.forEach.call(runsTable.querySelectorAll('tbody tr:not(.hidden) input.pick'), function (c) { c.checked = on; });
+        Array.prototype.forEach.call(runsTable.querySelectorAll('tbody tr:not(.hidden) input.pick'), function (c) {
+          c.checked = on;
+        });
       }
       updateSelection();
     });
@@ -114,28 +134,57 @@
     if (!isStatic && body.getAttribute('data-live') === '1') {
       var notice = document.getElementById('live-notice');
       var poll = function () {
-        fetch('/api/runs/status.json', { headers: { accept: 'application/json' } }).then(function (r) { return r.json(); }).then(function (list) {
-          var rows = runsTable.tBodies[0].rows;
-          var known = {};
-          Array.prototype.forEach.call(rows, function (row) { known[row.getAttribute('data-id')] = row.getAttribute('data-sig'); });
-          var changed = list.length !== rows.length || list.some(function (r) { return known[r.id] !== r.sig; });
-          if (!changed) return;
-          return fetch(window.location.href, { headers: { accept: 'text/html' } }).then(function (r) { return r.text(); }).then(function (html) {
-            var doc = new DOMParser().parseFromString(html, 'text/html');
-            var fresh = doc.querySelector('#runs-table tbody');
-            if (!fresh) return;
-            var checked = {};
-            Array.prototype.forEach.call(runsTable.querySelectorAll('input.pick:checked'), function (c) { checked[c.value] = true; });
-            var tbody = runsTable.tBodies[0];
-            tbody.replaceWith(document.importNode(fresh, true));
-            Array.prototype.forEach.call(runsTable.querySelectorAll('input.pick'), function (c) { c.checked = !!checked[c.value]; });
-            var sorted = runsTable.querySelector('th.sorted-asc, th.sorted-desc');
-            if (sorted) { var wasDesc = sorted.classList.contains('sorted-desc'); sorted.classList.remove('sorted-asc', 'sorted-desc'); if (!wasDesc) sorted.classList.add('sorted-desc'); sorted.click(); }
-            applyFilter();
-            updateSelection();
-            if (notice) { notice.textContent = 'Updated ' + new Date().toLocaleTimeString(); notice.classList.remove('hidden'); }
+        fetch('/api/runs/status.json', { headers: { accept: 'application/json' } })
+          .then(function (r) {
+            return r.json();
+          })
+          .then(function (list) {
+            var rows = runsTable.tBodies[0].rows;
+            var known = {};
+            Array.prototype.forEach.call(rows, function (row) {
+              known[row.getAttribute('data-id')] = row.getAttribute('data-sig');
+            });
+            var changed =
+              list.length !== rows.length ||
+              list.some(function (r) {
+                return known[r.id] !== r.sig;
+              });
+            if (!changed) return;
+            return fetch(window.location.href, { headers: { accept: 'text/html' } })
+              .then(function (r) {
+                return r.text();
+              })
+              .then(function (html) {
+                var doc = new DOMParser().parseFromString(html, 'text/html');
+                var fresh = doc.querySelector('#runs-table tbody');
+                if (!fresh) return;
+                var checked = {};
+                Array.prototype.forEach.call(runsTable.querySelectorAll('input.pick:checked'), function (c) {
+                  checked[c.value] = true;
+                });
+                var tbody = runsTable.tBodies[0];
+                tbody.replaceWith(document.importNode(fresh, true));
+                Array.prototype.forEach.call(runsTable.querySelectorAll('input.pick'), function (c) {
+                  c.checked = !!checked[c.value];
+                });
+                var sorted = runsTable.querySelector('th.sorted-asc, th.sorted-desc');
+                if (sorted) {
+                  var wasDesc = sorted.classList.contains('sorted-desc');
+                  sorted.classList.remove('sorted-asc', 'sorted-desc');
+                  if (!wasDesc) sorted.classList.add('sorted-desc');
+                  sorted.click();
+                }
+                applyFilter();
+                updateSelection();
+                if (notice) {
+                  notice.textContent = 'Updated ' + new Date().toLocaleTimeString();
+                  notice.classList.remove('hidden');
+                }
+              });
+          })
+          .catch(function () {
+            /* the server may be restarting; try again next tick */
           });
-        }).catch(function () { /* the server may be restarting; try again next tick */ });
       };
       setInterval(poll, Number(body.getAttribute('data-poll-ms')) || 5000);
     }
@@ -144,19 +193,36 @@
   // Run page of a run in progress: reload when its row in the runs table would change.
   var liveRun = document.getElementById('live-run');
   if (liveRun && !isStatic) {
-    setInterval(function () {
-      fetch('/api/runs/status.json', { headers: { accept: 'application/json' } }).then(function (r) { return r.json(); }).then(function (list) {
-        var mine = list.filter(function (r) { return r.id === liveRun.getAttribute('data-id'); })[0];
-        if (mine && mine.sig !== liveRun.getAttribute('data-sig')) window.location.reload();
-      }).catch(function () { /* retry on the next tick */ });
-    }, Number(body.getAttribute('data-poll-ms')) || 5000);
+    setInterval(
+      function () {
+        fetch('/api/runs/status.json', { headers: { accept: 'application/json' } })
+          .then(function (r) {
+            return r.json();
+          })
+          .then(function (list) {
+            var mine = list.filter(function (r) {
+              return r.id === liveRun.getAttribute('data-id');
+            })[0];
+            if (mine && mine.sig !== liveRun.getAttribute('data-sig')) window.location.reload();
+          })
+          .catch(function () {
+            /* retry on the next tick */
+          });
+      },
+      Number(body.getAttribute('data-poll-ms')) || 5000,
+    );
   }
 
   // Compare and run pages: controls apply on change.
   Array.prototype.forEach.call(document.querySelectorAll('#compare-controls, #chart-controls'), function (form) {
-    form.addEventListener('change', function () { form.submit(); });
+    form.addEventListener('change', function () {
+      form.submit();
+    });
     var range = document.getElementById('smoothing-range');
     var out = document.getElementById('smoothing-value');
-    if (range && out) range.addEventListener('input', function () { out.textContent = range.value; });
+    if (range && out)
+      range.addEventListener('input', function () {
+        out.textContent = range.value;
+      });
   });
 })();

@@ -1,9 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerBatchNormGradient, registerWasmTrainingKernels } from './wasm-kernels/register.ts';
-
-export type BackendPreference = 'auto' | 'gpu' | 'node' | 'wasm' | 'cpu';
-export type BackendKind = 'gpu' | 'node' | 'wasm' | 'cpu';
-export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'gpu', 'node', 'wasm', 'cpu'];
+import { BACKEND_PREFERENCES, type BackendKind, type BackendPreference } from './names.ts';
 
 export interface BackendChoice {
   /** tfjs backend name: 'tensorflow' (node and gpu), 'wasm' or 'cpu'. */
@@ -27,8 +24,13 @@ const INSTALL: Record<'gpu' | 'node', string> = {
 
 type Attempt = { ok: true; choice: BackendChoice } | { ok: false; why: string };
 
-interface NativeBackend { isUsingGpuDevice?: boolean; isGPUPackage?: boolean }
-interface NativeModule { version?: unknown }
+interface NativeBackend {
+  isUsingGpuDevice?: boolean;
+  isGPUPackage?: boolean;
+}
+interface NativeModule {
+  version?: unknown;
+}
 
 function oneLine(e: unknown): string {
   const message = e instanceof Error ? e.message : String(e);
@@ -55,7 +57,10 @@ async function importNative(pkg: string): Promise<{ ok: true; mod: NativeModule 
   try {
     const mod = (await import(pkg)) as NativeModule;
     if (!tf.findBackendFactory('tensorflow')) {
-      return { ok: false, why: `${pkg} loaded but registered no 'tensorflow' backend with this project's @tensorflow/tfjs ${tf.version.tfjs} (a second tfjs copy? align the versions)` };
+      return {
+        ok: false,
+        why: `${pkg} loaded but registered no 'tensorflow' backend with this project's @tensorflow/tfjs ${tf.version.tfjs} (a second tfjs copy? align the versions)`,
+      };
     }
     return { ok: true, mod };
   } catch (e) {
@@ -69,15 +74,21 @@ async function tryGpu(): Promise<Attempt> {
   const pkg = '@tensorflow/tfjs-node-gpu';
   const loaded = await importNative(pkg);
   if (!loaded.ok) return loaded;
-  if (!(await tf.setBackend('tensorflow'))) return { ok: false, why: `${pkg} is installed but its backend failed to initialise` };
+  if (!(await tf.setBackend('tensorflow')))
+    return { ok: false, why: `${pkg} is installed but its backend failed to initialise` };
   const backend = tf.backend() as unknown as NativeBackend;
   if (!backend.isUsingGpuDevice) {
-    return { ok: false, why: `${pkg} is installed but TensorFlow found no usable CUDA device (check nvidia-smi, CUDA 11.2 and cuDNN 8.1 libraries on LD_LIBRARY_PATH)` };
+    return {
+      ok: false,
+      why: `${pkg} is installed but TensorFlow found no usable CUDA device (check nvidia-smi, CUDA 11.2 and cuDNN 8.1 libraries on LD_LIBRARY_PATH)`,
+    };
   }
   return {
     ok: true,
     choice: {
-      name: 'tensorflow', kind: 'gpu', reason: `${pkg} is installed and TensorFlow uses a CUDA device`,
+      name: 'tensorflow',
+      kind: 'gpu',
+      reason: `${pkg} is installed and TensorFlow uses a CUDA device`,
       versions: { ...tfjsVersions(), 'tfjs-node-gpu': nativeVersion(loaded.mod, 'tfjs-node-gpu') },
     },
   };
@@ -92,18 +103,23 @@ async function tryNode(): Promise<Attempt> {
       return {
         ok: true,
         choice: {
-          name: 'tensorflow', kind: 'node', reason: `${loaded.why}; using @tensorflow/tfjs-node-gpu's TensorFlow on the CPU`,
+          name: 'tensorflow',
+          kind: 'node',
+          reason: `${loaded.why}; using @tensorflow/tfjs-node-gpu's TensorFlow on the CPU`,
           versions: { ...tfjsVersions() },
         },
       };
     }
     return loaded;
   }
-  if (!(await tf.setBackend('tensorflow'))) return { ok: false, why: `${pkg} is installed but its backend failed to initialise` };
+  if (!(await tf.setBackend('tensorflow')))
+    return { ok: false, why: `${pkg} is installed but its backend failed to initialise` };
   return {
     ok: true,
     choice: {
-      name: 'tensorflow', kind: 'node', reason: `${pkg} is installed (native TensorFlow on the CPU)`,
+      name: 'tensorflow',
+      kind: 'node',
+      reason: `${pkg} is installed (native TensorFlow on the CPU)`,
       versions: { ...tfjsVersions(), 'tfjs-node': nativeVersion(loaded.mod, 'tfjs-node') },
     },
   };
@@ -119,7 +135,8 @@ async function tryWasm(): Promise<Attempt> {
     return {
       ok: true,
       choice: {
-        name: 'wasm', kind: 'wasm',
+        name: 'wasm',
+        kind: 'wasm',
         reason: `WebAssembly (XNNPACK${simd ? ', SIMD' : ''}, ${threads} thread${threads === 1 ? '' : 's'}) with transfer-lab's training kernels`,
         versions: { ...tfjsVersions(), 'tfjs-backend-wasm': wasm.version_wasm },
         threads,
@@ -135,11 +152,22 @@ async function tryCpu(): Promise<Attempt> {
   registerBatchNormGradient();
   return {
     ok: true,
-    choice: { name: 'cpu', kind: 'cpu', reason: 'pure-JavaScript cpu backend (slow: about 60× slower than wasm for training)', versions: { ...tfjsVersions(), 'tfjs-backend-cpu': tf.version['tfjs-backend-cpu'] ?? tf.version.tfjs }, threads: 1 },
+    choice: {
+      name: 'cpu',
+      kind: 'cpu',
+      reason: 'pure-JavaScript cpu backend (slow: about 60× slower than wasm for training)',
+      versions: { ...tfjsVersions(), 'tfjs-backend-cpu': tf.version['tfjs-backend-cpu'] ?? tf.version.tfjs },
+      threads: 1,
+    },
   };
 }
 
-const attempts: Record<BackendKind, () => Promise<Attempt>> = { gpu: tryGpu, node: tryNode, wasm: tryWasm, cpu: tryCpu };
+const attempts: Record<BackendKind, () => Promise<Attempt>> = {
+  gpu: tryGpu,
+  node: tryNode,
+  wasm: tryWasm,
+  cpu: tryCpu,
+};
 
 async function resolve(pref: BackendPreference): Promise<BackendChoice> {
   if (!BACKEND_PREFERENCES.includes(pref)) {
@@ -167,7 +195,9 @@ const resolved = new Map<BackendPreference, Promise<BackendChoice>>();
 const announced = new Set<string>();
 
 export function describeChoice(c: BackendChoice): string {
-  const versions = Object.entries(c.versions).map(([k, v]) => `${k} ${v}`).join(', ');
+  const versions = Object.entries(c.versions)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
   return `backend: ${c.name} (${c.kind}) — ${c.reason} [${versions}]`;
 }
 
@@ -175,7 +205,10 @@ export function describeChoice(c: BackendChoice): string {
  * Picks, initialises and returns the tfjs backend; every entry point awaits it before its first
  * tensor op. Idempotent: the same preference resolves once and is printed once.
  */
-export async function selectBackend(pref: BackendPreference = 'auto', opts: { quiet?: boolean } = {}): Promise<BackendChoice> {
+export async function selectBackend(
+  pref: BackendPreference = 'auto',
+  opts: { quiet?: boolean } = {},
+): Promise<BackendChoice> {
   let pending = resolved.get(pref);
   if (!pending) {
     pending = resolve(pref);

@@ -4,7 +4,8 @@
 import { stringify as toYaml } from 'yaml';
 import { listExperiments, loadDefinition, type LoadedDefinition } from '../experiment/load.ts';
 import { resolveLocations, type LocationFlags } from '../experiment/locations.ts';
-import { BACKEND_CHOICES, PROGRESS_MODES, type BackendChoice, type ProgressMode } from '../experiment/names.ts';
+import { BACKEND_PREFERENCES, type BackendPreference } from '../backends/names.ts';
+import { PROGRESS_MODES, type ProgressMode } from '../experiment/names.ts';
 import { UsageError } from '../experiment/usage-error.ts';
 import { checkRunName } from '../run/layout.ts';
 import { commandLine } from '../train/environment.ts';
@@ -44,7 +45,7 @@ Flags:
   --data-dir DIR       CIFAR-10 folder (default: TRANSFERLAB_DATA_DIR, else <cache>/datasets)
   --weights-dir DIR    Keras .h5 weights (default: TRANSFERLAB_WEIGHTS_DIR, else <cache>/models)
   --models-dir DIR     tfjs layers-format models (default: TRANSFERLAB_MODELS_DIR, else <cache>/models)
-  --backend B          ${BACKEND_CHOICES.join(' | ')} (default auto)
+  --backend B          ${BACKEND_PREFERENCES.join(' | ')} (default auto)
   --resume RUN         continue a run (id like quickstart/20261128-151200, or its path) from its last checkpoint
   --dry-run            print the resolved definition, parameter counts and multiply-adds, then exit
   --progress MODE      auto | bar | lines | none (default auto: a bar on a terminal)
@@ -65,7 +66,7 @@ type Values = ReturnType<typeof parseFlags<typeof OPTIONS>>['values'];
 
 interface RunFlags {
   name: string | null;
-  backend: BackendChoice;
+  backend: BackendPreference;
   seed: number | undefined;
   progress: ProgressMode;
 }
@@ -76,9 +77,9 @@ function checkFlags(values: Values, positionals: string[]): RunFlags {
   const name = positionals[0] ?? null;
   if (!name && !values.resume)
     throw new UsageError(`name an experiment (${listExperiments().join(', ')}), or see --help`);
-  const backend = (values.backend ?? 'auto') as BackendChoice;
-  if (!BACKEND_CHOICES.includes(backend)) {
-    throw new UsageError(`--backend ${values.backend}: expected ${BACKEND_CHOICES.join(', ')}`);
+  const backend = (values.backend ?? 'auto') as BackendPreference;
+  if (!BACKEND_PREFERENCES.includes(backend)) {
+    throw new UsageError(`--backend ${values.backend}: expected ${BACKEND_PREFERENCES.join(', ')}`);
   }
   const seed = values.seed === undefined ? undefined : Number(values.seed);
   if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed <= 2 ** 31 - 1)) {

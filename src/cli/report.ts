@@ -4,8 +4,8 @@ import { pathToFileURL } from 'node:url';
 import { resolveLogdir } from '../experiment/locations.ts';
 import { UsageError } from '../experiment/usage-error.ts';
 import { httpUrlFlag, LOGDIR_OPTION, parseFlags, runCli } from './args.ts';
-import { parseCompareOptions } from '../report/pages.ts';
-import { writeStaticReport } from '../report/static-report.ts';
+import { parseCompareOptions } from '../report/pages/context.ts';
+import { writeStaticReport } from '../report/export/static-report.ts';
 
 const HELP = `Usage: npm run report -- --out <dir> [options]
 Writes a self-contained static HTML report (runs table, comparison, run pages).

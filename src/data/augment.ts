@@ -10,7 +10,7 @@ export interface AugmentOptions {
   pad?: number;
 }
 
-export interface AugmentDraw {
+interface AugmentDraw {
   flip: boolean;
   /** Top-left of the crop in the padded image: 0..2·pad (pad = no shift). */
   dx: number;

@@ -3,9 +3,10 @@ import { drawAugmentation, writeAugmented, type AugmentOptions } from './augment
 import { IMAGE_SIZE, PIXELS_PER_IMAGE } from './cifar10-files.ts';
 import { NUM_CLASSES } from './classes.ts';
 import { imageView, type ImageSet } from './image-set.ts';
-import { preprocessTable, type PreprocessMode } from './preprocess.ts';
+import { preprocessTable } from './preprocess.ts';
+import type { PreprocessMode, ResizeMode } from './modes.ts';
 import { mixSeed, mulberry32, shuffleInPlace } from './random.ts';
-import { resizeBatch, type ResizeMode } from './resize.ts';
+import { resizeBatch } from './resize.ts';
 
 export interface BatchOptions {
   batchSize: number;
@@ -58,11 +59,81 @@ function augmentOptions(augment: BatchOptions['augment']): AugmentOptions | null
 }
 
 function checkOptions(set: ImageSet, opts: BatchOptions, total: number): void {
-  if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${opts.batchSize}`);
+  if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1)
+    throw new Error(`batchSize must be a positive integer, got ${opts.batchSize}`);
   const start = opts.startBatch ?? 0;
-  if (!Number.isInteger(start) || start < 0 || start > total) throw new Error(`startBatch must be in 0..${total}, got ${start}`);
-  if (opts.size !== undefined && (!Number.isInteger(opts.size) || opts.size < 1)) throw new Error(`size must be a positive integer, got ${opts.size}`);
-  if (set.images.length < set.count * PIXELS_PER_IMAGE || set.labels.length < set.count) throw new Error(`image set holds fewer than its ${set.count} images`);
+  if (!Number.isInteger(start) || start < 0 || start > total)
+    throw new Error(`startBatch must be in 0..${total}, got ${start}`);
+  if (opts.size !== undefined && (!Number.isInteger(opts.size) || opts.size < 1))
+    throw new Error(`size must be a positive integer, got ${opts.size}`);
+  if (set.images.length < set.count * PIXELS_PER_IMAGE || set.labels.length < set.count)
+    throw new Error(`image set holds fewer than its ${set.count} images`);
+}
+
+/** What every batch of one epoch shares. */
+interface EpochPlan {
+  set: ImageSet;
+  opts: BatchOptions;
+  order: Int32Array;
+  seed: number;
+  epoch: number;
+  size: number;
+  numClasses: number;
+  augment: ReturnType<typeof augmentOptions>;
+  table: ReturnType<typeof preprocessTable>;
+  scratch: Uint8Array;
+}
+
+/** Batch `k` of the epoch: augmented, preprocessed (lookup table) and resized, as tensors. */
+function buildBatch(plan: EpochPlan, k: number): Batch {
+  const { set, opts, augment, scratch, numClasses, size } = plan;
+  const [c0, c1, c2] = plan.table.sourceChannel;
+  const lut = plan.table.values;
+  const from = k * opts.batchSize;
+  const indices = plan.order.slice(from, Math.min(from + opts.batchSize, set.count));
+  const n = indices.length;
+  const pixels = new Float32Array(n * PIXELS_PER_IMAGE);
+  const labels = new Uint8Array(n);
+  const rng = mulberry32(mixSeed(plan.seed, plan.epoch, k, 0xa06));
+  for (let i = 0; i < n; i++) {
+    let image = imageView(set, indices[i]);
+    if (augment) {
+      writeAugmented(image, scratch, 0, drawAugmentation(rng, augment), augment.pad);
+      image = scratch;
+    }
+    const base = i * PIXELS_PER_IMAGE;
+    for (let p = 0; p < PIXELS_PER_IMAGE; p += 3) {
+      pixels[base + p] = lut[image[p + c0]];
+      pixels[base + p + 1] = lut[256 + image[p + c1]];
+      pixels[base + p + 2] = lut[512 + image[p + c2]];
+    }
+    labels[i] = set.labels[indices[i]];
+    if (labels[i] >= numClasses)
+      throw new Error(`image ${indices[i]} has label ${labels[i]}, expected 0–${numClasses - 1}`);
+  }
+  const { x, y } = tf.tidy(() => {
+    let x = tf.tensor4d(pixels, [n, IMAGE_SIZE, IMAGE_SIZE, 3]);
+    if (size !== IMAGE_SIZE) x = resizeBatch(x, size, opts.resize ?? 'bilinear');
+    const y = tf.oneHot(tf.tensor1d(labels, 'int32'), numClasses).toFloat() as tf.Tensor2D;
+    return { x, y };
+  });
+  return { x, y, indices, labels, batch: k };
+}
+
+/** Runs `build` once the consumer yields to the event loop (setImmediate), so it overlaps its work. */
+function inBackground(build: () => Batch): Promise<Batch> {
+  const ready = new Promise<Batch>((ok, ko) =>
+    setImmediate(() => {
+      try {
+        ok(build());
+      } catch (err) {
+        ko(err);
+      }
+    }),
+  );
+  // Awaited in order by the caller; this only stops an early rejection being reported as unhandled.
+  ready.catch(() => {});
+  return ready;
 }
 
 /**
@@ -79,61 +150,19 @@ export async function* batches(set: ImageSet, opts: BatchOptions): AsyncGenerato
   checkOptions(set, opts, total);
   const seed = opts.seed ?? 0;
   const epoch = opts.epoch ?? 0;
-  const size = opts.size ?? IMAGE_SIZE;
-  const numClasses = opts.numClasses ?? NUM_CLASSES;
-  const augment = augmentOptions(opts.augment);
-  const order = epochOrder(set.count, seed, epoch, opts.shuffle ?? true);
-
-  const table = preprocessTable(opts.preprocess ?? 'none');
-  const [c0, c1, c2] = table.sourceChannel;
-  const lut = table.values;
-  const scratch = new Uint8Array(PIXELS_PER_IMAGE);
-
-  const prepare = (k: number): Batch => {
-    const from = k * opts.batchSize;
-    const indices = order.slice(from, Math.min(from + opts.batchSize, set.count));
-    const n = indices.length;
-    const pixels = new Float32Array(n * PIXELS_PER_IMAGE);
-    const labels = new Uint8Array(n);
-    const rng = mulberry32(mixSeed(seed, epoch, k, 0xa06));
-    for (let i = 0; i < n; i++) {
-      let image = imageView(set, indices[i]);
-      if (augment) {
-        writeAugmented(image, scratch, 0, drawAugmentation(rng, augment), augment.pad);
-        image = scratch;
-      }
-      const base = i * PIXELS_PER_IMAGE;
-      for (let p = 0; p < PIXELS_PER_IMAGE; p += 3) {
-        pixels[base + p] = lut[image[p + c0]];
-        pixels[base + p + 1] = lut[256 + image[p + c1]];
-        pixels[base + p + 2] = lut[512 + image[p + c2]];
-      }
-      labels[i] = set.labels[indices[i]];
-      if (labels[i] >= numClasses) throw new Error(`image ${indices[i]} has label ${labels[i]}, expected 0–${numClasses - 1}`);
-    }
-    const { x, y } = tf.tidy(() => {
-      let x = tf.tensor4d(pixels, [n, IMAGE_SIZE, IMAGE_SIZE, 3]);
-      if (size !== IMAGE_SIZE) x = resizeBatch(x, size, opts.resize ?? 'bilinear');
-      const y = tf.oneHot(tf.tensor1d(labels, 'int32'), numClasses).toFloat() as tf.Tensor2D;
-      return { x, y };
-    });
-    return { x, y, indices, labels, batch: k };
+  const plan: EpochPlan = {
+    set,
+    opts,
+    seed,
+    epoch,
+    order: epochOrder(set.count, seed, epoch, opts.shuffle ?? true),
+    size: opts.size ?? IMAGE_SIZE,
+    numClasses: opts.numClasses ?? NUM_CLASSES,
+    augment: augmentOptions(opts.augment),
+    table: preprocessTable(opts.preprocess ?? 'none'),
+    scratch: new Uint8Array(PIXELS_PER_IMAGE),
   };
-
-  // setImmediate: the next batch is built as soon as the consumer yields to the event loop.
-  const schedule = (k: number): Promise<Batch> => {
-    const ready = new Promise<Batch>((ok, ko) =>
-      setImmediate(() => {
-        try {
-          ok(prepare(k));
-        } catch (err) {
-          ko(err);
-        }
-      }),
-    );
-    ready.catch(() => {}); // awaited in order below; this only stops an early rejection being reported as unhandled
-    return ready;
-  };
+  const schedule = (k: number): Promise<Batch> => inBackground(() => buildBatch(plan, k));
 
   const ahead = Math.max(0, opts.prefetch ?? 1);
   const queue: Promise<Batch>[] = [];

@@ -22,7 +22,9 @@ export async function readClassNames(path: string): Promise<string[]> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new Error(`${path}: cannot read class names (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new Error(
+      `${path}: cannot read class names (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   const names = text
     .split(/\r?\n/)

@@ -18,7 +18,8 @@ export function selectImages(set: ImageSet, indices: ArrayLike<number>): ImageSe
   const sourceIndices = new Int32Array(count);
   for (let i = 0; i < count; i++) {
     const src = indices[i];
-    if (!Number.isInteger(src) || src < 0 || src >= set.count) throw new Error(`image index ${src} outside 0..${set.count - 1}`);
+    if (!Number.isInteger(src) || src < 0 || src >= set.count)
+      throw new Error(`image index ${src} outside 0..${set.count - 1}`);
     images.set(set.images.subarray(src * PIXELS_PER_IMAGE, (src + 1) * PIXELS_PER_IMAGE), i * PIXELS_PER_IMAGE);
     labels[i] = set.labels[src];
     sourceIndices[i] = set.sourceIndices ? set.sourceIndices[src] : src;

@@ -5,7 +5,7 @@ import { cacheDir, download, DownloadError, type DownloadOptions, type RemoteFil
 import { CIFAR10_ARCHIVE, CIFAR10_FILES, CIFAR10_FOLDER } from './cifar10-files.ts';
 import { extractCifar10Archive } from './extract.ts';
 
-export interface ResolveCifar10Options {
+interface ResolveCifar10Options {
   /** The `--data-dir` flag: the folder holding cifar-10-batches-bin/, or that folder itself. */
   dataDir?: string;
   /** Fetch the official archive when the files are missing (default true). */
@@ -20,12 +20,12 @@ export interface ResolveCifar10Options {
 }
 
 /** Where CIFAR-10 lives or will be put: --data-dir > TRANSFERLAB_DATA_DIR > <cache>/datasets. */
-export function cifar10Root(opts: Pick<ResolveCifar10Options, 'dataDir' | 'env'> = {}): string {
+function cifar10Root(opts: Pick<ResolveCifar10Options, 'dataDir' | 'env'> = {}): string {
   const env = opts.env ?? process.env;
   return resolve(opts.dataDir ?? env.TRANSFERLAB_DATA_DIR ?? join(cacheDir(env), 'datasets'));
 }
 
-export const missingCifar10Files = (dir: string): string[] => CIFAR10_FILES.filter((f) => !existsSync(join(dir, f)));
+const missingCifar10Files = (dir: string): string[] => CIFAR10_FILES.filter((f) => !existsSync(join(dir, f)));
 
 /** Missing files with no way to fetch them: one line naming the URL, the expected files and where to put them. */
 export class Cifar10NotFoundError extends Error {

@@ -18,7 +18,13 @@ const PLANE = IMAGE_SIZE * IMAGE_SIZE;
  * Decodes records (label byte + R, G, B planes) into `images` (HWC) and `labels` from `offset` on.
  * `file` names the source in errors.
  */
-export function decodeRecords(bytes: Uint8Array, file: string, images: Uint8Array, labels: Uint8Array, offset = 0): number {
+export function decodeRecords(
+  bytes: Uint8Array,
+  file: string,
+  images: Uint8Array,
+  labels: Uint8Array,
+  offset = 0,
+): number {
   if (bytes.length % RECORD_BYTES !== 0) {
     throw new Error(`${file}: ${bytes.length} bytes is not a whole number of ${RECORD_BYTES}-byte records`);
   }
@@ -47,11 +53,15 @@ async function readBatchFile(path: string): Promise<Buffer> {
   try {
     bytes = await readFile(path);
   } catch (err) {
-    throw new Error(`${path}: cannot read CIFAR-10 batch (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new Error(
+      `${path}: cannot read CIFAR-10 batch (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   const expected = RECORDS_PER_FILE * RECORD_BYTES;
   if (bytes.length !== expected) {
-    throw new Error(`${path}: ${bytes.length} bytes, expected ${expected} (${RECORDS_PER_FILE} records of ${RECORD_BYTES} bytes)`);
+    throw new Error(
+      `${path}: ${bytes.length} bytes, expected ${expected} (${RECORDS_PER_FILE} records of ${RECORD_BYTES} bytes)`,
+    );
   }
   return bytes;
 }
@@ -66,7 +76,7 @@ export async function loadBatchFiles(paths: string[]): Promise<ImageSet> {
   return { images, labels, count };
 }
 
-export interface Cifar10 {
+interface Cifar10 {
   train: ImageSet;
   test: ImageSet;
   classNames: string[];

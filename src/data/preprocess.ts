@@ -1,13 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-
-export type PreprocessMode = 'torch' | 'tf' | 'caffe' | 'none';
-export const PREPROCESS_MODES: readonly PreprocessMode[] = ['torch', 'tf', 'caffe', 'none'];
+import { PREPROCESS_MODES, type PreprocessMode } from './modes.ts';
 
 /** ImageNet statistics used by Keras' `imagenet_utils.preprocess_input`. */
-export const TORCH_MEAN = [0.485, 0.456, 0.406];
-export const TORCH_STD = [0.229, 0.224, 0.225];
+const TORCH_MEAN = [0.485, 0.456, 0.406];
+const TORCH_STD = [0.229, 0.224, 0.225];
 /** BGR order, in 0..255 units. */
-export const CAFFE_MEAN_BGR = [103.939, 116.779, 123.68];
+const CAFFE_MEAN_BGR = [103.939, 116.779, 123.68];
 
 /**
  * Keras `preprocess_input` on float RGB images in 0..255 (NHWC), with the same operations in the same order:
@@ -27,12 +25,14 @@ export function preprocess<T extends tf.Tensor>(x: T, mode: PreprocessMode): T {
       case 'none':
         return x.clone();
       default:
-        throw new Error(`unknown preprocessing mode "${mode as string}"; expected one of ${PREPROCESS_MODES.join(', ')}`);
+        throw new Error(
+          `unknown preprocessing mode "${mode as string}"; expected one of ${PREPROCESS_MODES.join(', ')}`,
+        );
     }
   });
 }
 
-export interface PreprocessTable {
+interface PreprocessTable {
   /** values[c * 256 + byte]: output channel c's value for a source byte. */
   values: Float32Array;
   /** Source channel feeding output channel c ([2, 1, 0] for caffe's BGR). */
@@ -64,7 +64,9 @@ export function preprocessTable(mode: PreprocessMode): PreprocessTable {
           out = v;
           break;
         default:
-          throw new Error(`unknown preprocessing mode "${mode as string}"; expected one of ${PREPROCESS_MODES.join(', ')}`);
+          throw new Error(
+            `unknown preprocessing mode "${mode as string}"; expected one of ${PREPROCESS_MODES.join(', ')}`,
+          );
       }
       values[c * 256 + v] = out;
     }

@@ -1,7 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-
-export type ResizeMode = 'bilinear' | 'nearest' | 'pad';
-export const RESIZE_MODES: readonly ResizeMode[] = ['bilinear', 'nearest', 'pad'];
+import { RESIZE_MODES, type ResizeMode } from './modes.ts';
 
 /**
  * Resizes a batch [B, H, W, C] to size×size. bilinear and nearest match TF2's `tf.image.resize`

@@ -17,11 +17,13 @@ function indicesByClass(set: ImageSet, numClasses: number): number[][] {
  * order, so any prefix of it is close to balanced too.
  */
 export function stratifiedSubset(set: ImageSet, perClass: number, seed: number, numClasses = NUM_CLASSES): ImageSet {
-  if (!Number.isInteger(perClass) || perClass < 1) throw new Error(`perClass must be a positive integer, got ${perClass}`);
+  if (!Number.isInteger(perClass) || perClass < 1)
+    throw new Error(`perClass must be a positive integer, got ${perClass}`);
   const rng = mulberry32(mixSeed(seed, 0x5b5e7));
   const chosen: number[] = [];
   indicesByClass(set, numClasses).forEach((indices, label) => {
-    if (indices.length < perClass) throw new Error(`asked for ${perClass} images per class, but class ${label} has ${indices.length}`);
+    if (indices.length < perClass)
+      throw new Error(`asked for ${perClass} images per class, but class ${label} has ${indices.length}`);
     chosen.push(...shuffleInPlace(indices, rng).slice(0, perClass));
   });
   return selectImages(set, shuffleInPlace(chosen, rng));

@@ -54,6 +54,81 @@ async function alreadyThere(path: string, file: RemoteFile): Promise<boolean> {
   return true;
 }
 
+type Fail = (reason: string) => DownloadError;
+
+/** Aborts the transfer when no byte arrives for `ms`; re-armed on every chunk. */
+function stallWatch(abort: AbortController, ms: number): { arm(): void; stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    arm: () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => abort.abort(new Error(`no data for ${ms / 1000} s`)), ms);
+    },
+    stop: () => clearTimeout(timer),
+  };
+}
+
+/** The response body and its announced length, after checking status and announced size. */
+async function fetchBody(
+  file: RemoteFile,
+  abort: AbortController,
+  fetchImpl: typeof fetch,
+  fail: Fail,
+): Promise<{ body: ReadableStream<Uint8Array>; length: number | undefined }> {
+  let response: Response;
+  try {
+    // identity: a transparently gunzipped body would not match the archive's size and md5
+    response = await fetchImpl(file.url, {
+      signal: abort.signal,
+      redirect: 'follow',
+      headers: { 'accept-encoding': 'identity' },
+    });
+  } catch (err) {
+    throw fail(abort.signal.aborted ? describeStreamFailure(err, abort.signal) : describeFetchFailure(err));
+  }
+  if (!response.ok || !response.body) {
+    await response.body?.cancel().catch(() => {});
+    throw fail(`HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
+  }
+  const announced = Number(response.headers.get('content-length') ?? NaN);
+  const length = Number.isFinite(announced) && announced >= 0 ? announced : undefined;
+  if (file.size !== undefined && length !== undefined && length !== file.size) {
+    await response.body.cancel().catch(() => {});
+    throw fail(`server announces ${length} bytes, expected ${file.size}`);
+  }
+  return { body: response.body, length };
+}
+
+/** Writes `body` to a new file at `tmp`, hashing as it goes; returns the byte count and md5. */
+async function streamToFile(
+  body: ReadableStream<Uint8Array>,
+  tmp: string,
+  abort: AbortController,
+  onChunk: (bytes: number) => void,
+  fail: Fail,
+): Promise<{ bytes: number; digest: string }> {
+  const hash = createHash('md5');
+  let bytes = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      onChunk(bytes);
+      done(null, chunk);
+    },
+  });
+  try {
+    await pipeline(
+      Readable.fromWeb(body as unknown as WebReadableStream<Uint8Array>, { signal: abort.signal }),
+      meter,
+      createWriteStream(tmp, { flags: 'wx' }),
+    );
+  } catch (err) {
+    throw fail(`transfer interrupted after ${bytes} bytes: ${describeStreamFailure(err, abort.signal)}`);
+  }
+  return { bytes, digest: hash.digest('hex') };
+}
+
 /**
  * Streams `file.url` into a temp file in `destDir`, hashing as it goes, and renames it to
  * `destDir/file.fileName` only once size and md5 match. Any failure removes the temp file and throws
@@ -62,7 +137,8 @@ async function alreadyThere(path: string, file: RemoteFile): Promise<boolean> {
 export async function download(file: RemoteFile, destDir: string, opts: DownloadOptions = {}): Promise<string> {
   const dir = resolve(destDir);
   const finalPath = join(dir, file.fileName);
-  const todo = `download it by hand to ${finalPath}${file.md5 ? ` (md5 ${file.md5})` : ''}${opts.hint ? ` ${opts.hint}` : ''}`;
+  const md5 = file.md5 ? ` (md5 ${file.md5})` : '';
+  const todo = `download it by hand to ${finalPath}${md5}${opts.hint ? ` ${opts.hint}` : ''}`;
   const fail = (reason: string): DownloadError =>
     new DownloadError(`cannot download ${file.url} to ${finalPath}: ${reason}; ${todo}`, file.url, finalPath, reason);
 
@@ -77,77 +153,50 @@ export async function download(file: RemoteFile, destDir: string, opts: Download
   } catch (err) {
     throw fail(`cannot write to ${dir} (${(err as Error).message})`);
   }
+  return transfer(file, dir, finalPath, opts, fail);
+}
 
+async function transfer(
+  file: RemoteFile,
+  dir: string,
+  finalPath: string,
+  opts: DownloadOptions,
+  fail: Fail,
+): Promise<string> {
   const tmp = tempPathFor(dir, file.fileName);
   const unguard = guardTempFile(tmp);
   const abort = new AbortController();
   const onOuterAbort = (): void => abort.abort(new Error('download interrupted'));
   opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
   if (opts.signal?.aborted) onOuterAbort();
-  const stallMs = opts.stallTimeoutMs ?? 60_000;
-  let stallTimer: NodeJS.Timeout | undefined;
-  const armStallTimer = (): void => {
-    clearTimeout(stallTimer);
-    stallTimer = setTimeout(() => abort.abort(new Error(`no data for ${stallMs / 1000} s`)), stallMs);
-  };
+  const stall = stallWatch(abort, opts.stallTimeoutMs ?? 60_000);
   let progress: ProgressReporter | undefined;
-
   try {
-    armStallTimer();
-    let response: Response;
-    try {
-      // identity: a transparently gunzipped body would not match the archive's size and md5
-      response = await (opts.fetchImpl ?? fetch)(file.url, {
-        signal: abort.signal,
-        redirect: 'follow',
-        headers: { 'accept-encoding': 'identity' },
-      });
-    } catch (err) {
-      throw fail(abort.signal.aborted ? describeStreamFailure(err, abort.signal) : describeFetchFailure(err));
-    }
-    if (!response.ok || !response.body) {
-      await response.body?.cancel().catch(() => {});
-      throw fail(`HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
-    }
-    const announced = Number(response.headers.get('content-length') ?? NaN);
-    const length = Number.isFinite(announced) && announced >= 0 ? announced : undefined;
-    if (file.size !== undefined && length !== undefined && length !== file.size) {
-      await response.body.cancel().catch(() => {});
-      throw fail(`server announces ${length} bytes, expected ${file.size}`);
-    }
-
-    progress = createProgress(opts.progress ?? 'auto', `downloading ${file.fileName}`, file.size ?? length, opts.progressStream);
-    const hash = createHash('md5');
-    let bytes = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        hash.update(chunk);
-        bytes += chunk.length;
-        progress!.update(bytes);
-        armStallTimer();
-        done(null, chunk);
-      },
-    });
-    try {
-      await pipeline(
-        Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>, { signal: abort.signal }),
-        meter,
-        createWriteStream(tmp, { flags: 'wx' }),
-      );
-    } catch (err) {
-      throw fail(`transfer interrupted after ${bytes} bytes: ${describeStreamFailure(err, abort.signal)}`);
-    }
-    clearTimeout(stallTimer);
+    stall.arm();
+    const { body, length } = await fetchBody(file, abort, opts.fetchImpl ?? fetch, fail);
+    const bar = createProgress(
+      opts.progress ?? 'auto',
+      `downloading ${file.fileName}`,
+      file.size ?? length,
+      opts.progressStream,
+    );
+    progress = bar;
+    const onChunk = (bytes: number): void => {
+      bar.update(bytes);
+      stall.arm();
+    };
+    const { bytes, digest } = await streamToFile(body, tmp, abort, onChunk, fail);
+    stall.stop();
     const expected = file.size ?? length;
-    if (expected !== undefined && bytes !== expected) throw fail(`truncated transfer: got ${bytes} of ${expected} bytes`);
-    const digest = hash.digest('hex');
+    if (expected !== undefined && bytes !== expected)
+      throw fail(`truncated transfer: got ${bytes} of ${expected} bytes`);
     if (file.md5 !== undefined && digest !== file.md5.toLowerCase()) {
       throw fail(`md5 mismatch (got ${digest}, expected ${file.md5.toLowerCase()})`);
     }
     const handle = await open(tmp, 'r+');
     await handle.sync().finally(() => handle.close());
     await rename(tmp, finalPath);
-    progress.finish(true);
+    bar.finish(true);
     return finalPath;
   } catch (err) {
     progress?.finish(false);
@@ -155,7 +204,7 @@ export async function download(file: RemoteFile, destDir: string, opts: Download
     if (err instanceof DownloadError) throw err;
     throw fail((err as Error).message);
   } finally {
-    clearTimeout(stallTimer);
+    stall.stop();
     opts.signal?.removeEventListener('abort', onOuterAbort);
     unguard();
   }

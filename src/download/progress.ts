@@ -74,7 +74,9 @@ export function createProgress(
     },
     finish(ok) {
       const secs = ((Date.now() - start) / 1000).toFixed(1);
-      stream.write(ok ? `${label}: done, ${mib(lastBytes)} MiB in ${secs} s\n` : `${label}: failed after ${mib(lastBytes)} MiB\n`);
+      stream.write(
+        ok ? `${label}: done, ${mib(lastBytes)} MiB in ${secs} s\n` : `${label}: failed after ${mib(lastBytes)} MiB\n`,
+      );
     },
   };
 }

@@ -2,7 +2,8 @@
 // src/experiment/ owns the definition, its loader (extends, --set), the names it is checked against and
 // where things are (locations.ts); it imports only download's cache root and zod/yaml.
 import { z } from 'zod';
-import { BASE_NAMES } from './names.ts';
+import { RESIZE_MODES } from '../data/modes.ts';
+import { BASE_NAMES } from '../models/names.ts';
 
 const ACTIVATIONS = ['relu', 'relu6', 'elu', 'selu', 'tanh', 'sigmoid', 'swish', 'linear'] as const;
 
@@ -41,7 +42,7 @@ const modelSchema = z
     alpha: z.number().positive().max(2).optional(),
     weights: weightsSchema.default('imagenet'),
     inputSize: z.number().int().min(32).max(512),
-    resize: z.enum(['bilinear', 'nearest', 'pad']).default('bilinear'),
+    resize: z.enum(RESIZE_MODES).default('bilinear'),
     freeze: freezeSchema.default('none'),
     head: headSchema.default({ pooling: 'avg', dense: [], dropout: 0 }),
   })
@@ -162,7 +163,6 @@ export const definitionSchema = z.strictObject({
 });
 
 export type ExperimentDefinition = z.infer<typeof definitionSchema>;
-export type HeadSpec = ExperimentDefinition['model']['head'];
 type FreezeSpec = ExperimentDefinition['model']['freeze'];
 export type OptimizerSpec = ExperimentDefinition['optimizer'];
 

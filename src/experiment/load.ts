@@ -6,8 +6,7 @@ import { z } from 'zod';
 import { definitionSchema, type ExperimentDefinition } from './definition.ts';
 import { UsageError } from './usage-error.ts';
 
-const defaultExperimentsDir = (): string =>
-  resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'experiments');
+const defaultExperimentsDir = (): string => resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'experiments');
 
 const EXTENSIONS = ['.yaml', '.yml', '.json'];
 

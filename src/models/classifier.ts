@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { UpSample, type ResizeMode } from './layers/up-sample.ts';
+import type { ResizeMode } from '../data/modes.ts';
+import { UpSample } from './layers/up-sample.ts';
 
-export type Pooling = 'avg' | 'max' | 'flatten';
-export type DenseActivation = 'relu' | 'relu6' | 'elu' | 'selu' | 'tanh' | 'sigmoid' | 'swish' | 'linear';
+type Pooling = 'avg' | 'max' | 'flatten';
+type DenseActivation = 'relu' | 'relu6' | 'elu' | 'selu' | 'tanh' | 'sigmoid' | 'swish' | 'linear';
 
-export interface DenseSpec {
+interface DenseSpec {
   units: number;
   activation?: DenseActivation;
   /** Dropout after this dense layer (0 = none). */
@@ -18,7 +19,7 @@ export interface HeadSpec {
   dropout?: number;
 }
 
-export interface ClassifierSpec {
+interface ClassifierSpec {
   /** The base's input size: the UpSample layer's target. */
   inputSize: number;
   resize: ResizeMode;
@@ -29,7 +30,7 @@ export interface ClassifierSpec {
 }
 
 /** Layer names the classifier adds around the base, for callers that address them. */
-export const CLASSIFIER_LAYERS = { input: 'image', upSample: 'up_sample', predictions: 'predictions' } as const;
+const CLASSIFIER_LAYERS = { input: 'image', upSample: 'up_sample', predictions: 'predictions' } as const;
 
 /**
  * sourceSize²×3 → UpSample → base (nested as one layer, so its layers keep their Keras names and
@@ -39,7 +40,9 @@ export const CLASSIFIER_LAYERS = { input: 'image', upSample: 'up_sample', predic
 export function buildClassifier(base: tf.LayersModel, spec: ClassifierSpec): tf.LayersModel {
   const baseShape = base.inputs[0]?.shape;
   if (!baseShape || baseShape[1] !== spec.inputSize || baseShape[2] !== spec.inputSize) {
-    throw new Error(`buildClassifier: inputSize ${spec.inputSize} does not match base ${base.name}'s input ${JSON.stringify(baseShape?.slice(1))}`);
+    throw new Error(
+      `buildClassifier: inputSize ${spec.inputSize} does not match base ${base.name}'s input ${JSON.stringify(baseShape?.slice(1))}`,
+    );
   }
   if (!Number.isInteger(spec.numClasses) || spec.numClasses < 2) {
     throw new Error(`buildClassifier: numClasses must be an integer ≥ 2, got ${String(spec.numClasses)}`);
@@ -47,13 +50,18 @@ export function buildClassifier(base: tf.LayersModel, spec: ClassifierSpec): tf.
   const source = spec.sourceSize ?? 32;
   const channels = baseShape[3] ?? 3;
   const image = tf.input({ shape: [source, source, channels], name: CLASSIFIER_LAYERS.input });
-  let x = new UpSample({ size: spec.inputSize, mode: spec.resize, name: CLASSIFIER_LAYERS.upSample }).apply(image) as tf.SymbolicTensor;
+  let x = new UpSample({ size: spec.inputSize, mode: spec.resize, name: CLASSIFIER_LAYERS.upSample }).apply(
+    image,
+  ) as tf.SymbolicTensor;
   x = base.apply(x) as tf.SymbolicTensor;
   x = pooling(spec.head.pooling).apply(x) as tf.SymbolicTensor;
   x = dropout(x, spec.head.dropout, 'head_dropout');
   (spec.head.dense ?? []).forEach((d, i) => {
-    if (!Number.isInteger(d.units) || d.units < 1) throw new Error(`buildClassifier: head.dense[${i}].units must be a positive integer`);
-    x = tf.layers.dense({ units: d.units, activation: d.activation ?? 'relu', name: `fc${i + 1}` }).apply(x) as tf.SymbolicTensor;
+    if (!Number.isInteger(d.units) || d.units < 1)
+      throw new Error(`buildClassifier: head.dense[${i}].units must be a positive integer`);
+    x = tf.layers
+      .dense({ units: d.units, activation: d.activation ?? 'relu', name: `fc${i + 1}` })
+      .apply(x) as tf.SymbolicTensor;
     x = dropout(x, d.dropout, `fc${i + 1}_dropout`);
   });
   const out = tf.layers
@@ -84,6 +92,7 @@ function pooling(kind: Pooling): tf.layers.Layer {
 
 function dropout(x: tf.SymbolicTensor, rate: number | undefined, name: string): tf.SymbolicTensor {
   if (!rate) return x;
-  if (!(rate > 0 && rate < 1)) throw new Error(`buildClassifier: dropout rate must be in [0, 1), got ${rate} for ${name}`);
+  if (!(rate > 0 && rate < 1))
+    throw new Error(`buildClassifier: dropout rate must be in [0, 1), got ${rate} for ${name}`);
   return tf.layers.dropout({ rate, name }).apply(x) as tf.SymbolicTensor;
 }

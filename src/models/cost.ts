@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
-export interface ModelCost {
+interface ModelCost {
   totalParams: number;
   trainableParams: number;
   nonTrainableParams: number;

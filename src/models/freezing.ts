@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 
-export type FreezePolicy = { kind: 'none' } | { kind: 'all' } | { kind: 'last'; n: number } | { kind: 'from'; layer: string };
+type FreezePolicy = { kind: 'none' } | { kind: 'all' } | { kind: 'last'; n: number } | { kind: 'from'; layer: string };
 
 export interface FreezeResult {
   /** Base layers left trainable / frozen (InputLayer included, as in `model.layers`). */
@@ -24,7 +24,9 @@ export function applyFreezing(base: tf.LayersModel, policy: FreezePolicy): Freez
   const layers = base.layers;
   const nested = layers.find((l) => (l as { layers?: unknown }).layers !== undefined);
   if (nested) {
-    throw new Error(`freezing: ${base.name} contains the model "${nested.name}": freeze the base itself (classifierBase(model)), not the classifier`);
+    throw new Error(
+      `freezing: ${base.name} contains the model "${nested.name}": freeze the base itself (classifierBase(model)), not the classifier`,
+    );
   }
   const first = firstTrainable(base, policy);
   // Clear a container-level freeze first: tfjs' `trainable` setter on a model only flags weights.

@@ -1,15 +1,11 @@
-// Public surface of src/models (see docs/ARCHITECTURE.md and docs/models.md).
-export * from './builders/index.ts';
-export { makeDivisible, correctPad } from './builders/mobilenet-v2.ts';
-export * from './classifier.ts';
-export * from './freezing.ts';
-export * from './preprocess-mode.ts';
-export * from './layers/freezable-batch-norm.ts';
-export * from './layers/up-sample.ts';
-export * from './layers/relu6.ts';
-export * from './inference/index.ts';
-export * from './weights-h5.ts';
-export * from './weight-files.ts';
-export * from './file-io.ts';
-export * from './pretrained.ts';
-export * from './cost.ts';
+// src/models: Keras-faithful base models rebuilt in TensorFlow.js (builders/), the classifier
+// around them, freezing, cost figures, BN folding for inference, our custom layers, and weights
+// in Keras .h5 / ImageNet / tfjs layers format (weights/). May import data/ (resize and
+// preprocess modes) and download/; never a backend: models run on whatever backend is set.
+export { buildBase } from './builders/index.ts';
+export { buildClassifier } from './classifier.ts';
+export { foldBatchNorm, type InferenceModel } from './inference/fold.ts';
+export { FreezableBatchNormalization, freezableBatchNorm, batchNormInference } from './layers/freezable-batch-norm.ts';
+export { fastRelu6Enabled, useFastRelu6 } from './layers/relu6.ts';
+export { mobileNetV1Base } from './weights/tfjs-layers.ts';
+export { loadImagenetWeights } from './weights/imagenet.ts';

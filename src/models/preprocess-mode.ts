@@ -1,7 +1,7 @@
-import type { BaseName } from './builders/index.ts';
+import type { PreprocessMode } from '../data/modes.ts';
+import type { BaseName } from './names.ts';
 
-/** How inputs are scaled before the base, as Keras' `preprocess_input` for that application. */
-export type PreprocessMode = 'torch' | 'tf' | 'caffe' | 'none';
+/** How inputs are scaled before each base, as Keras' `preprocess_input` for that application. */
 
 const MODES: Record<BaseName, PreprocessMode> = {
   densenet121: 'torch', // /255, then ImageNet mean/std per RGB channel
@@ -17,6 +17,9 @@ const MODES: Record<BaseName, PreprocessMode> = {
 
 export function preprocessModeFor(name: string): PreprocessMode {
   const mode = (MODES as Record<string, PreprocessMode | undefined>)[name];
-  if (!mode) throw new Error(`preprocessModeFor: unknown base model "${name}": expected one of ${Object.keys(MODES).join(', ')}`);
+  if (!mode)
+    throw new Error(
+      `preprocessModeFor: unknown base model "${name}": expected one of ${Object.keys(MODES).join(', ')}`,
+    );
   return mode;
 }

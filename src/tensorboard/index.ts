@@ -1,14 +1,11 @@
-export { SummaryWriter, type SummaryWriterOptions } from './summary-writer.ts';
-export { writeHparamsExperiment, EXPERIMENT_FILE_SUFFIX } from './hparams-experiment.ts';
-export { EventFileWriter, type EventFileWriterOptions } from './event-file-writer.ts';
-export { discoverRuns, type DiscoverOptions } from './discover.ts';
-export { RunReader, type RunReaderOptions } from './run-reader.ts';
-export type { ScalarPoint, HistogramPoint, HistogramBucket, ImagePoint, TextPoint, SeriesKind } from './run-data.ts';
-export type {
-  HParamInfo, MetricInfo, HParamsExperiment, HParamsData, SessionStart, SessionEnd, SessionStatus,
-  SessionEndStatus, HParamValue,
-} from './hparams.ts';
-export { EXPERIMENT_TAG, SESSION_START_TAG, SESSION_END_TAG } from './hparams.ts';
-export { maskedCrc32c, maskCrc } from './crc.ts';
-export { histogramBuckets, DEFAULT_BUCKET_COUNT } from './histogram-buckets.ts';
-export { eventFileName, isEventFileName } from './file-name.ts';
+// src/tensorboard: TensorBoard event files, written and read as TF2/Keras and TensorBoard do.
+// format/ owns the bytes on disk (protos, CRC, record framing, file names, HParams plugin shapes);
+// write/ turns summaries into records and read/ turns records back into series: each imports
+// format/ only, never the other. Imports nothing else from transfer-lab.
+export { SummaryWriter } from './write/summary-writer.ts';
+export { writeHparamsExperiment } from './write/hparams-experiment.ts';
+export { RunReader } from './read/run-reader.ts';
+export { discoverRuns } from './read/discover.ts';
+export { isEventFileName } from './format/file-name.ts';
+export type { ScalarPoint, ImagePoint, TextPoint } from './read/run-data.ts';
+export type { HParamInfo, MetricInfo, HParamValue, HParamsData } from './format/hparams-plugin.ts';

@@ -4,7 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { fileSystemIO } from '../models/file-io.ts';
+import { fileSystemIO } from '../models/weights/tfjs-layers.ts';
 import { CHECKPOINT_DIR } from '../run/layout.ts';
 import type { EpochHistory, RunRecord } from '../run/record.ts';
 

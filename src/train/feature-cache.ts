@@ -236,7 +236,11 @@ async function extractFeatures(
 ): Promise<CachedSplit | null> {
   const features = new Float32Array(set.count * dim);
   const stream = batches(set, {
-    batchSize: FEATURE_BATCH, shuffle: false, preprocess: built.preprocessMode, numClasses: opts.numClasses, prefetch: 1,
+    batchSize: FEATURE_BATCH,
+    shuffle: false,
+    preprocess: built.preprocessMode,
+    numClasses: opts.numClasses,
+    prefetch: 1,
   });
   let done = 0;
   for await (const batch of stream) {

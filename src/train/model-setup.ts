@@ -6,14 +6,14 @@ import { buildBase } from '../models/builders/index.ts';
 import { buildClassifier, classifierBase } from '../models/classifier.ts';
 import { modelCost } from '../models/cost.ts';
 import { applyFreezing, type FreezeResult } from '../models/freezing.ts';
-import { preprocessModeFor, type PreprocessMode } from '../models/preprocess-mode.ts';
-import { MOBILENET_V1_NAME, mobileNetV1Base } from '../models/pretrained.ts';
-import { loadKerasH5Weights } from '../models/weights-h5.ts';
-// The ImageNet loader decides (and warns about) the 224-px fallback; leaf's consolidation may move it.
-import { loadImagenetWeights } from '../models/weights/imagenet.ts';
-import { NUM_CLASSES } from '../data/classes.ts';
-import type { ProgressMode } from '../experiment/names.ts';
+import { NUM_CLASSES } from '../data/index.ts';
+import type { PreprocessMode } from '../data/modes.ts';
 import { freezePolicy, type ExperimentDefinition } from '../experiment/definition.ts';
+import type { ProgressMode } from '../experiment/names.ts';
+import { preprocessModeFor } from '../models/preprocess-mode.ts';
+import { loadImagenetWeights } from '../models/index.ts';
+import { loadKerasH5Weights } from '../models/weights/keras-h5.ts';
+import { MOBILENET_V1_NAME, mobileNetV1Base } from '../models/weights/tfjs-layers.ts';
 import type { ParamCounts } from '../run/record.ts';
 
 interface ModelLocations {

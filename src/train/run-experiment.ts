@@ -5,11 +5,12 @@
 // writes (summaries/); it may import experiment/, run/, models/, data/, backends/, tensorboard/, download/.
 import { join } from 'node:path';
 import { selectBackend } from '../backends/index.ts';
-import { NUM_CLASSES } from '../data/classes.ts';
+import { NUM_CLASSES } from '../data/index.ts';
 import type { ExperimentDefinition } from '../experiment/definition.ts';
 import type { LoadedDefinition } from '../experiment/load.ts';
 import { resolveLocations, type LocationFlags, type Locations } from '../experiment/locations.ts';
-import type { BackendChoice, ProgressMode } from '../experiment/names.ts';
+import type { BackendPreference } from '../backends/names.ts';
+import type { ProgressMode } from '../experiment/names.ts';
 import { checkRunName, createRunDir, RUN_RECORD_FILE, TRAIN_SUBRUN, VALIDATION_SUBRUN } from '../run/layout.ts';
 import type { RunProgress, RunRecord, RunStatus } from '../run/record.ts';
 import { SummaryWriter } from '../tensorboard/index.ts';
@@ -43,7 +44,7 @@ export interface RunOptions extends LocationFlags {
   tags?: string[];
   /** `--set key=value` overrides. */
   overrides?: string[];
-  backend?: BackendChoice;
+  backend?: BackendPreference;
   /** Continue a run (its id relative to the logdir, or its path) from its last checkpoint. */
   resume?: string;
   experimentsDir?: string;

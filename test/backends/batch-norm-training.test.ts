@@ -2,9 +2,8 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/backends/index.ts';
-import { batchNormTraining } from '../../src/backends/ops/batch-norm-training.ts';
+import { batchNormTraining, CHANNEL_DOT_SUMS, CHANNEL_MOMENTS } from '../../src/models/layers/batch-norm-training.ts';
 import { randomValues, relativeError } from './helpers.ts';
-import { CHANNEL_DOT_SUMS, CHANNEL_MOMENTS } from '../../src/backends/wasm-kernels/channel-stats.ts';
 
 before(async () => {
   await selectBackend('wasm', { quiet: true });
@@ -50,7 +49,10 @@ test('batchNormTraining matches autodiff of moments + normalisation (cpu referen
   const expected = await run('cpu', false);
   for (const backend of ['wasm', 'cpu']) {
     const actual = await run(backend, true);
-    assert.ok(Math.abs(actual.loss - expected.loss) <= 1e-4 * Math.abs(expected.loss), `${backend}: loss ${actual.loss} vs ${expected.loss}`);
+    assert.ok(
+      Math.abs(actual.loss - expected.loss) <= 1e-4 * Math.abs(expected.loss),
+      `${backend}: loss ${actual.loss} vs ${expected.loss}`,
+    );
     actual.grads.forEach((g, i) => {
       const err = relativeError(g, expected.grads[i]);
       assert.ok(err < 1e-4, `${backend}: gradient ${i} relative error ${err}`);
@@ -66,12 +68,20 @@ test('batchNormTraining leaves no tensors behind and records a single tape node'
   const g = tf.tensor1d(gv);
   const b = tf.tensor1d(bv);
   const before = tf.memory().numTensors;
-  const profile = await tf.profile(() => tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(batchNormTraining(t, g, b, 1e-3).output))(x)));
+  const profile = await tf.profile(() =>
+    tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(batchNormTraining(t, g, b, 1e-3).output))(x)),
+  );
   tf.dispose(profile.result as tf.Tensor);
   assert.equal(tf.memory().numTensors, before);
-  assert.ok(!profile.kernelNames.includes('FusedBatchNorm') && !profile.kernelNames.includes('Tile'), profile.kernelNames.join(', '));
+  assert.ok(
+    !profile.kernelNames.includes('FusedBatchNorm') && !profile.kernelNames.includes('Tile'),
+    profile.kernelNames.join(', '),
+  );
   // On wasm the statistics and the gradient's two sums are one heap pass each.
-  assert.ok(profile.kernelNames.includes(CHANNEL_MOMENTS) && profile.kernelNames.includes(CHANNEL_DOT_SUMS), profile.kernelNames.join(', '));
+  assert.ok(
+    profile.kernelNames.includes(CHANNEL_MOMENTS) && profile.kernelNames.includes(CHANNEL_DOT_SUMS),
+    profile.kernelNames.join(', '),
+  );
   assert.ok(!profile.kernelNames.includes('Mean'), profile.kernelNames.join(', '));
   tf.dispose([x, g, b]);
 });

@@ -26,7 +26,9 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
 
 /** Runs one kernel on the named backend with the given inputs (as plain arrays) and returns its output. */
 export async function runKernelOn(
-  backend: string, kernel: string, inputs: Record<string, { values: Float32Array; shape: number[] }>,
+  backend: string,
+  kernel: string,
+  inputs: Record<string, { values: Float32Array; shape: number[] }>,
   attrs: Record<string, unknown>,
 ): Promise<{ shape: number[]; values: Float32Array }> {
   await tf.setBackend(backend);

@@ -6,7 +6,14 @@ import * as tf from '@tensorflow/tfjs';
 const L = tf.layers;
 type T = tf.SymbolicTensor;
 
-function convBn(x: T, filters: number, kernel: number, strides = 1, padding: 'same' | 'valid' = 'same', act: 'relu' | 'relu6' = 'relu'): T {
+function convBn(
+  x: T,
+  filters: number,
+  kernel: number,
+  strides = 1,
+  padding: 'same' | 'valid' = 'same',
+  act: 'relu' | 'relu6' = 'relu',
+): T {
   const y = L.conv2d({ filters, kernelSize: kernel, strides, padding, useBias: false }).apply(x) as T;
   const b = L.batchNormalization({ epsilon: 1e-3 }).apply(y) as T;
   return (act === 'relu6' ? L.reLU({ maxValue: 6 }) : L.activation({ activation: 'relu' })).apply(b) as T;
@@ -15,8 +22,19 @@ function convBn(x: T, filters: number, kernel: number, strides = 1, padding: 'sa
 function invertedResidual(x: T, expand: number, out: number, stride: number): T {
   const cin = x.shape[3] as number;
   let y = convBn(x, cin * expand, 1, 1, 'same', 'relu6');
-  if (stride === 2) y = L.zeroPadding2d({ padding: [[0, 1], [0, 1]] }).apply(y) as T;
-  y = L.depthwiseConv2d({ kernelSize: 3, strides: stride, padding: stride === 2 ? 'valid' : 'same', useBias: false }).apply(y) as T;
+  if (stride === 2)
+    y = L.zeroPadding2d({
+      padding: [
+        [0, 1],
+        [0, 1],
+      ],
+    }).apply(y) as T;
+  y = L.depthwiseConv2d({
+    kernelSize: 3,
+    strides: stride,
+    padding: stride === 2 ? 'valid' : 'same',
+    useBias: false,
+  }).apply(y) as T;
   y = L.reLU({ maxValue: 6 }).apply(L.batchNormalization({ epsilon: 1e-3 }).apply(y) as T) as T;
   y = L.conv2d({ filters: out, kernelSize: 1, useBias: false }).apply(y) as T;
   y = L.batchNormalization({ epsilon: 1e-3 }).apply(y) as T;
@@ -34,9 +52,26 @@ export function mobilenetV2Like(input: T): T {
 
 export function mobilenetV1Like(input: T): T {
   let x = convBn(input, 8, 3, 2, 'same', 'relu6');
-  for (const [filters, stride] of [[16, 1], [24, 2], [24, 1], [32, 2]]) {
-    if (stride === 2) x = L.zeroPadding2d({ padding: [[0, 1], [0, 1]] }).apply(x) as T;
-    x = L.depthwiseConv2d({ kernelSize: 3, strides: stride, padding: stride === 2 ? 'valid' : 'same', useBias: false, depthMultiplier: 1 }).apply(x) as T;
+  for (const [filters, stride] of [
+    [16, 1],
+    [24, 2],
+    [24, 1],
+    [32, 2],
+  ]) {
+    if (stride === 2)
+      x = L.zeroPadding2d({
+        padding: [
+          [0, 1],
+          [0, 1],
+        ],
+      }).apply(x) as T;
+    x = L.depthwiseConv2d({
+      kernelSize: 3,
+      strides: stride,
+      padding: stride === 2 ? 'valid' : 'same',
+      useBias: false,
+      depthMultiplier: 1,
+    }).apply(x) as T;
     x = L.reLU({ maxValue: 6 }).apply(L.batchNormalization({ epsilon: 1e-3 }).apply(x) as T) as T;
     x = convBn(x, filters, 1, 1, 'same', 'relu6');
   }
@@ -50,7 +85,9 @@ export function densenetLike(input: T): T {
   x = L.maxPooling2d({ poolSize: 3, strides: 2 }).apply(x) as T;
   for (let block = 0; block < 2; block++) {
     for (let i = 0; i < 3; i++) {
-      let y = L.activation({ activation: 'relu' }).apply(L.batchNormalization({ epsilon: 1.001e-5 }).apply(x) as T) as T;
+      let y = L.activation({ activation: 'relu' }).apply(
+        L.batchNormalization({ epsilon: 1.001e-5 }).apply(x) as T,
+      ) as T;
       y = convBn(y, 16, 1);
       y = L.conv2d({ filters: 8, kernelSize: 3, padding: 'same', useBias: false }).apply(y) as T;
       x = L.concatenate({ axis: 3 }).apply([x, y]) as T;
@@ -66,13 +103,17 @@ export function densenetLike(input: T): T {
 
 function bottleneck(x: T, filters: number, stride: number, convShortcut: boolean): T {
   const shortcut = convShortcut
-    ? (L.batchNormalization({ epsilon: 1.001e-5 }).apply(L.conv2d({ filters: 4 * filters, kernelSize: 1, strides: stride }).apply(x) as T) as T)
+    ? (L.batchNormalization({ epsilon: 1.001e-5 }).apply(
+        L.conv2d({ filters: 4 * filters, kernelSize: 1, strides: stride }).apply(x) as T,
+      ) as T)
     : x;
   let y = L.conv2d({ filters, kernelSize: 1, strides: stride }).apply(x) as T;
   y = L.activation({ activation: 'relu' }).apply(L.batchNormalization({ epsilon: 1.001e-5 }).apply(y) as T) as T;
   y = L.conv2d({ filters, kernelSize: 3, padding: 'same' }).apply(y) as T;
   y = L.activation({ activation: 'relu' }).apply(L.batchNormalization({ epsilon: 1.001e-5 }).apply(y) as T) as T;
-  y = L.batchNormalization({ epsilon: 1.001e-5 }).apply(L.conv2d({ filters: 4 * filters, kernelSize: 1 }).apply(y) as T) as T;
+  y = L.batchNormalization({ epsilon: 1.001e-5 }).apply(
+    L.conv2d({ filters: 4 * filters, kernelSize: 1 }).apply(y) as T,
+  ) as T;
   return L.activation({ activation: 'relu' }).apply(L.add().apply([shortcut, y]) as T) as T;
 }
 
@@ -97,7 +138,13 @@ export function inceptionLike(input: T): T {
   const bp = convBn(L.averagePooling2d({ poolSize: 3, strides: 1, padding: 'same' }).apply(x) as T, 4, 1);
   x = L.concatenate({ axis: 3 }).apply([b1, b5, b3, bp]) as T;
   const c3 = convBn(x, 16, 3, 2, 'valid');
-  const c7 = convBn(L.conv2d({ filters: 8, kernelSize: [1, 7], padding: 'same', useBias: false }).apply(x) as T, 8, 3, 2, 'valid');
+  const c7 = convBn(
+    L.conv2d({ filters: 8, kernelSize: [1, 7], padding: 'same', useBias: false }).apply(x) as T,
+    8,
+    3,
+    2,
+    'valid',
+  );
   const cp = L.maxPooling2d({ poolSize: 3, strides: 2 }).apply(x) as T;
   return L.concatenate({ axis: 3 }).apply([c3, c7, cp]) as T;
 }

@@ -61,7 +61,11 @@ test('good archive: downloaded, verified, the seven files extracted (readme.html
   const archive = tarGz(official);
   const server = await serveArchive(t, archive);
   const root = await tempDir(t);
-  const file: RemoteFile = { url: server.url('/cifar-10-binary.tar.gz'), fileName: 'cifar-10-binary.tar.gz', md5: md5(archive) };
+  const file: RemoteFile = {
+    url: server.url('/cifar-10-binary.tar.gz'),
+    fileName: 'cifar-10-binary.tar.gz',
+    md5: md5(archive),
+  };
   const dir = await resolveCifar10Dir({ dataDir: root, archive: file, progress: 'none' });
   assert.equal(dir, join(root, 'cifar-10-batches-bin'));
   assert.deepEqual(await tree(root), CIFAR10_FILES.map((f) => `cifar-10-batches-bin/${f}`).sort());
@@ -120,9 +124,11 @@ test('network unreachable: one clear error naming URL, expected files and where 
   const url = server.url('/cifar-10-binary.tar.gz');
   await server.close();
   const root = await tempDir(t);
-  const err = await resolveCifar10Dir({ dataDir: root, archive: { url, fileName: 'cifar-10-binary.tar.gz' }, progress: 'none' }).catch(
-    (e: unknown) => e,
-  );
+  const err = await resolveCifar10Dir({
+    dataDir: root,
+    archive: { url, fileName: 'cifar-10-binary.tar.gz' },
+    progress: 'none',
+  }).catch((e: unknown) => e);
   assert.ok(err instanceof Cifar10NotFoundError, String(err));
   assert.match(err.message, /^CIFAR-10 not found: .* lacks data_batch_1\.bin, .*network unreachable \(ECONNREFUSED/);
   assert.ok(err.message.includes(`download ${url} by hand and extract it in ${root}`));
@@ -131,15 +137,24 @@ test('network unreachable: one clear error naming URL, expected files and where 
 
 for (const [name, evil] of [
   ['a member named ../evil', { path: '../evil', data: Buffer.from('pwned') }],
-  ['a ../ path that normalises back inside', { path: 'cifar-10-batches-bin/../cifar-10-batches-bin/test_batch.bin', data: Buffer.from('x') }],
+  [
+    'a ../ path that normalises back inside',
+    { path: 'cifar-10-batches-bin/../cifar-10-batches-bin/test_batch.bin', data: Buffer.from('x') },
+  ],
   ['an absolute path', { path: '/tmp/evil', data: Buffer.from('pwned') }],
   ['a symlink member', { path: 'cifar-10-batches-bin/test_batch.bin', type: 'SymbolicLink', linkpath: '/etc/passwd' }],
-  ['a hard link member', { path: 'cifar-10-batches-bin/test_batch.bin', type: 'Link', linkpath: 'cifar-10-batches-bin/data_batch_1.bin' }],
+  [
+    'a hard link member',
+    { path: 'cifar-10-batches-bin/test_batch.bin', type: 'Link', linkpath: 'cifar-10-batches-bin/data_batch_1.bin' },
+  ],
   ['a device member', { path: 'cifar-10-batches-bin/test_batch.bin', type: 'CharacterDevice' }],
   ['an unexpected file', { path: 'cifar-10-batches-bin/run.sh', data: Buffer.from('#!/bin/sh') }],
 ] as [string, Member][]) {
   test(`refuses an archive with ${name}; nothing is written inside or outside the target`, async (t) => {
-    const archive = tarGz([...official.filter((m) => !m.path.endsWith('test_batch.bin') || evil.type === undefined), evil]);
+    const archive = tarGz([
+      ...official.filter((m) => !m.path.endsWith('test_batch.bin') || evil.type === undefined),
+      evil,
+    ]);
     const server = await serveArchive(t, archive);
     const base = await tempDir(t);
     const root = join(base, 'data');
@@ -158,7 +173,10 @@ test('an archive lacking a member or not being a tar.gz is refused without parti
   const dir = await tempDir(t);
   const lacking = join(dir, 'lacking.tar.gz');
   await writeFile(lacking, tarGz(official.filter((m) => !m.path.endsWith('data_batch_3.bin'))));
-  await assert.rejects(extractCifar10Archive(lacking, join(dir, 'out')), /archive lacks cifar-10-batches-bin\/data_batch_3\.bin/);
+  await assert.rejects(
+    extractCifar10Archive(lacking, join(dir, 'out')),
+    /archive lacks cifar-10-batches-bin\/data_batch_3\.bin/,
+  );
   const junk = join(dir, 'junk.tar.gz');
   const full = tarGz(official);
   await writeFile(junk, full.subarray(0, full.length - 200));
@@ -173,6 +191,8 @@ test('download off: the error says what is missing and what to do, without touch
     (err: Error) =>
       err instanceof Cifar10NotFoundError &&
       err.message.includes('downloading is off') &&
-      err.message.includes('https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz (md5 c32a1d4ab5d03f1284b67883e8d87530)'),
+      err.message.includes(
+        'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz (md5 c32a1d4ab5d03f1284b67883e8d87530)',
+      ),
   );
 });

@@ -5,7 +5,11 @@ import { drawAugmentation, mulberry32, writeAugmented } from '../../src/data/ind
 // R = x, G = y, B = 200: every output pixel says where it came from.
 const src = new Uint8Array(32 * 32 * 3);
 for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) src.set([x, y, 200], (y * 32 + x) * 3);
-const at = (img: ArrayLike<number>, y: number, x: number) => [img[(y * 32 + x) * 3], img[(y * 32 + x) * 3 + 1], img[(y * 32 + x) * 3 + 2]];
+const at = (img: ArrayLike<number>, y: number, x: number) => [
+  img[(y * 32 + x) * 3],
+  img[(y * 32 + x) * 3 + 1],
+  img[(y * 32 + x) * 3 + 2],
+];
 
 test('no shift, no flip copies the image', () => {
   const out = new Uint8Array(src.length);

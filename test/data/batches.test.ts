@@ -54,16 +54,25 @@ test('an epoch visits every image once, in batches of the requested size, with o
   const before = tf.memory().numTensors;
   const seen = await collect(set, { batchSize: 32, seed: 1 });
   assert.deepEqual(seen.shapes, [...new Array(6).fill([32, 32, 32, 3]), [8, 32, 32, 3]]);
-  assert.deepEqual(seen.indices.flat().sort((a, b) => a - b), Array.from({ length: 200 }, (_, i) => i));
+  assert.deepEqual(
+    seen.indices.flat().sort((a, b) => a - b),
+    Array.from({ length: 200 }, (_, i) => i),
+  );
   seen.labels.forEach((labels, k) => {
     labels.forEach((label, i) => {
       assert.equal(label, set.labels[seen.indices[k][i]]);
       const row = [...seen.y[k].subarray(i * 10, i * 10 + 10)];
-      assert.deepEqual(row, Array.from({ length: 10 }, (_, c) => (c === label ? 1 : 0)));
+      assert.deepEqual(
+        row,
+        Array.from({ length: 10 }, (_, c) => (c === label ? 1 : 0)),
+      );
     });
   });
   assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
-  assert.ok(seen.tensorCounts.every((n) => n === seen.tensorCounts[0]), `flat: ${seen.tensorCounts}`);
+  assert.ok(
+    seen.tensorCounts.every((n) => n === seen.tensorCounts[0]),
+    `flat: ${seen.tensorCounts}`,
+  );
   const dropped = await collect(set, { batchSize: 32, seed: 1, dropRemainder: true }, false);
   assert.equal(dropped.indices.length, 6);
 });
@@ -75,7 +84,10 @@ test('per-epoch order depends only on (seed, epoch); shuffle off keeps the set o
   assert.notDeepEqual((await collect(set, { batchSize: 50, seed: 3, epoch: 3 }, false)).indices, a.indices);
   assert.notDeepEqual((await collect(set, { batchSize: 50, seed: 4, epoch: 2 }, false)).indices, a.indices);
   assert.deepEqual(a.indices.flat(), [...epochOrder(200, 3, 2)]);
-  assert.deepEqual((await collect(set, { batchSize: 50, shuffle: false }, false)).indices.flat(), Array.from({ length: 200 }, (_, i) => i));
+  assert.deepEqual(
+    (await collect(set, { batchSize: 50, shuffle: false }, false)).indices.flat(),
+    Array.from({ length: 200 }, (_, i) => i),
+  );
 });
 
 test('x is the raw image preprocessed exactly like preprocess() on tensors, for each mode', async () => {
@@ -89,13 +101,17 @@ test('x is the raw image preprocessed exactly like preprocess() on tensors, for 
 test('resized batches equal resize-then-preprocess on tensors (bilinear, nearest) and pad in preprocessed units', async () => {
   const bilinear = await collect(set, { batchSize: 16, seed: 2, size: 72, resize: 'bilinear', preprocess: 'torch' });
   assert.deepEqual(bilinear.shapes[0], [16, 72, 72, 3]);
-  const expected = tf.tidy(() => preprocess(resizeBatch(raw(set, bilinear.indices[0]), 72, 'bilinear'), 'torch').dataSync());
+  const expected = tf.tidy(() =>
+    preprocess(resizeBatch(raw(set, bilinear.indices[0]), 72, 'bilinear'), 'torch').dataSync(),
+  );
   let worst = 0;
   for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(expected[i] - bilinear.x[0][i]));
   assert.ok(worst < 1e-5, `bilinear differs by ${worst}`);
 
   const nearest = await collect(set, { batchSize: 16, seed: 2, size: 64, resize: 'nearest', preprocess: 'caffe' });
-  const nearestExpected = tf.tidy(() => preprocess(resizeBatch(raw(set, nearest.indices[0]), 64, 'nearest'), 'caffe').dataSync());
+  const nearestExpected = tf.tidy(() =>
+    preprocess(resizeBatch(raw(set, nearest.indices[0]), 64, 'nearest'), 'caffe').dataSync(),
+  );
   assert.deepEqual(nearest.x[0], nearestExpected);
 
   const padded = await collect(set, { batchSize: 16, seed: 2, size: 40, resize: 'pad', preprocess: 'tf' });

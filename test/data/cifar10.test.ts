@@ -41,7 +41,16 @@ test('50,000 training and 10,000 test records, 5,000 and 1,000 per class', () =>
 test('class names from batches.meta.txt, in label order', async () => {
   assert.deepEqual(data.classNames, [...CIFAR10_CLASSES]);
   assert.deepEqual(await readClassNames(join(dir, 'batches.meta.txt')), [
-    'airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck',
+    'airplane',
+    'automobile',
+    'bird',
+    'cat',
+    'deer',
+    'dog',
+    'frog',
+    'horse',
+    'ship',
+    'truck',
   ]);
 });
 
@@ -58,9 +67,18 @@ test('records match the raw bytes: label, and pixel (y, x, c) = plane c at y·32
     const set = data[split];
     assert.equal(set.labels[index], raw[0], `${file} record ${record} label`);
     const image = imageView(set, index);
-    for (const [y, x] of [[0, 0], [0, 31], [17, 5], [31, 31]]) {
+    for (const [y, x] of [
+      [0, 0],
+      [0, 31],
+      [17, 5],
+      [31, 31],
+    ]) {
       for (let c = 0; c < 3; c++) {
-        assert.equal(image[(y * 32 + x) * 3 + c], raw[1 + c * 1024 + y * 32 + x], `${file} #${record} (${y},${x},${c})`);
+        assert.equal(
+          image[(y * 32 + x) * 3 + c],
+          raw[1 + c * 1024 + y * 32 + x],
+          `${file} #${record} (${y},${x},${c})`,
+        );
       }
     }
   }
@@ -71,7 +89,10 @@ test('a file of the wrong size or with a label out of range is an error naming t
   t.after(() => rm(tmp, { recursive: true, force: true }));
   const short = join(tmp, 'data_batch_1.bin');
   await writeFile(short, Buffer.alloc(RECORD_BYTES * 3));
-  await assert.rejects(loadBatchFiles([short]), new RegExp(`^Error: ${short}: 9219 bytes, expected 30730000 \\(10000 records of 3073 bytes\\)$`));
+  await assert.rejects(
+    loadBatchFiles([short]),
+    new RegExp(`^Error: ${short}: 9219 bytes, expected 30730000 \\(10000 records of 3073 bytes\\)$`),
+  );
 
   const bad = join(tmp, 'data_batch_2.bin');
   await copyFile(join(dir, 'data_batch_2.bin'), bad);
@@ -90,11 +111,15 @@ test('location: --data-dir > TRANSFERLAB_DATA_DIR > <cache>/datasets; the folder
   const empty = await mkdtemp(join(tmpdir(), 'tl-cifar-empty-'));
   t.after(() => rm(empty, { recursive: true, force: true }));
   // the flag wins over the variable
-  await assert.rejects(resolveCifar10Dir({ dataDir: empty, env: { TRANSFERLAB_DATA_DIR: parent }, download: false }), /CIFAR-10 not found/);
+  await assert.rejects(
+    resolveCifar10Dir({ dataDir: empty, env: { TRANSFERLAB_DATA_DIR: parent }, download: false }),
+    /CIFAR-10 not found/,
+  );
   assert.equal(await resolveCifar10Dir({ dataDir: dir, env: { TRANSFERLAB_DATA_DIR: empty }, download: false }), dir);
   // default: the cache's datasets folder
-  await assert.rejects(
-    resolveCifar10Dir({ env: { TRANSFERLAB_CACHE_DIR: empty }, download: false }),
-    { message: new RegExp(`^CIFAR-10 not found: ${join(empty, 'datasets', 'cifar-10-batches-bin')} lacks data_batch_1\\.bin`) },
-  );
+  await assert.rejects(resolveCifar10Dir({ env: { TRANSFERLAB_CACHE_DIR: empty }, download: false }), {
+    message: new RegExp(
+      `^CIFAR-10 not found: ${join(empty, 'datasets', 'cifar-10-batches-bin')} lacks data_batch_1\\.bin`,
+    ),
+  });
 });

@@ -17,7 +17,14 @@ test(`${BATCHES} batches of 32 at 160 px (augmented, torch): RSS < 2 GiB, tensor
   const counts: number[] = [];
   let peakRss = 0;
   let images = 0;
-  for await (const b of batches(train, { batchSize: 32, size: 160, resize: 'bilinear', preprocess: 'torch', augment: true, seed: 1 })) {
+  for await (const b of batches(train, {
+    batchSize: 32,
+    size: 160,
+    resize: 'bilinear',
+    preprocess: 'torch',
+    augment: true,
+    seed: 1,
+  })) {
     assert.deepEqual(b.x.shape, [32, 160, 160, 3]);
     images += b.x.shape[0];
     tf.dispose([b.x, b.y]);
@@ -26,7 +33,10 @@ test(`${BATCHES} batches of 32 at 160 px (augmented, torch): RSS < 2 GiB, tensor
     if (b.batch + 1 === BATCHES) break;
   }
   assert.equal(images, BATCHES * 32);
-  assert.ok(counts.every((n) => n === counts[0]), `tensor count changed: ${[...new Set(counts)]}`);
+  assert.ok(
+    counts.every((n) => n === counts[0]),
+    `tensor count changed: ${[...new Set(counts)]}`,
+  );
   assert.equal(tf.memory().numTensors, before);
   assert.ok(peakRss < 2 * GiB, `peak RSS ${(peakRss / GiB).toFixed(2)} GiB`);
 });

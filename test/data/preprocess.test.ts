@@ -33,7 +33,11 @@ test('tf: x/127.5 − 1 (MobileNet, Inception)', () => {
 });
 
 test('caffe: RGB→BGR, minus the BGR ImageNet mean, no scaling (ResNet50)', () => {
-  close(preprocess(pixels(), 'caffe').dataSync(), [255 - 103.939, 128 - 116.779, 0 - 123.68, -73.939, -96.779, -113.68], 1e-4);
+  close(
+    preprocess(pixels(), 'caffe').dataSync(),
+    [255 - 103.939, 128 - 116.779, 0 - 123.68, -73.939, -96.779, -113.68],
+    1e-4,
+  );
 });
 
 test('none: the values unchanged; unknown mode is an error', () => {
@@ -64,7 +68,10 @@ test('bilinear resize matches tf.image.resize (half-pixel centres), computed by 
   // 2-D: [[0, 10], [20, 30]] to 4×4 — fractions 0, .25, .75, 1 along each axis: 10·fx + 20·fy
   const f = [0, 0.25, 0.75, 1];
   const grid = resizeBatch(tf.tensor4d([0, 10, 20, 30], [1, 2, 2, 1]), 4, 'bilinear');
-  close(grid.dataSync(), f.flatMap((fy) => f.map((fx) => 10 * fx + 20 * fy)));
+  close(
+    grid.dataSync(),
+    f.flatMap((fy) => f.map((fx) => 10 * fx + 20 * fy)),
+  );
   assert.deepEqual(grid.shape, [1, 4, 4, 1]);
 });
 

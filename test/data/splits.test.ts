@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classCounts, imageView, loadBatchFiles, splitValidation, stratifiedSubset, type ImageSet } from '../../src/data/index.ts';
+import {
+  classCounts,
+  imageView,
+  loadBatchFiles,
+  splitValidation,
+  stratifiedSubset,
+  type ImageSet,
+} from '../../src/data/index.ts';
 import { join } from 'node:path';
 import { cifarDir } from '../helpers/shared.ts';
 

@@ -74,7 +74,10 @@ test('wrong md5: no file, one-line error naming URL, destination and what to do'
   const dir = await tempDir(t);
   const url = server.url('/f.bin');
   const err = await assertFailsCleanly(
-    download({ url, fileName: 'f.bin', md5: '0'.repeat(32) }, dir, { progress: 'none', hint: 'or set TRANSFERLAB_DATA_DIR' }),
+    download({ url, fileName: 'f.bin', md5: '0'.repeat(32) }, dir, {
+      progress: 'none',
+      hint: 'or set TRANSFERLAB_DATA_DIR',
+    }),
     dir,
     /md5 mismatch/,
   );
@@ -188,7 +191,11 @@ test('Ctrl-C during a download leaves no partial file; stale parts of dead proce
 
 test('refuses a file name that is not a plain name', async (t) => {
   const dir = await tempDir(t);
-  await assertFailsCleanly(download({ url: 'http://127.0.0.1:9/x', fileName: '../x' }, dir), dir, /not a plain file name/);
+  await assertFailsCleanly(
+    download({ url: 'http://127.0.0.1:9/x', fileName: '../x' }, dir),
+    dir,
+    /not a plain file name/,
+  );
 });
 
 test('cacheDir: TRANSFERLAB_CACHE_DIR, else XDG_CACHE_HOME/transfer-lab, else ~/.cache/transfer-lab', () => {

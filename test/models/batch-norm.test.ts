@@ -28,7 +28,10 @@ function batch(seed: number): { x: tf.Tensor4D; y: tf.Tensor2D } {
 }
 
 function movingStats(bn: FreezableBatchNormalization): Float32Array[] {
-  return bn.getWeights().slice(-2).map((w) => w.dataSync() as Float32Array);
+  return bn
+    .getWeights()
+    .slice(-2)
+    .map((w) => w.dataSync() as Float32Array);
 }
 
 function trainingStep(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor): void {
@@ -80,13 +83,18 @@ test('unfrozen BatchNormalization uses batch statistics and updates its moving s
   const wantMean = tf.mul(mean, 0.5).dataSync();
   const wantVar = tf.add(0.5, tf.mul(variance, (0.5 * n) / (n - 1))).dataSync();
   statsAfter[0]!.forEach((m, c) => assert.ok(Math.abs(m - wantMean[c]!) < 1e-4, `moving mean ${m} vs ${wantMean[c]}`));
-  statsAfter[1]!.forEach((v, c) => assert.ok(Math.abs(v - wantVar[c]!) < 1e-4, `moving variance ${v} vs ${wantVar[c]}`));
+  statsAfter[1]!.forEach((v, c) =>
+    assert.ok(Math.abs(v - wantVar[c]!) < 1e-4, `moving variance ${v} vs ${wantVar[c]}`),
+  );
 });
 
 test('BatchNormalization with scale: false (InceptionV3) trains', () => {
   const { model, bn } = smallModel(true, false);
   const { x, y } = batch(3);
-  assert.deepEqual(bn.getWeights().map((w) => w.shape), [[3], [3], [3]]);
+  assert.deepEqual(
+    bn.getWeights().map((w) => w.shape),
+    [[3], [3], [3]],
+  );
   trainingStep(model, x, y);
   assert.notDeepEqual(movingStats(bn)[0], new Float32Array(3));
 });
@@ -101,7 +109,9 @@ test('freezing a nested model freezes its BatchNormalization layers', () => {
 
 test('serialises as a Keras BatchNormalization and deserialises as the freezable one', () => {
   const { model } = smallModel(false);
-  const json = model.toJSON(undefined, false) as unknown as { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
+  const json = model.toJSON(undefined, false) as unknown as {
+    config: { layers: { class_name: string; config: Record<string, unknown> }[] };
+  };
   const entry = json.config.layers.find((l) => l.config.name === 'bn')!;
   assert.equal(entry.class_name, 'BatchNormalization');
   assert.equal(entry.config.momentum, 0.5);

@@ -33,17 +33,73 @@ function readListing(file: string): ListingEntry[] {
         .split(';')
         .filter(Boolean)
         .map((w) => JSON.parse(w.slice(w.lastIndexOf('['))) as number[]);
-      return { index: Number(index), name: name!, className: className!, trainable: Number(trainable), nonTrainable: Number(nonTrainable), shapes };
+      return {
+        index: Number(index),
+        name: name!,
+        className: className!,
+        trainable: Number(trainable),
+        nonTrainable: Number(nonTrainable),
+        shapes,
+      };
     });
 }
 
-const CASES: { file: string; spec: BaseSpec; layers: number; total: number; trainable: number; nonTrainable: number }[] = [
-  { file: 'DenseNet121_tfk2_top0_160.txt', spec: { name: 'densenet121', inputSize: 160 }, layers: 427, total: 7_037_504, trainable: 6_953_856, nonTrainable: 83_648 },
-  { file: 'MobileNetV2_1.0_tfk2_top0_160.txt', spec: { name: 'mobilenetv2', inputSize: 160 }, layers: 154, total: 2_257_984, trainable: 2_223_872, nonTrainable: 34_112 },
-  { file: 'MobileNetV2_0.35_tfk2_top0_160.txt', spec: { name: 'mobilenetv2', alpha: 0.35, inputSize: 160 }, layers: 154, total: 410_208, trainable: 396_128, nonTrainable: 14_080 },
-  { file: 'InceptionV3_tfk2_top0_160.txt', spec: { name: 'inceptionv3', inputSize: 160 }, layers: 311, total: 21_802_784, trainable: 21_768_352, nonTrainable: 34_432 },
-  { file: 'ResNet50_tfk2_top0_160.txt', spec: { name: 'resnet50', inputSize: 160 }, layers: 175, total: 23_587_712, trainable: 23_534_592, nonTrainable: 53_120 },
-  { file: 'ResNet101_tfk2_top0_160.txt', spec: { name: 'resnet101', inputSize: 160 }, layers: 345, total: 42_658_176, trainable: 42_552_832, nonTrainable: 105_344 },
+const CASES: {
+  file: string;
+  spec: BaseSpec;
+  layers: number;
+  total: number;
+  trainable: number;
+  nonTrainable: number;
+}[] = [
+  {
+    file: 'DenseNet121_tfk2_top0_160.txt',
+    spec: { name: 'densenet121', inputSize: 160 },
+    layers: 427,
+    total: 7_037_504,
+    trainable: 6_953_856,
+    nonTrainable: 83_648,
+  },
+  {
+    file: 'MobileNetV2_1.0_tfk2_top0_160.txt',
+    spec: { name: 'mobilenetv2', inputSize: 160 },
+    layers: 154,
+    total: 2_257_984,
+    trainable: 2_223_872,
+    nonTrainable: 34_112,
+  },
+  {
+    file: 'MobileNetV2_0.35_tfk2_top0_160.txt',
+    spec: { name: 'mobilenetv2', alpha: 0.35, inputSize: 160 },
+    layers: 154,
+    total: 410_208,
+    trainable: 396_128,
+    nonTrainable: 14_080,
+  },
+  {
+    file: 'InceptionV3_tfk2_top0_160.txt',
+    spec: { name: 'inceptionv3', inputSize: 160 },
+    layers: 311,
+    total: 21_802_784,
+    trainable: 21_768_352,
+    nonTrainable: 34_432,
+  },
+  {
+    file: 'ResNet50_tfk2_top0_160.txt',
+    spec: { name: 'resnet50', inputSize: 160 },
+    layers: 175,
+    total: 23_587_712,
+    trainable: 23_534_592,
+    nonTrainable: 53_120,
+  },
+  {
+    file: 'ResNet101_tfk2_top0_160.txt',
+    spec: { name: 'resnet101', inputSize: 160 },
+    layers: 345,
+    total: 42_658_176,
+    trainable: 42_552_832,
+    nonTrainable: 105_344,
+  },
 ];
 
 function paramCounts(model: tf.LayersModel): { total: number; trainable: number; nonTrainable: number } {
@@ -64,7 +120,11 @@ for (const c of CASES) {
         const where = `layer ${i}`;
         assert.equal(layer.name, want.name, `${where} name`);
         assert.equal(layer.getClassName(), want.className, `${where} (${want.name}) class`);
-        assert.deepEqual(layer.weights.map((w) => w.shape), want.shapes, `${where} (${want.name}) weight shapes`);
+        assert.deepEqual(
+          layer.weights.map((w) => w.shape),
+          want.shapes,
+          `${where} (${want.name}) weight shapes`,
+        );
         const trainable = countWeights(layer.trainableWeights);
         const nonTrainable = countWeights(layer.nonTrainableWeights);
         assert.equal(trainable, want.trainable, `${where} (${want.name}) trainable params`);
@@ -90,11 +150,22 @@ test('MobileNet v1 α=0.25 at 224 px has the names and weight shapes of the Kera
     for (const [name, shape] of ours) assert.deepEqual(shape, reference.get(name), name);
     const names = model.layers.map((l) => l.name);
     assert.deepEqual(names.slice(0, 11), [
-      'input_1', 'conv1', 'conv1_bn', 'conv1_relu',
-      'conv_dw_1', 'conv_dw_1_bn', 'conv_dw_1_relu', 'conv_pw_1', 'conv_pw_1_bn', 'conv_pw_1_relu',
+      'input_1',
+      'conv1',
+      'conv1_bn',
+      'conv1_relu',
+      'conv_dw_1',
+      'conv_dw_1_bn',
+      'conv_dw_1_relu',
+      'conv_pw_1',
+      'conv_pw_1_bn',
+      'conv_pw_1_relu',
       'conv_pad_2',
     ]);
-    assert.deepEqual(names.filter((n) => n.startsWith('conv_pad_')), ['conv_pad_2', 'conv_pad_4', 'conv_pad_6', 'conv_pad_12']);
+    assert.deepEqual(
+      names.filter((n) => n.startsWith('conv_pad_')),
+      ['conv_pad_2', 'conv_pad_4', 'conv_pad_6', 'conv_pad_12'],
+    );
     assert.equal(model.layers.length, 86);
     assert.deepEqual(model.outputs[0]!.shape, [null, 7, 7, 256]);
   } finally {
@@ -139,20 +210,29 @@ test('output shapes at 160 px and at the minimum input size', () => {
 });
 
 test('input sizes below the Keras minimum are refused, naming the model and the minimum', () => {
-  assert.throws(() => buildBase({ name: 'inceptionv3', inputSize: 74 }), /^Error: inceptionv3: input size must be an integer of at least 75 px, got 74$/);
+  assert.throws(
+    () => buildBase({ name: 'inceptionv3', inputSize: 74 }),
+    /^Error: inceptionv3: input size must be an integer of at least 75 px, got 74$/,
+  );
   assert.throws(() => buildBase({ name: 'densenet121', inputSize: 31 }), /densenet121: .*at least 32 px, got 31/);
   assert.throws(() => buildBase({ name: 'mobilenetv2', inputSize: 16 }), /mobilenetv2: .*at least 32 px/);
   assert.throws(() => buildBase({ name: 'resnet50', inputSize: 20 }), /resnet50: .*at least 32 px/);
   assert.throws(() => buildBase({ name: 'mobilenetv1', inputSize: 8 }), /mobilenetv1: .*at least 32 px/);
   assert.throws(() => buildBase({ name: 'vgg16' as never, inputSize: 224 }), /unknown base model "vgg16"/);
-  assert.throws(() => buildBase({ name: 'resnet50', alpha: 0.5, inputSize: 224 }), /alpha applies to mobilenetv1\/mobilenetv2 only/);
+  assert.throws(
+    () => buildBase({ name: 'resnet50', alpha: 0.5, inputSize: 224 }),
+    /alpha applies to mobilenetv1\/mobilenetv2 only/,
+  );
 });
 
 test('MobileNetV2 odd input sizes get Keras correct_pad ((1,1),(1,1)) and still match parameter counts', () => {
   const model = buildBase({ name: 'mobilenetv2', inputSize: 97 });
   try {
     const pad = model.getLayer('block_1_pad').getConfig() as { padding: number[][] };
-    assert.deepEqual(pad.padding, [[1, 1], [1, 1]]);
+    assert.deepEqual(pad.padding, [
+      [1, 1],
+      [1, 1],
+    ]);
     assert.equal(model.countParams(), 2_257_984);
     assert.deepEqual(model.outputs[0]!.shape, [null, 4, 4, 1280]);
   } finally {

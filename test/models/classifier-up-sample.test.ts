@@ -65,7 +65,10 @@ test('config round trip and bad arguments', () => {
   assert.equal(copy.size, 96);
   assert.equal(copy.mode, 'nearest');
   assert.throws(() => new UpSample({ size: 0 }), /size must be a positive integer/);
-  assert.throws(() => new UpSample({ size: 64, mode: 'bicubic' as never }), /mode must be one of bilinear, nearest, pad/);
+  assert.throws(
+    () => new UpSample({ size: 64, mode: 'bicubic' as never }),
+    /mode must be one of bilinear, nearest, pad/,
+  );
   const input = tf.input({ shape: [32, 32, 3] });
   assert.throws(() => new UpSample({ size: 16, mode: 'pad' }).apply(input), /cannot shrink 32 px to 16 px/);
 });

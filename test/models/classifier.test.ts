@@ -12,7 +12,11 @@ before(async () => {
   await tf.ready();
 });
 
-const HEAD = { pooling: 'avg' as const, dense: [{ units: 16, activation: 'relu' as const, dropout: 0.25 }], dropout: 0.2 };
+const HEAD = {
+  pooling: 'avg' as const,
+  dense: [{ units: 16, activation: 'relu' as const, dropout: 0.25 }],
+  dropout: 0.2,
+};
 
 function smallClassifier(resize: 'bilinear' | 'nearest' | 'pad' = 'bilinear'): tf.LayersModel {
   const base = buildBase({ name: 'mobilenetv2', alpha: 0.35, inputSize: 48 });
@@ -21,10 +25,12 @@ function smallClassifier(resize: 'bilinear' | 'nearest' | 'pad' = 'bilinear'): t
 
 async function roundTrip(model: tf.LayersModel): Promise<tf.LayersModel> {
   let artifacts: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    artifacts = a;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
   return tf.loadLayersModel(tf.io.fromMemory(artifacts!));
 }
 
@@ -34,7 +40,16 @@ test('classifier: 32×32×3 → UpSample → nested base → head → 10-way sof
   assert.deepEqual(model.outputs[0]!.shape, [null, 10]);
   assert.deepEqual(
     model.layers.map((l) => `${l.name}:${l.getClassName()}`),
-    ['image:InputLayer', 'up_sample:UpSample', 'mobilenetv2_0.35_48:Model', 'avg_pool:GlobalAveragePooling2D', 'head_dropout:Dropout', 'fc1:Dense', 'fc1_dropout:Dropout', 'predictions:Dense'],
+    [
+      'image:InputLayer',
+      'up_sample:UpSample',
+      'mobilenetv2_0.35_48:Model',
+      'avg_pool:GlobalAveragePooling2D',
+      'head_dropout:Dropout',
+      'fc1:Dense',
+      'fc1_dropout:Dropout',
+      'predictions:Dense',
+    ],
   );
   const base = classifierBase(model);
   assert.equal(base.layers.length, 154);
@@ -47,12 +62,34 @@ test('classifier: 32×32×3 → UpSample → nested base → head → 10-way sof
 
 test('head variants: max pooling, flatten, no dense layers', () => {
   const base = buildBase({ name: 'mobilenetv2', alpha: 0.35, inputSize: 64 });
-  const flat = buildClassifier(base, { inputSize: 64, resize: 'nearest', head: { pooling: 'flatten' }, numClasses: 10 });
+  const flat = buildClassifier(base, {
+    inputSize: 64,
+    resize: 'nearest',
+    head: { pooling: 'flatten' },
+    numClasses: 10,
+  });
   assert.equal(flat.getLayer('predictions').countParams(), 2 * 2 * 1280 * 10 + 10);
-  const max = buildClassifier(base, { inputSize: 64, resize: 'pad', head: { pooling: 'max', dense: [] }, numClasses: 3 });
+  const max = buildClassifier(base, {
+    inputSize: 64,
+    resize: 'pad',
+    head: { pooling: 'max', dense: [] },
+    numClasses: 3,
+  });
   assert.deepEqual(max.layers.map((l) => l.name).slice(3), ['max_pool', 'predictions']);
-  assert.throws(() => buildClassifier(base, { inputSize: 96, resize: 'bilinear', head: HEAD, numClasses: 10 }), /inputSize 96 does not match base/);
-  assert.throws(() => buildClassifier(base, { inputSize: 64, resize: 'bilinear', head: { pooling: 'avg', dropout: 1.5 }, numClasses: 10 }), /dropout rate/);
+  assert.throws(
+    () => buildClassifier(base, { inputSize: 96, resize: 'bilinear', head: HEAD, numClasses: 10 }),
+    /inputSize 96 does not match base/,
+  );
+  assert.throws(
+    () =>
+      buildClassifier(base, {
+        inputSize: 64,
+        resize: 'bilinear',
+        head: { pooling: 'avg', dropout: 1.5 },
+        numClasses: 10,
+      }),
+    /dropout rate/,
+  );
 });
 
 test('JSON round trip with the custom layers: same topology, same predictions, freezing kept', async () => {
@@ -71,7 +108,10 @@ test('JSON round trip with the custom layers: same topology, same predictions, f
   const restored = await roundTrip(model);
   assert.ok(restored.getLayer('up_sample') instanceof UpSample);
   const restoredBase = classifierBase(restored);
-  assert.deepEqual(restoredBase.layers.map((l) => l.name), base.layers.map((l) => l.name));
+  assert.deepEqual(
+    restoredBase.layers.map((l) => l.name),
+    base.layers.map((l) => l.name),
+  );
   assert.equal(countWeights(restored.trainableWeights), countWeights(model.trainableWeights));
   assert.equal(restoredBase.getLayer('block_14_project_BN').trainable, false);
   const x = tf.randomUniform([2, 32, 32, 3], -1, 1, 'float32', 5);
@@ -81,7 +121,12 @@ test('JSON round trip with the custom layers: same topology, same predictions, f
 });
 
 test('a frozen base inside the classifier: a training step moves only the head, BN statistics stay', async () => {
-  const model = buildClassifier(buildBase({ name: 'mobilenetv2', alpha: 0.35, inputSize: 32 }), { inputSize: 32, resize: 'bilinear', head: HEAD, numClasses: 10 });
+  const model = buildClassifier(buildBase({ name: 'mobilenetv2', alpha: 0.35, inputSize: 32 }), {
+    inputSize: 32,
+    resize: 'bilinear',
+    head: HEAD,
+    numClasses: 10,
+  });
   const base = classifierBase(model);
   applyFreezing(base, { kind: 'all' });
   assert.equal(countWeights(model.trainableWeights), 1280 * 16 + 16 + 16 * 10 + 10);
@@ -105,8 +150,16 @@ test('a frozen base inside the classifier: a training step moves only the head, 
 });
 
 test('DenseNet (slash names) and InceptionV3 (auto names) classifiers survive a JSON round trip', async () => {
-  for (const spec of [{ name: 'densenet121', inputSize: 32 }, { name: 'inceptionv3', inputSize: 75 }] as const) {
-    const model = buildClassifier(buildBase(spec), { inputSize: spec.inputSize, resize: 'nearest', head: { pooling: 'avg' }, numClasses: 10 });
+  for (const spec of [
+    { name: 'densenet121', inputSize: 32 },
+    { name: 'inceptionv3', inputSize: 75 },
+  ] as const) {
+    const model = buildClassifier(buildBase(spec), {
+      inputSize: spec.inputSize,
+      resize: 'nearest',
+      head: { pooling: 'avg' },
+      numClasses: 10,
+    });
     const restored = await tf.models.modelFromJSON(model.toJSON(undefined, false) as never);
     const names = (m: tf.LayersModel) => classifierBase(m).layers.map((l) => `${l.name}:${l.getClassName()}`);
     assert.deepEqual(names(restored), names(model), spec.name);

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { buildBase, type BaseName } from '../../src/models/builders/index.ts';
+import { buildBase } from '../../src/models/builders/index.ts';
+import type { BaseName } from '../../src/models/names.ts';
 import { buildClassifier, classifierBase } from '../../src/models/classifier.ts';
 import { applyFreezing } from '../../src/models/freezing.ts';
 import { formatMacs, modelCost } from '../../src/models/cost.ts';
@@ -14,7 +15,9 @@ test('counts conv, depthwise and dense multiply-adds and parameters by hand', ()
   const input = tf.input({ shape: [8, 8, 3] });
   let x = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', name: 'c' }).apply(input) as tf.SymbolicTensor; // 8·8·3·3·3·4
   x = tf.layers.batchNormalization({ name: 'bn' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same', depthMultiplier: 2, name: 'd' }).apply(x) as tf.SymbolicTensor; // 4·4·3·3·4·2
+  x = tf.layers
+    .depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same', depthMultiplier: 2, name: 'd' })
+    .apply(x) as tf.SymbolicTensor; // 4·4·3·3·4·2
   x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
   x = tf.layers.dense({ units: 5, name: 'fc' }).apply(x) as tf.SymbolicTensor; // 128·5
   const model = tf.model({ inputs: input, outputs: x });
@@ -37,7 +40,12 @@ test('counts conv, depthwise and dense multiply-adds and parameters by hand', ()
 test('a classifier counts its nested base once; a base shared with a cut model is not counted twice', () => {
   const base = buildBase({ name: 'mobilenetv2', alpha: 0.35, inputSize: 96 });
   const baseCost = modelCost(base);
-  const classifier = buildClassifier(base, { inputSize: 96, resize: 'bilinear', head: { pooling: 'avg' }, numClasses: 10 });
+  const classifier = buildClassifier(base, {
+    inputSize: 96,
+    resize: 'bilinear',
+    head: { pooling: 'avg' },
+    numClasses: 10,
+  });
   const cost = modelCost(classifier);
   assert.equal(cost.macsPerImage, baseCost.macsPerImage + 1280 * 10);
   assert.equal(cost.totalParams, baseCost.totalParams + 1280 * 10 + 10);
@@ -61,7 +69,10 @@ for (const [name, size, macs, params] of PUBLISHED) {
   test(`${name} at ${size} px: multiply-adds within 5 % of ${formatMacs(macs)}, parameters as in Keras`, () => {
     const model = buildBase({ name, inputSize: size });
     const cost = modelCost(model);
-    assert.ok(Math.abs(cost.macsPerImage / macs - 1) < 0.05, `${name}: ${formatMacs(cost.macsPerImage)} (${cost.macsPerImage})`);
+    assert.ok(
+      Math.abs(cost.macsPerImage / macs - 1) < 0.05,
+      `${name}: ${formatMacs(cost.macsPerImage)} (${cost.macsPerImage})`,
+    );
     assert.equal(cost.totalParams, params);
     model.dispose();
   });
@@ -75,7 +86,12 @@ test('trainable / non-trainable split after freezing matches Keras (DenseNet121 
   densenet.dispose();
 
   const mnv2 = buildBase({ name: 'mobilenetv2', inputSize: 160 });
-  const classifier = buildClassifier(mnv2, { inputSize: 160, resize: 'bilinear', head: { pooling: 'avg' }, numClasses: 2 });
+  const classifier = buildClassifier(mnv2, {
+    inputSize: 160,
+    resize: 'bilinear',
+    head: { pooling: 'avg' },
+    numClasses: 2,
+  });
   applyFreezing(classifierBase(classifier), { kind: 'from', layer: 'block_11_expand_relu' });
   const c = modelCost(classifier);
   // The TF tutorial's printout with its 1,281-parameter head, here a 2-way softmax (2,562).

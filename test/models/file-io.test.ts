@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { cutAt, fileSystemIO, loadLayersModelFromDir } from '../../src/models/file-io.ts';
+import { cutAt, fileSystemIO, loadLayersModelFromDir } from '../../src/models/weights/tfjs-layers.ts';
 import { FreezableBatchNormalization, freezableBatchNorm } from '../../src/models/layers/freezable-batch-norm.ts';
 import { UpSample } from '../../src/models/layers/up-sample.ts';
 
@@ -89,7 +89,10 @@ test('loads weights spread over several shards; a missing or short shard, or a p
   loaded.dispose();
 
   await writeFile(join(target, 'group1-shard2of2'), weights.subarray(cut, cut + 8));
-  await assert.rejects(loadLayersModelFromDir(target), /model\.json.*shards hold \d+ bytes but the manifest describes \d+/);
+  await assert.rejects(
+    loadLayersModelFromDir(target),
+    /model\.json.*shards hold \d+ bytes but the manifest describes \d+/,
+  );
   await rm(join(target, 'group1-shard2of2'));
   await assert.rejects(loadLayersModelFromDir(target), /model\.json.*group1-shard2of2 is missing/);
   json.weightsManifest[0].paths = ['../escape.bin'];
@@ -97,7 +100,10 @@ test('loads weights spread over several shards; a missing or short shard, or a p
   await assert.rejects(loadLayersModelFromDir(target), /"\.\.\/escape\.bin" points outside the model folder/);
   await writeFile(join(target, 'model.json'), JSON.stringify({ modelTopology: {}, weightsManifest: [{ paths: 'x' }] }));
   await assert.rejects(loadLayersModelFromDir(target), /model\.json: weightsManifest\.0\.paths/);
-  await assert.rejects(loadLayersModelFromDir(join(dir, 'nothing-here')), /nothing-here\/model\.json: model\.json not found/);
+  await assert.rejects(
+    loadLayersModelFromDir(join(dir, 'nothing-here')),
+    /nothing-here\/model\.json: model\.json not found/,
+  );
   model.dispose();
 });
 
@@ -107,10 +113,13 @@ test('cutAt returns the sub-model up to a layer, sharing its weights; an unknown
   assert.deepEqual(features.outputs[0]!.shape, [null, 5, 5, 4]);
   assert.equal(features.layers.at(-1)!.name, 'relu');
   assert.equal(features.getLayer('conv'), model.getLayer('conv'));
-  assert.throws(() => cutAt(model, 'conv_pw_13_relu'), (err: Error) => {
-    assert.match(err.message, /^cutAt: model "small" has no layer "conv_pw_13_relu"/);
-    assert.ok(!err.message.includes('\n'));
-    return true;
-  });
+  assert.throws(
+    () => cutAt(model, 'conv_pw_13_relu'),
+    (err: Error) => {
+      assert.match(err.message, /^cutAt: model "small" has no layer "conv_pw_13_relu"/);
+      assert.ok(!err.message.includes('\n'));
+      return true;
+    },
+  );
   model.dispose();
 });

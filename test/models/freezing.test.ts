@@ -61,7 +61,10 @@ test('none, all, last beyond the layer count, and re-freezing the same base', ()
     // Python slicing: layers[-1000:] is every layer.
     assert.equal(applyFreezing(base, { kind: 'last', n: 1000 }).trainableParams, 396_128);
     const last1 = applyFreezing(base, { kind: 'last', n: 3 });
-    assert.deepEqual(base.layers.filter((l) => l.trainable).map((l) => l.name), ['Conv_1', 'Conv_1_bn', 'out_relu']);
+    assert.deepEqual(
+      base.layers.filter((l) => l.trainable).map((l) => l.name),
+      ['Conv_1', 'Conv_1_bn', 'out_relu'],
+    );
     assert.equal(last1.trainableParams, 112 * 1280 + 2 * 1280);
   } finally {
     base.dispose();
@@ -83,14 +86,22 @@ test('InceptionV3 "from: conv2d_80" is keras.io\'s "freeze the first 249 layers"
 test('bad policies give one-line errors', () => {
   const base = buildBase({ name: 'mobilenetv2', alpha: 0.35, inputSize: 32 });
   try {
-    assert.throws(() => applyFreezing(base, { kind: 'from', layer: 'conv9_block1' }), (e: Error) => {
-      assert.match(e.message, /has no layer named "conv9_block1"/);
-      assert.ok(!e.message.includes('\n'));
-      return true;
-    });
+    assert.throws(
+      () => applyFreezing(base, { kind: 'from', layer: 'conv9_block1' }),
+      (e: Error) => {
+        assert.match(e.message, /has no layer named "conv9_block1"/);
+        assert.ok(!e.message.includes('\n'));
+        return true;
+      },
+    );
     assert.throws(() => applyFreezing(base, { kind: 'last', n: 0 }), /positive integer/);
     assert.throws(() => applyFreezing(base, { kind: 'bogus' } as never), /unknown policy/);
-    const classifier = buildClassifier(base, { inputSize: 32, resize: 'bilinear', head: { pooling: 'avg' }, numClasses: 10 });
+    const classifier = buildClassifier(base, {
+      inputSize: 32,
+      resize: 'bilinear',
+      head: { pooling: 'avg' },
+      numClasses: 10,
+    });
     assert.throws(() => applyFreezing(classifier, { kind: 'all' }), /freeze the base itself/);
   } finally {
     base.dispose();

@@ -42,14 +42,26 @@ test('pretrained MobileNet v1 0.25 @128 on real CIFAR images (wasm): fast ReLU6/
   assert.ok(!info.kernelNames.includes('FusedBatchNorm'), info.kernelNames.join(','));
   const fast = base.predict(x) as tf.Tensor;
   const folded = foldBatchNorm(base);
-  assert.deepEqual(folded.summary, { fusedConvs: 27, foldedBatchNorms: 27, foldedActivations: 27, standaloneBatchNorms: 0, otherLayers: 0 });
+  assert.deepEqual(folded.summary, {
+    fusedConvs: 27,
+    foldedBatchNorms: 27,
+    foldedActivations: 27,
+    standaloneBatchNorms: 0,
+    otherLayers: 0,
+  });
   const foldedOut = folded.predict(x);
   const foldedInfo = await tf.profile(() => folded.predict(x));
   // Nothing but the fused convolutions (the profile also lists their op wrappers, `…__op`).
-  assert.deepEqual(foldedInfo.kernelNames.filter((k) => !k.endsWith('__op')).sort(), ['FusedConv2D', 'FusedDepthwiseConv2D']);
+  assert.deepEqual(foldedInfo.kernelNames.filter((k) => !k.endsWith('__op')).sort(), [
+    'FusedConv2D',
+    'FusedDepthwiseConv2D',
+  ]);
 
   // Values reach 6 after 27 float32 layers; the same ops on wasm and cpu differ by ~9e-5 here.
-  for (const [name, got] of [['fast', fast], ['folded', foldedOut]] as const) {
+  for (const [name, got] of [
+    ['fast', fast],
+    ['folded', foldedOut],
+  ] as const) {
     const diff = maxAbsDiff(got, want);
     assert.ok(diff < 5e-4, `${name}: max abs diff ${diff}`);
     // The pooled features the feature cache stores.

@@ -2,8 +2,14 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import {
-  buildBase, buildClassifier, foldBatchNorm, FreezableBatchNormalization, freezableBatchNorm,
-  fastRelu6Enabled, useFastRelu6, batchNormInference,
+  buildBase,
+  buildClassifier,
+  foldBatchNorm,
+  FreezableBatchNormalization,
+  freezableBatchNorm,
+  fastRelu6Enabled,
+  useFastRelu6,
+  batchNormInference,
 } from '../../src/models/index.ts';
 
 before(async () => {
@@ -20,10 +26,14 @@ function randomizeBatchNorms(model: tf.LayersModel, seed: number): void {
     for (const layer of layers) {
       if (layer instanceof tf.LayersModel) walk(layer.layers);
       if (layer.getClassName() !== 'BatchNormalization') continue;
-      layer.setWeights(layer.getWeights().map((w, i, all) => {
-        const isVariance = i === all.length - 1;
-        return isVariance ? tf.randomUniform(w.shape, 0.2, 2, 'float32', s++) : tf.randomNormal(w.shape, 0, 0.7, 'float32', s++);
-      }));
+      layer.setWeights(
+        layer.getWeights().map((w, i, all) => {
+          const isVariance = i === all.length - 1;
+          return isVariance
+            ? tf.randomUniform(w.shape, 0.2, 2, 'float32', s++)
+            : tf.randomNormal(w.shape, 0, 0.7, 'float32', s++);
+        }),
+      );
     }
   };
   walk(model.layers);
@@ -42,7 +52,9 @@ test('ReLU6: ReLU(maxValue 6) and Activation(relu6) run tf.relu6 with the refere
     assert.deepEqual(Array.from(g.dataSync()), [0, 0, 0, 1, 1, 1, 1, 0, 0]);
   }
   // A profile shows the Relu6 kernel instead of Relu + ClipByValue / Minimum.
-  return tf.profile(() => activation.apply(x) as tf.Tensor).then((info) => assert.deepEqual(info.kernelNames, ['Relu6']));
+  return tf
+    .profile(() => activation.apply(x) as tf.Tensor)
+    .then((info) => assert.deepEqual(info.kernelNames, ['Relu6']));
 });
 
 test('ReLU6: other maxValues keep tfjs behaviour, and useFastRelu6(false) restores tfjs methods', async () => {
@@ -66,7 +78,9 @@ test('ReLU6 layers keep their class, name and config through a save/load round t
   const a = tf.layers.reLU({ maxValue: 6, name: 'keras_relu6' }).apply(input) as tf.SymbolicTensor;
   const b = tf.layers.activation({ activation: 'relu6', name: 'act_relu6' }).apply(a) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: b });
-  const json = model.toJSON(undefined, false) as unknown as { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
+  const json = model.toJSON(undefined, false) as unknown as {
+    config: { layers: { class_name: string; config: Record<string, unknown> }[] };
+  };
   const byName = Object.fromEntries(json.config.layers.map((l) => [l.config.name, l]));
   assert.equal(byName.keras_relu6!.class_name, 'ReLU');
   assert.equal(byName.keras_relu6!.config.max_value ?? byName.keras_relu6!.config.maxValue, 6);
@@ -88,10 +102,13 @@ test('BN inference as x·scale + offset equals tf.batchNorm, and its gradients m
   const gamma = tf.randomNormal([7], 1, 0.5, 'float32', 5);
   const want = tf.batchNorm(x, mean, variance, beta, gamma, 1e-3);
   assert.ok(maxAbsDiff(batchNormInference(x, mean, variance, beta, gamma, 1e-3), want) < 1e-5);
-  const f = (fn: typeof batchNormInference) => tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.sin(fn(a, mean, variance, b, g, 1e-3))));
+  const f = (fn: typeof batchNormInference) =>
+    tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.sin(fn(a, mean, variance, b, g, 1e-3))));
   const got = f(batchNormInference)([x, gamma, beta]);
   const ref = f(tf.batchNorm as typeof batchNormInference)([x, gamma, beta]);
-  got.forEach((g, i) => assert.ok(maxAbsDiff(g, ref[i]!) < 1e-4 * Math.max(1, tf.max(tf.abs(ref[i]!)).dataSync()[0]!), `gradient ${i}`));
+  got.forEach((g, i) =>
+    assert.ok(maxAbsDiff(g, ref[i]!) < 1e-4 * Math.max(1, tf.max(tf.abs(ref[i]!)).dataSync()[0]!), `gradient ${i}`),
+  );
 });
 
 test('frozen FreezableBatchNormalization (fast inference) never updates its moving statistics inside fit', async () => {
@@ -108,20 +125,33 @@ test('frozen FreezableBatchNormalization (fast inference) never updates its movi
   const x = tf.randomNormal([8, 4, 4, 3], 0, 4, 'float32', 7);
   const expected = tf.batchNorm(x, tf.fill([3], 2), tf.fill([3], 3), tf.fill([3], -0.5), tf.fill([3], 1.5), 1e-3);
   model.compile({ optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' });
-  await model.fit(x, tf.oneHot(tf.tensor1d([0, 1, 0, 1, 0, 1, 0, 1], 'int32'), 2), { epochs: 2, batchSize: 4, verbose: 0 });
-  assert.deepEqual(bn.getWeights().map((w) => Array.from(w.dataSync())), stats);
+  await model.fit(x, tf.oneHot(tf.tensor1d([0, 1, 0, 1, 0, 1, 0, 1], 'int32'), 2), {
+    epochs: 2,
+    batchSize: 4,
+    verbose: 0,
+  });
+  assert.deepEqual(
+    bn.getWeights().map((w) => Array.from(w.dataSync())),
+    stats,
+  );
   assert.ok(maxAbsDiff(bn.apply(x, { training: true }) as tf.Tensor, expected) < 1e-5);
 });
 
 test('foldBatchNorm: conv/depthwise (multiplier 2, bias, strides, dilation) → BN → ReLU/ReLU6 match the model', () => {
   const input = tf.input({ shape: [11, 11, 3] });
-  let x = tf.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', useBias: false, name: 'c1' }).apply(input) as tf.SymbolicTensor;
+  let x = tf.layers
+    .conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', useBias: false, name: 'c1' })
+    .apply(input) as tf.SymbolicTensor;
   x = freezableBatchNorm({ name: 'c1_bn', epsilon: 1e-3 }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.reLU({ maxValue: 6, name: 'c1_relu' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'valid', useBias: true, name: 'dw' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers
+    .depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'valid', useBias: true, name: 'dw' })
+    .apply(x) as tf.SymbolicTensor;
   x = freezableBatchNorm({ name: 'dw_bn', scale: false }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.activation({ activation: 'relu', name: 'dw_relu' }).apply(x) as tf.SymbolicTensor;
-  const branch = tf.layers.conv2d({ filters: 16, kernelSize: 3, dilationRate: 2, padding: 'same', name: 'dil' }).apply(x) as tf.SymbolicTensor;
+  const branch = tf.layers
+    .conv2d({ filters: 16, kernelSize: 3, dilationRate: 2, padding: 'same', name: 'dil' })
+    .apply(x) as tf.SymbolicTensor;
   const bnOut = freezableBatchNorm({ name: 'dil_bn' }).apply(branch) as tf.SymbolicTensor;
   // Two consumers of bnOut: the BN cannot absorb the activation, the add reads it too.
   const act = tf.layers.activation({ activation: 'relu6', name: 'dil_relu' }).apply(bnOut) as tf.SymbolicTensor;
@@ -129,7 +159,13 @@ test('foldBatchNorm: conv/depthwise (multiplier 2, bias, strides, dilation) → 
   const model = tf.model({ inputs: input, outputs: [sum, x] });
   randomizeBatchNorms(model, 10);
   const folded = foldBatchNorm(model);
-  assert.deepEqual(folded.summary, { fusedConvs: 3, foldedBatchNorms: 3, foldedActivations: 2, standaloneBatchNorms: 0, otherLayers: 2 });
+  assert.deepEqual(folded.summary, {
+    fusedConvs: 3,
+    foldedBatchNorms: 3,
+    foldedActivations: 2,
+    standaloneBatchNorms: 0,
+    otherLayers: 2,
+  });
   const images = tf.randomNormal([4, 11, 11, 3], 0, 2, 'float32', 3);
   const want = model.predict(images) as tf.Tensor[];
   const before = tf.memory().numTensors;
@@ -148,10 +184,18 @@ test('foldBatchNorm: conv/depthwise (multiplier 2, bias, strides, dilation) → 
 
 test('foldBatchNorm on a classifier feature model with a nested MobileNet v1 base and DenseNet-style standalone BNs', () => {
   const base = buildBase({ name: 'mobilenetv1', alpha: 0.25, inputSize: 32 });
-  const classifier = buildClassifier(base, { inputSize: 32, resize: 'bilinear', numClasses: 10, head: { pooling: 'avg' } });
+  const classifier = buildClassifier(base, {
+    inputSize: 32,
+    resize: 'bilinear',
+    numClasses: 10,
+    head: { pooling: 'avg' },
+  });
   randomizeBatchNorms(classifier, 20);
   base.trainable = false;
-  const features = tf.model({ inputs: classifier.inputs, outputs: classifier.getLayer('avg_pool').output as tf.SymbolicTensor });
+  const features = tf.model({
+    inputs: classifier.inputs,
+    outputs: classifier.getLayer('avg_pool').output as tf.SymbolicTensor,
+  });
   const folded = foldBatchNorm(features);
   assert.equal(folded.summary.foldedBatchNorms, 27);
   assert.equal(folded.summary.foldedActivations, 27);
@@ -159,7 +203,10 @@ test('foldBatchNorm on a classifier feature model with a nested MobileNet v1 bas
   const want = features.predict(x) as tf.Tensor;
   const got = folded.predict(x);
   assert.deepEqual(got.shape, [2, 256]);
-  assert.ok(maxAbsDiff(got, want) < 1e-4 * Math.max(1, tf.max(tf.abs(want)).dataSync()[0]!), String(maxAbsDiff(got, want)));
+  assert.ok(
+    maxAbsDiff(got, want) < 1e-4 * Math.max(1, tf.max(tf.abs(want)).dataSync()[0]!),
+    String(maxAbsDiff(got, want)),
+  );
   // The model itself still computes as before (it was read, not changed).
   assert.ok(maxAbsDiff(features.predict(x) as tf.Tensor, want) === 0);
 

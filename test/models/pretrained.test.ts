@@ -13,7 +13,7 @@ import {
   mobileNetV1Base,
   modelsDir,
   resolvePretrainedMobileNetV1,
-} from '../../src/models/pretrained.ts';
+} from '../../src/models/weights/tfjs-layers.ts';
 import { cifarDir, sharedModelsDir } from '../helpers/shared.ts';
 
 // The issue's truck-like labels plus other road vehicles a blurry 32-px truck resembles.
@@ -52,12 +52,19 @@ test('the pretrained MobileNet v1 0.25 loads from disk and calls a CIFAR-10 truc
     tf.dispose([probs, ...records.map((r) => r.image)]);
     return rows.map((p) => {
       assert.ok(Math.abs(p.reduce((a, b) => a + b, 0) - 1) < 1e-3, 'softmax output');
-      return p.map((v, i) => [v, i] as const).sort((a, b) => b[0] - a[0]).slice(0, 5).map(([, i]) => labels[i]!);
+      return p
+        .map((v, i) => [v, i] as const)
+        .sort((a, b) => b[0] - a[0])
+        .slice(0, 5)
+        .map(([, i]) => labels[i]!);
     });
   };
   const [truck] = await top5Of([9]);
   assert.equal(cifarRecord(9).label, 9, 'record i has label i mod 10');
-  assert.ok(truck!.some((l) => TRUCK_LIKE.test(l)), `record 9 top 5: ${truck!.join(' | ')}`);
+  assert.ok(
+    truck!.some((l) => TRUCK_LIKE.test(l)),
+    `record 9 top 5: ${truck!.join(' | ')}`,
+  );
   // Not a fluke: truck-like labels are common among trucks and rare among animals.
   const count = (rows: string[][]) => rows.filter((top5) => top5.some((l) => TRUCK_LIKE.test(l))).length;
   const trucks = count(await top5Of([19, 29, 39, 49, 59, 69, 79, 89, 99, 109]));
@@ -144,7 +151,10 @@ test('downloads model.json and every shard once, checks sizes, repairs a truncat
     assert.equal(requests.length, 0, 'a complete folder is used as is');
 
     await truncate(join(got, 'group29-shard1of1'), 1000);
-    await assert.rejects(resolvePretrainedMobileNetV1({ modelsDir: dir, download: false }), /group29-shard1of1.*1000 bytes/);
+    await assert.rejects(
+      resolvePretrainedMobileNetV1({ modelsDir: dir, download: false }),
+      /group29-shard1of1.*1000 bytes/,
+    );
     requests = [];
     await resolvePretrainedMobileNetV1({ modelsDir: dir, url: base, progress: 'none' });
     assert.ok(requests.some((u) => u.endsWith('group29-shard1of1')));

@@ -6,8 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildClassifier } from '../../src/models/classifier.ts';
-import { loadKerasH5Weights, readKerasH5, saveKerasH5Weights, writeKerasH5 } from '../../src/models/weights-h5.ts';
-import type { H5Layer } from '../../src/models/weights/keras-h5-reader.ts';
+import {
+  loadKerasH5Weights,
+  readKerasH5,
+  saveKerasH5Weights,
+  writeKerasH5,
+} from '../../src/models/weights/keras-h5.ts';
+import type { H5Layer } from '../../src/models/weights/keras-h5.ts';
 
 let dir = '';
 before(async () => {
@@ -23,11 +28,23 @@ after(() => rm(dir, { recursive: true, force: true }));
  */
 function stem(size = 16): tf.LayersModel {
   const input = tf.input({ shape: [size, size, 3], name: 'input_1' });
-  let x = tf.layers.zeroPadding2d({ padding: [[3, 3], [3, 3]], name: 'zero_padding2d' }).apply(input) as tf.SymbolicTensor;
-  x = tf.layers.conv2d({ filters: 8, kernelSize: 7, strides: 2, useBias: false, name: 'conv1/conv' }).apply(x) as tf.SymbolicTensor;
+  let x = tf.layers
+    .zeroPadding2d({
+      padding: [
+        [3, 3],
+        [3, 3],
+      ],
+      name: 'zero_padding2d',
+    })
+    .apply(input) as tf.SymbolicTensor;
+  x = tf.layers
+    .conv2d({ filters: 8, kernelSize: 7, strides: 2, useBias: false, name: 'conv1/conv' })
+    .apply(x) as tf.SymbolicTensor;
   x = tf.layers.batchNormalization({ epsilon: 1.001e-5, name: 'conv1/bn' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.activation({ activation: 'relu', name: 'conv1/relu' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', useBias: false, name: 'block_1_depthwise' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers
+    .depthwiseConv2d({ kernelSize: 3, padding: 'same', useBias: false, name: 'block_1_depthwise' })
+    .apply(x) as tf.SymbolicTensor;
   x = tf.layers.batchNormalization({ scale: false, name: 'batch_normalization' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.reLU({ maxValue: 6, name: 'block_1_depthwise_relu' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.conv2d({ filters: 4, kernelSize: 1, name: 'conv2_block1_1_conv' }).apply(x) as tf.SymbolicTensor;
@@ -35,16 +52,25 @@ function stem(size = 16): tf.LayersModel {
 }
 
 /** What a Keras 2 writer would put in the file for `stem()`, with deterministic values and the given layer names. */
-function stemFileLayers(names: string[] = ['conv1/conv', 'conv1/bn', 'block_1_depthwise', 'batch_normalization', 'conv2_block1_1_conv']): H5Layer[] {
+function stemFileLayers(
+  names: string[] = ['conv1/conv', 'conv1/bn', 'block_1_depthwise', 'batch_normalization', 'conv2_block1_1_conv'],
+): H5Layer[] {
   let seed = 1;
   const values = (n: number) => Float32Array.from({ length: n }, () => (seed++ % 97) / 97 + 0.01);
-  const w = (layer: string, v: string, shape: number[]) => ({ name: `${layer}/${v}:0`, shape, values: values(shape.reduce((a, b) => a * b, 1)) });
+  const w = (layer: string, v: string, shape: number[]) => ({
+    name: `${layer}/${v}:0`,
+    shape,
+    values: values(shape.reduce((a, b) => a * b, 1)),
+  });
   const [c1, bn1, dw, bn2, c2] = names as [string, string, string, string, string];
   return [
     { name: 'input_1', weights: [] },
     { name: 'zero_padding2d', weights: [] },
     { name: c1, weights: [w(c1, 'kernel', [7, 7, 3, 8])] },
-    { name: bn1, weights: [w(bn1, 'gamma', [8]), w(bn1, 'beta', [8]), w(bn1, 'moving_mean', [8]), w(bn1, 'moving_variance', [8])] },
+    {
+      name: bn1,
+      weights: [w(bn1, 'gamma', [8]), w(bn1, 'beta', [8]), w(bn1, 'moving_mean', [8]), w(bn1, 'moving_variance', [8])],
+    },
     { name: 'conv1/relu', weights: [] },
     { name: dw, weights: [w(dw, 'depthwise_kernel', [3, 3, 8, 1])] },
     { name: bn2, weights: [w(bn2, 'beta', [8]), w(bn2, 'moving_mean', [8]), w(bn2, 'moving_variance', [8])] },
@@ -61,7 +87,11 @@ function assertLoaded(model: tf.LayersModel, fileLayers: H5Layer[]): void {
     layer.weights.forEach((variable, j) => {
       const expected = fromFile[i]!.weights[j]!;
       assert.deepEqual(variable.shape, expected.shape, `${layer.name} ${variable.name}`);
-      assert.deepEqual(variable.read().dataSync(), expected.values, `${layer.name} ${variable.originalName} ← ${expected.name}`);
+      assert.deepEqual(
+        variable.read().dataSync(),
+        expected.values,
+        `${layer.name} ${variable.originalName} ← ${expected.name}`,
+      );
     });
   });
 }
@@ -72,7 +102,10 @@ test('the file layout is Keras 2: nested groups for slash names, full weight nam
   await h5wasm.ready;
   const f = new h5wasm.File(path, 'r');
   try {
-    assert.deepEqual(f.get_attribute('layer_names', false), stemFileLayers().map((l) => l.name));
+    assert.deepEqual(
+      f.get_attribute('layer_names', false),
+      stemFileLayers().map((l) => l.name),
+    );
     const kernel = f.get('conv1/conv/conv1/conv/kernel:0') as InstanceType<typeof h5wasm.Dataset>;
     assert.deepEqual(kernel.shape, [7, 7, 3, 8]);
     assert.equal(kernel.dtype, '<f');
@@ -89,7 +122,13 @@ test('the file layout is Keras 2: nested groups for slash names, full weight nam
 test('loads by order into the right variables: fixed-length strings, file names that differ from the model (JCM / one-based names)', async () => {
   const path = join(dir, 'fixed.h5');
   // Names as in the MobileNetV2 and InceptionV3 files: different from the model, ignored by order.
-  const layers = stemFileLayers(['conv1/conv', 'bn_Conv1', 'mobl1_conv_1_depthwise', 'batch_normalization_1', 'conv2d_1']);
+  const layers = stemFileLayers([
+    'conv1/conv',
+    'bn_Conv1',
+    'mobl1_conv_1_depthwise',
+    'batch_normalization_1',
+    'conv2d_1',
+  ]);
   await writeKerasH5(path, layers, { strings: 'fixed' });
   const model = stem();
   const result = await loadKerasH5Weights(model, path);
@@ -99,7 +138,10 @@ test('loads by order into the right variables: fixed-length strings, file names 
   assertLoaded(model, layers);
   // scale=false BN: beta, moving_mean, moving_variance in that order.
   const bn = model.getLayer('batch_normalization');
-  assert.deepEqual(bn.weights.map((w) => w.originalName), ['batch_normalization/beta', 'batch_normalization/moving_mean', 'batch_normalization/moving_variance']);
+  assert.deepEqual(
+    bn.weights.map((w) => w.originalName),
+    ['batch_normalization/beta', 'batch_normalization/moving_mean', 'batch_normalization/moving_variance'],
+  );
   model.dispose();
 });
 
@@ -110,14 +152,19 @@ test('variable-length strings, layer_names split into layer_names0/1, full-model
   await h5wasm.ready;
   const f = new h5wasm.File(path, 'r');
   const mw = f.get('model_weights') as InstanceType<typeof h5wasm.Group>;
-  const attrNames = Object.keys(mw.attrs).filter((n) => n.startsWith('layer_names')).sort();
+  const attrNames = Object.keys(mw.attrs)
+    .filter((n) => n.startsWith('layer_names'))
+    .sort();
   assert.ok(attrNames.length >= 2 && attrNames[0] === 'layer_names0', attrNames.join(','));
   assert.equal(mw.attrs['layer_names0']!.metadata.vlen, true);
   f.close();
 
   const contents = await readKerasH5(path);
   assert.equal(contents.weightsRoot, 'model_weights');
-  assert.deepEqual(contents.layerNames, layers.map((l) => l.name));
+  assert.deepEqual(
+    contents.layerNames,
+    layers.map((l) => l.name),
+  );
   const model = stem();
   await loadKerasH5Weights(model, path);
   assertLoaded(model, layers);
@@ -127,7 +174,13 @@ test('variable-length strings, layer_names split into layer_names0/1, full-model
 test('a shape mismatch is one error naming the layer, the file and both shapes, and assigns nothing', async () => {
   const path = join(dir, 'mismatch.h5');
   const layers = stemFileLayers();
-  layers[8] = { name: 'conv2_block1_1_conv', weights: [{ name: 'conv2_block1_1_conv/kernel:0', shape: [1, 1, 8, 5], values: new Float32Array(40) }, { name: 'conv2_block1_1_conv/bias:0', shape: [5], values: new Float32Array(5) }] };
+  layers[8] = {
+    name: 'conv2_block1_1_conv',
+    weights: [
+      { name: 'conv2_block1_1_conv/kernel:0', shape: [1, 1, 8, 5], values: new Float32Array(40) },
+      { name: 'conv2_block1_1_conv/bias:0', shape: [5], values: new Float32Array(5) },
+    ],
+  };
   await writeKerasH5(path, layers);
   const model = stem();
   const before = model.getLayer('conv1/conv').getWeights()[0]!.dataSync().slice();
@@ -167,13 +220,22 @@ test('a classifier loads no-top weights into its nested base; an inlined base wi
   await writeKerasH5(path, layers);
 
   const base = stem(32);
-  const classifier = buildClassifier(base, { inputSize: 32, resize: 'bilinear', head: { pooling: 'avg', dense: [{ units: 6 }] }, numClasses: 10 });
+  const classifier = buildClassifier(base, {
+    inputSize: 32,
+    resize: 'bilinear',
+    head: { pooling: 'avg', dense: [{ units: 6 }] },
+    numClasses: 10,
+  });
   const head = classifier.getLayer('predictions').getWeights()[0]!.dataSync().slice();
   const nested = await loadKerasH5Weights(classifier, path);
   assert.equal(nested.target, 'nested');
   assert.equal(nested.targetName, 'stem');
   assertLoaded(base, layers);
-  assert.deepEqual(classifier.getLayer('predictions').getWeights()[0]!.dataSync(), head, 'head keeps its initialisation');
+  assert.deepEqual(
+    classifier.getLayer('predictions').getWeights()[0]!.dataSync(),
+    head,
+    'head keeps its initialisation',
+  );
 
   const inlined = stem(16);
   const gap = tf.layers.globalAveragePooling2d({ name: 'avg_pool' }).apply(inlined.outputs[0]!) as tf.SymbolicTensor;
@@ -190,7 +252,11 @@ test('byName matches layers by name and skips file layers the model lacks', asyn
   const path = join(dir, 'byname.h5');
   const layers = stemFileLayers();
   // Reversed order and an extra layer: by order would fail, by name works.
-  const shuffled = [layers[8]!, { name: 'extra_dense', weights: [{ name: 'extra_dense/kernel:0', shape: [2, 2], values: new Float32Array(4) }] }, ...layers.slice(0, 8)];
+  const shuffled = [
+    layers[8]!,
+    { name: 'extra_dense', weights: [{ name: 'extra_dense/kernel:0', shape: [2, 2], values: new Float32Array(4) }] },
+    ...layers.slice(0, 8),
+  ];
   await writeKerasH5(path, shuffled);
   const model = stem();
   await assert.rejects(loadKerasH5Weights(model, path));
@@ -205,7 +271,10 @@ test('saveKerasH5Weights writes what loadKerasH5Weights reads back', async () =>
   const a = stem();
   await saveKerasH5Weights(a, path);
   const contents = await readKerasH5(path);
-  assert.deepEqual(contents.layerNames, a.layers.map((l) => l.name));
+  assert.deepEqual(
+    contents.layerNames,
+    a.layers.map((l) => l.name),
+  );
   assert.equal(contents.layers[0]!.weights[0]!.name, 'conv1/conv/kernel:0');
   const b = stem();
   await loadKerasH5Weights(b, path);
@@ -240,6 +309,7 @@ test('partly frozen layers still receive each array in Keras order (gamma, beta,
   model.getLayer('conv2_block1_1_conv').trainable = false;
   await loadKerasH5Weights(model, path);
   const byName = new Map(bn.weights.map((w) => [w.originalName.split('/').pop()!, w.read().dataSync()]));
-  for (const w of layers[3]!.weights) assert.deepEqual(byName.get(w.name.split('/').pop()!.replace(':0', '')), w.values, w.name);
+  for (const w of layers[3]!.weights)
+    assert.deepEqual(byName.get(w.name.split('/').pop()!.replace(':0', '')), w.values, w.name);
   model.dispose();
 });

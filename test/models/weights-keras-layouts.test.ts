@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildBase, type BaseSpec } from '../../src/models/builders/index.ts';
-import { loadKerasH5Weights, writeKerasH5 } from '../../src/models/weights-h5.ts';
-import type { H5Layer } from '../../src/models/weights/keras-h5-reader.ts';
+import { loadKerasH5Weights, writeKerasH5 } from '../../src/models/weights/keras-h5.ts';
+import type { H5Layer } from '../../src/models/weights/keras-h5.ts';
 import { sharedDir } from '../helpers/shared.ts';
 
 // Files laid out like the official no-top downloads, built from the independent tf.keras layer
@@ -41,7 +41,11 @@ function listing(file: string, nameMap: Record<string, string> = {}): H5Layer[] 
             const m = /^(.*?)\/([^/]+):0\[(.*)\]$/.exec(spec)!;
             const shape = m[3]!.split(',').map((d) => Number(d.trim()));
             marker++;
-            return { name: `${fileName}/${m[2]}:0`, shape, values: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(marker) };
+            return {
+              name: `${fileName}/${m[2]}:0`,
+              shape,
+              values: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(marker),
+            };
           }),
       };
     });

@@ -1,17 +1,43 @@
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeStaticReport } from '../../src/report/static-report.ts';
-import { staticRunFile } from '../../src/report/links.ts';
+import { writeStaticReport } from '../../src/report/export/static-report.ts';
+import { staticRunFile } from '../../src/report/pages/links.ts';
 import { IDS, makeFixtureLogdir, XSS } from './fixture-logdir.ts';
 
-test('static report: self-contained pages with relative links, inline SVG, CSS and images', async (t) => {
-  const root = await mkdtemp(join(tmpdir(), 'tl-static-'));
-  t.after(() => rm(root, { recursive: true, force: true }));
-  const logdir = join(root, 'logs');
+let root: string;
+let logdir: string;
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'tl-static-'));
+  logdir = join(root, 'logs');
   await makeFixtureLogdir(logdir);
+});
+after(() => rm(root, { recursive: true, force: true }));
+
+/** No raw XSS, no external stylesheet or script, only relative links, data URIs and TensorBoard deep links. */
+function assertSelfContained(file: string, html: string) {
+  assert.ok(!html.includes(XSS) && !/<img src=x/.test(html), `${file}: raw XSS name`);
+  assert.ok(!/<link rel="stylesheet"/.test(html), `${file}: no external stylesheet`);
+  assert.ok(!/<script[^>]+src=/.test(html), `${file}: no external script`);
+  for (const m of html.matchAll(/\s(?:src|href)="([^"]*)"/g)) {
+    const url = m[1];
+    assert.ok(
+      url === '' ||
+        url === '#' ||
+        url === 'data:,' ||
+        url.startsWith('data:image/png;base64,') ||
+        /^[\w.-]+\.(html|csv|json)$/.test(url) ||
+        url.startsWith('http://tb.example:6006/'),
+      `${file}: ${url.slice(0, 80)}`,
+    );
+  }
+  assert.match(html, /<style>/);
+}
+
+test('static report: self-contained pages with relative links, inline SVG, CSS and images', async () => {
   const out = join(root, 'report');
   const result = await writeStaticReport({ logdir, out, tensorboardUrl: 'http://tb.example:6006' });
   assert.equal(result.runs, 6);
@@ -21,18 +47,12 @@ test('static report: self-contained pages with relative links, inline SVG, CSS a
   assert.ok(files.includes(staticRunFile(IDS.xss)));
   assert.match(staticRunFile(IDS.xss), /^run-xss_20261128-140000-_img_src_x_onerror_alert_1_-[0-9a-f]{8}\.html$/);
 
-  assert.deepEqual(files.filter((f) => !f.endsWith('.html')), ['compare.csv', 'compare.json', 'definition-diff.csv', 'runs.csv', 'runs.json']);
+  assert.deepEqual(
+    files.filter((f) => !f.endsWith('.html')),
+    ['compare.csv', 'compare.json', 'definition-diff.csv', 'runs.csv', 'runs.json'],
+  );
   for (const file of files.filter((f) => f.endsWith('.html'))) {
-    const html = await readFile(join(out, file), 'utf8');
-    assert.ok(!html.includes(XSS) && !/<img src=x/.test(html), `${file}: raw XSS name`);
-    assert.ok(!/<link rel="stylesheet"/.test(html), `${file}: no external stylesheet`);
-    assert.ok(!/<script[^>]+src=/.test(html), `${file}: no external script`);
-    for (const m of html.matchAll(/\s(?:src|href)="([^"]*)"/g)) {
-      const url = m[1];
-      // Only relative pages, data: images, fragments and the TensorBoard deep links (plain anchors).
-      assert.ok(url === '' || url === '#' || url === 'data:,' || url.startsWith('data:image/png;base64,') || /^[\w.-]+\.(html|csv|json)$/.test(url) || url.startsWith('http://tb.example:6006/'), `${file}: ${url.slice(0, 80)}`);
-    }
-    assert.match(html, /<style>/);
+    assertSelfContained(file, await readFile(join(out, file), 'utf8'));
   }
   const index = await readFile(join(out, 'index.html'), 'utf8');
   assert.ok(index.includes(`href="${staticRunFile(IDS.densenet)}"`));
@@ -41,9 +61,13 @@ test('static report: self-contained pages with relative links, inline SVG, CSS a
   assert.ok((compare.match(/<figure class="chart"/g) ?? []).length >= 4);
   assert.match(compare, /id="diff-table"/);
   const run = await readFile(join(out, staticRunFile(IDS.densenet)), 'utf8');
-  assert.ok(/<img src="data:image\/png;base64,[A-Za-z0-9+/]+(?:&#x3D;)*" alt="confusion_matrix/.test(run), 'confusion matrix inlined as a data URI');
+  assert.ok(
+    /<img src="data:image\/png;base64,[A-Za-z0-9+/]+(?:&#x3D;)*" alt="confusion_matrix/.test(run),
+    'confusion matrix inlined as a data URI',
+  );
+});
 
-  // --runs restricts the report and the comparison; unknown ids are a one-line error.
+test('static report: --runs restricts the report and the comparison; unknown ids are a one-line error', async () => {
   const out2 = join(root, 'report2');
   const two = await writeStaticReport({ logdir, out: out2, runs: [IDS.densenet, IDS.interrupted] });
   assert.deepEqual(two.compared, [IDS.densenet, IDS.interrupted]);
@@ -53,5 +77,8 @@ test('static report: self-contained pages with relative links, inline SVG, CSS a
   const diff = (await readFile(join(out2, 'definition-diff.csv'), 'utf8')).trim().split('\r\n');
   assert.equal(diff[0], `key,${IDS.densenet},${IDS.interrupted}`);
   assert.ok(diff.some((l) => l.startsWith('model.inputSize,96,128')));
-  await assert.rejects(writeStaticReport({ logdir, out: join(root, 'r3'), runs: ['nope/x'] }), /^Error: --runs: no run "nope\/x" in /);
+  await assert.rejects(
+    writeStaticReport({ logdir, out: join(root, 'r3'), runs: ['nope/x'] }),
+    /^Error: --runs: no run "nope\/x" in /,
+  );
 });

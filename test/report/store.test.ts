@@ -1,24 +1,31 @@
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RunStore } from '../../src/report/store.ts';
-import { tensorboardSource } from '../../src/report/tb-source.ts';
+import { loadRuns } from '../../src/report/store/load-runs.ts';
+import { RunStore } from '../../src/report/store/run-store.ts';
 import { SummaryWriter } from '../../src/tensorboard/index.ts';
 import { IDS, makeFixtureLogdir, XSS } from './fixture-logdir.ts';
 import { realEventsDir } from '../helpers/shared.ts';
 import { TRAIN_SUBRUN } from '../../src/run/layout.ts';
 
-test('store: summaries from run.json, events read lazily and incrementally', async (t) => {
-  const logdir = await mkdtemp(join(tmpdir(), 'tl-store-'));
-  t.after(() => rm(logdir, { recursive: true, force: true }));
+// One fixture logdir and store, changed by the tests in the order they are written.
+let logdir: string;
+let now = Date.now();
+let store: RunStore;
+
+before(async () => {
+  logdir = await mkdtemp(join(tmpdir(), 'tl-store-'));
   await makeFixtureLogdir(logdir);
   // Not a run: a stray file at the root.
   await writeFile(join(logdir, 'README.txt'), 'x');
-  let now = Date.now();
-  const store = new RunStore(logdir, { source: tensorboardSource, minRefreshMs: 0, staleAfterMs: 60 * 60_000, now: () => now });
+  store = new RunStore(logdir, { minRefreshMs: 0, staleAfterMs: 60 * 60_000, now: () => now });
   await store.refresh();
+});
+after(() => rm(logdir, { recursive: true, force: true }));
+
+test('store: summaries from run.json', () => {
   const ids = store.summaries().map((s) => s.id);
   assert.deepEqual(ids, Object.values(IDS).sort());
 
@@ -45,10 +52,18 @@ test('store: summaries from run.json, events read lazily and incrementally', asy
   assert.equal(interrupted.freezing, 'last 20 trainable');
   assert.equal(store.summary(IDS.xss)!.name, XSS);
   assert.equal(store.summary(IDS.running)!.stale, false);
+});
 
+test('store: events read lazily and incrementally', async () => {
   // Events: the run plus train/ and validation/ sub-runs, keyed the way TensorBoard names them.
   const events = (await store.events(IDS.densenet))!;
-  assert.deepEqual(events.scalars('validation/epoch_accuracy').map((p) => p.value).map((v) => Math.round(v * 100)), [50, 65, 78, 83, 85]);
+  assert.deepEqual(
+    events
+      .scalars('validation/epoch_accuracy')
+      .map((p) => p.value)
+      .map((v) => Math.round(v * 100)),
+    [50, 65, 78, 83, 85],
+  );
   assert.equal(events.scalars('train/batch_loss').length, 50);
   assert.ok(events.scalarKeys().includes('test/per_class_accuracy/cat'));
   assert.deepEqual(events.imageKeys(), ['confusion_matrix', 'sample_predictions']);
@@ -63,7 +78,19 @@ test('store: summaries from run.json, events read lazily and incrementally', asy
   assert.equal(after, live, 'the same reader is kept');
   assert.equal(after.scalars('train/batch_loss').length, before + 1);
   assert.equal(after.scalars('train/batch_loss').at(-1)!.value.toFixed(3), '0.123');
+});
 
+test('loadRuns: the known runs in the order asked, each with its events', async () => {
+  const runs = await loadRuns(store, [IDS.mobilenet, 'nope/x', IDS.densenet]);
+  assert.deepEqual(
+    runs.map((r) => r.summary.id),
+    [IDS.mobilenet, IDS.densenet],
+  );
+  assert.equal(runs[1].record.id, IDS.densenet);
+  assert.equal(runs[1].events!.scalars('validation/epoch_accuracy').length, 5);
+});
+
+test('store: a refresh picks up rewritten, quiet, broken and removed runs', async () => {
   // run.json rewritten (epoch finished): re-read on the next refresh; version moves on.
   const file = join(logdir, ...IDS.running.split('/'), 'run.json');
   const record = JSON.parse(await readFile(file, 'utf8'));
@@ -96,12 +123,18 @@ test('store: summaries from run.json, events read lazily and incrementally', asy
 
 test('store: plain TensorBoard runs (no run.json) are summarized from their event files', async () => {
   const logdir = realEventsDir();
-  const store = new RunStore(logdir, { source: tensorboardSource, minRefreshMs: 0 });
+  const store = new RunStore(logdir, { minRefreshMs: 0 });
   await store.refresh();
   const ids = store.summaries().map((s) => s.id);
-  assert.ok(ids.includes('huangyuan3h_StockData/logs/fit/20220213-124139'), 'Keras fit run with train/ and validation/');
+  assert.ok(
+    ids.includes('huangyuan3h_StockData/logs/fit/20220213-124139'),
+    'Keras fit run with train/ and validation/',
+  );
   assert.ok(ids.includes('jaineil_BEproject/test/modelfile/logboard'), 'run with a train/ directory only');
-  assert.ok(!ids.includes('sersery35_KAGGLE-nlp-with-disaster-tweets/logs/hyperparameter_tuning'), 'an HParams experiment summary alone is not a run');
+  assert.ok(
+    !ids.includes('sersery35_KAGGLE-nlp-with-disaster-tweets/logs/hyperparameter_tuning'),
+    'an HParams experiment summary alone is not a run',
+  );
   const tuned = ids.filter((id) => id.includes('hyperparameter_tuning/run='));
   assert.equal(tuned.length, 2);
   const s = store.summary(tuned[0])!;
@@ -114,6 +147,10 @@ test('store: plain TensorBoard runs (no run.json) are summarized from their even
   const defs = tuned.map((id) => store.record(id)!.definition as { hparams: Record<string, unknown> });
   assert.deepEqual(defs.map((d) => d.hparams.hidden_unit).sort(), [16, 8]);
   const fit = store.summary('huangyuan3h_StockData/logs/fit/20220213-124139')!;
-  assert.equal(fit.epochsCompleted, new Set((await store.events(fit.id))!.scalars('train/epoch_loss').map((p) => p.step)).size, 'one history entry per epoch');
+  assert.equal(
+    fit.epochsCompleted,
+    new Set((await store.events(fit.id))!.scalars('train/epoch_loss').map((p) => p.step)).size,
+    'one history entry per epoch',
+  );
   assert.ok(fit.wallSeconds! > 0);
 });

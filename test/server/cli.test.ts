@@ -9,7 +9,11 @@ import { repoRoot } from '../helpers/shared.ts';
 import { IDS, makeFixtureLogdir } from '../report/fixture-logdir.ts';
 
 const tsx = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-  spawnSync(process.execPath, ['--import', 'tsx', ...args], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, ...env } });
+  spawnSync(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
 
 test('npm run report: writes the report; flag mistakes are one-line usage errors', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'tl-cli-report-'));
@@ -17,9 +21,15 @@ test('npm run report: writes the report; flag mistakes are one-line usage errors
   await makeFixtureLogdir(join(root, 'logs'));
   const out = join(root, 'out');
   // The logdir comes from TRANSFERLAB_LOGDIR when --logdir is absent.
-  const ok = tsx(['src/cli/report.ts', '--out', out, '--runs', `${IDS.densenet},${IDS.mobilenet}`, '--threshold', '75'], { TRANSFERLAB_LOGDIR: join(root, 'logs') });
+  const ok = tsx(
+    ['src/cli/report.ts', '--out', out, '--runs', `${IDS.densenet},${IDS.mobilenet}`, '--threshold', '75'],
+    { TRANSFERLAB_LOGDIR: join(root, 'logs') },
+  );
   assert.equal(ok.status, 0, ok.stderr);
-  assert.match(ok.stdout, /^wrote 4 pages \(and CSV\/JSON exports\) for 2 runs \(2 compared\) to .+: open file:\/\/.+index\.html\n$/);
+  assert.match(
+    ok.stdout,
+    /^wrote 4 pages \(and CSV\/JSON exports\) for 2 runs \(2 compared\) to .+: open file:\/\/.+index\.html\n$/,
+  );
   assert.ok(existsSync(join(out, 'compare.html')));
   const missing = tsx(['src/cli/report.ts']);
   assert.equal(missing.status, 2);
@@ -36,8 +46,24 @@ test('npm run serve: binds 127.0.0.1 on the given port and stops on SIGTERM', as
   const root = await mkdtemp(join(tmpdir(), 'tl-cli-serve-'));
   t.after(() => rm(root, { recursive: true, force: true }));
   await makeFixtureLogdir(join(root, 'logs'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/serve.ts', '--logdir', join(root, 'logs'), '--port', '0', '--tensorboard-url', 'http://tb.example:6006'], { cwd: repoRoot });
-  t.after(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'src/cli/serve.ts',
+      '--logdir',
+      join(root, 'logs'),
+      '--port',
+      '0',
+      '--tensorboard-url',
+      'http://tb.example:6006',
+    ],
+    { cwd: repoRoot },
+  );
+  t.after(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (c) => {

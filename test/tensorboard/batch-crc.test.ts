@@ -1,7 +1,8 @@
 // The reader's batched CRC check must accept and reject exactly what the record-by-record one does.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RecordBuffer, scanRecords, scanRecordsInPlace } from '../../src/tensorboard/record.ts';
+import { RecordBuffer } from '../../src/tensorboard/format/record.ts';
+import { scanRecords, scanRecordsInPlace } from '../../src/tensorboard/read/scan-records.ts';
 
 function build(): Buffer {
   const rb = new RecordBuffer();
@@ -20,7 +21,10 @@ function both(buf: Buffer): [unknown, unknown] {
   const copy = Buffer.from(buf);
   const b: string[] = [];
   const rbb = scanRecordsInPlace(copy, (s, e) => b.push(copy.toString('hex', s, e)));
-  return [{ ...ra, records: a }, { ...rbb, records: b }];
+  return [
+    { ...ra, records: a },
+    { ...rbb, records: b },
+  ];
 }
 
 test('batched and per-record CRC scans agree on intact, truncated and damaged data', () => {

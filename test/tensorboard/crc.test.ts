@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { crc32c, crc32cRange, maskedCrc32c, tableCrc32c } from '../../src/tensorboard/crc.ts';
-import { frameRecord, scanRecords, RecordBuffer } from '../../src/tensorboard/record.ts';
+import { crc32c, crc32cRange, maskedCrc32c, tableCrc32c } from '../../src/tensorboard/format/crc.ts';
+import { frameRecord, RecordBuffer } from '../../src/tensorboard/format/record.ts';
+import { scanRecords } from '../../src/tensorboard/read/scan-records.ts';
 
 test('CRC-32C test vectors from the format doc', () => {
   assert.equal(crc32cRange(Buffer.from('123456789'), 0, 9), 0xe3069283);

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile, appendFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SummaryWriter, RunReader } from '../../src/tensorboard/index.ts';
-import { scanRecords, frameRecord } from '../../src/tensorboard/record.ts';
+import { frameRecord } from '../../src/tensorboard/format/record.ts';
+import { scanRecords } from '../../src/tensorboard/read/scan-records.ts';
 import { withTempDir } from './helpers.ts';
 
 async function smallFile(dir: string): Promise<{ bytes: Buffer; ends: number[]; name: string }> {
@@ -38,7 +39,10 @@ test('truncated at every byte offset: records before the cut are read, the fragm
       await appendFile(file, bytes.subarray(cut));
       await r.update();
       assert.equal(r.eventCount, 5, `completed after cut at ${cut}`);
-      assert.deepEqual(r.scalars('loss').map((p) => p.value), [0.5, 0.25, 0.125]);
+      assert.deepEqual(
+        r.scalars('loss').map((p) => p.value),
+        [0.5, 0.25, 0.125],
+      );
     }
   });
 });
@@ -50,8 +54,11 @@ test('a flipped byte in the length, length CRC, data or data CRC stops that file
     const start = ends[rec - 1];
     const dataLen = ends[rec] - start - 16;
     const spots: [string, number][] = [
-      ['length low byte', start], ['length high byte', start + 7], ['length CRC', start + 9],
-      ['data', start + 12 + Math.floor(dataLen / 2)], ['data CRC', ends[rec] - 2],
+      ['length low byte', start],
+      ['length high byte', start + 7],
+      ['length CRC', start + 9],
+      ['data', start + 12 + Math.floor(dataLen / 2)],
+      ['data CRC', ends[rec] - 2],
     ];
     for (const [what, at] of spots) {
       const damaged = Buffer.from(bytes);
@@ -63,7 +70,11 @@ test('a flipped byte in the length, length CRC, data or data CRC stops that file
       await writeFile(later, Buffer.concat([frameRecord(bytes.subarray(12, ends[0] - 4))]));
       await w.update();
       assert.equal(w.eventCount, rec + 1, what); // records 0..rec-1 of the damaged file + the later file's one
-      assert.deepEqual(w.scalars('loss').map((p) => p.value), [0.5], what);
+      assert.deepEqual(
+        w.scalars('loss').map((p) => p.value),
+        [0.5],
+        what,
+      );
       assert.equal(w.warnings.length, 1, what);
       assert.match(w.warnings[0], /CRC mismatch|implausible/, what);
       assert.match(w.warnings[0], new RegExp(`at byte ${start}\\b`), what);
@@ -83,7 +94,10 @@ test('a record whose CRCs match but whose event does not parse is skipped with a
     await r.update();
     assert.equal(r.warnings.length, 1);
     assert.match(r.warnings[0], /undecodable event/);
-    assert.deepEqual(r.scalars('loss').map((p) => p.value), [0.5, 0.25, 0.125]);
+    assert.deepEqual(
+      r.scalars('loss').map((p) => p.value),
+      [0.5, 0.25, 0.125],
+    );
   });
 });
 

@@ -14,7 +14,9 @@ test('records queued but not flushed are written when the process exits without 
       const w = await SummaryWriter.create(${JSON.stringify(dir)});
       for (let i = 0; i < 1000; i++) w.scalar('batch_loss', i, i);
       process.exit(0);`;
-    const res = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    const res = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+    });
     assert.equal(res.status, 0, res.stderr);
     const r = new RunReader(dir);
     await r.update();

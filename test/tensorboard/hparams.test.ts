@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SummaryWriter, RunReader, writeHparamsExperiment, discoverRuns, EXPERIMENT_FILE_SUFFIX } from '../../src/tensorboard/index.ts';
+import { SummaryWriter, RunReader, writeHparamsExperiment, discoverRuns } from '../../src/tensorboard/index.ts';
+import { EXPERIMENT_FILE_SUFFIX } from '../../src/tensorboard/write/hparams-experiment.ts';
 import { withTempDir } from './helpers.ts';
 
 const experiment = {
@@ -22,12 +23,21 @@ const experiment = {
 
 test('session start/end round trip, with status mapping and default group name', async () => {
   await withTempDir(async (dir) => {
-    const statuses = [['success', 'success'], ['failure', 'failure'], ['running', 'running'], ['unknown', 'unknown'],
-      ['aborted', 'failure'], ['interrupted', 'failure']] as const;
+    const statuses = [
+      ['success', 'success'],
+      ['failure', 'failure'],
+      ['running', 'running'],
+      ['unknown', 'unknown'],
+      ['aborted', 'failure'],
+      ['interrupted', 'failure'],
+    ] as const;
     for (const [given, read] of statuses) {
       const runDir = join(dir, given);
       const w = await SummaryWriter.create(runDir);
-      w.hparamsSessionStart({ hparams: { base: 'densenet121', learning_rate: 0.001, augment: true }, startTimeSecs: 1700000000.5 });
+      w.hparamsSessionStart({
+        hparams: { base: 'densenet121', learning_rate: 0.001, augment: true },
+        startTimeSecs: 1700000000.5,
+      });
       w.hparamsSessionEnd(given, 1700000100);
       await w.close();
       const r = new RunReader(runDir);
@@ -63,7 +73,11 @@ test('writeHparamsExperiment writes one experiment at the root and replaces its 
     const r = new RunReader(dir);
     await r.update();
     assert.equal(r.hparams().experiment?.hparams.length, 1);
-    assert.deepEqual(r.hparams().experiment?.hparams[0], { name: 'base', type: 'string', domain: { discrete: ['densenet121', 'mobilenet_v2'] } });
+    assert.deepEqual(r.hparams().experiment?.hparams[0], {
+      name: 'base',
+      type: 'string',
+      domain: { discrete: ['densenet121', 'mobilenet_v2'] },
+    });
 
     await writeHparamsExperiment(dir, experiment);
     const r2 = new RunReader(dir);
@@ -85,7 +99,10 @@ test('writeHparamsExperiment writes one experiment at the root and replaces its 
     await r.update();
     assert.equal(r.hparams().experiment?.hparams.length, 5);
     assert.deepEqual(r.warnings, []);
-    await assert.rejects(writeHparamsExperiment(dir, { hparams: [{ name: '' }], metrics: [] }), /field hparams\.0\.name/);
+    await assert.rejects(
+      writeHparamsExperiment(dir, { hparams: [{ name: '' }], metrics: [] }),
+      /field hparams\.0\.name/,
+    );
   });
 });
 
@@ -99,7 +116,12 @@ test('discoverRuns: directories directly holding tfevents files, root as ".", pr
     await mkdir(join(dir, 'profile/plugins'), { recursive: true });
     await writeFile(join(dir, 'profile', 'events.out.tfevents.1582040150.host.profile-empty'), '');
     await mkdir(join(dir, 'empty'));
-    assert.deepEqual(await discoverRuns(dir), ['.', 'exp/20261128-151200-a', 'exp/20261128-151200-a/train', 'exp/20261128-151200-a/validation']);
+    assert.deepEqual(await discoverRuns(dir), [
+      '.',
+      'exp/20261128-151200-a',
+      'exp/20261128-151200-a/train',
+      'exp/20261128-151200-a/validation',
+    ]);
     assert.deepEqual(await discoverRuns(join(dir, 'missing')), []);
   });
 });
@@ -107,11 +129,14 @@ test('discoverRuns: directories directly holding tfevents files, root as ".", pr
 test('discoverRuns options: symbolic links followed unless told not to, depth limit, skipped names', async () => {
   await withTempDir(async (dir) => {
     const inside = join(dir, 'logdir');
-    for (const sub of ['run/train', 'run/checkpoints', 'elsewhere']) await (await SummaryWriter.create(join(dir, sub.startsWith('run') ? `logdir/${sub}` : sub))).close();
+    for (const sub of ['run/train', 'run/checkpoints', 'elsewhere'])
+      await (await SummaryWriter.create(join(dir, sub.startsWith('run') ? `logdir/${sub}` : sub))).close();
     await symlink(join(dir, 'elsewhere'), join(inside, 'linked'));
     assert.deepEqual(await discoverRuns(inside), ['linked', 'run/checkpoints', 'run/train']);
     assert.deepEqual(await discoverRuns(inside, { followSymlinks: false }), ['run/checkpoints', 'run/train']);
-    assert.deepEqual(await discoverRuns(inside, { followSymlinks: false, skipDir: (name) => name === 'checkpoints' }), ['run/train']);
+    assert.deepEqual(await discoverRuns(inside, { followSymlinks: false, skipDir: (name) => name === 'checkpoints' }), [
+      'run/train',
+    ]);
     assert.deepEqual(await discoverRuns(inside, { maxDepth: 1 }), ['linked']);
   });
 });
@@ -123,6 +148,9 @@ test('the default group name is the one hp.hparams derives (checked against the 
     await w.close();
     const r = new RunReader(dir);
     await r.update();
-    assert.equal(r.hparams().sessionStart?.groupName, '85fdc93fa678ab224e8753906cfca50ba29bc78ebc3ff94b6b486e3a33179d25');
+    assert.equal(
+      r.hparams().sessionStart?.groupName,
+      '85fdc93fa678ab224e8753906cfca50ba29bc78ebc3ff94b6b486e3a33179d25',
+    );
   });
 });

@@ -59,7 +59,14 @@ test('update() reads only new bytes, returns false when nothing changed, and pic
     assert.equal(await r.update(), true);
     assert.equal(r.fileNames().length, 2);
     assert.deepEqual(r.fileNames(), [...r.fileNames()].sort());
-    assert.deepEqual(r.scalars('epoch_loss').map((p) => [p.step, p.value]), [[0, 1], [1, 2], [2, 3]]);
+    assert.deepEqual(
+      r.scalars('epoch_loss').map((p) => [p.step, p.value]),
+      [
+        [0, 1],
+        [1, 2],
+        [2, 3],
+      ],
+    );
     assert.deepEqual(r.warnings, []);
   });
 });
@@ -75,7 +82,10 @@ test('concurrent writer and reader in one process: every update is a prefix, clo
         await new Promise((res) => setImmediate(res));
         await r.update();
         const steps = r.scalars('batch_loss').map((p) => p.step);
-        assert.deepEqual(steps, Array.from({ length: steps.length }, (_, k) => k));
+        assert.deepEqual(
+          steps,
+          Array.from({ length: steps.length }, (_, k) => k),
+        );
       }
     }
     await w.close();

@@ -3,16 +3,20 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { SummaryWriter, RunReader, histogramBuckets } from '../../src/tensorboard/index.ts';
-import { EventMessage } from '../../src/tensorboard/protos.ts';
-import { scanRecords, RecordBuffer } from '../../src/tensorboard/record.ts';
-import { ScalarEventEncoder } from '../../src/tensorboard/scalar-event-encoder.ts';
-import { scalarEvent } from '../../src/tensorboard/event-file-writer.ts';
+import { SummaryWriter, RunReader } from '../../src/tensorboard/index.ts';
+import { histogramBuckets } from '../../src/tensorboard/write/histogram-buckets.ts';
+import { EventMessage } from '../../src/tensorboard/format/protos.ts';
+import { RecordBuffer } from '../../src/tensorboard/format/record.ts';
+import { scanRecords } from '../../src/tensorboard/read/scan-records.ts';
+import { ScalarEventEncoder } from '../../src/tensorboard/write/scalar-event-encoder.ts';
+import { scalarEvent } from '../../src/tensorboard/write/summaries.ts';
 import { withTempDir } from './helpers.ts';
 
 function records(buf: Buffer): Record<string, any>[] {
   const out: Record<string, any>[] = [];
-  const r = scanRecords(buf, (s, e) => out.push(EventMessage.toObject(EventMessage.decode(buf.subarray(s, e)), { longs: Number }) as any));
+  const r = scanRecords(buf, (s, e) =>
+    out.push(EventMessage.toObject(EventMessage.decode(buf.subarray(s, e)), { longs: Number }) as any),
+  );
   assert.equal(r.stop.kind, 'end');
   return out;
 }
@@ -46,8 +50,12 @@ test('file name, brain.Event:2 first record, whole records after close', async (
 test('the scalar fast path emits exactly the bytes protobufjs encodes', () => {
   const enc = new ScalarEventEncoder();
   const cases: [string, number, number, number][] = [
-    ['epoch_loss', 0.5, 3, 1700000003], ['a', -1.25e-7, 0, 0], ['test/per_class_accuracy/airplane', NaN, 2 ** 40, 1.7e9 + 0.123],
-    ['ünïcode/标签', Infinity, 127, 1], ['x'.repeat(300), 1, 128, 2], ['batch_loss', 3.4e38, Number.MAX_SAFE_INTEGER, 5],
+    ['epoch_loss', 0.5, 3, 1700000003],
+    ['a', -1.25e-7, 0, 0],
+    ['test/per_class_accuracy/airplane', NaN, 2 ** 40, 1.7e9 + 0.123],
+    ['ünïcode/标签', Infinity, 127, 1],
+    ['x'.repeat(300), 1, 128, 2],
+    ['batch_loss', 3.4e38, Number.MAX_SAFE_INTEGER, 5],
   ];
   for (const [tag, value, step, wall] of cases) {
     const fast = new RecordBuffer(16);
@@ -77,20 +85,32 @@ test('round trip: scalars (incl. negative steps), histograms, images, text', asy
     assert.deepEqual(r.warnings, []);
     assert.deepEqual(r.tags(), ['confusion_matrix', 'definition', 'epoch_loss', 'odd', 'weights']);
     assert.deepEqual(r.tags('scalars'), ['epoch_loss', 'odd']);
-    assert.deepEqual(r.scalars('epoch_loss'), [0, 1, 2, 3, 4].map((i) => ({ step: i, wallTime: 1000 + i, value: Math.fround(1 / (i + 1)) })));
+    assert.deepEqual(
+      r.scalars('epoch_loss'),
+      [0, 1, 2, 3, 4].map((i) => ({ step: i, wallTime: 1000 + i, value: Math.fround(1 / (i + 1)) })),
+    );
     assert.deepEqual(r.scalars('odd'), [{ step: -2, wallTime: 5, value: 7 }]);
 
     const h = r.histograms('weights');
     assert.equal(h.length, 3);
     assert.equal(h[0].buckets.length, 30);
-    assert.equal(h[0].buckets.reduce((a, b) => a + b.count, 0), 1000);
+    assert.equal(
+      h[0].buckets.reduce((a, b) => a + b.count, 0),
+      1000,
+    );
     const expected = histogramBuckets(values);
     assert.deepEqual(h[0].buckets.map((b) => [b.left, b.right, b.count]).flat(), [...expected]);
     assert.equal(h[0].buckets[0].left, Math.min(...values));
     assert.equal(h[0].buckets[29].right, Math.max(...values));
-    assert.deepEqual(h[1].buckets, Array.from({ length: 30 }, () => ({ left: 0, right: 0, count: 0 })));
+    assert.deepEqual(
+      h[1].buckets,
+      Array.from({ length: 30 }, () => ({ left: 0, right: 0, count: 0 })),
+    );
     assert.deepEqual(h[2].buckets, [
-      { left: 2, right: 2, count: 0 }, { left: 2, right: 2, count: 0 }, { left: 2, right: 2, count: 0 }, { left: 2, right: 2, count: 3 },
+      { left: 2, right: 2, count: 0 },
+      { left: 2, right: 2, count: 0 },
+      { left: 2, right: 2, count: 0 },
+      { left: 2, right: 2, count: 3 },
     ]);
 
     const im = r.images('confusion_matrix');
@@ -146,8 +166,19 @@ test('flush() makes queued records readable before close; periodic flush runs wi
 
 test('the reader decodes the doc §8 event bytes (made by an independent encoder)', async () => {
   await withTempDir(async (dir) => {
-    const hex = '090000c040fc54d941' + '1003' + '2a29' + '0a27' + '0a0a65706f63685f6c6f7373' + '4a0d' + '0a090a077363616c617273' + '2001' +
-      '420a' + '0801' + '1200' + '22040000003f';
+    const hex =
+      '090000c040fc54d941' +
+      '1003' +
+      '2a29' +
+      '0a27' +
+      '0a0a65706f63685f6c6f7373' +
+      '4a0d' +
+      '0a090a077363616c617273' +
+      '2001' +
+      '420a' +
+      '0801' +
+      '1200' +
+      '22040000003f';
     const rb = new RecordBuffer();
     rb.append(EventMessage.encode({ wall_time: 1700000000, file_version: 'brain.Event:2' }).finish());
     rb.append(Buffer.from(hex, 'hex'));

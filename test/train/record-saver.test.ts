@@ -11,7 +11,11 @@ import { resolveInlineDefinition } from '../../src/experiment/load.ts';
 import { buildRunModel, splitAtPooling } from '../../src/train/model-setup.ts';
 import { newRecord, RecordSaver } from '../../src/train/record-saver.ts';
 import type { RunRecord } from '../../src/run/record.ts';
-import { removeSessionEndFiles, SessionEndFile, SESSION_END_FILE_SUFFIX } from '../../src/train/summaries/session-end.ts';
+import {
+  removeSessionEndFiles,
+  SessionEndFile,
+  SESSION_END_FILE_SUFFIX,
+} from '../../src/train/summaries/session-end.ts';
 import { installStopSignal } from '../../src/train/signals.ts';
 
 before(async () => {
@@ -43,7 +47,10 @@ test('RecordSaver: saves land in call order; progress is saved at most once per 
   saver.heartbeat({ phase: 'features', split: 'train', done: 192, total: 1000 });
   await saver.settled();
   assert.deepEqual(onDisk(dir).progress, { phase: 'features', split: 'train', done: 128, total: 1000 });
-  assert.ok(readdirSync(dir).every((f) => !f.endsWith('.tmp')), 'no temp files left');
+  assert.ok(
+    readdirSync(dir).every((f) => !f.endsWith('.tmp')),
+    'no temp files left',
+  );
 
   saver.heartbeat(null);
   await saver.settled();
@@ -54,9 +61,14 @@ test('RecordSaver: saves land in call order; progress is saved at most once per 
 
 test('cached features keep run.json fresh while they are computed', async () => {
   const dir = await tempRun();
-  const { definition: def } = resolveInlineDefinition({
-    extends: 'mobilenetv2-frozen', model: { alpha: 0.35, weights: 'none', inputSize: 32 }, data: { trainPerClass: 2, validationSize: 0, testPerClass: 1 },
-  }, {});
+  const { definition: def } = resolveInlineDefinition(
+    {
+      extends: 'mobilenetv2-frozen',
+      model: { alpha: 0.35, weights: 'none', inputSize: 32 },
+      data: { trainPerClass: 2, validationSize: 0, testPerClass: 1 },
+    },
+    {},
+  );
   const built = await buildRunModel(def, { weightsDir: dir, modelsDir: dir, download: false });
   const set = (count: number) => ({
     images: Uint8Array.from({ length: count * 3072 }, (_, i) => (i * 7) % 256),
@@ -69,19 +81,32 @@ test('cached features keep run.json fresh while they are computed', async () => 
   const seen: string[] = [];
   const progress: unknown[] = [];
   const { splits, entry } = await cachedFeatures({
-    def, built, split: splitAtPooling(built.classifier), data, numClasses: 10, cacheDir: process.env.TRANSFERLAB_CACHE_DIR!,
-    stop: installStopSignal({ handleProcessSignals: false }), log: (line) => seen.push(line),
+    def,
+    built,
+    split: splitAtPooling(built.classifier),
+    data,
+    numClasses: 10,
+    cacheDir: process.env.TRANSFERLAB_CACHE_DIR!,
+    stop: installStopSignal({ handleProcessSignals: false }),
+    log: (line) => seen.push(line),
     heartbeat: (p) => (progress.push(p), saver.heartbeat(p)),
   });
   await saver.settled();
   assert.equal(splits?.get('train')?.count, 130);
   assert.equal(progress.at(-1), null, 'cleared once the phase is over');
-  assert.deepEqual(onDisk(dir).progress, { phase: 'features', split: 'test', done: 10, total: 10 }, 'the last heartbeat on disk');
-  assert.ok(seen.some((l) => l.startsWith('features train: 130/130 images')), seen.join('\n'));
+  assert.deepEqual(
+    onDisk(dir).progress,
+    { phase: 'features', split: 'test', done: 10, total: 10 },
+    'the last heartbeat on disk',
+  );
+  assert.ok(
+    seen.some((l) => l.startsWith('features train: 130/130 images')),
+    seen.join('\n'),
+  );
   assert.deepEqual(entry, { used: true, hit: false, key: entry.key, path: '' }, 'random weights are not kept');
 });
 
-test('SessionEndFile: an unfinished session ends in its own file; a success discards it; resume deletes only ours', async () => {
+test('SessionEndFile: unfinished sessions end in their own file; success discards it; resume deletes', async () => {
   const dir = await tempRun();
   const kept = await SessionEndFile.open(dir);
   const discarded = await SessionEndFile.open(dir);

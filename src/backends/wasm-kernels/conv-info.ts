@@ -2,19 +2,32 @@ import * as tf from '@tensorflow/tfjs';
 
 /** The geometry of the forward convolution a gradient kernel differentiates (NHWC, dilation 1). */
 export interface ForwardConv {
-  batch: number; inHeight: number; inWidth: number; inChannels: number;
-  outHeight: number; outWidth: number;
-  filterHeight: number; filterWidth: number;
-  strideHeight: number; strideWidth: number;
-  padTop: number; padLeft: number;
+  batch: number;
+  inHeight: number;
+  inWidth: number;
+  inChannels: number;
+  outHeight: number;
+  outWidth: number;
+  filterHeight: number;
+  filterWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  padTop: number;
+  padLeft: number;
 }
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 
 export function forwardConv(
-  inShape: number[], filterShape: number[], strides: number | [number, number], pad: Pad,
-  dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined, depthwise: boolean, what: string,
-  dataFormat?: string, dilations?: number | [number, number],
+  inShape: number[],
+  filterShape: number[],
+  strides: number | [number, number],
+  pad: Pad,
+  dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined,
+  depthwise: boolean,
+  what: string,
+  dataFormat?: string,
+  dilations?: number | [number, number],
 ): ForwardConv {
   if (dataFormat !== undefined && dataFormat !== 'NHWC' && dataFormat !== 'channelsLast') {
     throw new Error(`${what} (wasm training kernels): dataFormat ${dataFormat} is not supported; use NHWC`);
@@ -24,15 +37,27 @@ export function forwardConv(
     throw new Error(`${what} (wasm training kernels): dilations ${String(d)} are not supported`);
   }
   const info = tf.backend_util.computeConv2DInfo(
-    inShape as [number, number, number, number], filterShape as [number, number, number, number],
-    strides, 1, pad, dimRoundingMode, depthwise,
+    inShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    depthwise,
   );
   return {
-    batch: info.batchSize, inHeight: info.inHeight, inWidth: info.inWidth, inChannels: info.inChannels,
-    outHeight: info.outHeight, outWidth: info.outWidth,
-    filterHeight: info.filterHeight, filterWidth: info.filterWidth,
-    strideHeight: info.strideHeight, strideWidth: info.strideWidth,
-    padTop: info.padInfo.top, padLeft: info.padInfo.left,
+    batch: info.batchSize,
+    inHeight: info.inHeight,
+    inWidth: info.inWidth,
+    inChannels: info.inChannels,
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
+    filterHeight: info.filterHeight,
+    filterWidth: info.filterWidth,
+    strideHeight: info.strideHeight,
+    strideWidth: info.strideWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
   };
 }
 

@@ -18,7 +18,16 @@ type Attrs = Record<string, unknown> & {
 export function conv2dBackpropFilter({ inputs, attrs }: KernelParams): tf.TensorInfo {
   const a = attrs as unknown as Attrs & { filterShape: [number, number, number, number] };
   const xInfo = inputs.x as tf.TensorInfo;
-  const c = forwardConv(xInfo.shape, a.filterShape, a.strides, a.pad, a.dimRoundingMode, false, 'Conv2DBackpropFilter', a.dataFormat);
+  const c = forwardConv(
+    xInfo.shape,
+    a.filterShape,
+    a.strides,
+    a.pad,
+    a.dimRoundingMode,
+    false,
+    'Conv2DBackpropFilter',
+    a.dataFormat,
+  );
   return tf.tidy(() => {
     const x = asTensor<tf.Tensor4D>(xInfo);
     const dy = asTensor<tf.Tensor4D>(inputs.dy as tf.TensorInfo);
@@ -27,9 +36,10 @@ export function conv2dBackpropFilter({ inputs, attrs }: KernelParams): tf.Tensor
     const [n, , , cin] = xr.shape;
     const cout = dy.shape[3];
     if (c.filterHeight === 1 && c.filterWidth === 1) {
-      const picked = c.strideHeight === 1 && c.strideWidth === 1
-        ? xr
-        : tf.stridedSlice(xr, [0, 0, 0, 0], xr.shape, [1, c.strideHeight, c.strideWidth, 1]) as tf.Tensor4D;
+      const picked =
+        c.strideHeight === 1 && c.strideWidth === 1
+          ? xr
+          : (tf.stridedSlice(xr, [0, 0, 0, 0], xr.shape, [1, c.strideHeight, c.strideWidth, 1]) as tf.Tensor4D);
       const rows = n * c.outHeight * c.outWidth;
       const xt = tf.transpose(tf.reshape(picked, [rows, cin]));
       return tf.reshape(tf.matMul(xt, tf.reshape(dy, [rows, cout])), a.filterShape);
@@ -52,7 +62,8 @@ const FILTER_PREP_MS_PER_WEIGHT = 16e-6;
 
 export function conv2dInputGradientPath(c: ForwardConv, outChannels: number): 'xnnpack' | 'stock' {
   const weights = c.filterHeight * c.filterWidth * c.inChannels * outChannels;
-  const ours = (2 * c.batch * c.inHeight * c.inWidth * weights) / XNNPACK_FLOPS_PER_MS + weights * FILTER_PREP_MS_PER_WEIGHT;
+  const ours =
+    (2 * c.batch * c.inHeight * c.inWidth * weights) / XNNPACK_FLOPS_PER_MS + weights * FILTER_PREP_MS_PER_WEIGHT;
   const taps = Math.min(c.filterHeight, c.inHeight) * Math.min(c.filterWidth, c.inWidth);
   const stock = (2 * c.batch * c.outHeight * c.outWidth * taps * c.inChannels * outChannels) / STOCK_FLOPS_PER_MS;
   return stock < ours ? 'stock' : 'xnnpack';
@@ -66,14 +77,31 @@ export function conv2dBackpropInput(params: KernelParams, stock?: tf.KernelFunc)
   const { inputs, attrs } = params;
   const a = attrs as unknown as Attrs & { inputShape: [number, number, number, number] };
   const filterInfo = inputs.filter as tf.TensorInfo;
-  const c = forwardConv(a.inputShape, filterInfo.shape, a.strides, a.pad, a.dimRoundingMode, false, 'Conv2DBackpropInput', a.dataFormat);
+  const c = forwardConv(
+    a.inputShape,
+    filterInfo.shape,
+    a.strides,
+    a.pad,
+    a.dimRoundingMode,
+    false,
+    'Conv2DBackpropInput',
+    a.dataFormat,
+  );
   if (stock && conv2dInputGradientPath(c, filterInfo.shape[3]) === 'stock') return stock(params);
   return tf.tidy(() => {
     const dy = asTensor<tf.Tensor4D>(inputs.dy as tf.TensorInfo);
     const filter = asTensor<tf.Tensor4D>(filterInfo);
     const [kh, kw, cin, cout] = filter.shape;
-    if (kh === 1 && kw === 1 && c.strideHeight === 1 && c.strideWidth === 1 && c.padTop === 0 && c.padLeft === 0
-      && c.outHeight === c.inHeight && c.outWidth === c.inWidth) {
+    if (
+      kh === 1 &&
+      kw === 1 &&
+      c.strideHeight === 1 &&
+      c.strideWidth === 1 &&
+      c.padTop === 0 &&
+      c.padLeft === 0 &&
+      c.outHeight === c.inHeight &&
+      c.outWidth === c.inWidth
+    ) {
       const rows = c.batch * c.outHeight * c.outWidth;
       const wt = tf.transpose(tf.reshape(filter, [cin, cout]));
       return tf.reshape(tf.matMul(tf.reshape(dy, [rows, cout]), wt), a.inputShape);

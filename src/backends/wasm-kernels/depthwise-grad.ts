@@ -17,8 +17,17 @@ type Attrs = Record<string, unknown> & {
 export function depthwiseBackpropInput({ inputs, attrs }: KernelParams): tf.TensorInfo {
   const a = attrs as unknown as Attrs & { inputShape: [number, number, number, number] };
   const filterInfo = inputs.filter as tf.TensorInfo;
-  const c = forwardConv(a.inputShape, filterInfo.shape, a.strides, a.pad, a.dimRoundingMode, true,
-    'DepthwiseConv2dNativeBackpropInput', undefined, a.dilations);
+  const c = forwardConv(
+    a.inputShape,
+    filterInfo.shape,
+    a.strides,
+    a.pad,
+    a.dimRoundingMode,
+    true,
+    'DepthwiseConv2dNativeBackpropInput',
+    undefined,
+    a.dilations,
+  );
   const [kh, kw, channels, multiplier] = filterInfo.shape;
   return tf.tidy(() => {
     const dy = asTensor<tf.Tensor4D>(inputs.dy as tf.TensorInfo);

@@ -19,7 +19,12 @@ export function padOrCrop4d(x: tf.Tensor4D, rows: Pad, cols: Pad): tf.Tensor4D {
   const padLeft = Math.max(0, cols[0]);
   const padRight = Math.max(0, cols[1]);
   if (padTop + padBottom + padLeft + padRight > 0) {
-    out = tf.pad(out, [[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]]);
+    out = tf.pad(out, [
+      [0, 0],
+      [padTop, padBottom],
+      [padLeft, padRight],
+      [0, 0],
+    ]);
   }
   return out;
 }
@@ -32,7 +37,12 @@ export function insertZeros(x: tf.Tensor4D, strideH: number, strideW: number): t
   if (strideH === 1 && strideW === 1) return x;
   const [n, h, w, c] = x.shape;
   const spread = tf.pad(tf.reshape(x, [n, h, 1, w, 1, c]), [
-    [0, 0], [0, 0], [0, strideH - 1], [0, 0], [0, strideW - 1], [0, 0],
+    [0, 0],
+    [0, 0],
+    [0, strideH - 1],
+    [0, 0],
+    [0, strideW - 1],
+    [0, 0],
   ]);
   const flat = tf.reshape(spread, [n, h * strideH, w * strideW, c]) as tf.Tensor4D;
   return tf.slice(flat, [0, 0, 0, 0], [n, (h - 1) * strideH + 1, (w - 1) * strideW + 1, c]);
@@ -61,7 +71,13 @@ export function spreadAndPad(x: tf.Tensor4D, strideH: number, strideW: number, r
   const [, h, w] = x.shape;
   const outH = (h - 1) * strideH + 1 + rows[0] + rows[1];
   const outW = (w - 1) * strideW + 1 + cols[0] + cols[1];
-  if (x.dtype !== 'float32' || x.size === 0 || outH <= 0 || outW <= 0 || tf.getKernel(SPREAD_PAD, tf.getBackend()) === undefined) {
+  if (
+    x.dtype !== 'float32' ||
+    x.size === 0 ||
+    outH <= 0 ||
+    outW <= 0 ||
+    tf.getKernel(SPREAD_PAD, tf.getBackend()) === undefined
+  ) {
     return padOrCrop4d(insertZeros(x, strideH, strideW), rows, cols);
   }
   const attrs: SpreadPadAttrs = { strides: [strideH, strideW], rows, cols };

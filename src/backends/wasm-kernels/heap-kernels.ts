@@ -57,22 +57,42 @@ export function depthwiseFilterGradUnblocked(params: KernelParams): tf.TensorInf
 
 function depthwiseFilterGrad({ inputs, attrs, backend }: KernelParams, blocked: boolean): tf.TensorInfo {
   const a = attrs as unknown as {
-    strides: number | [number, number]; pad: 'valid' | 'same' | number; dilations?: number | [number, number];
-    dimRoundingMode?: 'floor' | 'round' | 'ceil'; filterShape: [number, number, number, number];
+    strides: number | [number, number];
+    pad: 'valid' | 'same' | number;
+    dilations?: number | [number, number];
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    filterShape: [number, number, number, number];
   };
   const x = inputs.x as tf.TensorInfo;
   const dy = inputs.dy as tf.TensorInfo;
-  const c = forwardConv(x.shape, a.filterShape, a.strides, a.pad, a.dimRoundingMode, true,
-    'DepthwiseConv2dNativeBackpropFilter', undefined, a.dilations);
+  const c = forwardConv(
+    x.shape,
+    a.filterShape,
+    a.strides,
+    a.pad,
+    a.dimRoundingMode,
+    true,
+    'DepthwiseConv2dNativeBackpropFilter',
+    undefined,
+    a.dilations,
+  );
   const multiplier = a.filterShape[3];
   const { out, outView, views } = heapViews(backend, [x, dy], a.filterShape, 'float32');
   const [xv, dv] = views as Float32Array[];
-  const acc = multiplier === 1 && blocked ? depthwiseFilterGradM1(c, xv, dv, a.filterShape) : depthwiseFilterGradAnyM(c, xv, dv, a.filterShape);
+  const acc =
+    multiplier === 1 && blocked
+      ? depthwiseFilterGradM1(c, xv, dv, a.filterShape)
+      : depthwiseFilterGradAnyM(c, xv, dv, a.filterShape);
   outView.set(acc);
   return out;
 }
 
-function depthwiseFilterGradM1(c: ForwardConv, xv: Float32Array, dv: Float32Array, [kh, kw, channels]: number[]): Float64Array {
+function depthwiseFilterGradM1(
+  c: ForwardConv,
+  xv: Float32Array,
+  dv: Float32Array,
+  [kh, kw, channels]: number[],
+): Float64Array {
   const acc = new Float64Array(kh * kw * channels);
   const sw = c.strideWidth;
   const xRow = c.inWidth * channels;
@@ -95,18 +115,38 @@ function depthwiseFilterGradM1(c: ForwardConv, xv: Float32Array, dv: Float32Arra
           const count = owEnd - owStart;
           let ch = 0;
           for (; ch + 8 <= channels; ch += 8) {
-            let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+            let s0 = 0,
+              s1 = 0,
+              s2 = 0,
+              s3 = 0,
+              s4 = 0,
+              s5 = 0,
+              s6 = 0,
+              s7 = 0;
             for (let k = 0, xi = xStart + ch, di = dStart + ch; k < count; k++, xi += xStep, di += channels) {
-              s0 += xv[xi] * dv[di]; s1 += xv[xi + 1] * dv[di + 1]; s2 += xv[xi + 2] * dv[di + 2]; s3 += xv[xi + 3] * dv[di + 3];
-              s4 += xv[xi + 4] * dv[di + 4]; s5 += xv[xi + 5] * dv[di + 5]; s6 += xv[xi + 6] * dv[di + 6]; s7 += xv[xi + 7] * dv[di + 7];
+              s0 += xv[xi] * dv[di];
+              s1 += xv[xi + 1] * dv[di + 1];
+              s2 += xv[xi + 2] * dv[di + 2];
+              s3 += xv[xi + 3] * dv[di + 3];
+              s4 += xv[xi + 4] * dv[di + 4];
+              s5 += xv[xi + 5] * dv[di + 5];
+              s6 += xv[xi + 6] * dv[di + 6];
+              s7 += xv[xi + 7] * dv[di + 7];
             }
             const o = accBase + ch;
-            acc[o] += s0; acc[o + 1] += s1; acc[o + 2] += s2; acc[o + 3] += s3;
-            acc[o + 4] += s4; acc[o + 5] += s5; acc[o + 6] += s6; acc[o + 7] += s7;
+            acc[o] += s0;
+            acc[o + 1] += s1;
+            acc[o + 2] += s2;
+            acc[o + 3] += s3;
+            acc[o + 4] += s4;
+            acc[o + 5] += s5;
+            acc[o + 6] += s6;
+            acc[o + 7] += s7;
           }
           for (; ch < channels; ch++) {
             let s = 0;
-            for (let k = 0, xi = xStart + ch, di = dStart + ch; k < count; k++, xi += xStep, di += channels) s += xv[xi] * dv[di];
+            for (let k = 0, xi = xStart + ch, di = dStart + ch; k < count; k++, xi += xStep, di += channels)
+              s += xv[xi] * dv[di];
             acc[accBase + ch] += s;
           }
         }
@@ -117,7 +157,12 @@ function depthwiseFilterGradM1(c: ForwardConv, xv: Float32Array, dv: Float32Arra
 }
 
 /** Any depth multiplier (no MobileNet uses one > 1): channels innermost, a typed-array accumulator. */
-function depthwiseFilterGradAnyM(c: ForwardConv, xv: Float32Array, dv: Float32Array, [kh, kw, channels, multiplier]: number[]): Float64Array {
+function depthwiseFilterGradAnyM(
+  c: ForwardConv,
+  xv: Float32Array,
+  dv: Float32Array,
+  [kh, kw, channels, multiplier]: number[],
+): Float64Array {
   const acc = new Float64Array(kh * kw * channels * multiplier);
   const outChannels = channels * multiplier;
   const xRow = c.inWidth * channels;
@@ -136,7 +181,8 @@ function depthwiseFilterGradAnyM(c: ForwardConv, xv: Float32Array, dv: Float32Ar
             const accBase = (i * kw + j) * outChannels;
             for (let ch = 0; ch < channels; ch++) {
               const xvalue = xv[xBase + ch];
-              for (let m = 0; m < multiplier; m++) acc[accBase + ch * multiplier + m] += xvalue * dv[dyBase + ch * multiplier + m];
+              for (let m = 0; m < multiplier; m++)
+                acc[accBase + ch * multiplier + m] += xvalue * dv[dyBase + ch * multiplier + m];
             }
           }
         }

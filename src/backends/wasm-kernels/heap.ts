@@ -10,8 +10,15 @@ export interface WasmHeapBackend {
  * Views of the inputs' and a new output's memory on the wasm heap. The output is allocated first:
  * allocating can grow the heap, which detaches views taken before it.
  */
-export function heapViews(backend: unknown, inputs: tf.TensorInfo[], outShape: number[], dtype: tf.DataType): {
-  out: tf.TensorInfo; outView: Float32Array | Int32Array | Uint8Array; views: (Float32Array | Int32Array | Uint8Array)[];
+export function heapViews(
+  backend: unknown,
+  inputs: tf.TensorInfo[],
+  outShape: number[],
+  dtype: tf.DataType,
+): {
+  out: tf.TensorInfo;
+  outView: Float32Array | Int32Array | Uint8Array;
+  views: (Float32Array | Int32Array | Uint8Array)[];
 } {
   const b = backend as WasmHeapBackend;
   const out = b.makeOutput(outShape, dtype);

@@ -10,7 +10,14 @@ import { heapViews } from './heap.ts';
 const ROW_BLOCK = 32;
 
 /** out[o, c] = Σ_r v[(o·rows + r)·inner + c], accumulated in float64. */
-export function sumMiddleAxis(v: Float32Array, outer: number, rows: number, inner: number, out: Float32Array, scale: number): void {
+function sumMiddleAxis(
+  v: Float32Array,
+  outer: number,
+  rows: number,
+  inner: number,
+  out: Float32Array,
+  scale: number,
+): void {
   const acc = new Float64Array(inner);
   for (let o = 0; o < outer; o++) {
     acc.fill(0);
@@ -19,13 +26,32 @@ export function sumMiddleAxis(v: Float32Array, outer: number, rows: number, inne
       const end = base + Math.min(rows, r0 + ROW_BLOCK) * inner;
       let c = 0;
       for (; c + 8 <= inner; c += 8) {
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+        let s0 = 0,
+          s1 = 0,
+          s2 = 0,
+          s3 = 0,
+          s4 = 0,
+          s5 = 0,
+          s6 = 0,
+          s7 = 0;
         for (let i = base + r0 * inner + c; i < end; i += inner) {
-          s0 += v[i]; s1 += v[i + 1]; s2 += v[i + 2]; s3 += v[i + 3];
-          s4 += v[i + 4]; s5 += v[i + 5]; s6 += v[i + 6]; s7 += v[i + 7];
+          s0 += v[i];
+          s1 += v[i + 1];
+          s2 += v[i + 2];
+          s3 += v[i + 3];
+          s4 += v[i + 4];
+          s5 += v[i + 5];
+          s6 += v[i + 6];
+          s7 += v[i + 7];
         }
-        acc[c] += s0; acc[c + 1] += s1; acc[c + 2] += s2; acc[c + 3] += s3;
-        acc[c + 4] += s4; acc[c + 5] += s5; acc[c + 6] += s6; acc[c + 7] += s7;
+        acc[c] += s0;
+        acc[c + 1] += s1;
+        acc[c + 2] += s2;
+        acc[c + 3] += s3;
+        acc[c + 4] += s4;
+        acc[c + 5] += s5;
+        acc[c + 6] += s6;
+        acc[c + 7] += s7;
       }
       for (; c < inner; c++) {
         let s = 0;
@@ -55,9 +81,18 @@ export function makeMiddleAxisReduce(stock: tf.KernelFunc, mean: boolean): tf.Ke
     const outer = size(0, first);
     const rows = size(first, last + 1);
     const inner = size(last + 1, shape.length);
-    const outShape = keepDims ? shape.map((d, i) => (i >= first && i <= last ? 1 : d)) : shape.filter((_, i) => i < first || i > last);
+    const outShape = keepDims
+      ? shape.map((d, i) => (i >= first && i <= last ? 1 : d))
+      : shape.filter((_, i) => i < first || i > last);
     const { out, outView, views } = heapViews(params.backend, [x], outShape, 'float32');
-    sumMiddleAxis(views[0] as Float32Array, outer, rows, inner, outView as Float32Array, mean && rows > 0 ? 1 / rows : 1);
+    sumMiddleAxis(
+      views[0] as Float32Array,
+      outer,
+      rows,
+      inner,
+      outView as Float32Array,
+      mean && rows > 0 ? 1 / rows : 1,
+    );
     return out;
   };
 }

@@ -3,32 +3,19 @@ import { fusedBatchNormGradConfig } from './batchnorm-grad.ts';
 import { fusedBatchNormForward } from './batchnorm-forward.ts';
 import { conv2dBackpropFilter, conv2dBackpropInput } from './conv2d-grad.ts';
 import { depthwiseBackpropInput } from './depthwise-grad.ts';
-import { depthwiseFilterGradOnHeap, depthwiseFilterGradUnblocked, makeFastSlice, makeSharedIdentity } from './heap-kernels.ts';
+import {
+  depthwiseFilterGradOnHeap,
+  depthwiseFilterGradUnblocked,
+  makeFastSlice,
+  makeSharedIdentity,
+} from './heap-kernels.ts';
 import { explicitTransposeMatMul } from './matmul.ts';
 import { makeMiddleAxisReduce } from './reduce-kernels.ts';
 import { makeHeapTranspose } from './transpose-kernel.ts';
 import { SPREAD_PAD, spreadPadOnHeap } from './spread-pad.ts';
-import { CHANNEL_DOT_SUMS, CHANNEL_MOMENTS, channelDotSumsOnHeap, channelMomentsOnHeap } from './channel-stats.ts';
+import { channelDotSumsOnHeap, channelMomentsOnHeap } from './channel-stats.ts';
+import { CHANNEL_DOT_SUMS, CHANNEL_MOMENTS } from '../../models/layers/batch-norm-training.ts';
 import { clipByValueGradConfig, relu6GradConfig } from './clip-grads.ts';
-
-/** The kernels we add to (or replace in) the wasm backend, by tfjs kernel name. */
-export const WASM_TRAINING_KERNELS = [
-  'Conv2DBackpropFilter',
-  'Conv2DBackpropInput',
-  'DepthwiseConv2dNativeBackpropFilter',
-  'DepthwiseConv2dNativeBackpropInput',
-  'BatchMatMul',
-  '_FusedMatMul',
-  'Slice',
-  'Identity',
-  'Sum',
-  'Mean',
-  'Transpose',
-  'FusedBatchNorm',
-  CHANNEL_MOMENTS,
-  CHANNEL_DOT_SUMS,
-  SPREAD_PAD,
-] as const;
 
 const ours = new Set<tf.KernelFunc>();
 /** wasm's own kernels we replaced, kept so benchmarks and tests can compare against them. */
@@ -51,7 +38,8 @@ function put(kernelName: string, kernelFunc: tf.KernelFunc): void {
  */
 export function registerWasmTrainingKernels(): void {
   put('Conv2DBackpropFilter', conv2dBackpropFilter);
-  const stockInput = replacedWasmKernels.get('Conv2DBackpropInput') ?? tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc;
+  const stockInput =
+    replacedWasmKernels.get('Conv2DBackpropInput') ?? tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc;
   put('Conv2DBackpropInput', (params) => conv2dBackpropInput(params, stockInput));
   put('DepthwiseConv2dNativeBackpropFilter', depthwiseFilterGradOnHeap);
   put('DepthwiseConv2dNativeBackpropInput', depthwiseBackpropInput);
@@ -63,7 +51,10 @@ export function registerWasmTrainingKernels(): void {
   if (slice && !ours.has(slice.kernelFunc)) put('Slice', makeFastSlice(slice.kernelFunc));
   const identity = tf.getKernel('Identity', 'wasm');
   if (identity && !ours.has(identity.kernelFunc)) put('Identity', makeSharedIdentity(identity.kernelFunc));
-  for (const [name, mean] of [['Sum', false], ['Mean', true]] as const) {
+  for (const [name, mean] of [
+    ['Sum', false],
+    ['Mean', true],
+  ] as const) {
     const stock = tf.getKernel(name, 'wasm');
     if (stock && !ours.has(stock.kernelFunc)) put(name, makeMiddleAxisReduce(stock.kernelFunc, mean));
   }
@@ -114,6 +105,7 @@ export function useSpeedupKernels(enabled: boolean): void {
   // Without it, strided convolutions' input gradients compose zero insertion and padding from tfjs ops.
   const spread = tf.getKernel(SPREAD_PAD, 'wasm');
   if (!enabled && spread) tf.unregisterKernel(SPREAD_PAD, 'wasm');
-  if (enabled && !spread) tf.registerKernel({ kernelName: SPREAD_PAD, backendName: 'wasm', kernelFunc: spreadPadOnHeap });
+  if (enabled && !spread)
+    tf.registerKernel({ kernelName: SPREAD_PAD, backendName: 'wasm', kernelFunc: spreadPadOnHeap });
 }
 const speedupFuncs = new Map<string, tf.KernelFunc>();

@@ -9,10 +9,14 @@ import type { KernelParams } from './tensors.ts';
 
 export const SPREAD_PAD = 'TransferLabSpreadPad';
 
-export interface SpreadPadAttrs { strides: [number, number]; rows: [number, number]; cols: [number, number] }
+export interface SpreadPadAttrs {
+  strides: [number, number];
+  rows: [number, number];
+  cols: [number, number];
+}
 
 /** Output shape: ((H−1)·sh + 1 + top + bottom, (W−1)·sw + 1 + left + right); negative pads crop. */
-export function spreadPadShape([n, h, w, c]: number[], a: SpreadPadAttrs): [number, number, number, number] {
+function spreadPadShape([n, h, w, c]: number[], a: SpreadPadAttrs): [number, number, number, number] {
   return [n, (h - 1) * a.strides[0] + 1 + a.rows[0] + a.rows[1], (w - 1) * a.strides[1] + 1 + a.cols[0] + a.cols[1], c];
 }
 

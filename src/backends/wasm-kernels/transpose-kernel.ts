@@ -40,14 +40,16 @@ function nextKept(shape: number[], axis: number): number {
 type View = Float32Array | Int32Array | Uint8Array;
 
 /** out = x transposed by perm (x's shape `shape`, both contiguous, row-major). */
-export function transposeInto(x: View, shape: number[], perm: number[], out: View): void {
+function transposeInto(x: View, shape: number[], perm: number[], out: View): void {
   const c = collapsePermutation(shape, perm);
   const rank = c.shape.length;
   const inStrides = stridesOf(c.shape);
   const outShape = c.perm.map((a) => c.shape[a]);
   const outStrides = stridesOf(outShape);
   const outStrideOfInput = new Array<number>(rank);
-  c.perm.forEach((a, i) => { outStrideOfInput[a] = outStrides[i]; });
+  c.perm.forEach((a, i) => {
+    outStrideOfInput[a] = outStrides[i];
+  });
   const inner = rank - 1;
   if (c.perm[rank - 1] === inner) {
     // The innermost axis is kept: contiguous runs.
@@ -77,12 +79,21 @@ export function transposeInto(x: View, shape: number[], perm: number[], out: Vie
 function stridesOf(shape: number[]): number[] {
   const s = new Array<number>(shape.length);
   let n = 1;
-  for (let i = shape.length - 1; i >= 0; i--) { s[i] = n; n *= shape[i]; }
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = n;
+    n *= shape[i];
+  }
   return s;
 }
 
 /** Calls f(input offset, output offset) for every index of the axes not in `skip`. */
-function forEachIndex(shape: number[], skip: number[], inStrides: number[], outStrides: number[], f: (src: number, dst: number) => void): void {
+function forEachIndex(
+  shape: number[],
+  skip: number[],
+  inStrides: number[],
+  outStrides: number[],
+  f: (src: number, dst: number) => void,
+): void {
   const axes = shape.map((_, i) => i).filter((i) => !skip.includes(i));
   const index = new Array<number>(axes.length).fill(0);
   let src = 0;
@@ -92,7 +103,11 @@ function forEachIndex(shape: number[], skip: number[], inStrides: number[], outS
     let k = axes.length - 1;
     for (; k >= 0; k--) {
       const ax = axes[k];
-      if (++index[k] < shape[ax]) { src += inStrides[ax]; dst += outStrides[ax]; break; }
+      if (++index[k] < shape[ax]) {
+        src += inStrides[ax];
+        dst += outStrides[ax];
+        break;
+      }
       src -= (shape[ax] - 1) * inStrides[ax];
       dst -= (shape[ax] - 1) * outStrides[ax];
       index[k] = 0;

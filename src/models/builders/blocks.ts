@@ -23,7 +23,7 @@ export function input(size: number, name = 'input_1'): T {
   return tf.input({ shape: [size, size, 3], name, dtype: 'float32' });
 }
 
-export interface ConvArgs {
+interface ConvArgs {
   filters: number;
   kernel: number | [number, number];
   strides?: number;
@@ -58,7 +58,7 @@ export function depthwise(x: T, a: { strides?: number; padding: Padding; depthMu
     .apply(x) as T;
 }
 
-export interface BnArgs {
+interface BnArgs {
   name: string;
   epsilon: number;
   momentum: number;
@@ -66,7 +66,13 @@ export interface BnArgs {
 }
 
 export function bn(x: T, a: BnArgs): T {
-  return freezableBatchNorm({ axis: -1, name: a.name, epsilon: a.epsilon, momentum: a.momentum, scale: a.scale ?? true }).apply(x) as T;
+  return freezableBatchNorm({
+    axis: -1,
+    name: a.name,
+    epsilon: a.epsilon,
+    momentum: a.momentum,
+    scale: a.scale ?? true,
+  }).apply(x) as T;
 }
 
 export function relu(x: T, name: string): T {
@@ -83,11 +89,15 @@ export function zeroPad(x: T, padding: Pad2, name: string): T {
 }
 
 export function maxPool(x: T, a: { pool: number; strides: number; padding?: Padding; name: string }): T {
-  return tf.layers.maxPooling2d({ poolSize: a.pool, strides: a.strides, padding: a.padding ?? 'valid', name: a.name }).apply(x) as T;
+  return tf.layers
+    .maxPooling2d({ poolSize: a.pool, strides: a.strides, padding: a.padding ?? 'valid', name: a.name })
+    .apply(x) as T;
 }
 
 export function avgPool(x: T, a: { pool: number; strides: number; padding?: Padding; name: string }): T {
-  return tf.layers.averagePooling2d({ poolSize: a.pool, strides: a.strides, padding: a.padding ?? 'valid', name: a.name }).apply(x) as T;
+  return tf.layers
+    .averagePooling2d({ poolSize: a.pool, strides: a.strides, padding: a.padding ?? 'valid', name: a.name })
+    .apply(x) as T;
 }
 
 export function concat(xs: T[], name: string): T {

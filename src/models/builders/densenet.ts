@@ -5,16 +5,16 @@ import { avgPool, bn, channels, checkInputSize, concat, conv, input, maxPool, re
 const BN = { epsilon: 1.001e-5, momentum: 0.99 };
 type T = tf.SymbolicTensor;
 
-export const DENSENET_BLOCKS = {
+const DENSENET_BLOCKS = {
   densenet121: [6, 12, 24, 16],
   densenet169: [6, 12, 32, 32],
   densenet201: [6, 12, 48, 32],
 } as const;
-export type DenseNetName = keyof typeof DENSENET_BLOCKS;
-export const DENSENET_MIN_SIZE = 32;
+type DenseNetName = keyof typeof DENSENET_BLOCKS;
+const DENSENET_MIN_SIZE = 32;
 
 /** BN → ReLU → 1×1 conv (4·growth) → BN → ReLU → 3×3 conv (growth), concatenated onto the input. */
-export function convBlock(x: T, growthRate: number, name: string): T {
+function convBlock(x: T, growthRate: number, name: string): T {
   let x1 = bn(x, { ...BN, name: `${name}_0_bn` });
   x1 = relu(x1, `${name}_0_relu`);
   x1 = conv(x1, { filters: 4 * growthRate, kernel: 1, useBias: false, name: `${name}_1_conv` });
@@ -24,12 +24,12 @@ export function convBlock(x: T, growthRate: number, name: string): T {
   return concat([x, x1], `${name}_concat`);
 }
 
-export function denseBlock(x: T, blocks: number, name: string): T {
+function denseBlock(x: T, blocks: number, name: string): T {
   for (let i = 0; i < blocks; i++) x = convBlock(x, 32, `${name}_block${i + 1}`);
   return x;
 }
 
-export function transitionBlock(x: T, reduction: number, name: string): T {
+function transitionBlock(x: T, reduction: number, name: string): T {
   x = bn(x, { ...BN, name: `${name}_bn` });
   x = relu(x, `${name}_relu`);
   x = conv(x, { filters: Math.trunc(channels(x) * reduction), kernel: 1, useBias: false, name: `${name}_conv` });
@@ -40,11 +40,25 @@ export function buildDenseNet(name: DenseNetName, inputSize: number): tf.LayersM
   checkInputSize(name, inputSize, DENSENET_MIN_SIZE);
   const blocks = DENSENET_BLOCKS[name];
   const img = input(inputSize);
-  let x = zeroPad(img, [[3, 3], [3, 3]], 'zero_padding2d');
+  let x = zeroPad(
+    img,
+    [
+      [3, 3],
+      [3, 3],
+    ],
+    'zero_padding2d',
+  );
   x = conv(x, { filters: 64, kernel: 7, strides: 2, useBias: false, name: 'conv1/conv' });
   x = bn(x, { ...BN, name: 'conv1/bn' });
   x = relu(x, 'conv1/relu');
-  x = zeroPad(x, [[1, 1], [1, 1]], 'zero_padding2d_1');
+  x = zeroPad(
+    x,
+    [
+      [1, 1],
+      [1, 1],
+    ],
+    'zero_padding2d_1',
+  );
   x = maxPool(x, { pool: 3, strides: 2, name: 'pool1' });
   x = denseBlock(x, blocks[0], 'conv2');
   x = transitionBlock(x, 0.5, 'pool2');

@@ -5,12 +5,18 @@ import { AutoNamer, avgPool, bn, checkInputSize, concat, conv, input, maxPool, r
 // Keras' auto names (conv2d_N, batch_normalization_N, activation_N) in creation order.
 // BN: scale=false, epsilon 1e-3, momentum 0.99; no conv biases; no ZeroPadding anywhere.
 type T = tf.SymbolicTensor;
-export const INCEPTION_V3_MIN_SIZE = 75;
+const INCEPTION_V3_MIN_SIZE = 75;
 
-export class InceptionBuilder {
+class InceptionBuilder {
   private readonly names = new AutoNamer();
 
-  conv2dBn(x: T, filters: number, rows: number, cols: number, a: { padding?: 'same' | 'valid'; strides?: number } = {}): T {
+  conv2dBn(
+    x: T,
+    filters: number,
+    rows: number,
+    cols: number,
+    a: { padding?: 'same' | 'valid'; strides?: number } = {},
+  ): T {
     x = conv(x, {
       filters,
       kernel: [rows, cols],

@@ -1,22 +1,12 @@
+// src/models/builders: the Keras applications rebuilt block by block (densenet.py style), and
+// buildBase, which picks one by name. Imports only models/layers and models/names.ts.
 import type * as tf from '@tensorflow/tfjs';
-import { buildDenseNet, DENSENET_MIN_SIZE } from './densenet.ts';
-import { buildInceptionV3, INCEPTION_V3_MIN_SIZE } from './inception-v3.ts';
-import { buildMobileNetV1, MOBILENET_V1_MIN_SIZE } from './mobilenet-v1.ts';
-import { buildMobileNetV2, MOBILENET_V2_MIN_SIZE } from './mobilenet-v2.ts';
-import { buildResNet, RESNET_MIN_SIZE } from './resnet.ts';
-
-export const BASE_NAMES = [
-  'densenet121',
-  'densenet169',
-  'densenet201',
-  'mobilenetv2',
-  'mobilenetv1',
-  'inceptionv3',
-  'resnet50',
-  'resnet101',
-  'resnet152',
-] as const;
-export type BaseName = (typeof BASE_NAMES)[number];
+import { buildDenseNet } from './densenet.ts';
+import { buildInceptionV3 } from './inception-v3.ts';
+import { buildMobileNetV1 } from './mobilenet-v1.ts';
+import { buildMobileNetV2 } from './mobilenet-v2.ts';
+import { buildResNet } from './resnet.ts';
+import { BASE_NAMES, isBaseName, type BaseName } from '../names.ts';
 
 export interface BaseSpec {
   name: BaseName;
@@ -26,26 +16,12 @@ export interface BaseSpec {
   inputSize: number;
 }
 
-export const MIN_INPUT_SIZE: Record<BaseName, number> = {
-  densenet121: DENSENET_MIN_SIZE,
-  densenet169: DENSENET_MIN_SIZE,
-  densenet201: DENSENET_MIN_SIZE,
-  mobilenetv2: MOBILENET_V2_MIN_SIZE,
-  mobilenetv1: MOBILENET_V1_MIN_SIZE,
-  inceptionv3: INCEPTION_V3_MIN_SIZE,
-  resnet50: RESNET_MIN_SIZE,
-  resnet101: RESNET_MIN_SIZE,
-  resnet152: RESNET_MIN_SIZE,
-};
-
-export function isBaseName(name: string): name is BaseName {
-  return (BASE_NAMES as readonly string[]).includes(name);
-}
-
 /** A Keras `include_top=False` application model, layer for layer, with random weights. */
 export function buildBase(spec: BaseSpec): tf.LayersModel {
   const { name, inputSize } = spec;
-  if (!isBaseName(name)) throw new Error(`unknown base model "${String(name)}": expected one of ${BASE_NAMES.join(', ')}`);
+  if (!isBaseName(name)) {
+    throw new Error(`unknown base model "${String(name)}": expected one of ${BASE_NAMES.join(', ')}`);
+  }
   if (spec.alpha != null && name !== 'mobilenetv1' && name !== 'mobilenetv2' && spec.alpha !== 1) {
     throw new Error(`${name}: alpha applies to mobilenetv1/mobilenetv2 only, got ${spec.alpha}`);
   }

@@ -5,17 +5,17 @@ import { add, bn, channels, checkInputSize, conv, depthwise, input, relu6, spati
 // no stem ZeroPadding (that was keras-applications' variant).
 const BN = { epsilon: 1e-3, momentum: 0.999 };
 type T = tf.SymbolicTensor;
-export const MOBILENET_V2_MIN_SIZE = 32;
+const MOBILENET_V2_MIN_SIZE = 32;
 
 /** Keras' `_make_divisible` (from the original TF-slim code): round to a multiple of `divisor`, losing < 10 %. */
-export function makeDivisible(v: number, divisor = 8, minValue = divisor): number {
+function makeDivisible(v: number, divisor = 8, minValue = divisor): number {
   let newV = Math.max(minValue, Math.floor((v + divisor / 2) / divisor) * divisor);
   if (newV < 0.9 * v) newV += divisor;
   return newV;
 }
 
 /** imagenet_utils.correct_pad: the ZeroPadding before a stride-2 valid depthwise conv. */
-export function correctPad(size: number | null, kernel = 3): [[number, number], [number, number]] {
+function correctPad(size: number | null, kernel = 3): [[number, number], [number, number]] {
   const adjust = size == null ? 1 : 1 - (size % 2);
   const correct = Math.floor(kernel / 2);
   return [
@@ -24,13 +24,22 @@ export function correctPad(size: number | null, kernel = 3): [[number, number], 
   ];
 }
 
-export function invertedResBlock(x: T, a: { expansion: number; stride: number; alpha: number; filters: number; blockId: number }): T {
+function invertedResBlock(
+  x: T,
+  a: { expansion: number; stride: number; alpha: number; filters: number; blockId: number },
+): T {
   const inChannels = channels(x);
   const pointwise = makeDivisible(Math.trunc(a.filters * a.alpha), 8);
   const inputs = x;
   let prefix = `block_${a.blockId}_`;
   if (a.blockId) {
-    x = conv(x, { filters: a.expansion * inChannels, kernel: 1, padding: 'same', useBias: false, name: `${prefix}expand` });
+    x = conv(x, {
+      filters: a.expansion * inChannels,
+      kernel: 1,
+      padding: 'same',
+      useBias: false,
+      name: `${prefix}expand`,
+    });
     x = bn(x, { ...BN, name: `${prefix}expand_BN` });
     x = relu6(x, `${prefix}expand_relu`);
   } else {
@@ -49,11 +58,21 @@ export function invertedResBlock(x: T, a: { expansion: number; stride: number; a
 /** (filters, stride, expansion) of blocks 0–16. */
 const BLOCKS: readonly (readonly [number, number, number])[] = [
   [16, 1, 1],
-  [24, 2, 6], [24, 1, 6],
-  [32, 2, 6], [32, 1, 6], [32, 1, 6],
-  [64, 2, 6], [64, 1, 6], [64, 1, 6], [64, 1, 6],
-  [96, 1, 6], [96, 1, 6], [96, 1, 6],
-  [160, 2, 6], [160, 1, 6], [160, 1, 6],
+  [24, 2, 6],
+  [24, 1, 6],
+  [32, 2, 6],
+  [32, 1, 6],
+  [32, 1, 6],
+  [64, 2, 6],
+  [64, 1, 6],
+  [64, 1, 6],
+  [64, 1, 6],
+  [96, 1, 6],
+  [96, 1, 6],
+  [96, 1, 6],
+  [160, 2, 6],
+  [160, 1, 6],
+  [160, 1, 6],
   [320, 1, 6],
 ];
 
@@ -61,7 +80,14 @@ export function buildMobileNetV2(inputSize: number, alpha = 1.0): tf.LayersModel
   checkInputSize('mobilenetv2', inputSize, MOBILENET_V2_MIN_SIZE);
   if (!(alpha > 0)) throw new Error(`mobilenetv2: alpha must be positive, got ${alpha}`);
   const img = input(inputSize);
-  let x = conv(img, { filters: makeDivisible(32 * alpha, 8), kernel: 3, strides: 2, padding: 'same', useBias: false, name: 'Conv1' });
+  let x = conv(img, {
+    filters: makeDivisible(32 * alpha, 8),
+    kernel: 3,
+    strides: 2,
+    padding: 'same',
+    useBias: false,
+    name: 'Conv1',
+  });
   x = bn(x, { ...BN, name: 'bn_Conv1' });
   x = relu6(x, 'Conv1_relu');
   BLOCKS.forEach(([filters, stride, expansion], blockId) => {

@@ -5,17 +5,21 @@ import { add, bn, checkInputSize, conv, input, maxPool, relu, zeroPad } from './
 // every conv has a bias, the stride sits on the 1×1 convs.
 const BN = { epsilon: 1.001e-5, momentum: 0.99 };
 type T = tf.SymbolicTensor;
-export const RESNET_MIN_SIZE = 32;
+const RESNET_MIN_SIZE = 32;
 
-export const RESNET_STACKS = {
+const RESNET_STACKS = {
   resnet50: [3, 4, 6, 3],
   resnet101: [3, 4, 23, 3],
   resnet152: [3, 8, 36, 3],
 } as const;
-export type ResNetName = keyof typeof RESNET_STACKS;
+type ResNetName = keyof typeof RESNET_STACKS;
 
 /** A residual bottleneck block (`block1` in Keras). */
-export function block1(x: T, filters: number, a: { kernel?: number; stride?: number; convShortcut?: boolean; name: string }): T {
+function block1(
+  x: T,
+  filters: number,
+  a: { kernel?: number; stride?: number; convShortcut?: boolean; name: string },
+): T {
   const { name } = a;
   const stride = a.stride ?? 1;
   let shortcut = x;
@@ -35,7 +39,7 @@ export function block1(x: T, filters: number, a: { kernel?: number; stride?: num
   return relu(x, `${name}_out`);
 }
 
-export function stack1(x: T, filters: number, blocks: number, a: { stride1?: number; name: string }): T {
+function stack1(x: T, filters: number, blocks: number, a: { stride1?: number; name: string }): T {
   x = block1(x, filters, { stride: a.stride1 ?? 2, name: `${a.name}_block1` });
   for (let i = 2; i <= blocks; i++) x = block1(x, filters, { convShortcut: false, name: `${a.name}_block${i}` });
   return x;
@@ -45,11 +49,25 @@ export function buildResNet(name: ResNetName, inputSize: number): tf.LayersModel
   checkInputSize(name, inputSize, RESNET_MIN_SIZE);
   const [b2, b3, b4, b5] = RESNET_STACKS[name];
   const img = input(inputSize);
-  let x = zeroPad(img, [[3, 3], [3, 3]], 'conv1_pad');
+  let x = zeroPad(
+    img,
+    [
+      [3, 3],
+      [3, 3],
+    ],
+    'conv1_pad',
+  );
   x = conv(x, { filters: 64, kernel: 7, strides: 2, name: 'conv1_conv' });
   x = bn(x, { ...BN, name: 'conv1_bn' });
   x = relu(x, 'conv1_relu');
-  x = zeroPad(x, [[1, 1], [1, 1]], 'pool1_pad');
+  x = zeroPad(
+    x,
+    [
+      [1, 1],
+      [1, 1],
+    ],
+    'pool1_pad',
+  );
   x = maxPool(x, { pool: 3, strides: 2, name: 'pool1_pool' });
   x = stack1(x, 64, b2, { stride1: 1, name: 'conv2' });
   x = stack1(x, 128, b3, { name: 'conv3' });

@@ -5,7 +5,7 @@ import { containerOf, nodesInOrder, type GraphContainer, type GraphNode, type Kw
 type FusedActivation = 'linear' | 'relu' | 'relu6';
 
 /** What `foldBatchNorm` did to a model (nested models included). */
-export interface FoldSummary {
+interface FoldSummary {
   /** Conv2D / DepthwiseConv2D layers now run as one fused kernel (conv + bias + activation). */
   fusedConvs: number;
   /** BatchNormalization layers folded into the convolution before them. */
@@ -73,7 +73,13 @@ export function foldBatchNorm(model: tf.LayersModel): InferenceModel {
   const container = containerOf(model);
   if (!container) throw new Error(`foldBatchNorm: ${model.name} is not a functional model`);
   const owned: tf.Tensor[] = [];
-  const summary: FoldSummary = { fusedConvs: 0, foldedBatchNorms: 0, foldedActivations: 0, standaloneBatchNorms: 0, otherLayers: 0 };
+  const summary: FoldSummary = {
+    fusedConvs: 0,
+    foldedBatchNorms: 0,
+    foldedActivations: 0,
+    standaloneBatchNorms: 0,
+    otherLayers: 0,
+  };
   const plan = new Plan(container, owned, summary);
   let disposed = false;
   function predict(x: tf.Tensor): tf.Tensor;
@@ -106,7 +112,11 @@ class Plan {
   /** How many times each symbolic tensor is read (step inputs, plus one per model output). */
   private readonly uses = new Map<number, number>();
 
-  constructor(container: GraphContainer, private readonly owned: tf.Tensor[], private readonly summary: FoldSummary) {
+  constructor(
+    container: GraphContainer,
+    private readonly owned: tf.Tensor[],
+    private readonly summary: FoldSummary,
+  ) {
     this.inputIds = container.inputs.map((t) => t.id);
     this.outputIds = container.outputs.map((t) => t.id);
     const nodes = nodesInOrder(container).filter((n) => n.outboundLayer.getClassName() !== 'InputLayer');
@@ -160,7 +170,11 @@ class Plan {
   }
 
   /** A convolution with what follows it folded in, or null when `node` is no foldable convolution. */
-  private convStep(node: GraphNode, soleConsumer: (id: number) => GraphNode | null, absorbed: Set<GraphNode>): Step | null {
+  private convStep(
+    node: GraphNode,
+    soleConsumer: (id: number) => GraphNode | null,
+    absorbed: Set<GraphNode>,
+  ): Step | null {
     const layer = node.outboundLayer;
     const kind = layer.getClassName();
     if ((kind !== 'Conv2D' && kind !== 'DepthwiseConv2D') || node.inputTensors.length !== 1) return null;
@@ -201,7 +215,8 @@ class Plan {
     const run =
       kind === 'Conv2D'
         ? (x: tf.Tensor4D) => tf.fused.conv2d({ x, filter, strides, pad, dilations, bias: fusedBias, activation })
-        : (x: tf.Tensor4D) => tf.fused.depthwiseConv2d({ x, filter, strides, pad, dilations, bias: fusedBias, activation });
+        : (x: tf.Tensor4D) =>
+            tf.fused.depthwiseConv2d({ x, filter, strides, pad, dilations, bias: fusedBias, activation });
     return { inputs: [node.inputTensors[0]!.id], outputs: [out], run: ([x]) => [run(x as tf.Tensor4D)] };
   }
 
@@ -225,15 +240,21 @@ class Plan {
         this.summary.standaloneBatchNorms++;
         // Axis 3 is only the last one for 4-D inputs; anything else goes to the layer itself.
         return {
-          inputs, outputs,
-          run: ([x]) => [x!.rank === 4 || bn.axis === -1 ? tf.add(tf.mul(x!, scale), offset) : (layer.call(x!, { training: false }) as tf.Tensor)],
+          inputs,
+          outputs,
+          run: ([x]) => [
+            x!.rank === 4 || bn.axis === -1
+              ? tf.add(tf.mul(x!, scale), offset)
+              : (layer.call(x!, { training: false }) as tf.Tensor),
+          ],
         };
       }
     }
     this.summary.otherLayers++;
     const kwargs: Kwargs = { ...(node.callArgs ?? {}), training: false };
     return {
-      inputs, outputs,
+      inputs,
+      outputs,
       run: (xs) => {
         const y = layer.call(xs.length === 1 ? xs[0]! : xs, kwargs);
         return Array.isArray(y) ? y : [y];
@@ -250,7 +271,8 @@ function bnScaleOffset(bn: BatchNormFields): { scale: tf.Tensor; offset: tf.Tens
 
 /** The same in float64, so folded weights carry one float32 rounding each. */
 function bnScaleOffset64(bn: BatchNormFields): { scale: Float64Array; offset: Float64Array } {
-  const read = (v: { read(): tf.Tensor } | null): Float32Array | null => (v ? (v.read().dataSync() as Float32Array) : null);
+  const read = (v: { read(): tf.Tensor } | null): Float32Array | null =>
+    v ? (v.read().dataSync() as Float32Array) : null;
   const variance = read(bn.movingVariance)!;
   const mean = read(bn.movingMean)!;
   const gamma = read(bn.gamma);
@@ -273,8 +295,11 @@ function foldIntoConv(kernel: tf.Tensor, bias: tf.Tensor | null, bn: BatchNormFi
   const { scale, offset } = bnScaleOffset64(bn);
   const k = kernel.dataSync() as Float32Array;
   const channels = scale.length;
-  const outChannels = kernel.shape.slice(kernel.shape.length === 4 && kernel.shape[3]! !== channels ? 2 : 3).reduce((a, b) => a * b, 1);
-  if (outChannels !== channels) throw new Error(`foldBatchNorm: a kernel of shape [${kernel.shape}] cannot take a BN over ${channels} channels`);
+  const outChannels = kernel.shape
+    .slice(kernel.shape.length === 4 && kernel.shape[3]! !== channels ? 2 : 3)
+    .reduce((a, b) => a * b, 1);
+  if (outChannels !== channels)
+    throw new Error(`foldBatchNorm: a kernel of shape [${kernel.shape}] cannot take a BN over ${channels} channels`);
   const folded = new Float32Array(k.length);
   for (let i = 0; i < k.length; i++) folded[i] = k[i]! * scale[i % channels]!;
   const b = bias ? (bias.dataSync() as Float32Array) : null;

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 // plan walks; tfjs exposes them as public fields without exporting their types.
 export type Kwargs = { [key: string]: unknown };
 
-export interface SymbolicRef {
+interface SymbolicRef {
   id: number;
 }
 

@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 // One differentiable op (closed-form backward); one-pass kernels on wasm, tfjs' ops elsewhere.
-import { batchNormTraining } from '../../backends/ops/batch-norm-training.ts';
-import type { BatchNormalization, BatchNormalizationLayerArgs } from '@tensorflow/tfjs-layers/dist/layers/normalization.js';
+import { batchNormTraining } from './batch-norm-training.ts';
+import type {
+  BatchNormalization,
+  BatchNormalizationLayerArgs,
+} from '@tensorflow/tfjs-layers/dist/layers/normalization.js';
 import type { LayerVariable } from '@tensorflow/tfjs-layers/dist/variables.js';
 // Every model path that builds or loads a BN also gets the fast ReLU6 (side effect on import).
 import './relu6.ts';
@@ -81,7 +84,12 @@ export class FreezableBatchNormalization extends BatchNormalizationBase {
         return normalize(input, self.movingMean.read(), self.movingVariance.read(), beta, gamma, self.epsilon);
       }
       const reductionAxes = [...Array(input.rank - 1).keys()];
-      const { output, mean, variance } = batchNormTraining(input, gamma as tf.Tensor1D, beta as tf.Tensor1D, self.epsilon);
+      const { output, mean, variance } = batchNormTraining(
+        input,
+        gamma as tf.Tensor1D,
+        beta as tf.Tensor1D,
+        self.epsilon,
+      );
       const decay = 1 - self.momentum;
       // Keras 2 runs TF's fused batch norm, which feeds the moving variance the Bessel-corrected
       // batch variance (n / (n − 1)); normalisation itself uses the biased one.
@@ -113,7 +121,12 @@ tf.serialization.registerClass(
  * ~28 ms (8.4 M values).
  */
 export function batchNormInference(
-  x: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, beta: tf.Tensor, gamma: tf.Tensor, epsilon: number,
+  x: tf.Tensor,
+  mean: tf.Tensor,
+  variance: tf.Tensor,
+  beta: tf.Tensor,
+  gamma: tf.Tensor,
+  epsilon: number,
 ): tf.Tensor {
   return tf.tidy(() => {
     const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, epsilon)));
@@ -124,8 +137,4 @@ export function batchNormInference(
 
 export function freezableBatchNorm(args: BatchNormalizationLayerArgs = {}): FreezableBatchNormalization {
   return new FreezableBatchNormalization(args);
-}
-
-export function isBatchNorm(layer: tf.layers.Layer): boolean {
-  return layer.getClassName() === 'BatchNormalization';
 }

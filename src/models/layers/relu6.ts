@@ -10,11 +10,16 @@ type Patchable<K extends string, F> = { [P in K]: F } & { [ORIGINAL]?: F };
 
 // Probe layers are named so that they take no number from tfjs' auto-naming (re_lu_N, activation_N).
 function reluLayerPrototype(): Patchable<'call', CallFn> {
-  return Object.getPrototypeOf(tf.layers.reLU({ maxValue: 6, name: 'transfer_lab_relu6_probe' })) as Patchable<'call', CallFn>;
+  return Object.getPrototypeOf(tf.layers.reLU({ maxValue: 6, name: 'transfer_lab_relu6_probe' })) as Patchable<
+    'call',
+    CallFn
+  >;
 }
 
 function relu6ActivationPrototype(): Patchable<'apply', ApplyFn> {
-  const layer = tf.layers.activation({ activation: 'relu6', name: 'transfer_lab_relu6_probe' }) as unknown as { activation: object };
+  const layer = tf.layers.activation({ activation: 'relu6', name: 'transfer_lab_relu6_probe' }) as unknown as {
+    activation: object;
+  };
   return Object.getPrototypeOf(layer.activation) as Patchable<'apply', ApplyFn>;
 }
 
@@ -66,11 +71,6 @@ export function fastRelu6Enabled(): boolean {
 }
 
 useFastRelu6(true);
-
-/** True for a layer that computes ReLU6: `ReLU` with maxValue 6, or `Activation('relu6')`. */
-export function isRelu6Layer(layer: tf.layers.Layer): boolean {
-  return fusableActivation(layer) === 'relu6';
-}
 
 /**
  * The fused-kernel activation (`tf.fused.*`) a stand-alone activation layer computes, or null:

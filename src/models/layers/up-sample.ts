@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { resizeBatch, RESIZE_MODES, type ResizeMode } from '../../data/resize.ts';
+import { resizeBatch } from '../../data/resize.ts';
+import { RESIZE_MODES, type ResizeMode } from '../../data/modes.ts';
 
-export type { ResizeMode };
-
-export interface UpSampleArgs {
+interface UpSampleArgs {
   /** Output height and width in pixels. */
   size: number;
   /**
@@ -65,7 +64,3 @@ export class UpSample extends tf.layers.Layer {
 }
 
 tf.serialization.registerClass(UpSample);
-
-export function upSampleLayer(args: UpSampleArgs): UpSample {
-  return new UpSample(args);
-}

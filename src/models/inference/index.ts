@@ -1,1 +1,0 @@
-export { foldBatchNorm, type FoldSummary, type InferenceModel } from './fold.ts';

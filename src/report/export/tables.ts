@@ -1,0 +1,87 @@
+import type { CostQualityRow } from '../metrics/cost-quality.ts';
+import type { DiffView } from '../metrics/definition-diff.ts';
+import type { RunSummary } from '../metrics/run-summary.ts';
+import { columnsOf, toCsv, type Column } from './csv.ts';
+
+const RUN_KEYS = [
+  'id',
+  'experiment',
+  'name',
+  'status',
+  'stale',
+  'progress',
+  'error',
+  'tags',
+  'baseModel',
+  'freezing',
+  'inputSize',
+  'epochsPlanned',
+  'epochsCompleted',
+  'bestValAccuracy',
+  'bestEpoch',
+  'finalValAccuracy',
+  'finalTestAccuracy',
+  'wallSeconds',
+  'imagesPerSecond',
+  'trainableParams',
+  'totalParams',
+  'macsPerImage',
+  'flops',
+  'deviceSeconds',
+  'quality',
+  'qualitySource',
+  'accuracyPerPflop',
+  'accuracyPerDeviceHour',
+  'startTime',
+  'endTime',
+  'backend',
+] as const satisfies readonly (keyof RunSummary)[];
+
+const RUN_COLUMNS: Column<RunSummary>[] = columnsOf<RunSummary>(RUN_KEYS);
+
+const COMPARE_COLUMNS: Column<CostQualityRow>[] = columnsOf<CostQualityRow>([
+  'id',
+  'experiment',
+  'name',
+  'status',
+  'bestValAccuracy',
+  'bestEpoch',
+  'finalValAccuracy',
+  'finalTestAccuracy',
+  'quality',
+  'qualitySource',
+  'threshold',
+  'epochToThreshold',
+  'secondsToThreshold',
+  'flopsToThreshold',
+  'deviceHours',
+  'pflops',
+  'accuracyPerDeviceHour',
+  'accuracyPerPflop',
+  'pareto',
+]);
+
+/** The runs table as CSV: one row per run. */
+export function runsCsv(summaries: readonly RunSummary[]): string {
+  return toCsv(summaries, RUN_COLUMNS);
+}
+
+/** The runs table as JSON: one object per run with the CSV's fields plus the run.json warnings. */
+export function runsJson(summaries: readonly RunSummary[]) {
+  const fields = (s: RunSummary) => Object.fromEntries(RUN_KEYS.map((k) => [k, s[k]]));
+  return { runs: summaries.map((s) => ({ ...fields(s), warnings: s.warnings })) };
+}
+
+/** The cost/quality table of a comparison as CSV. */
+export function compareCsv(rows: readonly CostQualityRow[]): string {
+  return toCsv(rows, COMPARE_COLUMNS);
+}
+
+/** The definition diff as CSV: one row per differing key, one column per run. */
+export function diffCsv(diff: DiffView): string {
+  const columns: Column<{ key: string; cells: string[] }>[] = [
+    { key: 'key', value: (r) => r.key },
+    ...diff.headers.map((h, i) => ({ key: h, value: (r: { cells: string[] }) => r.cells[i] })),
+  ];
+  return toCsv(diff.rows, columns);
+}

@@ -1,0 +1,138 @@
+import { costQualityRows } from '../metrics/cost-quality.ts';
+import type { RunSummary } from '../metrics/run-summary.ts';
+import { renderSvg } from './charts/render-svg.ts';
+import { costQualitySpec } from './charts/scatter-chart.ts';
+import type { ReportContext } from './context.ts';
+import { compact, duration, fixed, pct, si } from './format.ts';
+import type { SiteLinks } from './links.ts';
+import { statusView } from './status-view.ts';
+import { tensorboardLinks } from './tensorboard-links.ts';
+
+/** Changes whenever a row of the runs table would; the live page polls these. */
+export function rowSignature(s: RunSummary): string {
+  const minutes = s.wallSeconds === null ? '' : Math.floor(s.wallSeconds / 60);
+  return [s.stale ? 'stale' : s.status, s.epochsCompleted, s.bestValAccuracy, s.finalTestAccuracy, minutes]
+    .map((v) => String(v ?? ''))
+    .join('|');
+}
+
+/** The raw values the table sorts by (the shown cells are formatted). */
+function sortKeys(s: RunSummary) {
+  return {
+    epochs: s.epochsCompleted ?? '',
+    best: s.bestValAccuracy ?? '',
+    test: s.finalTestAccuracy ?? '',
+    wall: s.wallSeconds ?? '',
+    ips: s.imagesPerSecond ?? '',
+    trainable: s.trainableParams ?? '',
+    macs: s.macsPerImage ?? '',
+    perPflop: s.accuracyPerPflop ?? '',
+    perHour: s.accuracyPerDeviceHour ?? '',
+    input: s.inputSize ?? '',
+    start: s.startTime ?? '',
+  };
+}
+
+export function runRow(s: RunSummary, links: SiteLinks) {
+  const epochsKnown = s.epochsCompleted !== null || s.epochsPlanned !== null;
+  return {
+    id: s.id,
+    sig: rowSignature(s),
+    startShort: s.startTime ? s.startTime.replace('T', ' ').slice(0, 16) : '—',
+    href: links.run(s.id),
+    experiment: s.experiment,
+    name: s.name ?? s.id.split('/').pop(),
+    tags: s.tags,
+    tagList: s.tags.join(' '),
+    ...statusView(s),
+    baseModel: s.baseModel ?? '—',
+    freezing: s.freezing ?? '—',
+    inputSize: s.inputSize ?? '—',
+    epochs: epochsKnown ? `${s.epochsCompleted ?? '?'} / ${s.epochsPlanned ?? '?'}` : '—',
+    best: pct(s.bestValAccuracy),
+    bestEpoch: s.bestEpoch ?? '—',
+    test: pct(s.finalTestAccuracy),
+    wall: duration(s.wallSeconds),
+    ips: fixed(s.imagesPerSecond, 1),
+    trainable: si(s.trainableParams),
+    total: si(s.totalParams),
+    macs: si(s.macsPerImage),
+    perPflop: compact(s.accuracyPerPflop),
+    perHour: compact(s.accuracyPerDeviceHour),
+    sort: sortKeys(s),
+    warnings: s.warnings,
+  };
+}
+
+function compileFilter(filter: string | undefined): { re: RegExp | null; error: string | null } {
+  if (!filter) return { re: null, error: null };
+  if (filter.length > 500) return { re: null, error: 'filter is longer than 500 characters' };
+  try {
+    return { re: new RegExp(filter, 'i'), error: null };
+  } catch (err) {
+    return { re: null, error: (err as Error).message };
+  }
+}
+
+/** Quality vs compute of every run that has both (two at least), or null. */
+async function allRunsScatter(ctx: ReportContext, all: RunSummary[]): Promise<string | null> {
+  const rated = all.filter((s) => s.quality !== null && s.flops);
+  if (rated.length < 2) return null;
+  const rows = costQualityRows(
+    rated.map((s) => ({ summary: s, record: {} })),
+    1,
+    'flops',
+  );
+  const spec = costQualitySpec(rows, 'flops', 'Quality vs training compute, all runs');
+  if (!spec) return null;
+  return ctx.charts.get(`runs-scatter|${ctx.store.version}|${rated.length}`, () => renderSvg(spec));
+}
+
+function tagList(ctx: ReportContext, all: RunSummary[], selected: string | undefined) {
+  const counts = new Map<string, number>();
+  for (const s of all) for (const t of s.tags) counts.set(t, (counts.get(t) ?? 0) + 1);
+  const hrefOf = (name: string) => {
+    if (ctx.links.mode !== 'server') return '#';
+    return name === selected ? '/' : `/?${new URLSearchParams({ tag: name }).toString()}`;
+  };
+  const tag = ([name, count]: [string, number]) => ({
+    name,
+    count,
+    selected: name === selected,
+    tagHref: hrefOf(name),
+  });
+  return [...counts].sort().map(tag);
+}
+
+interface RunsPageOptions {
+  filter?: string;
+  tag?: string;
+  live: boolean;
+}
+
+export async function runsPage(ctx: ReportContext, opts: RunsPageOptions) {
+  const all = ctx.store.summaries();
+  const { re, error } = compileFilter(opts.filter);
+  // Newest first, like an experiment tracker; the table re-sorts by any column in the browser.
+  const shown = all
+    .filter((s) => (!re || re.test(s.id)) && (!opts.tag || s.tags.includes(opts.tag)))
+    .sort((a, b) => (b.startTime ?? '').localeCompare(a.startTime ?? '') || (a.id < b.id ? -1 : 1));
+  const counts: Record<string, number> = { running: 0, success: 0, interrupted: 0, failed: 0, stale: 0, unknown: 0 };
+  for (const s of all) counts[s.stale ? 'stale' : s.status] += 1;
+  return {
+    pageTitle: 'Runs',
+    navRuns: true,
+    rows: shown.map((s) => runRow(s, ctx.links)),
+    total: all.length,
+    shownCount: shown.length,
+    counts,
+    tags: tagList(ctx, all, opts.tag),
+    compareEnabled: ctx.links.mode === 'server',
+    filter: opts.filter ?? '',
+    filterError: error,
+    tag: opts.tag ?? '',
+    live: opts.live,
+    scatter: await allRunsScatter(ctx, all),
+    tensorboard: tensorboardLinks(ctx.tensorboardUrl, { runIds: [] }).timeseries,
+  };
+}

@@ -1,0 +1,32 @@
+import type { SiteLinks } from './links.ts';
+import { tensorboardLinks } from './tensorboard-links.ts';
+import { readAsset } from './templates.ts';
+
+interface SiteContextOptions {
+  logdir: string;
+  tensorboardUrl: string;
+  compareHref?: string | null;
+  api?: Record<string, string> | null;
+  pollMs?: number;
+}
+
+/** What the layout needs to know about where it is rendered (`site` in the templates). */
+export function siteContext(links: SiteLinks, opts: SiteContextOptions) {
+  const isStatic = links.mode === 'static';
+  return {
+    mode: links.mode,
+    live: !isStatic,
+    home: links.home,
+    css: isStatic ? null : links.asset('site.css'),
+    js: isStatic ? null : links.asset('site.js'),
+    inlineCss: isStatic ? readAsset('site.css') : null,
+    inlineJs: isStatic ? readAsset('site.js') : null,
+    compareHref: opts.compareHref ?? null,
+    compareBase: isStatic ? null : '/compare',
+    tensorboard: tensorboardLinks(opts.tensorboardUrl, { runIds: [] }).timeseries,
+    logdir: opts.logdir,
+    generated: isStatic ? new Date().toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : null,
+    api: opts.api ?? null,
+    pollMs: opts.pollMs ?? 5000,
+  };
+}
