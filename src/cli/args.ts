@@ -1,13 +1,11 @@
+// Flag parsing and the exit-code contract every CLI shares: one line on stderr, 2 for a UsageError.
+// src/cli/ owns the command lines (experiment, serve, report, tensorboard); it may import any folder below.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from '../experiment/usage-error.ts';
 
-/** A command-line mistake: the CLI prints the message alone on one line and exits with code 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
 /** Flags every CLI that reads runs shares (serve, report, experiment, tensorboard). */
 export const LOGDIR_OPTION = {
@@ -24,17 +22,17 @@ export function parseFlags<const O extends OptionSpec>(argv: string[], options: 
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     // Node's messages span lines (with hints); keep the first line only.
-    throw new UsageError(message.split('\n')[0]!.replace(/\. To specify a positional.*$/, '').trim());
+    throw new UsageError(
+      message
+        .split('\n')[0]!
+        .replace(/\. To specify a positional.*$/, '')
+        .trim(),
+    );
   }
 }
 
-/** `--logdir` > `TRANSFERLAB_LOGDIR` > `logs`. */
-export function resolveLogdir(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return flag ?? env.TRANSFERLAB_LOGDIR ?? 'logs';
-}
-
 /**
- * Runs a CLI main function: UsageErrors → message + exit 2; other errors → one line + exit 1.
+ * Runs a CLI main function: a UsageError → its one line + its exit code (2); other errors → one line + exit 1.
  * `main` returns the exit code.
  */
 export function runCli(main: () => Promise<number>): void {
@@ -45,13 +43,14 @@ export function runCli(main: () => Promise<number>): void {
     (error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
       process.stderr.write(`${firstLine(message)}\n`);
-      if (process.env.TRANSFERLAB_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
-      process.exitCode = error instanceof UsageError || (error as { exitCode?: number })?.exitCode === 2 ? 2 : 1;
+      if (process.env.TRANSFERLAB_DEBUG && error instanceof Error && error.stack)
+        process.stderr.write(`${error.stack}\n`);
+      process.exitCode = error instanceof UsageError ? error.exitCode : 1;
     },
   );
 }
 
-export function firstLine(message: string): string {
+function firstLine(message: string): string {
   return message.split('\n')[0]!.trim();
 }
 
@@ -64,4 +63,12 @@ export function isEntryPoint(moduleUrl: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** An http(s) URL flag (`--tensorboard-url`), or a UsageError. */
+export function httpUrlFlag(flag: string, value: string): string {
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
+    throw new UsageError(`${flag}: expected an http(s) URL, got ${value}`);
+  }
+  return value;
 }

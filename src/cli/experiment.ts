@@ -2,14 +2,14 @@
 // TensorFlow.js and the models load lazily, after the flags and the definition check out: a bad
 // definition fails in a fraction of a second.
 import { stringify as toYaml } from 'yaml';
-import { listExperiments, loadDefinition, type LoadedDefinition } from '../train/load-definition.ts';
+import { listExperiments, loadDefinition, type LoadedDefinition } from '../experiment/load.ts';
+import { resolveLocations, type LocationFlags } from '../experiment/locations.ts';
+import { BACKEND_PREFERENCES, type BackendPreference } from '../backends/names.ts';
+import { PROGRESS_MODES, type ProgressMode } from '../experiment/names.ts';
+import { UsageError } from '../experiment/usage-error.ts';
+import { checkRunName } from '../run/layout.ts';
 import { commandLine } from '../train/environment.ts';
-import { checkRunName } from '../train/run-dir.ts';
-import { isEntryPoint, parseFlags, resolveLogdir, runCli, UsageError } from './args.ts';
-
-type BackendPreference = 'auto' | 'gpu' | 'node' | 'wasm' | 'cpu';
-/** The same list as backends' BACKEND_PREFERENCES, kept here so flag errors need no TensorFlow.js. */
-const BACKENDS: readonly BackendPreference[] = ['auto', 'gpu', 'node', 'wasm', 'cpu'];
+import { isEntryPoint, parseFlags, runCli } from './args.ts';
 
 const OPTIONS = {
   set: { type: 'string', multiple: true },
@@ -45,7 +45,7 @@ Flags:
   --data-dir DIR       CIFAR-10 folder (default: TRANSFERLAB_DATA_DIR, else <cache>/datasets)
   --weights-dir DIR    Keras .h5 weights (default: TRANSFERLAB_WEIGHTS_DIR, else <cache>/models)
   --models-dir DIR     tfjs layers-format models (default: TRANSFERLAB_MODELS_DIR, else <cache>/models)
-  --backend B          ${BACKENDS.join(' | ')} (default auto)
+  --backend B          ${BACKEND_PREFERENCES.join(' | ')} (default auto)
   --resume RUN         continue a run (id like quickstart/20261128-151200, or its path) from its last checkpoint
   --dry-run            print the resolved definition, parameter counts and multiply-adds, then exit
   --progress MODE      auto | bar | lines | none (default auto: a bar on a terminal)
@@ -62,46 +62,65 @@ Exit codes: 0 done · 1 failed · 2 bad definition or flags · 130 interrupted (
 resume with --resume). A second Ctrl-C stops at once.`;
 }
 
+type Values = ReturnType<typeof parseFlags<typeof OPTIONS>>['values'];
+
+interface RunFlags {
+  name: string | null;
+  backend: BackendPreference;
+  seed: number | undefined;
+  progress: ProgressMode;
+}
+
+/** Checks the flags that need no definition; a mistake is a UsageError. */
+function checkFlags(values: Values, positionals: string[]): RunFlags {
+  if (positionals.length > 1) throw new UsageError(`expected one experiment name, got ${positionals.join(' ')}`);
+  const name = positionals[0] ?? null;
+  if (!name && !values.resume)
+    throw new UsageError(`name an experiment (${listExperiments().join(', ')}), or see --help`);
+  const backend = (values.backend ?? 'auto') as BackendPreference;
+  if (!BACKEND_PREFERENCES.includes(backend)) {
+    throw new UsageError(`--backend ${values.backend}: expected ${BACKEND_PREFERENCES.join(', ')}`);
+  }
+  const seed = values.seed === undefined ? undefined : Number(values.seed);
+  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed <= 2 ** 31 - 1)) {
+    throw new UsageError(`--seed ${values.seed}: expected an integer in 0..2147483647`);
+  }
+  const progress = (values.progress ?? 'auto') as ProgressMode;
+  if (!PROGRESS_MODES.includes(progress)) {
+    throw new UsageError(`--progress ${values.progress}: expected auto, bar, lines or none`);
+  }
+  if (values.resume && (values.set?.length || values['dry-run'])) {
+    throw new UsageError('--resume continues a run with its own definition: --set and --dry-run do not apply');
+  }
+  if (values.name !== undefined) checkRunName(values.name);
+  return { name, backend, seed, progress };
+}
+
 async function main(): Promise<number> {
   const { values, positionals } = parseFlags(process.argv.slice(2), OPTIONS);
   if (values.help) {
     process.stdout.write(`${usage()}\n`);
     return 0;
   }
-  if (positionals.length > 1) throw new UsageError(`expected one experiment name, got ${positionals.join(' ')}`);
-  const name = positionals[0] ?? null;
-  if (!name && !values.resume) throw new UsageError(`name an experiment (${listExperiments().join(', ')}), or see --help`);
-  const backend = (values.backend ?? 'auto') as BackendPreference;
-  if (!BACKENDS.includes(backend)) throw new UsageError(`--backend ${values.backend}: expected ${BACKENDS.join(', ')}`);
-  let seed: number | undefined;
-  if (values.seed !== undefined) {
-    seed = Number(values.seed);
-    if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 31 - 1) throw new UsageError(`--seed ${values.seed}: expected an integer in 0..2147483647`);
-  }
-  const progress = (values.progress ?? 'auto') as 'auto' | 'bar' | 'lines' | 'none';
-  if (!['auto', 'bar', 'lines', 'none'].includes(progress)) throw new UsageError(`--progress ${values.progress}: expected auto, bar, lines or none`);
-  if (values.resume && (values.set?.length || values['dry-run'])) {
-    throw new UsageError('--resume continues a run with its own definition: --set and --dry-run do not apply');
-  }
-
-  if (values.name !== undefined) checkRunName(values.name);
+  const { name, backend, seed, progress } = checkFlags(values, positionals);
+  const where = locationFlags(values);
   // Validated here before anything heavy loads; runExperiment resolves it again (microseconds).
   const loaded = name && !values.resume ? loadDefinition(name, { overrides: values.set ?? [] }) : null;
 
-  if (values['dry-run']) {
-    if (seed !== undefined) loaded!.definition.seed = seed;
-    if (values.tag) loaded!.definition.tags = [...new Set([...loaded!.definition.tags, ...values.tag])];
+  if (values['dry-run'] && loaded) {
+    if (seed !== undefined) loaded.definition.seed = seed;
+    if (values.tag) loaded.definition.tags = [...new Set([...loaded.definition.tags, ...values.tag])];
     const { selectBackend } = await import('../backends/index.ts');
     await selectBackend(backend, { quiet: true });
-    process.stdout.write(await dryRun(loaded!, locationOptions(values)));
+    process.stdout.write(await dryRun(loaded, where));
     return 0;
   }
 
   const { runExperiment } = await import('../train/run-experiment.ts');
   const { record } = await runExperiment(name, {
-    ...locationOptions(values),
-    ...(values.name !== undefined ? { name: values.name } : {}),
-    ...(seed !== undefined ? { seed } : {}),
+    ...where,
+    ...(values.name === undefined ? {} : { name: values.name }),
+    ...(seed === undefined ? {} : { seed }),
     tags: values.tag ?? [],
     overrides: values.set ?? [],
     ...(values.resume ? { resume: values.resume } : {}),
@@ -117,33 +136,30 @@ async function main(): Promise<number> {
   return record.status === 'success' ? 0 : 1;
 }
 
-/**
- * Where things are, from the flags; a missing flag leaves its option out, so the runner falls back to
- * the TRANSFERLAB_* variable and then to the default (--logdir is resolved here).
- */
-export function locationOptions(
-  values: { logdir?: string; 'data-dir'?: string; 'weights-dir'?: string; 'models-dir'?: string },
-  env: NodeJS.ProcessEnv = process.env,
-): { logdir: string; dataDir?: string; weightsDir?: string; modelsDir?: string } {
+/** Where things are, as the flags say; locations.ts fills in the variables and defaults. */
+function locationFlags(values: Values): LocationFlags {
   return {
-    logdir: resolveLogdir(values.logdir, env),
-    ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
-    ...(values['weights-dir'] ? { weightsDir: values['weights-dir'] } : {}),
-    ...(values['models-dir'] ? { modelsDir: values['models-dir'] } : {}),
+    logdir: values.logdir,
+    dataDir: values['data-dir'],
+    weightsDir: values['weights-dir'],
+    modelsDir: values['models-dir'],
   };
 }
 
 /** The resolved definition and the model's size, without downloading or writing anything. */
-export async function dryRun(loaded: LoadedDefinition, where: { modelsDir?: string }): Promise<string> {
+async function dryRun(loaded: LoadedDefinition, flags: LocationFlags): Promise<string> {
   const { buildRunModel, paramCounts } = await import('../train/model-setup.ts');
   const def = loaded.definition;
   // Counts do not depend on weight values: skip the .h5 files; the pretrained tfjs model is read if present.
-  const probe = def.model.weights.startsWith('pretrained:') ? def : { ...def, model: { ...def.model, weights: 'none' } };
+  const probe = def.model.weights.startsWith('pretrained:')
+    ? def
+    : { ...def, model: { ...def.model, weights: 'none' } };
+  const where = { ...resolveLocations(flags), download: false };
   let built;
   try {
-    built = await buildRunModel(probe, { ...(where.modelsDir ? { modelsDir: where.modelsDir } : {}), download: false });
+    built = await buildRunModel(probe, where);
   } catch {
-    built = await buildRunModel({ ...def, model: { ...def.model, weights: 'none' } }, { download: false });
+    built = await buildRunModel({ ...def, model: { ...def.model, weights: 'none' } }, where);
   }
   const base = paramCounts(built.base);
   const model = paramCounts(built.classifier);
@@ -153,9 +169,16 @@ export async function dryRun(loaded: LoadedDefinition, where: { modelsDir?: stri
     toYaml(def).trimEnd(),
     '',
     `${''.padEnd(24)}       total       trainable   non-trainable`,
-    `base (${def.model.base})`.padEnd(24) + n(base.total).padStart(12) + n(base.trainable).padStart(16) + n(base.nonTrainable).padStart(16),
-    'whole model'.padEnd(24) + n(model.total).padStart(12) + n(model.trainable).padStart(16) + n(model.nonTrainable).padStart(16),
-    `multiply-adds per image: ${n(model.macsPerImage)} (base ${n(base.macsPerImage)}, head ${n(model.macsPerImage - base.macsPerImage)})`,
+    `base (${def.model.base})`.padEnd(24) +
+      n(base.total).padStart(12) +
+      n(base.trainable).padStart(16) +
+      n(base.nonTrainable).padStart(16),
+    'whole model'.padEnd(24) +
+      n(model.total).padStart(12) +
+      n(model.trainable).padStart(16) +
+      n(model.nonTrainable).padStart(16),
+    `multiply-adds per image: ${n(model.macsPerImage)} ` +
+      `(base ${n(base.macsPerImage)}, head ${n(model.macsPerImage - base.macsPerImage)})`,
     `base layers: ${built.freeze.trainableLayers} trainable, ${built.freeze.frozenLayers} frozen` +
       (built.freeze.firstTrainableLayer ? ` (first trainable: ${built.freeze.firstTrainableLayer})` : ''),
     '',

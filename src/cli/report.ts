@@ -1,7 +1,9 @@
 // npm run report -- --out <dir> [--runs a,b,c] [--logdir logs] [--tensorboard-url …]
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { LOGDIR_OPTION, parseFlags, resolveLogdir, runCli, UsageError } from './args.ts';
+import { resolveLogdir } from '../experiment/locations.ts';
+import { UsageError } from '../experiment/usage-error.ts';
+import { httpUrlFlag, LOGDIR_OPTION, parseFlags, runCli } from './args.ts';
 import { parseCompareOptions } from '../report/pages/context.ts';
 import { writeStaticReport } from '../report/export/static-report.ts';
 
@@ -16,36 +18,51 @@ Writes a self-contained static HTML report (runs table, comparison, run pages).
   --tensorboard-url <url>   TensorBoard base URL for the deep links (default http://localhost:6006)`;
 
 runCli(async () => {
-  const { values } = parseFlags(process.argv.slice(2), {
-    ...LOGDIR_OPTION,
-    out: { type: 'string' },
-    runs: { type: 'string' },
-    smoothing: { type: 'string' },
-    threshold: { type: 'string' },
-    cost: { type: 'string' },
-    'tensorboard-url': { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  }, false);
+  const { values } = parseFlags(
+    process.argv.slice(2),
+    {
+      ...LOGDIR_OPTION,
+      out: { type: 'string' },
+      runs: { type: 'string' },
+      smoothing: { type: 'string' },
+      threshold: { type: 'string' },
+      cost: { type: 'string' },
+      'tensorboard-url': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    false,
+  );
   if (values.help) {
     console.log(HELP);
     return 0;
   }
   if (!values.out) throw new UsageError('--out: required (the folder to write the report into)');
-  if (values.cost !== undefined && values.cost !== 'flops' && values.cost !== 'hours') throw new UsageError(`--cost: expected flops or hours, got ${values.cost}`);
-  for (const [flag, v, max] of [['--smoothing', values.smoothing, 0.999], ['--threshold', values.threshold, 100]] as const) {
-    if (v !== undefined && !(Number(v) >= 0 && Number(v) <= max)) throw new UsageError(`${flag}: expected a number 0–${max}, got ${v}`);
+  if (values.cost !== undefined && values.cost !== 'flops' && values.cost !== 'hours')
+    throw new UsageError(`--cost: expected flops or hours, got ${values.cost}`);
+  for (const [flag, v, max] of [
+    ['--smoothing', values.smoothing, 0.999],
+    ['--threshold', values.threshold, 100],
+  ] as const) {
+    if (v !== undefined && !(Number(v) >= 0 && Number(v) <= max))
+      throw new UsageError(`${flag}: expected a number 0–${max}, got ${v}`);
   }
-  const tensorboardUrl = values['tensorboard-url'] ?? 'http://localhost:6006';
-  if (!URL.canParse(tensorboardUrl) || !/^https?:$/.test(new URL(tensorboardUrl).protocol)) {
-    throw new UsageError(`--tensorboard-url: expected an http(s) URL, got ${tensorboardUrl}`);
-  }
-  const runs = values.runs?.split(',').map((r) => r.trim()).filter(Boolean);
+  const tensorboardUrl = httpUrlFlag('--tensorboard-url', values['tensorboard-url'] ?? 'http://localhost:6006');
+  const runs = values.runs
+    ?.split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
   const logdir = resolveLogdir(values.logdir);
   const result = await writeStaticReport({
-    logdir, out: values.out, runs, tensorboardUrl,
+    logdir,
+    out: values.out,
+    runs,
+    tensorboardUrl,
     compare: parseCompareOptions({ smoothing: values.smoothing, threshold: values.threshold, cost: values.cost }),
   });
   const index = pathToFileURL(resolve(values.out, 'index.html')).href;
-  console.log(`wrote ${result.files.filter((f) => f.endsWith('.html')).length} pages (and CSV/JSON exports) for ${result.runs} runs (${result.compared.length} compared) to ${values.out}: open ${index}`);
+  console.log(
+    `wrote ${result.files.filter((f) => f.endsWith('.html')).length} pages (and CSV/JSON exports) ` +
+      `for ${result.runs} runs (${result.compared.length} compared) to ${values.out}: open ${index}`,
+  );
   return 0;
 });

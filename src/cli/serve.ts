@@ -1,6 +1,8 @@
 // npm run serve -- [--logdir logs] [--host 127.0.0.1] [--port 8080] [--tensorboard-url http://localhost:6006]
 import { existsSync } from 'node:fs';
-import { LOGDIR_OPTION, parseFlags, resolveLogdir, runCli, UsageError } from './args.ts';
+import { resolveLogdir } from '../experiment/locations.ts';
+import { UsageError } from '../experiment/usage-error.ts';
+import { httpUrlFlag, LOGDIR_OPTION, parseFlags, runCli } from './args.ts';
 import { startServer } from '../server/start.ts';
 
 const HELP = `Usage: npm run serve -- [options]
@@ -12,29 +14,38 @@ Serves the runs table, run pages and comparisons of a log directory.
   --stale-after <minutes>   show a running run as stale after this long without any write (default 30)`;
 
 runCli(async () => {
-  const { values } = parseFlags(process.argv.slice(2), {
-    ...LOGDIR_OPTION,
-    host: { type: 'string' },
-    port: { type: 'string' },
-    'tensorboard-url': { type: 'string' },
-    'stale-after': { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  }, false);
+  const { values } = parseFlags(
+    process.argv.slice(2),
+    {
+      ...LOGDIR_OPTION,
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'tensorboard-url': { type: 'string' },
+      'stale-after': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    false,
+  );
   if (values.help) {
     console.log(HELP);
     return 0;
   }
   const logdir = resolveLogdir(values.logdir);
   const port = values.port === undefined ? 8080 : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: expected an integer 0–65535, got ${values.port}`);
-  const tensorboardUrl = values['tensorboard-url'] ?? 'http://localhost:6006';
-  if (!URL.canParse(tensorboardUrl) || !/^https?:$/.test(new URL(tensorboardUrl).protocol)) {
-    throw new UsageError(`--tensorboard-url: expected an http(s) URL, got ${tensorboardUrl}`);
-  }
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port: expected an integer 0–65535, got ${values.port}`);
+  const tensorboardUrl = httpUrlFlag('--tensorboard-url', values['tensorboard-url'] ?? 'http://localhost:6006');
   const staleAfter = values['stale-after'] === undefined ? 30 : Number(values['stale-after']);
-  if (!(staleAfter > 0)) throw new UsageError(`--stale-after: expected a positive number of minutes, got ${values['stale-after']}`);
+  if (!(staleAfter > 0))
+    throw new UsageError(`--stale-after: expected a positive number of minutes, got ${values['stale-after']}`);
   if (!existsSync(logdir)) console.error(`note: log directory ${logdir} does not exist yet; runs appear once it does`);
-  const server = await startServer({ logdir, host: values.host ?? '127.0.0.1', port, tensorboardUrl, staleAfterMs: staleAfter * 60_000 });
+  const server = await startServer({
+    logdir,
+    host: values.host ?? '127.0.0.1',
+    port,
+    tensorboardUrl,
+    staleAfterMs: staleAfter * 60_000,
+  });
   console.log(`transfer-lab site on ${server.url} (logdir ${logdir}; TensorBoard links to ${tensorboardUrl})`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

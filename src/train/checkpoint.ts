@@ -5,9 +5,8 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { fileSystemIO } from '../models/weights/tfjs-layers.ts';
-import type { EpochHistory, RunRecord } from './run-record.ts';
-
-export const CHECKPOINT_DIR = 'checkpoints';
+import { CHECKPOINT_DIR } from '../run/layout.ts';
+import type { EpochHistory, RunRecord } from '../run/record.ts';
 
 /** Where the loop stands: enough to continue exactly (same batch order, same augmentation draws). */
 export interface TrainState {
@@ -31,8 +30,16 @@ export interface TrainState {
 /** A run's state before its first step. */
 export function initialTrainState(seed: number): TrainState {
   return {
-    version: 1, epoch: 0, batchInEpoch: 0, globalStep: 0, seed,
-    epochSums: { loss: 0, correct: 0, seen: 0, seconds: 0 }, best: null, history: [], trainImages: 0, savedAt: '',
+    version: 1,
+    epoch: 0,
+    batchInEpoch: 0,
+    globalStep: 0,
+    seed,
+    epochSums: { loss: 0, correct: 0, seen: 0, seconds: 0 },
+    best: null,
+    history: [],
+    trainImages: 0,
+    savedAt: '',
   };
 }
 
@@ -76,12 +83,14 @@ export function checkpointDir(runDir: string): string | null {
   const final = join(runDir, CHECKPOINT_DIR);
   if (existsSync(join(final, 'state.json'))) return final;
   const leftovers = existsSync(runDir)
-    ? readdirSync(runDir).filter((f) => f.startsWith(`${CHECKPOINT_DIR}.old-`)).map((f) => join(runDir, f))
+    ? readdirSync(runDir)
+        .filter((f) => f.startsWith(`${CHECKPOINT_DIR}.old-`))
+        .map((f) => join(runDir, f))
     : [];
   return leftovers.find((d) => existsSync(join(d, 'state.json'))) ?? null;
 }
 
-export async function readTrainState(dir: string): Promise<TrainState> {
+async function readTrainState(dir: string): Promise<TrainState> {
   const path = join(dir, 'state.json');
   const parsed = stateSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
   if (!parsed.success) {
@@ -99,7 +108,8 @@ export async function loadCheckpoint(dir: string, model: tf.LayersModel, optimiz
   const state = await readTrainState(dir);
   const artifacts = await fileSystemIO(dir).load!();
   const specs = artifacts.weightSpecs ?? [];
-  const data = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
+  const data =
+    artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
   const tensors = tf.io.decodeWeights(data, specs);
   try {
     const saved = new Map(specs.filter((s) => s.group !== 'optimizer').map((s) => [s.name, tensors[s.name]!]));
@@ -107,12 +117,16 @@ export async function loadCheckpoint(dir: string, model: tf.LayersModel, optimiz
       const t = saved.get(w.originalName);
       if (!t) throw new Error(`${dir}: checkpoint has no weight ${w.originalName}; was it made by another definition?`);
       if (t.shape.join('x') !== w.shape.join('x')) {
-        throw new Error(`${dir}: weight ${w.originalName} has shape [${t.shape}] in the checkpoint, [${w.shape}] in the model`);
+        throw new Error(
+          `${dir}: weight ${w.originalName} has shape [${t.shape}] in the checkpoint, [${w.shape}] in the model`,
+        );
       }
       return [w, t];
     });
     for (const [w, t] of pairs) w.write(t);
-    const optimizerWeights = specs.filter((s) => s.group === 'optimizer').map((s) => ({ name: s.name, tensor: tensors[s.name]! }));
+    const optimizerWeights = specs
+      .filter((s) => s.group === 'optimizer')
+      .map((s) => ({ name: s.name, tensor: tensors[s.name]! }));
     if (optimizerWeights.length > 0) await optimizer.setWeights(optimizerWeights);
   } finally {
     tf.dispose(Object.values(tensors));

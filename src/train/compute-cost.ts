@@ -1,4 +1,4 @@
-import type { RunRecord } from './run-record.ts';
+import type { RunRecord } from '../run/record.ts';
 
 /**
  * Estimated training compute: 2 FLOPs per multiply-add forward, ×3 (forward + backward) through what
@@ -10,7 +10,7 @@ export function computeCosts(record: RunRecord, cached: boolean, baseTrainable: 
   const macs = record.macsPerImage ?? 0;
   const baseMacs = record.baseMacsPerImage ?? 0;
   const headMacs = Math.max(0, macs - baseMacs);
-  const evalImages = (record.dataset?.validation ?? 0) * record.epochs.planned + (record.dataset?.test ?? 0);
+  const evalImages = (record.dataset?.validation ?? 0) * (record.epochs.planned ?? 0) + (record.dataset?.test ?? 0);
   const featureImages = (record.dataset?.train ?? 0) + (record.dataset?.validation ?? 0) + (record.dataset?.test ?? 0);
   const trainedShare = baseTotal > 0 ? baseTrainable / baseTotal : 0;
   const perTrainedImage = cached
@@ -19,7 +19,8 @@ export function computeCosts(record: RunRecord, cached: boolean, baseTrainable: 
   return (trainImages: number, phases: RunRecord['phases']): RunRecord['compute'] => ({
     trainImages,
     flops: Math.round(
-      trainImages * perTrainedImage + (cached ? featureImages * 2 * baseMacs + evalImages * 2 * headMacs : evalImages * 2 * macs),
+      trainImages * perTrainedImage +
+        (cached ? featureImages * 2 * baseMacs + evalImages * 2 * headMacs : evalImages * 2 * macs),
     ),
     seconds: phases.features + phases.train + phases.evaluate,
   });

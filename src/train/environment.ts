@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RunRecord } from './run-record.ts';
+import type { RunRecord } from '../run/record.ts';
 
 /** The code's checkout: its commit and whether it has uncommitted changes; null outside a git checkout. */
 export function gitState(cwd = dirname(fileURLToPath(import.meta.url))): RunRecord['git'] {

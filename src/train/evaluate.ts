@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { BatchSource } from './batch-source.ts';
+import type { BatchSource } from './inputs.ts';
 import { crossEntropy } from './step.ts';
 
 export interface Evaluation {
@@ -51,7 +51,13 @@ export async function evaluate(
     if (shouldStop()) return null;
   }
   const count = source.count;
-  return { loss: count ? lossSum / count : NaN, accuracy: count ? correct / count : NaN, count, confusion, predictions };
+  return {
+    loss: count ? lossSum / count : NaN,
+    accuracy: count ? correct / count : NaN,
+    count,
+    confusion,
+    predictions,
+  };
 }
 
 export function perClassAccuracy(confusion: number[][], classNames: string[]): Record<string, number> {

@@ -6,20 +6,24 @@ import { buildBase } from '../models/builders/index.ts';
 import { buildClassifier, classifierBase } from '../models/classifier.ts';
 import { modelCost } from '../models/cost.ts';
 import { applyFreezing, type FreezeResult } from '../models/freezing.ts';
+import { NUM_CLASSES } from '../data/index.ts';
 import type { PreprocessMode } from '../data/modes.ts';
+import { freezePolicy, type ExperimentDefinition } from '../experiment/definition.ts';
+import type { ProgressMode } from '../experiment/names.ts';
 import { preprocessModeFor } from '../models/preprocess-mode.ts';
-import { MOBILENET_V1_NAME, mobileNetV1Base } from '../models/weights/tfjs-layers.ts';
-import { resolveWeights } from '../models/weights/imagenet.ts';
+import { loadImagenetWeights } from '../models/index.ts';
 import { loadKerasH5Weights } from '../models/weights/keras-h5.ts';
-import { freezePolicy, type ExperimentDefinition } from './definition.ts';
-import type { ParamCounts } from './run-record.ts';
+import { MOBILENET_V1_NAME, mobileNetV1Base } from '../models/weights/tfjs-layers.ts';
+import type { ParamCounts } from '../run/record.ts';
 
-export interface ModelLocations {
-  weightsDir?: string;
-  modelsDir?: string;
+interface ModelLocations {
+  weightsDir: string;
+  modelsDir: string;
   /** Fetch missing weights (default true). */
   download?: boolean;
-  progress?: 'auto' | 'bar' | 'lines' | 'none';
+  progress?: ProgressMode;
+  /** Where a warning goes (the ImageNet 224-px fallback of docs/weights.md). */
+  warn?: (line: string) => void;
 }
 
 export interface RunModel {
@@ -27,8 +31,6 @@ export interface RunModel {
   base: tf.LayersModel;
   preprocessMode: PreprocessMode;
   freeze: FreezeResult;
-  /** Where the base's weights came from, for run.json and the feature-cache key. */
-  weightsSource: string;
 }
 
 /**
@@ -36,41 +38,13 @@ export interface RunModel {
  * pretrained tfjs MobileNet v1 cut at its last ReLU), frozen as the definition says, inside the
  * classifier (32×32 input → UpSample → base → head → softmax).
  */
-export async function buildRunModel(def: ExperimentDefinition, where: ModelLocations = {}, numClasses = 10): Promise<RunModel> {
+export async function buildRunModel(
+  def: ExperimentDefinition,
+  where: ModelLocations,
+  numClasses = NUM_CLASSES,
+): Promise<RunModel> {
   const m = def.model;
-  let base: tf.LayersModel;
-  let weightsSource: string;
-  if (m.weights.startsWith('pretrained:')) {
-    const id = m.weights.slice('pretrained:'.length);
-    if (id !== MOBILENET_V1_NAME) throw new Error(`model.weights: unknown pretrained model ${id} (available: ${MOBILENET_V1_NAME})`);
-    base = await mobileNetV1Base({
-      ...(where.modelsDir ? { modelsDir: where.modelsDir } : {}),
-      inputSize: m.inputSize,
-      ...(where.download === false ? { download: false } : {}),
-      ...(where.progress ? { progress: where.progress } : {}),
-    });
-    weightsSource = m.weights;
-  } else {
-    base = buildBase({ name: m.base, ...(m.alpha !== undefined ? { alpha: m.alpha } : {}), inputSize: m.inputSize });
-    if (m.weights === 'none') {
-      weightsSource = 'none';
-    } else {
-      const path =
-        m.weights === 'imagenet'
-          ? await resolveWeights(
-              { name: m.base, ...(m.alpha !== undefined ? { alpha: m.alpha } : {}), inputSize: m.inputSize },
-              {
-                ...(where.weightsDir ? { weightsDir: where.weightsDir } : {}),
-                ...(where.download === false ? { download: false } : {}),
-                ...(where.progress ? { progress: where.progress } : {}),
-              },
-            )
-          : resolve(m.weights);
-      if (!existsSync(path)) throw new Error(`model.weights: ${path} not found`);
-      await loadKerasH5Weights(base, path);
-      weightsSource = path;
-    }
-  }
+  const base = await loadBase(m, where);
   const freeze = applyFreezing(base, freezePolicy(m.freeze));
   const classifier = buildClassifier(base, {
     inputSize: m.inputSize,
@@ -78,12 +52,41 @@ export async function buildRunModel(def: ExperimentDefinition, where: ModelLocat
     head: { pooling: m.head.pooling, dense: m.head.dense, dropout: m.head.dropout },
     numClasses,
   });
-  return { classifier, base, preprocessMode: preprocessModeFor(m.base), freeze, weightsSource };
+  return { classifier, base, preprocessMode: preprocessModeFor(m.base), freeze };
+}
+
+async function loadBase(m: ExperimentDefinition['model'], where: ModelLocations): Promise<tf.LayersModel> {
+  const fetching = { download: where.download ?? true, progress: where.progress ?? 'auto' } as const;
+  if (m.weights.startsWith('pretrained:')) {
+    const id = m.weights.slice('pretrained:'.length);
+    if (id !== MOBILENET_V1_NAME)
+      throw new Error(`model.weights: unknown pretrained model ${id} (available: ${MOBILENET_V1_NAME})`);
+    return mobileNetV1Base({ modelsDir: where.modelsDir, inputSize: m.inputSize, ...fetching });
+  }
+  const spec = { name: m.base, ...(m.alpha === undefined ? {} : { alpha: m.alpha }), inputSize: m.inputSize };
+  const base = buildBase(spec);
+  if (m.weights === 'imagenet') {
+    await loadImagenetWeights(base, spec, {
+      weightsDir: where.weightsDir,
+      ...fetching,
+      onWarning: where.warn ?? (() => {}),
+    });
+  } else if (m.weights !== 'none') {
+    const path = resolve(m.weights);
+    if (!existsSync(path)) throw new Error(`model.weights: ${path} not found`);
+    await loadKerasH5Weights(base, path);
+  }
+  return base;
 }
 
 export function paramCounts(model: tf.LayersModel): ParamCounts & { macsPerImage: number } {
   const cost = modelCost(model);
-  return { total: cost.totalParams, trainable: cost.trainableParams, nonTrainable: cost.nonTrainableParams, macsPerImage: cost.macsPerImage };
+  return {
+    total: cost.totalParams,
+    trainable: cost.trainableParams,
+    nonTrainable: cost.nonTrainableParams,
+    macsPerImage: cost.macsPerImage,
+  };
 }
 
 const POOLING_CLASSES = new Set(['GlobalAveragePooling2D', 'GlobalMaxPooling2D', 'Flatten']);
@@ -103,7 +106,11 @@ export function splitAtPooling(classifier: tf.LayersModel): SplitModel {
   const poolIndex = layers.findIndex((l, i) => i > layers.indexOf(base) && POOLING_CLASSES.has(l.getClassName()));
   if (poolIndex < 0) throw new Error(`${classifier.name}: no pooling layer after the base`);
   const pool = layers[poolIndex]!;
-  const features = tf.model({ inputs: classifier.inputs, outputs: pool.output as tf.SymbolicTensor, name: 'base_features' });
+  const features = tf.model({
+    inputs: classifier.inputs,
+    outputs: pool.output as tf.SymbolicTensor,
+    name: 'base_features',
+  });
   const featureDim = (pool.outputShape as number[])[1]!;
   const input = tf.input({ shape: [featureDim], name: 'features' });
   let x: tf.SymbolicTensor = input;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { OptimizerSpec } from './definition.ts';
+import type { OptimizerSpec } from '../experiment/definition.ts';
 
 /** Builds the optimizer a definition names, with Keras' default hyperparameters where it is silent. */
 export function createOptimizer(spec: OptimizerSpec): tf.Optimizer {

@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
 
-export interface ProgressUpdate {
+interface ProgressUpdate {
   batch: number;
   loss: number;
   accuracy: number;
@@ -15,7 +15,10 @@ export interface EpochProgress {
   log(line: string): void;
 }
 
-export function createProgress(mode: 'auto' | 'bar' | 'lines' | 'none' = 'auto', stream: NodeJS.WriteStream = process.stderr): EpochProgress {
+export function createProgress(
+  mode: 'auto' | 'bar' | 'lines' | 'none' = 'auto',
+  stream: NodeJS.WriteStream = process.stderr,
+): EpochProgress {
   const useBar = mode === 'bar' || (mode === 'auto' && stream.isTTY === true);
   if (mode === 'none') return { start() {}, update() {}, stop() {}, log() {} };
   return useBar ? barProgress(stream) : lineProgress(stream);
@@ -28,7 +31,9 @@ function barProgress(stream: NodeJS.WriteStream): EpochProgress {
       bar = new cliProgress.SingleBar(
         {
           stream,
-          format: `epoch ${epoch + 1}/${epochs} |{bar}| {value}/{total} · loss {loss} · acc {acc} · {ips} img/s · ETA {eta_formatted}`,
+          format:
+            `epoch ${epoch + 1}/${epochs} |{bar}| {value}/{total} · ` +
+            'loss {loss} · acc {acc} · {ips} img/s · ETA {eta_formatted}',
           barsize: 24,
           hideCursor: true,
           clearOnComplete: false,
@@ -73,7 +78,7 @@ function lineProgress(stream: NodeJS.WriteStream, everyMs = 10_000): EpochProgre
       if (last !== 0 && now - last < everyMs && u.batch !== total) return;
       last = now;
       const done = u.batch - startBatch;
-      const eta = done > 0 ? ((now - started) / done) * (total - u.batch) / 1000 : NaN;
+      const eta = done > 0 ? (((now - started) / done) * (total - u.batch)) / 1000 : NaN;
       stream.write(
         `${label} batch ${u.batch}/${total} · loss ${u.loss.toFixed(4)} · acc ${u.accuracy.toFixed(3)} · ` +
           `${u.imagesPerSecond.toFixed(1)} img/s · ETA ${Number.isFinite(eta) ? `${eta.toFixed(0)} s` : '-'}\n`,

@@ -1,10 +1,10 @@
-import { join } from 'node:path';
-import { definitionSchema, type ExperimentDefinition } from './definition.ts';
-import { loadDefinition, resolveInlineDefinition, type LoadedDefinition } from './load-definition.ts';
-import { readRunRecord, type RunRecord } from './run-record.ts';
-import { locateRun } from './run-dir.ts';
+import type { ExperimentDefinition } from '../experiment/definition.ts';
+import { loadDefinition, resolveInlineDefinition, type LoadedDefinition } from '../experiment/load.ts';
+import { readRunRecord, type RunRecord } from '../run/record.ts';
+import { locateRun } from '../run/layout.ts';
+import { UsageError } from '../experiment/usage-error.ts';
 
-export interface ResolvedRun {
+interface ResolvedRun {
   loaded: LoadedDefinition;
   /** The definition with the seed and extra tags of this invocation. */
   def: ExperimentDefinition;
@@ -12,33 +12,42 @@ export interface ResolvedRun {
   resume: { runDir: string; previous: RunRecord } | null;
 }
 
-const usageError = (message: string): Error => Object.assign(new Error(message), { exitCode: 2 });
-
 /**
  * What is to be trained: a new run's definition (a name, a file, or an inline object; `--set`
  * overrides applied), or the definition a resumed run recorded. Validates everything; creates nothing.
  */
 export function resolveRun(
   definitionOrName: string | Record<string, unknown> | null,
-  opts: { logdir: string; resume?: string; experimentsDir?: string; overrides?: string[]; seed?: number; tags?: string[] },
+  opts: {
+    logdir: string;
+    resume?: string;
+    experimentsDir?: string;
+    overrides?: string[];
+    seed?: number;
+    tags?: string[];
+  },
 ): ResolvedRun {
   let loaded: LoadedDefinition;
   let resume: ResolvedRun['resume'] = null;
   if (opts.resume) {
     const runDir = locateRun(opts.logdir, opts.resume);
     const previous = readRunRecord(runDir);
-    if (previous.status === 'success') throw usageError(`--resume ${opts.resume}: that run finished successfully; there is nothing to continue`);
-    const parsed = definitionSchema.safeParse(previous.definition);
-    if (!parsed.success) throw new Error(`${join(runDir, 'run.json')}: definition: ${parsed.error.issues[0]!.message}`);
+    if (previous.status === 'success')
+      throw new UsageError(`--resume ${opts.resume}: that run finished successfully; there is nothing to continue`);
     if (typeof definitionOrName === 'string' && definitionOrName !== previous.experiment) {
-      throw usageError(`--resume ${opts.resume}: that run is experiment ${previous.experiment}, not ${definitionOrName}`);
+      throw new UsageError(
+        `--resume ${opts.resume}: that run is experiment ${previous.experiment}, not ${definitionOrName}`,
+      );
     }
-    loaded = { experiment: previous.experiment, file: null, definition: parsed.data };
+    loaded = { experiment: previous.experiment, file: null, definition: previous.definition };
     resume = { runDir, previous };
   } else {
-    if (definitionOrName === null) throw usageError('no experiment named (see --help)');
+    if (definitionOrName === null) throw new UsageError('no experiment named (see --help)');
     const how = { experimentsDir: opts.experimentsDir, overrides: opts.overrides ?? [] };
-    loaded = typeof definitionOrName === 'string' ? loadDefinition(definitionOrName, how) : resolveInlineDefinition(definitionOrName, how);
+    loaded =
+      typeof definitionOrName === 'string'
+        ? loadDefinition(definitionOrName, how)
+        : resolveInlineDefinition(definitionOrName, how);
   }
   const def: ExperimentDefinition = {
     ...loaded.definition,

@@ -1,28 +1,42 @@
+// One run, top to bottom: resolve what to train, open the run folder and its record, load the data
+// and the model, then for each epoch the loop yields: checkpoint, run.json, summaries; then the test
+// set. The run record is changed here and nowhere else.
+// src/train/ owns a run's story (this file), the loop and its step, inputs, checkpoints and what a run
+// writes (summaries/); it may import experiment/, run/, models/, data/, backends/, tensorboard/, download/.
 import { join } from 'node:path';
-import { selectBackend, type BackendPreference } from '../backends/index.ts';
+import { selectBackend } from '../backends/index.ts';
+import { NUM_CLASSES } from '../data/index.ts';
+import type { ExperimentDefinition } from '../experiment/definition.ts';
+import type { LoadedDefinition } from '../experiment/load.ts';
+import { resolveLocations, type LocationFlags, type Locations } from '../experiment/locations.ts';
+import type { BackendPreference } from '../backends/names.ts';
+import type { ProgressMode } from '../experiment/names.ts';
+import { checkRunName, createRunDir, RUN_RECORD_FILE, TRAIN_SUBRUN, VALIDATION_SUBRUN } from '../run/layout.ts';
+import type { RunProgress, RunRecord, RunStatus } from '../run/record.ts';
 import { SummaryWriter } from '../tensorboard/index.ts';
-import { checkpointDir, initialTrainState, loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import { checkpointDir, initialTrainState, loadCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.ts';
 import { computeCosts } from './compute-cost.ts';
-import type { ExperimentDefinition } from './definition.ts';
-import { rebuildHparamsExperiment, runHparams } from './hparams.ts';
-import { loadRunData } from './load-data.ts';
-import type { LoadedDefinition } from './load-definition.ts';
-import { trainLoop } from './loop.ts';
-import { buildRunModel, paramCounts, type ModelLocations } from './model-setup.ts';
+import { loadRunData, trainingInputs, type TrainingInputs } from './inputs.ts';
+import { trainEpochs } from './loop.ts';
+import { buildRunModel, paramCounts, type RunModel } from './model-setup.ts';
 import { createOptimizer } from './optimizer.ts';
-import { createProgress, type EpochProgress } from './progress.ts';
-import { applyTrainState, backendEntry, forceMarkInterrupted, newRecord, phaseTimer, RecordSaver, resumedRecord } from './record-lifecycle.ts';
+import { createProgress } from './progress.ts';
+import {
+  backendEntry,
+  forceMarkInterrupted,
+  newRecord,
+  RecordSaver,
+  resumedRecord,
+  trainStateFields,
+} from './record-saver.ts';
 import { resolveRun } from './resolve-run.ts';
-import type { RunRecord, RunStatus } from './run-record.ts';
-import { checkRunName, createRunDir } from './run-dir.ts';
-import { removeSessionEndFiles, SessionEndFile } from './session-end.ts';
 import { installStopSignal, type StopSignal } from './signals.ts';
-import { testReport } from './test-report.ts';
-import { trainingInputs } from './training-inputs.ts';
+import { writeEpochSummaries } from './summaries/epoch.ts';
+import { rebuildHparamsExperiment, runHparams } from './summaries/hparams.ts';
+import { removeSessionEndFiles, SessionEndFile } from './summaries/session-end.ts';
+import { testReport } from './summaries/test-report.ts';
 
-export interface RunOptions extends ModelLocations {
-  /** `--logdir` (else TRANSFERLAB_LOGDIR, else `logs`). */
-  logdir?: string;
+export interface RunOptions extends LocationFlags {
   /** Suffix of the run folder. */
   name?: string;
   seed?: number;
@@ -30,13 +44,13 @@ export interface RunOptions extends ModelLocations {
   tags?: string[];
   /** `--set key=value` overrides. */
   overrides?: string[];
-  /** `--data-dir` (else TRANSFERLAB_DATA_DIR, else `<cache>/datasets`). */
-  dataDir?: string;
   backend?: BackendPreference;
   /** Continue a run (its id relative to the logdir, or its path) from its last checkpoint. */
   resume?: string;
   experimentsDir?: string;
-  progress?: 'auto' | 'bar' | 'lines' | 'none';
+  progress?: ProgressMode;
+  /** Fetch missing data and weights (default true). */
+  download?: boolean;
   /** Recorded in run.json (default: this process's argv; the CLI passes the command as typed). */
   command?: string[];
   /** Install SIGINT/SIGTERM handlers (the CLI does; the default for API callers is false). */
@@ -54,12 +68,16 @@ export interface RunResult {
   record: RunRecord;
 }
 
-const NUM_CLASSES = 10;
-
-interface RunWriters {
-  root: SummaryWriter;
-  train: SummaryWriter;
-  validation: SummaryWriter;
+interface Run {
+  def: ExperimentDefinition;
+  where: Locations;
+  runDir: string;
+  record: RunRecord;
+  saver: RecordSaver;
+  writers: { root: SummaryWriter; train: SummaryWriter; validation: SummaryWriter };
+  stop: StopSignal;
+  options: RunOptions;
+  log: (line: string) => void;
 }
 
 /**
@@ -67,180 +85,253 @@ interface RunWriters {
  * checkpoints) under the log directory. `definitionOrName` is an experiment name, a definition file
  * path, or a definition object (validated like a file; `extends` names an experiment).
  */
-export async function runExperiment(definitionOrName: string | Record<string, unknown> | null, options: RunOptions = {}): Promise<RunResult> {
+export async function runExperiment(
+  definitionOrName: string | Record<string, unknown> | null,
+  options: RunOptions = {},
+): Promise<RunResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const logdir = options.logdir ?? process.env.TRANSFERLAB_LOGDIR ?? 'logs';
-  if (options.name !== undefined) checkRunName(options.name);
+  const where = resolveLocations(options);
+  const { loaded, def, resumed, runDir, id, record, saver } = await openRun(definitionOrName, options, where, log);
 
-  // 1. What to train (and, for a resume, the run it continues). Nothing is created before it validates.
-  const { loaded, def, resume } = resolveRun(definitionOrName, {
-    logdir, resume: options.resume, experimentsDir: options.experimentsDir, overrides: options.overrides, seed: options.seed, tags: options.tags,
-  });
-
-  // 2. Backend, then the run directory and its record.
-  const backend = await selectBackend(options.backend ?? 'auto', { quiet: true });
-  log(`backend: ${backend.name} (${backend.reason})`);
-  const { dir: runDir, id } = resume
-    ? { dir: resume.runDir, id: resume.previous.id }
-    : await createRunDir(logdir, loaded.experiment, options.name ?? null);
-  const record = resume
-    ? resumedRecord(resume.previous, backendEntry(backend))
-    : newRecord(id, loaded.experiment, options.name ?? null, def, options.command ?? [process.execPath, ...process.argv.slice(1)], backendEntry(backend));
-  // The interrupted run's session end would otherwise stay the status TensorBoard shows.
-  if (resume) removeSessionEndFiles(runDir, resume.previous.hparamsSessionEndFile);
-  const saver = new RecordSaver(runDir, record, { onError: (e) => log(`warning: could not update ${join(runDir, 'run.json')}: ${e.message}`) });
-  await saver.save();
-  log(`${resume ? 'resuming' : 'run'}: ${runDir}`);
-
-  // 3. Event files; an unfinished run ends its HParams session in a file of its own (session-end.ts).
-  const writers: RunWriters = {
+  // Event files; an unfinished run ends its HParams session in a file of its own (session-end.ts).
+  const writers = {
     root: await SummaryWriter.create(runDir),
-    train: await SummaryWriter.create(join(runDir, 'train')),
-    validation: await SummaryWriter.create(join(runDir, 'validation')),
+    train: await SummaryWriter.create(join(runDir, TRAIN_SUBRUN)),
+    validation: await SummaryWriter.create(join(runDir, VALIDATION_SUBRUN)),
   };
   const sessionEnd = await SessionEndFile.open(runDir);
-  const stop = options.stop ?? installStopSignal({
-    handleProcessSignals: options.handleSignals ?? false,
-    onFirst: (s) => log(`\n${s}: finishing the current step, then checkpointing (press Ctrl-C again to stop at once)`),
-    onForce: () => {
+  const stop =
+    options.stop ??
+    installStopSignal({
+      handleProcessSignals: options.handleSignals ?? false,
+      onFirst: (s) =>
+        log(`\n${s}: finishing the current step, then checkpointing (press Ctrl-C again to stop at once)`),
       // Queued records are written whole by the event writers' exit hook.
-      record.hparamsSessionEndFile = sessionEnd.endSync('aborted');
-      forceMarkInterrupted(runDir, record);
-    },
-  });
-
-  // 4. Train and test; whatever happens, close the session, the event files and the record.
-  let status: RunStatus = 'failed';
-  try {
-    if (!resume) {
-      writers.root.hparamsSessionStart({ hparams: runHparams(def, loaded.experiment), groupName: id, startTimeSecs: Date.now() / 1000 });
-      writers.root.text('definition', definitionMarkdown(def, loaded), 0);
-    }
-    status = await trainAndTest({
-      def, runDir, saver, writers, stop, options, log, resuming: resume !== null, progress: createProgress(options.progress ?? 'auto'),
+      onForce: () => forceMarkInterrupted(runDir, { ...record, hparamsSessionEndFile: sessionEnd.endSync('aborted') }),
     });
+  const run: Run = { def, where, runDir, record, saver, writers, stop, options, log };
+  try {
+    if (!resumed) startSession(run, loaded, id);
+    record.status = await trainAndTest(run, resumed);
   } catch (error) {
     record.error = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
-    status = 'failed';
+    record.status = 'failed';
     throw error;
   } finally {
-    record.status = status;
-    record.endTime = new Date().toISOString();
-    record.progress = null;
-    const endTimeSecs = Date.now() / 1000;
-    if (status === 'success') {
-      writers.root.hparamsSessionEnd('success', endTimeSecs);
-      await sessionEnd.discard().catch((e: Error) => log(`warning: ${e.message}`));
-    } else {
-      record.hparamsSessionEndFile = await sessionEnd.end(status === 'interrupted' ? 'aborted' : 'failure', endTimeSecs)
-        .catch((e: Error) => (log(`warning: could not end the HParams session: ${e.message}`), null));
-    }
-    await Promise.all([writers.root.close(), writers.train.close(), writers.validation.close()]);
-    await saver.save();
-    if (!options.stop) stop.dispose();
-    await rebuildHparamsExperiment(logdir).catch((e: Error) => log(`warning: could not update the HParams experiment at ${logdir}: ${e.message}`));
+    await finishRun(run, sessionEnd);
   }
   return { runDir, record };
 }
 
-interface TrainContext {
-  def: ExperimentDefinition;
-  runDir: string;
-  saver: RecordSaver;
-  writers: RunWriters;
-  progress: EpochProgress;
-  stop: StopSignal;
-  options: RunOptions;
-  log: (line: string) => void;
-  resuming: boolean;
+/**
+ * What to train (and, for a resume, the run it continues), validated before anything is created;
+ * then the backend, the run folder and its first run.json. Logs the run's configuration as one dict.
+ */
+async function openRun(
+  definitionOrName: string | Record<string, unknown> | null,
+  options: RunOptions,
+  where: Locations,
+  log: (line: string) => void,
+) {
+  if (options.name !== undefined) checkRunName(options.name);
+  const { loaded, def, resume } = resolveRun(definitionOrName, {
+    logdir: where.logdir,
+    resume: options.resume,
+    experimentsDir: options.experimentsDir,
+    overrides: options.overrides,
+    seed: options.seed,
+    tags: options.tags,
+  });
+  const backend = await selectBackend(options.backend ?? 'auto', { quiet: true });
+  log(`backend: ${backend.name} (${backend.reason})`);
+  const { dir: runDir, id } = resume
+    ? { dir: resume.runDir, id: resume.previous.id }
+    : await createRunDir(where.logdir, loaded.experiment, options.name ?? null);
+  const command = options.command ?? [process.execPath, ...process.argv.slice(1)];
+  const record = resume
+    ? resumedRecord(resume.previous, backendEntry(backend))
+    : newRecord(id, loaded.experiment, options.name ?? null, def, command, backendEntry(backend));
+  // The interrupted run's session end would otherwise stay the status TensorBoard shows.
+  if (resume) removeSessionEndFiles(runDir, resume.previous.hparamsSessionEndFile);
+  const warnSave = (e: Error) => log(`warning: could not update ${join(runDir, RUN_RECORD_FILE)}: ${e.message}`);
+  const saver = new RecordSaver(runDir, { onError: warnSave });
+  await saver.save(record);
+  log(`${resume ? 'resuming' : 'run'}: ${runDir}`);
+  const config = { experiment: loaded.experiment, id, ...where, backend: backend.name, seed: def.seed };
+  log(`config: ${JSON.stringify({ ...config, resume: resume !== null })}`);
+  return { loaded, def, resumed: resume !== null, runDir, id, record, saver };
 }
 
-/** Data → model → (cached features) → training loop → test set. Returns the run's status. */
-async function trainAndTest(ctx: TrainContext): Promise<RunStatus> {
-  const { def, runDir, saver, writers, stop, options, log } = ctx;
-  const record = saver.record;
-  const phases = record.phases;
-  const timed = phaseTimer(phases);
+function startSession(run: Run, loaded: LoadedDefinition, id: string): void {
+  const { root } = run.writers;
+  root.hparamsSessionStart({
+    hparams: runHparams(run.def, loaded.experiment),
+    groupName: id,
+    startTimeSecs: Date.now() / 1000,
+  });
+  const source = loaded.file ? `from \`${loaded.file}\`` : 'inline';
+  root.text(
+    'definition',
+    `**${loaded.experiment}** (${source})\n\n\`\`\`json\n${JSON.stringify(run.def, null, 2)}\n\`\`\``,
+    0,
+  );
+}
 
-  const data = await timed('data', () => loadRunData(def, options));
-  record.dataset = { train: data.train.count, validation: data.validation?.count ?? 0, test: data.test.count, classNames: data.classNames };
-  log(`data: ${data.train.count} train · ${data.validation?.count ?? 0} validation · ${data.test.count} test images from ${data.dir}`);
+/** Runs `work` and adds its seconds to the record's `phase` (also when it throws). */
+async function timed<T>(record: RunRecord, phase: keyof RunRecord['phases'], work: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  try {
+    return await work();
+  } finally {
+    record.phases[phase] += (performance.now() - t0) / 1000;
+  }
+}
 
-  const built = await timed('model', () => buildRunModel(def, options, NUM_CLASSES));
+/** Data → model → (cached features) → the epochs → the test set. Returns the run's status. */
+async function trainAndTest(run: Run, resuming: boolean): Promise<RunStatus> {
+  const { def, record, saver, stop, options, log, where } = run;
+  const progress = options.progress ?? 'auto';
+  const download = options.download ?? true;
+  const data = await timed(record, 'data', () => loadRunData(def, where.dataDir, progress, download));
+  const { train, validation, test } = data;
+  const classNames = data.classNames;
+  record.dataset = { train: train.count, validation: validation?.count ?? 0, test: test.count, classNames };
+  log(`data: ${train.count} train · ${validation?.count ?? 0} validation · ${test.count} test images from ${data.dir}`);
+
+  const built = await timed(record, 'model', () =>
+    buildRunModel(def, { weightsDir: where.weightsDir, modelsDir: where.modelsDir, download, progress, warn: log }),
+  );
+  const baseTotal = recordModelSize(run, built);
+  // The heartbeats of the long phases below rewrite this record with their progress.
+  await saver.save(record);
+
+  // Frozen base, no augmentation: the base's pooled features are computed once per split and cached.
+  const heartbeat = (p: RunProgress | null) => saver.heartbeat(p);
+  const inputs = await timed(record, 'features', () =>
+    trainingInputs({ def, built, data, numClasses: NUM_CLASSES, cacheDir: where.cacheDir, stop, log, heartbeat }),
+  );
+  record.featureCache = inputs.featureCache;
+  if ('stopped' in inputs) return 'interrupted';
+
+  const costs = computeCosts(record, inputs.featureCache !== null, built.freeze.trainableParams, baseTotal);
+  const sync = (state: TrainState): Promise<void> => {
+    Object.assign(record, trainStateFields(state, def.train.epochs));
+    record.compute = costs(state.trainImages, record.phases);
+    return saver.save(record);
+  };
+  const state = await trainEpochsOf(run, built, inputs, resuming, sync);
+  if (state === null) return 'interrupted';
+
+  // Test set, once, after training.
+  const report = await timed(record, 'evaluate', () =>
+    testReport({
+      model: inputs.model,
+      source: inputs.sources.test,
+      data,
+      numClasses: NUM_CLASSES,
+      batchSize: inputs.evalBatchSize,
+      history: state.history,
+      root: run.writers.root,
+      shouldStop: () => stop.requested,
+      heartbeat,
+    }),
+  );
+  saver.heartbeat(null);
+  if (report !== null) Object.assign(record, report);
+  await sync(state);
+  if (report === null) return 'interrupted';
+  log(`test: loss ${report.final.testLoss.toFixed(4)} · accuracy ${(report.final.testAccuracy * 100).toFixed(2)} %`);
+  return 'success';
+}
+
+/** Parameter counts and multiply-adds into the record (and one log line); returns the base's parameter count. */
+function recordModelSize(run: Run, built: RunModel): number {
   const baseCounts = paramCounts(built.base);
   const modelCounts = paramCounts(built.classifier);
   const counts = ({ total, trainable, nonTrainable }: typeof baseCounts) => ({ total, trainable, nonTrainable });
-  record.params = { base: counts(baseCounts), model: counts(modelCounts) };
-  record.macsPerImage = modelCounts.macsPerImage;
-  record.baseMacsPerImage = baseCounts.macsPerImage;
-  log(`model: ${built.classifier.name} · ${modelCounts.total.toLocaleString('en-US')} params (${modelCounts.trainable.toLocaleString('en-US')} trainable) · ${(modelCounts.macsPerImage / 1e6).toFixed(1)} M multiply-adds per image`);
+  run.record.params = { base: counts(baseCounts), model: counts(modelCounts) };
+  run.record.macsPerImage = modelCounts.macsPerImage;
+  run.record.baseMacsPerImage = baseCounts.macsPerImage;
+  const n = (x: number) => x.toLocaleString('en-US');
+  run.log(
+    `model: ${built.classifier.name} · ${n(modelCounts.total)} params (${n(modelCounts.trainable)} trainable) · ` +
+      `${(modelCounts.macsPerImage / 1e6).toFixed(1)} M multiply-adds per image`,
+  );
+  return baseCounts.total;
+}
 
-  // Frozen base, no augmentation: the base's pooled features are computed once per split and cached.
-  const inputs = await trainingInputs({ def, built, data, numClasses: NUM_CLASSES, saver, stop, log }, (work) => timed('features', work));
-  if (inputs === null) return 'interrupted';
-
+/** The epochs, each followed by its summaries, a checkpoint and run.json; the final state, or null when stopped. */
+async function trainEpochsOf(
+  run: Run,
+  built: RunModel,
+  inputs: TrainingInputs,
+  resuming: boolean,
+  sync: (state: TrainState) => Promise<void>,
+): Promise<TrainState | null> {
+  const { def, record, runDir, saver, writers, log } = run;
   const optimizer = createOptimizer(def.optimizer);
   // compile() only attaches the optimizer and loss, so checkpoints can save the optimizer state.
   built.classifier.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   let state = initialTrainState(def.seed);
-  if (ctx.resuming) {
-    const dir = checkpointDir(runDir);
-    if (dir) {
-      state = await loadCheckpoint(dir, built.classifier, optimizer);
-      record.resumedFrom = { epoch: state.epoch, globalStep: state.globalStep };
-      log(`resuming at epoch ${state.epoch + 1}, batch ${state.batchInEpoch} (step ${state.globalStep})`);
-    } else {
-      log('no checkpoint yet: starting from the beginning');
-    }
+  const saved = resuming ? checkpointDir(runDir) : null;
+  if (saved) {
+    state = await loadCheckpoint(saved, built.classifier, optimizer);
+    record.resumedFrom = { epoch: state.epoch, globalStep: state.globalStep };
+    log(`resuming at epoch ${state.epoch + 1}, batch ${state.batchInEpoch} (step ${state.globalStep})`);
+  } else if (resuming) {
+    log('no checkpoint yet: starting from the beginning');
   }
 
-  const costs = computeCosts(record, inputs.cached, built.freeze.trainableParams, baseCounts.total);
-  const syncRecord = async (): Promise<void> => {
-    applyTrainState(record, state, def.train.epochs);
-    record.compute = costs(state.trainImages, phases);
-    await saver.save();
-  };
-  const clock = { train: 0, evaluate: 0 };
-  const checkpointAndSync = async (): Promise<void> => {
-    saver.clearProgress();
-    phases.train += clock.train;
-    phases.evaluate += clock.evaluate;
-    clock.train = clock.evaluate = 0;
-    state.savedAt = new Date().toISOString();
-    await saveCheckpoint(runDir, built.classifier, state);
-    await syncRecord();
-  };
-
-  const outcome = await trainLoop({
-    def, model: inputs.model, optimizer, train: inputs.sources.train, validation: inputs.sources.validation, numClasses: NUM_CLASSES,
-    augment: inputs.augment, evalBatchSize: inputs.evalBatchSize, writers, progress: ctx.progress, stop, state, clock,
-    ...(options.onStep ? { onStep: options.onStep } : {}),
-    onValidationProgress: (done, total) => saver.progress({ phase: 'evaluate', split: 'validation', done, total }),
-    onEpochEnd: async () => {
-      await checkpointAndSync();
-      await Promise.all([writers.train.flush(), writers.validation.flush()]);
-    },
-    onStop: checkpointAndSync,
+  const epochs = trainEpochs({
+    def,
+    model: inputs.model,
+    optimizer,
+    train: inputs.sources.train,
+    validation: inputs.sources.validation,
+    numClasses: NUM_CLASSES,
+    augment: inputs.augment,
+    evalBatchSize: inputs.evalBatchSize,
+    trainWriter: writers.train,
+    progress: createProgress(run.options.progress ?? 'auto'),
+    stop: run.stop,
+    start: state,
+    heartbeat: (p) => saver.heartbeat(p),
+    onStep: run.options.onStep,
   });
-  if (outcome === 'interrupted') return 'interrupted';
-
-  // Test set, once, after training.
-  const test = await timed('evaluate', () => testReport({
-    model: inputs.model, source: inputs.sources.test, data, numClasses: NUM_CLASSES, batchSize: inputs.evalBatchSize,
-    history: state.history, root: writers.root, shouldStop: () => stop.requested, onProgress: (p) => saver.progress(p),
-  }));
-  saver.clearProgress();
-  if (test === null) {
-    await syncRecord();
-    return 'interrupted';
+  for await (const epoch of epochs) {
+    if (!epoch.stopped) writeEpochSummaries(writers, epoch.entry, epoch.validation);
+    saver.heartbeat(null);
+    record.phases.train += epoch.trainSeconds;
+    record.phases.evaluate += epoch.evaluateSeconds;
+    state = { ...epoch.state, savedAt: new Date().toISOString() };
+    await saveCheckpoint(runDir, built.classifier, state);
+    await sync(state);
+    if (epoch.stopped) return null;
+    await Promise.all([writers.train.flush(), writers.validation.flush()]);
   }
-  Object.assign(record, test);
-  await syncRecord();
-  log(`test: loss ${test.final.testLoss.toFixed(4)} · accuracy ${(test.final.testAccuracy * 100).toFixed(2)} %`);
-  return 'success';
+  return state;
 }
 
-function definitionMarkdown(def: ExperimentDefinition, loaded: LoadedDefinition): string {
-  const source = loaded.file ? `from \`${loaded.file}\`` : 'inline';
-  return `**${loaded.experiment}** (${source})\n\n\`\`\`json\n${JSON.stringify(def, null, 2)}\n\`\`\``;
+/** Whatever happened: end the HParams session, close the event files, save the record for the last time. */
+async function finishRun(run: Run, sessionEnd: SessionEndFile): Promise<void> {
+  const { record, writers, log } = run;
+  record.endTime = new Date().toISOString();
+  run.saver.heartbeat(null);
+  const endTimeSecs = Date.now() / 1000;
+  if (record.status === 'success') {
+    writers.root.hparamsSessionEnd('success', endTimeSecs);
+    await sessionEnd.discard().catch((e: Error) => log(`warning: ${e.message}`));
+  } else {
+    const status = record.status === 'interrupted' ? 'aborted' : 'failure';
+    record.hparamsSessionEndFile = await sessionEnd
+      .end(status, endTimeSecs)
+      .catch((e: Error) => (log(`warning: could not end the HParams session: ${e.message}`), null));
+  }
+  await Promise.all([writers.root.close(), writers.train.close(), writers.validation.close()]);
+  await run.saver.save(record);
+  if (!run.options.stop) run.stop.dispose();
+  const logdir = run.where.logdir;
+  await rebuildHparamsExperiment(logdir).catch((e: Error) =>
+    log(`warning: could not update the HParams experiment at ${logdir}: ${e.message}`),
+  );
 }

@@ -12,7 +12,9 @@ export interface StopSignal {
   dispose(): void;
 }
 
-export function installStopSignal(opts: { onFirst?: (s: NodeJS.Signals) => void; onForce?: () => void; handleProcessSignals?: boolean } = {}): StopSignal {
+export function installStopSignal(
+  opts: { onFirst?: (s: NodeJS.Signals) => void; onForce?: () => void; handleProcessSignals?: boolean } = {},
+): StopSignal {
   let requested = false;
   let signal: NodeJS.Signals | null = null;
   const handler = (s: NodeJS.Signals): void => {

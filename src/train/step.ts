@@ -18,7 +18,13 @@ export function crossEntropy(y: tf.Tensor, probs: tf.Tensor, axis?: number): tf.
  * training=true: dropout is on, trainable BatchNormalization layers use batch statistics, frozen ones
  * (FreezableBatchNormalization) stay in inference mode.
  */
-export function trainStep(model: tf.LayersModel, optimizer: tf.Optimizer, x: tf.Tensor, y: tf.Tensor2D, microBatch: number): StepResult {
+export function trainStep(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  x: tf.Tensor,
+  y: tf.Tensor2D,
+  microBatch: number,
+): StepResult {
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const n = x.shape[0]!;
   let accumulated: tf.NamedTensorMap | null = null;

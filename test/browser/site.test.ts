@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../src/server/start.ts';
 import { writeStaticReport } from '../../src/report/export/static-report.ts';
-import { encodeRunPath } from '../../src/report/run-id.ts';
+import { encodeRunPath } from '../../src/run/layout.ts';
 import { IDS, makeFixtureLogdir } from '../report/fixture-logdir.ts';
 import { repoRoot } from '../helpers/shared.ts';
 

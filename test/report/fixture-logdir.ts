@@ -4,6 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { SummaryWriter } from '../../src/tensorboard/index.ts';
+import { TRAIN_SUBRUN, VALIDATION_SUBRUN } from '../../src/run/layout.ts';
 
 export const XSS = '<img src=x onerror=alert(1)>';
 const CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
@@ -317,8 +318,8 @@ async function writeRun(logdir: string, s: RunSpec, nowSec: number): Promise<voi
   await mkdir(dir, { recursive: true });
   const start = nowSec - s.startedAgo;
   const root = await SummaryWriter.create(dir);
-  const train = await SummaryWriter.create(join(dir, 'train'));
-  const validation = await SummaryWriter.create(join(dir, 'validation'));
+  const train = await SummaryWriter.create(join(dir, TRAIN_SUBRUN));
+  const validation = await SummaryWriter.create(join(dir, VALIDATION_SUBRUN));
   const definition = definitionOf(s);
   root.hparamsSessionStart({ hparams: { base: s.base, learning_rate: s.learningRate, input_size: s.inputSize } });
   root.text('definition', '```json\n' + JSON.stringify(definition, null, 2) + '\n```', 0, start);

@@ -8,6 +8,7 @@ import { RunStore } from '../../src/report/store/run-store.ts';
 import { SummaryWriter } from '../../src/tensorboard/index.ts';
 import { IDS, makeFixtureLogdir, XSS } from './fixture-logdir.ts';
 import { realEventsDir } from '../helpers/shared.ts';
+import { TRAIN_SUBRUN } from '../../src/run/layout.ts';
 
 // One fixture logdir and store, changed by the tests in the order they are written.
 let logdir: string;
@@ -70,7 +71,7 @@ test('store: events read lazily and incrementally', async () => {
   // Append to the live run: the next read returns the new points (from the stored offset).
   const live = (await store.events(IDS.running))!;
   const before = live.scalars('train/batch_loss').length;
-  const w = await SummaryWriter.create(join(logdir, ...IDS.running.split('/'), 'train'));
+  const w = await SummaryWriter.create(join(logdir, ...IDS.running.split('/'), TRAIN_SUBRUN));
   w.scalar('batch_loss', 0.123, 10_000);
   await w.close();
   const after = (await store.events(IDS.running))!;

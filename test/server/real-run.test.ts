@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runExperiment } from '../../src/train/index.ts';
+import { runExperiment } from '../../src/train/run-experiment.ts';
 import { installStopSignal } from '../../src/train/signals.ts';
 import { startServer, type RunningServer } from '../../src/server/start.ts';
-import { encodeRunPath } from '../../src/report/run-id.ts';
+import { encodeRunPath } from '../../src/run/layout.ts';
 import { writeStaticReport } from '../../src/report/export/static-report.ts';
 import { cifarDir, sharedModelsDir } from '../helpers/shared.ts';
 

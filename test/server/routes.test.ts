@@ -5,7 +5,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../src/server/start.ts';
-import { encodeRunPath } from '../../src/report/run-id.ts';
+import { encodeRunPath } from '../../src/run/layout.ts';
 import { IDS, makeFixtureLogdir, XSS } from '../report/fixture-logdir.ts';
 
 let server: RunningServer;

@@ -21,14 +21,25 @@ function model(): tf.LayersModel {
   return tf.model({ inputs: input, outputs: out as tf.SymbolicTensor });
 }
 
-const x = () => tf.tensor2d(Array.from({ length: 20 }, (_, i) => Math.cos(i)), [5, 4]);
+const x = () =>
+  tf.tensor2d(
+    Array.from({ length: 20 }, (_, i) => Math.cos(i)),
+    [5, 4],
+  );
 const y = () => tf.oneHot(tf.tensor1d([0, 1, 2, 1, 0], 'int32'), 3).toFloat() as tf.Tensor2D;
 const values = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
 
 const STATE: TrainState = {
-  version: 1, epoch: 2, batchInEpoch: 3, globalStep: 17, seed: 5,
-  epochSums: { loss: 1.5, correct: 7, seen: 12, seconds: 0.25 }, best: { epoch: 1, valAccuracy: 0.5, valLoss: 1 },
-  history: [], trainImages: 85, savedAt: 'now',
+  version: 1,
+  epoch: 2,
+  batchInEpoch: 3,
+  globalStep: 17,
+  seed: 5,
+  epochSums: { loss: 1.5, correct: 7, seen: 12, seconds: 0.25 },
+  best: { epoch: 1, valAccuracy: 0.5, valLoss: 1 },
+  history: [],
+  trainImages: 85,
+  savedAt: 'now',
 };
 
 test('a checkpoint restores weights, Adam state and loop state: the next step is identical', async () => {
@@ -54,7 +65,9 @@ test('a checkpoint restores weights, Adam state and loop state: the next step is
   trainStep(a, optA, x(), y(), 5);
   trainStep(b, optB, x(), y(), 5);
   const [wa, wb] = [values(a), values(b)];
-  wa.forEach((w, i) => w.forEach((v, j) => assert.ok(Math.abs(v - wb[i]![j]!) < 1e-6, `weight ${i}[${j}]: ${v} vs ${wb[i]![j]}`)));
+  wa.forEach((w, i) =>
+    w.forEach((v, j) => assert.ok(Math.abs(v - wb[i]![j]!) < 1e-6, `weight ${i}[${j}]: ${v} vs ${wb[i]![j]}`)),
+  );
 });
 
 test('a checkpoint of another architecture is refused with a clear message', async () => {
@@ -63,6 +76,14 @@ test('a checkpoint of another architecture is refused with a clear message', asy
   a.compile({ optimizer: createOptimizer({ name: 'sgd', learningRate: 0.1 }), loss: 'categoricalCrossentropy' });
   await saveCheckpoint(runDir, a, STATE);
   const input = tf.input({ shape: [4] });
-  const other = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 3, name: 'predictions' }).apply(tf.layers.dense({ units: 7, name: 'fc1' }).apply(input)) as tf.SymbolicTensor });
-  await assert.rejects(loadCheckpoint(checkpointDir(runDir)!, other, createOptimizer({ name: 'sgd', learningRate: 0.1 })), /weight fc1\/kernel has shape \[4,6\] in the checkpoint, \[4,7\] in the model/);
+  const other = tf.model({
+    inputs: input,
+    outputs: tf.layers
+      .dense({ units: 3, name: 'predictions' })
+      .apply(tf.layers.dense({ units: 7, name: 'fc1' }).apply(input)) as tf.SymbolicTensor,
+  });
+  await assert.rejects(
+    loadCheckpoint(checkpointDir(runDir)!, other, createOptimizer({ name: 'sgd', learningRate: 0.1 })),
+    /weight fc1\/kernel has shape \[4,6\] in the checkpoint, \[4,7\] in the model/,
+  );
 });

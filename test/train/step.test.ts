@@ -2,7 +2,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/backends/index.ts';
-import type { OptimizerSpec } from '../../src/train/definition.ts';
+import type { OptimizerSpec } from '../../src/experiment/definition.ts';
 import { createOptimizer, learningRateAt } from '../../src/train/optimizer.ts';
 import { trainStep } from '../../src/train/step.ts';
 
@@ -13,13 +13,20 @@ before(async () => {
 /** A small deterministic classifier (no dropout) with fixed initial weights. */
 function model(): tf.LayersModel {
   const input = tf.input({ shape: [6] });
-  const hidden = tf.layers.dense({ units: 5, activation: 'tanh', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }).apply(input);
-  const out = tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }).apply(hidden);
+  const hidden = tf.layers
+    .dense({ units: 5, activation: 'tanh', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) })
+    .apply(input);
+  const out = tf.layers
+    .dense({ units: 3, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) })
+    .apply(hidden);
   return tf.model({ inputs: input, outputs: out as tf.SymbolicTensor });
 }
 
 function batch(): { x: tf.Tensor2D; y: tf.Tensor2D } {
-  const x = tf.tensor2d(Array.from({ length: 8 * 6 }, (_, i) => Math.sin(i * 1.7)), [8, 6]);
+  const x = tf.tensor2d(
+    Array.from({ length: 8 * 6 }, (_, i) => Math.sin(i * 1.7)),
+    [8, 6],
+  );
   const y = tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1, 2, 2, 1], 'int32'), 3).toFloat() as tf.Tensor2D;
   return { x, y };
 }
@@ -40,9 +47,14 @@ test('micro-batches with gradient accumulation give the same update as the whole
   for (const part of parts) {
     assert.ok(Math.abs(part.step.loss - whole!.step.loss) < 1e-5, `loss ${part.step.loss} vs ${whole!.step.loss}`);
     assert.equal(part.step.correct, whole!.step.correct);
-    part.weights.forEach((w, i) => w.forEach((v, j) => assert.ok(Math.abs(v - whole!.weights[i]![j]!) < 1e-5, `weight ${i}[${j}]`)));
+    part.weights.forEach((w, i) =>
+      w.forEach((v, j) => assert.ok(Math.abs(v - whole!.weights[i]![j]!) < 1e-5, `weight ${i}[${j}]`)),
+    );
   }
-  assert.ok(whole!.weights[0]!.some((v, j) => v !== model().getWeights()[0]!.dataSync()[j]), 'the step changed the weights');
+  assert.ok(
+    whole!.weights[0]!.some((v, j) => v !== model().getWeights()[0]!.dataSync()[j]),
+    'the step changed the weights',
+  );
 });
 
 test('training steps leak no tensors', () => {
@@ -65,7 +77,10 @@ test('learning-rate schedules', () => {
   assert.ok(Math.abs(learningRateAt(cosine, 55, 10, 100) - (0.001 + 0.5 * 0.099)) < 1e-12, 'half way down');
   assert.ok(Math.abs(learningRateAt(cosine, 100, 10, 100) - 0.001) < 1e-12);
   const step: OptimizerSpec = { ...base, schedule: { kind: 'step', everyEpochs: 2, factor: 0.5 } };
-  assert.deepEqual([0, 19, 20, 45].map((s) => learningRateAt(step, s, 10, 100)), [0.1, 0.1, 0.05, 0.025]);
+  assert.deepEqual(
+    [0, 19, 20, 45].map((s) => learningRateAt(step, s, 10, 100)),
+    [0.1, 0.1, 0.05, 0.025],
+  );
   const exp: OptimizerSpec = { ...base, schedule: { kind: 'exponential', ratePerEpoch: 0.5 } };
   assert.ok(Math.abs(learningRateAt(exp, 15, 10, 100) - 0.1 * 0.5 ** 1.5) < 1e-12);
 });

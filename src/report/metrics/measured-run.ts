@@ -1,5 +1,5 @@
 import type { ScalarPoint } from '../../tensorboard/index.ts';
-import type { RunRecord } from '../run-record.ts';
+import type { LenientRunRecord as RunRecord } from '../../run/record.ts';
 import type { RunSummary } from './run-summary.ts';
 
 /** The scalar series of a run by key (`validation/epoch_accuracy`, `test/per_class_accuracy/cat`, …). */

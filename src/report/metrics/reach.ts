@@ -1,5 +1,5 @@
 import type { ScalarPoint } from '../../tensorboard/index.ts';
-import type { RunRecord } from '../run-record.ts';
+import type { LenientRunRecord as RunRecord } from '../../run/record.ts';
 import { parseTime } from './run-summary.ts';
 
 /** One point per completed epoch: when it ended and what validation accuracy it reached. */

@@ -2,7 +2,7 @@
 // quality per run, time-/compute-to-accuracy, the Pareto front, smoothing, definition diffs. Pure
 // functions over run.json records and scalar series; may import only the run.json schema and
 // src/tensorboard's types (never store, pages, export, server or src/train).
-import type { HistoryEntry, RunRecord } from '../run-record.ts';
+import type { HistoryEntry, LenientRunRecord as RunRecord } from '../../run/record.ts';
 
 type RunStatus = 'running' | 'success' | 'interrupted' | 'failed' | 'unknown';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { encodeRunPath } from '../run-id.ts';
+import { encodeRunPath } from '../../run/layout.ts';
 
 /** Where pages link to: the live site's routes or the static export's files. */
 export interface SiteLinks {

@@ -1,5 +1,5 @@
 import type { RunSummary } from '../metrics/run-summary.ts';
-import type { RunRecord } from '../run-record.ts';
+import type { LenientRunRecord as RunRecord } from '../../run/record.ts';
 import { compact, duration, fixed, int, pct, si } from './format.ts';
 
 type Row = [label: string, value: string];

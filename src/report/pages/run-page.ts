@@ -1,6 +1,6 @@
 import { flatten, formatDefinitionValue } from '../metrics/definition-diff.ts';
 import { perClassAccuracy } from '../metrics/per-class-accuracy.ts';
-import { encodeRunPath } from '../run-id.ts';
+import { encodeRunPath } from '../../run/layout.ts';
 import { loadRuns, type LoadedRun } from '../store/load-runs.ts';
 import { barSpec } from './charts/bar-charts.ts';
 import { curveCharts } from './charts/curve-charts.ts';

@@ -1,5 +1,5 @@
 import type { RunSummary } from '../metrics/run-summary.ts';
-import type { RunRecord } from '../run-record.ts';
+import type { LenientRunRecord as RunRecord } from '../../run/record.ts';
 import type { RunEvents } from './run-events.ts';
 import type { RunStore } from './run-store.ts';
 

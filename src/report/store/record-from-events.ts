@@ -1,5 +1,5 @@
 import type { HParamsData, ScalarPoint } from '../../tensorboard/index.ts';
-import type { HistoryEntry, RunRecord } from '../run-record.ts';
+import type { HistoryEntry, LenientRunRecord as RunRecord } from '../../run/record.ts';
 import type { RunEvents } from './run-events.ts';
 
 // Runs written by plain Keras/TensorBoard (no run.json) get a record built from their event files,

@@ -4,10 +4,11 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { summarize, type RunSummary } from '../metrics/run-summary.ts';
-import { parseRunRecord, type RunRecord } from '../run-record.ts';
+import { parseRunRecord, type LenientRunRecord as RunRecord } from '../../run/record.ts';
 import { recordFromEvents } from './record-from-events.ts';
 import { RunEvents } from './run-events.ts';
 import { findRunDirs, latestEventMtime, type FoundRun } from './scan-logdir.ts';
+import { SUBRUNS } from '../../run/layout.ts';
 
 interface StoreOptions {
   /** Rescan the logdir at most this often (ms); requests in between use what is loaded. */
@@ -38,7 +39,7 @@ interface Entry {
 }
 
 /** The sub-runs of a plain Keras/TensorBoard run: other runs may lie below it. */
-const KERAS_SUBRUNS: ReadonlySet<string> = new Set(['.', 'train', 'validation']);
+const KERAS_SUBRUNS: ReadonlySet<string> = new Set(['.', ...SUBRUNS]);
 
 function newEntry(id: string, kind: FoundRun['kind'], dir: string, old?: Entry): Entry {
   return {

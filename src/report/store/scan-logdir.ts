@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isEventFileName } from '../../tensorboard/index.ts';
+import { SUBRUNS } from '../../run/layout.ts';
 
 // The report's own walk over the log directory. `src/run/layout.ts` is to become the only walker;
 // until the integration re-points the store at it, these two functions are that walk.
@@ -10,8 +11,6 @@ export interface FoundRun {
   /** `record`: a project run with run.json; `events`: a plain TensorBoard run (event files only). */
   kind: 'record' | 'events';
 }
-
-const SPLITS = ['train', 'validation'];
 
 async function hasEventFile(dir: string): Promise<boolean> {
   const dirents = await readdir(dir, { withFileTypes: true }).catch(() => []);
@@ -33,7 +32,7 @@ export async function findRunDirs(logdir: string, maxDepth: number): Promise<Fou
       return;
     }
     const dirs = dirents.filter((d) => d.isDirectory() && !d.name.startsWith('.'));
-    const splits = dirs.filter((d) => SPLITS.includes(d.name));
+    const splits = dirs.filter((d) => SUBRUNS.includes(d.name));
     let isRun = false;
     if (rel) {
       isRun = dirents.some((d) => d.isFile() && isEventFileName(d.name));
@@ -51,7 +50,7 @@ export async function findRunDirs(logdir: string, maxDepth: number): Promise<Fou
 /** The newest modification time of the event files in a run directory and its sub-runs (ms; 0 if none). */
 export async function latestEventMtime(dir: string): Promise<number> {
   let latest = 0;
-  for (const sub of ['', ...SPLITS]) {
+  for (const sub of ['', ...SUBRUNS]) {
     const d = sub ? join(dir, sub) : dir;
     const names = await readdir(d).catch(() => [] as string[]);
     for (const name of names) {

@@ -5,7 +5,7 @@ import { runPage } from '../../report/pages/run-page.ts';
 import { runsPage } from '../../report/pages/runs-page.ts';
 import { runIdsParam, stringParam } from '../query.ts';
 import { sendNotFound, sendPage, withStore } from '../respond.ts';
-import { runIdFromPath } from '../run-path.ts';
+import { runIdFromPath } from '../../run/layout.ts';
 import type { Site } from '../site.ts';
 
 /** The HTML pages: the runs table (`/`), a comparison (`/compare?runs=…`) and a run (`/runs/<id>`). */

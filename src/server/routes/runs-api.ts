@@ -3,7 +3,7 @@ import { runsCsv, runsJson } from '../../report/export/tables.ts';
 import { rowSignature } from '../../report/pages/runs-page.ts';
 import { stringParam } from '../query.ts';
 import { sendCsv, withStore } from '../respond.ts';
-import { runIdFromPath } from '../run-path.ts';
+import { runIdFromPath } from '../../run/layout.ts';
 import type { Site } from '../site.ts';
 
 /** The runs as data: the table (JSON, CSV), the live page's change signatures, a run's scalars and images. */

@@ -1,6 +1,6 @@
 import type { ScalarPoint } from '../../../tensorboard/index.ts';
 import { tbSmooth } from '../../metrics/smoothing.ts';
-import type { HistoryEntry, RunRecord } from '../../run-record.ts';
+import type { HistoryEntry, LenientRunRecord as RunRecord } from '../../../run/record.ts';
 import type { RunEvents } from '../../store/run-events.ts';
 import type { LinePoint } from './line-chart.ts';
 import type { MetricGroup } from './metric-groups.ts';

@@ -1,4 +1,4 @@
-import type { HistoryEntry } from '../../run-record.ts';
+import type { HistoryEntry } from '../../../run/record.ts';
 
 /** One line chart: the series it overlays and how they are labelled. */
 export interface MetricGroup {

@@ -1,13 +1,9 @@
+// The experiment definition: what a YAML file under experiments/ may say, validated by zod.
+// src/experiment/ owns the definition, its loader (extends, --set), the names it is checked against and
+// where things are (locations.ts); it imports only download's cache root and zod/yaml.
 import { z } from 'zod';
-
-/**
- * Bases an experiment can name: the models module's BASE_NAMES (a test keeps the two equal), listed
- * here so validating a definition does not load TensorFlow.js.
- */
-export const BASE_NAMES = [
-  'densenet121', 'densenet169', 'densenet201', 'mobilenetv2', 'mobilenetv1', 'inceptionv3', 'resnet50', 'resnet101', 'resnet152',
-] as const;
-export type BaseName = (typeof BASE_NAMES)[number];
+import { RESIZE_MODES } from '../data/modes.ts';
+import { BASE_NAMES } from '../models/names.ts';
 
 const ACTIVATIONS = ['relu', 'relu6', 'elu', 'selu', 'tanh', 'sigmoid', 'swish', 'linear'] as const;
 
@@ -27,11 +23,10 @@ const headSchema = z.strictObject({
   dropout: rate.default(0),
 });
 
-const freezeSchema = z.union([
-  z.enum(['none', 'all']),
-  z.strictObject({ last: positiveInt }),
-  z.strictObject({ from: z.string().min(1) }),
-], { error: 'expected none, all, { last: N } or { from: <layer name> }' });
+const freezeSchema = z.union(
+  [z.enum(['none', 'all']), z.strictObject({ last: positiveInt }), z.strictObject({ from: z.string().min(1) })],
+  { error: 'expected none, all, { last: N } or { from: <layer name> }' },
+);
 
 /** `imagenet`, `none`, `pretrained:<model id>` (tfjs layers model in the models dir) or a path to a Keras .h5 file. */
 const weightsSchema = z
@@ -47,20 +42,28 @@ const modelSchema = z
     alpha: z.number().positive().max(2).optional(),
     weights: weightsSchema.default('imagenet'),
     inputSize: z.number().int().min(32).max(512),
-    resize: z.enum(['bilinear', 'nearest', 'pad']).default('bilinear'),
+    resize: z.enum(RESIZE_MODES).default('bilinear'),
     freeze: freezeSchema.default('none'),
     head: headSchema.default({ pooling: 'avg', dense: [], dropout: 0 }),
   })
   .superRefine((m, ctx) => {
     if (m.base !== 'mobilenetv1' && m.weights.startsWith('pretrained:')) {
-      ctx.addIssue({ code: 'custom', path: ['weights'], message: `pretrained:<id> models are tfjs layers models for base mobilenetv1, not ${m.base}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['weights'],
+        message: `pretrained:<id> models are tfjs layers models for base mobilenetv1, not ${m.base}`,
+      });
     }
   });
 
 const augmentSchema = z.strictObject({
   flip: z.boolean().default(false),
   /** Random crop after zero-padding by this many pixels (true = 4); false/0 = off. */
-  crop: z.union([z.boolean(), z.number().int().min(0).max(16)], { error: 'expected true, false or a padding of 0–16 pixels' }).default(false),
+  crop: z
+    .union([z.boolean(), z.number().int().min(0).max(16)], {
+      error: 'expected true, false or a padding of 0–16 pixels',
+    })
+    .default(false),
 });
 
 const dataSchema = z.strictObject({
@@ -108,7 +111,11 @@ const optimizerSchema = z
     };
     for (const key of ['momentum', 'beta1', 'beta2', 'epsilon', 'rho'] as const) {
       if (o[key] !== undefined && !allowed[o.name]!.includes(key)) {
-        ctx.addIssue({ code: 'custom', path: [key], message: `${o.name} takes no ${key} (it takes ${allowed[o.name]!.join(', ')})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `${o.name} takes no ${key} (it takes ${allowed[o.name]!.join(', ')})`,
+        });
       }
     }
   });
@@ -124,15 +131,31 @@ const trainSchema = z
   })
   .superRefine((t, ctx) => {
     if (t.microBatch !== undefined && t.microBatch > t.batchSize) {
-      ctx.addIssue({ code: 'custom', path: ['microBatch'], message: `must be at most train.batchSize (${t.batchSize})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['microBatch'],
+        message: `must be at most train.batchSize (${t.batchSize})`,
+      });
     }
   });
 
 export const definitionSchema = z.strictObject({
   description: z.string().default(''),
-  tags: z.array(z.string().min(1).regex(/^[^\s,]+$/, 'tags have no spaces or commas')).default([]),
+  tags: z
+    .array(
+      z
+        .string()
+        .min(1)
+        .regex(/^[^\s,]+$/, 'tags have no spaces or commas'),
+    )
+    .default([]),
   notes: z.string().default(''),
-  seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .default(42),
   model: modelSchema,
   data: dataSchema.default({ validationSize: 5000, augment: { flip: false, crop: false } }),
   optimizer: optimizerSchema,
@@ -140,16 +163,13 @@ export const definitionSchema = z.strictObject({
 });
 
 export type ExperimentDefinition = z.infer<typeof definitionSchema>;
-export type HeadSpec = ExperimentDefinition['model']['head'];
-export type FreezeSpec = ExperimentDefinition['model']['freeze'];
+type FreezeSpec = ExperimentDefinition['model']['freeze'];
 export type OptimizerSpec = ExperimentDefinition['optimizer'];
 
 /** Resolved definition → the models module's freezing policy. */
-export function freezePolicy(freeze: FreezeSpec):
-  | { kind: 'none' }
-  | { kind: 'all' }
-  | { kind: 'last'; n: number }
-  | { kind: 'from'; layer: string } {
+export function freezePolicy(
+  freeze: FreezeSpec,
+): { kind: 'none' } | { kind: 'all' } | { kind: 'last'; n: number } | { kind: 'from'; layer: string } {
   if (freeze === 'none' || freeze === 'all') return { kind: freeze };
   if ('last' in freeze) return { kind: 'last', n: freeze.last };
   return { kind: 'from', layer: freeze.from };

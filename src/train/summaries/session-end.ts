@@ -4,12 +4,12 @@
 // `--resume` deletes that file, and only a success is written into the run's main root event file.
 import { readdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { SummaryWriter } from '../tensorboard/index.ts';
+import { SummaryWriter } from '../../tensorboard/index.ts';
 
 /** Name suffix of the session-end file (it still contains `tfevents`, so TensorBoard reads it). */
 export const SESSION_END_FILE_SUFFIX = '.session_end.v2';
 
-export type UnfinishedStatus = 'aborted' | 'failure';
+type UnfinishedStatus = 'aborted' | 'failure';
 
 /**
  * The run's session-end event file, opened when the run starts so that a second Ctrl-C can end the
@@ -53,7 +53,9 @@ export class SessionEndFile {
  * a process killed before it could update run.json. Returns the names deleted.
  */
 export function removeSessionEndFiles(runDir: string, recorded: string | null | undefined): string[] {
-  const names = new Set(readdirSync(runDir).filter((f) => f.includes('tfevents') && f.endsWith(SESSION_END_FILE_SUFFIX)));
+  const names = new Set(
+    readdirSync(runDir).filter((f) => f.includes('tfevents') && f.endsWith(SESSION_END_FILE_SUFFIX)),
+  );
   // run.json is untrusted input: only a plain file name in the run root is honoured.
   if (recorded && recorded === basename(recorded) && recorded.includes('tfevents')) names.add(recorded);
   for (const name of names) rmSync(join(runDir, name), { force: true });

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isPlausibleRunId } from '../../src/report/run-id.ts';
-import { runIdFromPath } from '../../src/server/run-path.ts';
+import { isPlausibleRunId, runIdFromPath } from '../../src/run/layout.ts';
 
 test('run ids from paths: traversal shapes are rejected', () => {
   assert.equal(runIdFromPath('/runs/exp/20261128-100000-a', '/runs/'), 'exp/20261128-100000-a');

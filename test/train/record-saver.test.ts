@@ -6,12 +6,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend } from '../../src/backends/index.ts';
 import { RunReader } from '../../src/tensorboard/index.ts';
-import { cachedFeatures } from '../../src/train/cached-features.ts';
-import { resolveInlineDefinition } from '../../src/train/load-definition.ts';
+import { cachedFeatures } from '../../src/train/feature-cache.ts';
+import { resolveInlineDefinition } from '../../src/experiment/load.ts';
 import { buildRunModel, splitAtPooling } from '../../src/train/model-setup.ts';
-import { newRecord, RecordSaver } from '../../src/train/record-lifecycle.ts';
-import type { RunRecord } from '../../src/train/run-record.ts';
-import { removeSessionEndFiles, SessionEndFile, SESSION_END_FILE_SUFFIX } from '../../src/train/session-end.ts';
+import { newRecord, RecordSaver } from '../../src/train/record-saver.ts';
+import type { RunRecord } from '../../src/run/record.ts';
+import {
+  removeSessionEndFiles,
+  SessionEndFile,
+  SESSION_END_FILE_SUFFIX,
+} from '../../src/train/summaries/session-end.ts';
 import { installStopSignal } from '../../src/train/signals.ts';
 
 before(async () => {
@@ -30,56 +34,79 @@ function record(): RunRecord {
 test('RecordSaver: saves land in call order; progress is saved at most once per heartbeat period', async () => {
   const dir = await tempRun();
   let now = 1_000;
-  const saver = new RecordSaver(dir, record(), { heartbeatMs: 10_000, now: () => now });
-  const writes = Array.from({ length: 20 }, (_, i) => {
-    saver.record.globalStep = i;
-    return saver.save();
-  });
+  const saver = new RecordSaver(dir, { heartbeatMs: 10_000, now: () => now });
+  const writes = Array.from({ length: 20 }, (_, i) => saver.save({ ...record(), globalStep: i }));
   await Promise.all(writes);
   assert.equal(onDisk(dir).globalStep, 19, 'the last save wins, whatever order the writes finish in');
 
-  saver.progress({ phase: 'features', split: 'train', done: 64, total: 1000 });
+  saver.heartbeat({ phase: 'features', split: 'train', done: 64, total: 1000 });
   await saver.settled();
   assert.equal(onDisk(dir).progress, null, 'within the period of the last save: not written yet');
   now += 10_000;
-  saver.progress({ phase: 'features', split: 'train', done: 128, total: 1000 });
-  saver.progress({ phase: 'features', split: 'train', done: 192, total: 1000 });
+  saver.heartbeat({ phase: 'features', split: 'train', done: 128, total: 1000 });
+  saver.heartbeat({ phase: 'features', split: 'train', done: 192, total: 1000 });
   await saver.settled();
   assert.deepEqual(onDisk(dir).progress, { phase: 'features', split: 'train', done: 128, total: 1000 });
-  assert.ok(readdirSync(dir).every((f) => !f.endsWith('.tmp')), 'no temp files left');
+  assert.ok(
+    readdirSync(dir).every((f) => !f.endsWith('.tmp')),
+    'no temp files left',
+  );
 
-  saver.clearProgress();
-  await saver.save();
+  saver.heartbeat(null);
+  await saver.settled();
+  assert.equal(onDisk(dir).progress?.done, 128, 'the end of a phase is not a save of its own');
+  await saver.save(record());
   assert.equal(onDisk(dir).progress, null);
 });
 
 test('cached features keep run.json fresh while they are computed', async () => {
   const dir = await tempRun();
-  const { definition: def } = resolveInlineDefinition({
-    extends: 'mobilenetv2-frozen', model: { alpha: 0.35, weights: 'none', inputSize: 32 }, data: { trainPerClass: 2, validationSize: 0, testPerClass: 1 },
-  }, {});
-  const built = await buildRunModel(def, { download: false });
+  const { definition: def } = resolveInlineDefinition(
+    {
+      extends: 'mobilenetv2-frozen',
+      model: { alpha: 0.35, weights: 'none', inputSize: 32 },
+      data: { trainPerClass: 2, validationSize: 0, testPerClass: 1 },
+    },
+    {},
+  );
+  const built = await buildRunModel(def, { weightsDir: dir, modelsDir: dir, download: false });
   const set = (count: number) => ({
     images: Uint8Array.from({ length: count * 3072 }, (_, i) => (i * 7) % 256),
     labels: Uint8Array.from({ length: count }, (_, i) => i % 10),
     count,
   });
   const data = { dir, files: {}, train: set(130), validation: null, test: set(10), classNames: [] };
-  const saver = new RecordSaver(dir, record(), { heartbeatMs: 0 });
+  const saver = new RecordSaver(dir, { heartbeatMs: 0 });
+  await saver.save(record());
   const seen: string[] = [];
-  const features = await cachedFeatures({
-    def, built, split: splitAtPooling(built.classifier), data, numClasses: 10, saver,
-    stop: installStopSignal({ handleProcessSignals: false }), log: (line) => seen.push(line),
+  const progress: unknown[] = [];
+  const { splits, entry } = await cachedFeatures({
+    def,
+    built,
+    split: splitAtPooling(built.classifier),
+    data,
+    numClasses: 10,
+    cacheDir: process.env.TRANSFERLAB_CACHE_DIR!,
+    stop: installStopSignal({ handleProcessSignals: false }),
+    log: (line) => seen.push(line),
+    heartbeat: (p) => (progress.push(p), saver.heartbeat(p)),
   });
   await saver.settled();
-  assert.equal(features?.get('train')?.count, 130);
-  assert.equal(saver.record.progress, null, 'cleared once the phase is over');
-  assert.deepEqual(onDisk(dir).progress, { phase: 'features', split: 'test', done: 10, total: 10 }, 'the last heartbeat on disk');
-  assert.ok(seen.some((l) => l.startsWith('features train: 130/130 images')), seen.join('\n'));
-  assert.deepEqual(saver.record.featureCache, { used: true, hit: false, key: saver.record.featureCache?.key, path: '' }, 'random weights are not kept');
+  assert.equal(splits?.get('train')?.count, 130);
+  assert.equal(progress.at(-1), null, 'cleared once the phase is over');
+  assert.deepEqual(
+    onDisk(dir).progress,
+    { phase: 'features', split: 'test', done: 10, total: 10 },
+    'the last heartbeat on disk',
+  );
+  assert.ok(
+    seen.some((l) => l.startsWith('features train: 130/130 images')),
+    seen.join('\n'),
+  );
+  assert.deepEqual(entry, { used: true, hit: false, key: entry.key, path: '' }, 'random weights are not kept');
 });
 
-test('SessionEndFile: an unfinished session ends in its own file; a success discards it; resume deletes only ours', async () => {
+test('SessionEndFile: unfinished sessions end in their own file; success discards it; resume deletes', async () => {
   const dir = await tempRun();
   const kept = await SessionEndFile.open(dir);
   const discarded = await SessionEndFile.open(dir);

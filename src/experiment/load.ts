@@ -4,15 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { definitionSchema, type ExperimentDefinition } from './definition.ts';
+import { UsageError } from './usage-error.ts';
 
-/** A bad definition or override; its message is one line naming the file, the key and the problem. */
-export class DefinitionError extends Error {
-  override name = 'DefinitionError';
-  readonly exitCode = 2;
-}
-
-export const defaultExperimentsDir = (): string =>
-  resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'experiments');
+const defaultExperimentsDir = (): string => resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'experiments');
 
 const EXTENSIONS = ['.yaml', '.yml', '.json'];
 
@@ -24,15 +18,16 @@ export interface LoadedDefinition {
   definition: ExperimentDefinition;
 }
 
-export interface LoadOptions {
+interface LoadOptions {
   experimentsDir?: string;
   /** `key=value` strings as given to `--set`, applied in order after `extends` is merged. */
   overrides?: string[];
 }
 
 /** Finds `name` (a bare experiment name in experimentsDir, or a path to a .yaml/.yml/.json file). */
-export function findDefinitionFile(nameOrPath: string, experimentsDir = defaultExperimentsDir()): string {
-  const looksLikePath = nameOrPath.includes('/') || nameOrPath.includes('\\') || EXTENSIONS.includes(extname(nameOrPath));
+function findDefinitionFile(nameOrPath: string, experimentsDir = defaultExperimentsDir()): string {
+  const looksLikePath =
+    nameOrPath.includes('/') || nameOrPath.includes('\\') || EXTENSIONS.includes(extname(nameOrPath));
   const candidates = looksLikePath
     ? [resolve(nameOrPath)]
     : EXTENSIONS.map((ext) => join(experimentsDir, `${nameOrPath}${ext}`));
@@ -40,7 +35,7 @@ export function findDefinitionFile(nameOrPath: string, experimentsDir = defaultE
   if (!found) {
     const known = listExperiments(experimentsDir);
     const hint = looksLikePath ? '' : ` (known: ${known.join(', ') || 'none'})`;
-    throw new DefinitionError(`${display(candidates[0]!)}: no such experiment definition${hint}`);
+    throw new UsageError(`${display(candidates[0]!)}: no such experiment definition${hint}`);
   }
   return found;
 }
@@ -53,7 +48,7 @@ export function listExperiments(experimentsDir = defaultExperimentsDir()): strin
   return [...new Set(names)].sort();
 }
 
-/** Loads, merges (`extends`), overrides and validates a definition. Throws DefinitionError. */
+/** Loads, merges (`extends`), overrides and validates a definition. Throws UsageError. */
 export function loadDefinition(nameOrPath: string, options: LoadOptions = {}): LoadedDefinition {
   const file = findDefinitionFile(nameOrPath, options.experimentsDir);
   const raw = readMerged(file, []);
@@ -67,7 +62,7 @@ export function resolveInlineDefinition(
   options: LoadOptions & { experiment?: string } = {},
 ): LoadedDefinition {
   const where = 'inline definition';
-  if (!isPlainObject(value)) throw new DefinitionError(`${where}: must be a mapping of keys to values`);
+  if (!isPlainObject(value)) throw new UsageError(`${where}: must be a mapping of keys to values`);
   let raw: Record<string, unknown> = { ...value };
   if (typeof raw.extends === 'string') {
     const parentFile = findDefinitionFile(raw.extends, options.experimentsDir);
@@ -87,17 +82,18 @@ function finish(
   const first = validate(raw, where);
   let merged = raw;
   for (const override of overrides) merged = applyOverride(merged, override, where);
-  const definition = overrides.length > 0 ? validate(merged, `${where} with --set ${overrides.join(' --set ')}`) : first;
+  const definition =
+    overrides.length > 0 ? validate(merged, `${where} with --set ${overrides.join(' --set ')}`) : first;
   return { experiment, file, definition };
 }
 
 function validate(raw: Record<string, unknown>, where: string): ExperimentDefinition {
   const result = definitionSchema.safeParse(raw);
   if (result.success) return result.data;
-  throw new DefinitionError(`${where}: ${describeIssue(result.error.issues[0]!)}`);
+  throw new UsageError(`${where}: ${describeIssue(result.error.issues[0]!)}`);
 }
 
-export function describeIssue(issue: z.core.$ZodIssue): string {
+function describeIssue(issue: z.core.$ZodIssue): string {
   const path = issue.path.map(String).join('.');
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((k) => (path ? `${path}.${k}` : k));
@@ -111,21 +107,21 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
 
 function readMerged(file: string, chain: string[]): Record<string, unknown> {
   if (chain.includes(file)) {
-    throw new DefinitionError(`${display(file)}: extends: cycle ${[...chain, file].map((f) => basename(f)).join(' → ')}`);
+    throw new UsageError(`${display(file)}: extends: cycle ${[...chain, file].map((f) => basename(f)).join(' → ')}`);
   }
   const raw = readDefinitionFile(file);
   const parentName = raw.extends;
   const { extends: _drop, ...own } = raw;
   if (parentName === undefined) return own;
   if (typeof parentName !== 'string' || parentName.length === 0) {
-    throw new DefinitionError(`${display(file)}: extends: must be the name of another experiment`);
+    throw new UsageError(`${display(file)}: extends: must be the name of another experiment`);
   }
   let parentFile: string;
   try {
     const near = isAbsolute(parentName) || parentName.includes('/') ? resolve(dirname(file), parentName) : parentName;
     parentFile = findDefinitionFile(near, dirname(file));
   } catch (error) {
-    throw new DefinitionError(`${display(file)}: extends: ${parentName}: no such experiment definition`);
+    throw new UsageError(`${display(file)}: extends: ${parentName}: no such experiment definition`);
   }
   return deepMerge(readMerged(parentFile, [...chain, file]), own);
 }
@@ -135,21 +131,21 @@ function readDefinitionFile(file: string): Record<string, unknown> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new DefinitionError(`${display(file)}: cannot read: ${(error as Error).message}`);
+    throw new UsageError(`${display(file)}: cannot read: ${(error as Error).message}`);
   }
   let value: unknown;
   try {
     value = extname(file) === '.json' ? JSON.parse(text) : parseYaml(text, { uniqueKeys: true });
   } catch (error) {
     const message = (error as Error).message.split('\n')[0]!;
-    throw new DefinitionError(`${display(file)}: not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}: ${message}`);
+    throw new UsageError(`${display(file)}: not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}: ${message}`);
   }
-  if (!isPlainObject(value)) throw new DefinitionError(`${display(file)}: must be a mapping of keys to values`);
+  if (!isPlainObject(value)) throw new UsageError(`${display(file)}: must be a mapping of keys to values`);
   return value;
 }
 
 /** Objects merge key by key; arrays and scalars from `over` replace those in `base`. */
-export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(over)) {
     const current = out[key];
@@ -159,15 +155,16 @@ export function deepMerge(base: Record<string, unknown>, over: Record<string, un
 }
 
 /** Applies one `key=value` override; the value is typed by the schema at that key. */
-export function applyOverride(raw: Record<string, unknown>, override: string, where: string): Record<string, unknown> {
+function applyOverride(raw: Record<string, unknown>, override: string, where: string): Record<string, unknown> {
   const eq = override.indexOf('=');
-  if (eq <= 0) throw new DefinitionError(`${where}: --set ${override}: expected key=value, e.g. --set train.epochs=1`);
+  if (eq <= 0) throw new UsageError(`${where}: --set ${override}: expected key=value, e.g. --set train.epochs=1`);
   const key = override.slice(0, eq).trim();
   const text = override.slice(eq + 1).trim();
   const path = key.split('.');
-  if (path.some((p) => p.length === 0)) throw new DefinitionError(`${where}: --set ${override}: empty key segment in ${key}`);
+  if (path.some((p) => p.length === 0))
+    throw new UsageError(`${where}: --set ${override}: empty key segment in ${key}`);
   const kind = schemaKindAt(definitionSchema, path);
-  if (kind === null) throw new DefinitionError(`${where}: --set ${key}: unknown key`);
+  if (kind === null) throw new UsageError(`${where}: --set ${key}: unknown key`);
   const value = typedValue(text, kind, `${where}: --set ${key}`);
   return setAtPath(raw, path, value);
 }
@@ -179,7 +176,9 @@ function schemaKindAt(schema: z.ZodType, path: string[]): Kind | null {
   let current: z.ZodType | null = unwrap(schema);
   for (const segment of path) {
     if (current === null) return null;
-    const def = (current as unknown as { _zod: { def: { type: string; shape?: Record<string, z.ZodType>; element?: z.ZodType } } })._zod.def;
+    const def = (
+      current as unknown as { _zod: { def: { type: string; shape?: Record<string, z.ZodType>; element?: z.ZodType } } }
+    )._zod.def;
     if (def.type === 'object' && def.shape) {
       const next = def.shape[segment];
       if (!next) return null;
@@ -196,7 +195,9 @@ function schemaKindAt(schema: z.ZodType, path: string[]): Kind | null {
           return od.type === 'object' && od.shape?.[segment];
         });
       if (!found) return null;
-      current = unwrap((found as unknown as { _zod: { def: { shape: Record<string, z.ZodType> } } })._zod.def.shape[segment]!);
+      current = unwrap(
+        (found as unknown as { _zod: { def: { shape: Record<string, z.ZodType> } } })._zod.def.shape[segment]!,
+      );
     } else {
       return null;
     }
@@ -208,7 +209,10 @@ function unwrap(schema: z.ZodType): z.ZodType {
   let s = schema as unknown as { _zod: { def: { type: string; innerType?: z.ZodType; in?: z.ZodType } } };
   for (;;) {
     const def = s._zod.def;
-    if ((def.type === 'optional' || def.type === 'default' || def.type === 'nullable' || def.type === 'prefault') && def.innerType) {
+    if (
+      (def.type === 'optional' || def.type === 'default' || def.type === 'nullable' || def.type === 'prefault') &&
+      def.innerType
+    ) {
       s = def.innerType as unknown as typeof s;
     } else if (def.type === 'pipe' && def.in) {
       s = def.in as unknown as typeof s;
@@ -232,18 +236,18 @@ function typedValue(text: string, kind: Kind, where: string): unknown {
       return text;
     case 'number': {
       const n = Number(text);
-      if (text === '' || !Number.isFinite(n)) throw new DefinitionError(`${where}: expected a number, got "${text}"`);
+      if (text === '' || !Number.isFinite(n)) throw new UsageError(`${where}: expected a number, got "${text}"`);
       return n;
     }
     case 'boolean':
       if (text === 'true') return true;
       if (text === 'false') return false;
-      throw new DefinitionError(`${where}: expected true or false, got "${text}"`);
+      throw new UsageError(`${where}: expected true or false, got "${text}"`);
     case 'structured':
       try {
         return parseYaml(text);
       } catch (error) {
-        throw new DefinitionError(`${where}: cannot parse "${text}": ${(error as Error).message.split('\n')[0]}`);
+        throw new UsageError(`${where}: cannot parse "${text}": ${(error as Error).message.split('\n')[0]}`);
       }
   }
 }
@@ -255,7 +259,8 @@ function setAtPath(raw: Record<string, unknown>, path: string[], value: unknown)
   if (Array.isArray(child)) {
     const index = Number(rest[0]);
     const copy = [...child];
-    copy[index] = rest.length === 1 ? value : setAtPath(isPlainObject(copy[index]) ? copy[index] : {}, rest.slice(1), value);
+    copy[index] =
+      rest.length === 1 ? value : setAtPath(isPlainObject(copy[index]) ? copy[index] : {}, rest.slice(1), value);
     return { ...raw, [head]: copy };
   }
   return { ...raw, [head]: setAtPath(isPlainObject(child) ? child : {}, rest, value) };

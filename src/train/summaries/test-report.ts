@@ -1,16 +1,21 @@
 // After training, once: the test set's loss and accuracy, per-class accuracy, the confusion matrix
 // and a grid of sample predictions, as root summaries and as run.json's final figures.
 import type * as tf from '@tensorflow/tfjs';
-import type { SummaryWriter } from '../tensorboard/index.ts';
-import type { BatchSource } from './batch-source.ts';
-import { evaluate, perClassAccuracy } from './evaluate.ts';
-import { classColorLegendMarkdown, confusionMatrixImage, confusionMatrixMarkdown, samplePredictionsImage, samplePredictionsMarkdown } from './images.ts';
-import type { RunData } from './load-data.ts';
-import type { EpochHistory, RunProgress, RunRecord } from './run-record.ts';
+import type { SummaryWriter } from '../../tensorboard/index.ts';
+import type { BatchSource, RunData } from '../inputs.ts';
+import { evaluate, perClassAccuracy } from '../evaluate.ts';
+import {
+  classColorLegendMarkdown,
+  confusionMatrixImage,
+  confusionMatrixMarkdown,
+  samplePredictionsImage,
+  samplePredictionsMarkdown,
+} from './images.ts';
+import type { EpochHistory, RunProgress, RunRecord } from '../../run/record.ts';
 
 const SAMPLE_COUNT = 32;
 
-export interface TestReportInput {
+interface TestReportInput {
   model: tf.LayersModel;
   source: BatchSource;
   data: Pick<RunData, 'test' | 'classNames'>;
@@ -20,15 +25,22 @@ export interface TestReportInput {
   history: EpochHistory[];
   root: SummaryWriter;
   shouldStop: () => boolean;
-  onProgress?: (progress: RunProgress) => void;
+  heartbeat: (progress: RunProgress) => void;
 }
 
 /** Evaluates the test split and writes its summaries; null when stopped midway (nothing written). */
-export async function testReport(input: TestReportInput): Promise<{ final: NonNullable<RunRecord['final']>; perClassAccuracy: Record<string, number> } | null> {
+export async function testReport(
+  input: TestReportInput,
+): Promise<{ final: NonNullable<RunRecord['final']>; perClassAccuracy: Record<string, number> } | null> {
   const { data, root, history } = input;
   const test = await evaluate(
-    input.model, input.source, input.numClasses, input.batchSize, SAMPLE_COUNT, input.shouldStop,
-    input.onProgress ? (done, total) => input.onProgress!({ phase: 'evaluate', split: 'test', done, total }) : undefined,
+    input.model,
+    input.source,
+    input.numClasses,
+    input.batchSize,
+    SAMPLE_COUNT,
+    input.shouldStop,
+    (done, total) => input.heartbeat({ phase: 'evaluate', split: 'test', done, total }),
   );
   if (test === null) return null;
   const step = history.length;
@@ -38,7 +50,12 @@ export async function testReport(input: TestReportInput): Promise<{ final: NonNu
   for (const [name, value] of Object.entries(perClass)) root.scalar(`test/per_class_accuracy/${name}`, value, step);
   const cm = confusionMatrixImage(test.confusion);
   root.image('confusion_matrix', cm.png, cm.width, cm.height, step);
-  root.text('confusion_matrix_table', `${confusionMatrixMarkdown(test.confusion, data.classNames)}\n\nAxis colour key:\n${classColorLegendMarkdown(data.classNames)}`, step);
+  root.text(
+    'confusion_matrix_table',
+    `${confusionMatrixMarkdown(test.confusion, data.classNames)}\n\n` +
+      `Axis colour key:\n${classColorLegendMarkdown(data.classNames)}`,
+    step,
+  );
   const samples = test.predictions.map((p) => ({
     image: data.test.images.subarray(p.index * 3072, (p.index + 1) * 3072),
     label: data.test.labels[p.index]!,

@@ -1,6 +1,6 @@
 import { PNG } from 'pngjs';
 
-export interface RgbImage {
+interface RgbImage {
   width: number;
   height: number;
   png: Uint8Array;
@@ -30,12 +30,27 @@ function fillRect(png: PNG, x: number, y: number, w: number, h: number, rgb: rea
 
 /** 3×5 bitmaps of the digits 0–9, one row per 3-bit number (MSB = left column). */
 const DIGITS: number[][] = [
-  [7, 5, 5, 5, 7], [2, 6, 2, 2, 7], [7, 1, 7, 4, 7], [7, 1, 7, 1, 7], [5, 5, 7, 1, 1],
-  [7, 4, 7, 1, 7], [7, 4, 7, 5, 7], [7, 1, 1, 1, 1], [7, 5, 7, 5, 7], [7, 5, 7, 1, 7],
+  [7, 5, 5, 5, 7],
+  [2, 6, 2, 2, 7],
+  [7, 1, 7, 4, 7],
+  [7, 1, 7, 1, 7],
+  [5, 5, 7, 1, 1],
+  [7, 4, 7, 1, 7],
+  [7, 4, 7, 5, 7],
+  [7, 1, 1, 1, 1],
+  [7, 5, 7, 5, 7],
+  [7, 5, 7, 1, 7],
 ];
 
 /** Draws a non-negative integer centred in a box, at `scale` pixels per font pixel. */
-function drawNumber(png: PNG, value: number, cx: number, cy: number, scale: number, rgb: readonly [number, number, number]): void {
+function drawNumber(
+  png: PNG,
+  value: number,
+  cx: number,
+  cy: number,
+  scale: number,
+  rgb: readonly [number, number, number],
+): void {
   const text = String(Math.round(value));
   const width = text.length * 4 * scale - scale;
   let x = Math.round(cx - width / 2);
@@ -57,8 +72,16 @@ function blues(t: number): [number, number, number] {
 
 /** One distinct colour per class, for the axis markers. */
 const CLASS_COLORS: [number, number, number][] = [
-  [31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189],
-  [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207],
+  [31, 119, 180],
+  [255, 127, 14],
+  [44, 160, 44],
+  [214, 39, 40],
+  [148, 103, 189],
+  [140, 86, 75],
+  [227, 119, 194],
+  [127, 127, 127],
+  [188, 189, 34],
+  [23, 190, 207],
 ];
 
 function encode(png: PNG): RgbImage {
@@ -85,7 +108,14 @@ export function confusionMatrixImage(matrix: number[][], cell = 32): RgbImage {
       fillRect(png, margin + c * cell, margin + r * cell, cell - 1, cell - 1, blues(share));
       // The row percentage in the cell; light text on dark cells.
       if (share >= 0.005) {
-        drawNumber(png, share * 100, margin + c * cell + (cell - 1) / 2, margin + r * cell + (cell - 1) / 2, cell >= 28 ? 2 : 1, share > 0.5 ? [255, 255, 255] : [40, 40, 40]);
+        drawNumber(
+          png,
+          share * 100,
+          margin + c * cell + (cell - 1) / 2,
+          margin + r * cell + (cell - 1) / 2,
+          cell >= 28 ? 2 : 1,
+          share > 0.5 ? [255, 255, 255] : [40, 40, 40],
+        );
       }
       if (r === c) {
         // Diagonal cells get a thin dark outline so the correct-prediction line reads at a glance.
@@ -115,7 +145,7 @@ export function confusionMatrixMarkdown(matrix: number[][], classNames: string[]
   return [header, rule, ...rows].join('\n');
 }
 
-export interface SamplePrediction {
+interface SamplePrediction {
   /** 32×32×3 RGB bytes, HWC. */
   image: Uint8Array;
   label: number;
@@ -138,7 +168,14 @@ export function samplePredictionsImage(samples: SamplePrediction[], columns = 8,
   samples.forEach((s, i) => {
     const x0 = (i % columns) * tileW + 2;
     const y0 = Math.floor(i / columns) * tileH + 2;
-    fillRect(png, x0, y0, side + 2 * border, side + 2 * border, s.label === s.predicted ? [30, 160, 60] : [210, 40, 40]);
+    fillRect(
+      png,
+      x0,
+      y0,
+      side + 2 * border,
+      side + 2 * border,
+      s.label === s.predicted ? [30, 160, 60] : [210, 40, 40],
+    );
     for (let y = 0; y < side; y++) {
       for (let x = 0; x < side; x++) {
         const src = (Math.floor(y / scale) * 32 + Math.floor(x / scale)) * 3;
@@ -149,7 +186,14 @@ export function samplePredictionsImage(samples: SamplePrediction[], columns = 8,
       }
     }
     const barY = y0 + side + 2 * border + 2;
-    fillRect(png, x0, barY, Math.max(1, Math.round((side + 2 * border) * s.confidence)), bar, CLASS_COLORS[s.predicted % 10]!);
+    fillRect(
+      png,
+      x0,
+      barY,
+      Math.max(1, Math.round((side + 2 * border) * s.confidence)),
+      bar,
+      CLASS_COLORS[s.predicted % 10]!,
+    );
   });
   return encode(png);
 }
@@ -157,7 +201,8 @@ export function samplePredictionsImage(samples: SamplePrediction[], columns = 8,
 export function samplePredictionsMarkdown(samples: SamplePrediction[], classNames: string[], columns = 8): string {
   const lines = samples.map((s, i) => {
     const mark = s.label === s.predicted ? '✓' : '✗';
-    return `| ${Math.floor(i / columns) + 1} | ${(i % columns) + 1} | ${classNames[s.label]} | ${classNames[s.predicted]} | ${(s.confidence * 100).toFixed(1)} % | ${mark} |`;
+    const cells = [Math.floor(i / columns) + 1, (i % columns) + 1, classNames[s.label], classNames[s.predicted]];
+    return `| ${cells.join(' | ')} | ${(s.confidence * 100).toFixed(1)} % | ${mark} |`;
   });
   return ['| row | column | true | predicted | confidence | |', '|---:|---:|---|---|---:|---|', ...lines].join('\n');
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseRunRecord } from '../../src/report/run-record.ts';
+import { parseRunRecord } from '../../src/run/record.ts';
 
 test('parseRunRecord drops bad fields with a one-line warning naming file and field', () => {
   const { record, warnings } = parseRunRecord(
