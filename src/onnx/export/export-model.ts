@@ -149,7 +149,8 @@ class Walker {
       }
       const out = node.outputTensors[0] as unknown as SymbolicTensorRef;
       const config = layer.getConfig() as Record<string, unknown>;
-      const ctx = { graph: this.graph, layer, inputs: values, outputShape: out.shape, config };
+      const readers = outputIds.has(out.id) ? null : (consumers.get(out.id) ?? []).map((n) => n.outboundLayer.getClassName());
+      const ctx = { graph: this.graph, layer, inputs: values, outputShape: out.shape, config, consumers: readers };
       let result: Bound;
       let endNode = node;
       try {
