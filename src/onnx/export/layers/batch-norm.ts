@@ -35,15 +35,30 @@ export function batchNormAffine(layer: tf.layers.Layer, rank: number): { scale: 
   return { scale, offset };
 }
 
-/** A BatchNormalization no convolution absorbed (DenseNet's BN → ReLU → conv): x·scale + offset. */
+/**
+ * A BatchNormalization no convolution absorbed (DenseNet's BN → ReLU → conv): an inference-mode
+ * ONNX BatchNormalization of the moving statistics. Kept as that node rather than Mul + Add, so
+ * ONNX Runtime can run it in its blocked (NCHWc) layout as a depthwise 1×1 convolution fused with
+ * the ReLU after it.
+ */
 export function batchNormLayer(ctx: LayerContext): string {
   const x = ctx.inputs[0]!;
   const rank = x.shape.length;
-  const { scale, offset } = batchNormAffine(ctx.layer, rank);
-  // Channels are axis 1 in ONNX (NCHW, or [N, C]); broadcast over the axes after it.
-  const dims = [scale.length, ...Array<number>(Math.max(rank - 2, 0)).fill(1)];
-  const s = ctx.graph.float(`${ctx.layer.name}/scale`, Float32Array.from(scale), dims);
-  const o = ctx.graph.float(`${ctx.layer.name}/offset`, Float32Array.from(offset), dims);
   if (rank !== 2 && rank !== 4) throw new UnsupportedLayerError('BatchNormalization', ctx.layer.name, `rank-${rank} input`);
-  return ctx.graph.node('Add', [ctx.graph.node('Mul', [x.name, s], ctx.layer.name), o], ctx.layer.name);
+  const bn = ctx.layer as unknown as BatchNormFields;
+  if (bn.axis !== -1 && bn.axis !== rank - 1) {
+    throw new UnsupportedLayerError('BatchNormalization', ctx.layer.name, `axis ${bn.axis} (only the channel axis, last, is exported)`);
+  }
+  const mean = bn.movingMean.read().dataSync() as Float32Array;
+  const channels = mean.length;
+  const vector = (name: string, v: { read(): tf.Tensor } | null, fill: number): string =>
+    ctx.graph.float(`${ctx.layer.name}/${name}`, v ? (v.read().dataSync() as Float32Array) : new Float32Array(channels).fill(fill), [channels]);
+  const inputs = [
+    x.name,
+    vector('gamma', bn.gamma, 1),
+    vector('beta', bn.beta, 0),
+    vector('moving_mean', bn.movingMean, 0),
+    vector('moving_variance', bn.movingVariance, 1),
+  ];
+  return ctx.graph.node('BatchNormalization', inputs, ctx.layer.name, { epsilon: { f: bn.epsilon } });
 }
