@@ -75,6 +75,10 @@ test('the session: all cores by default, CPU provider, a batch of any size, bad 
   assert.equal(auto.fallbackReason, 'the CUDA execution provider is not installed');
   await auto.dispose();
   await assert.rejects(OnnxSession.create(ort, exported.bytes, { threads: 0 }), /threads must be a positive integer, got 0/);
+  if (!(await loadOnnxRuntime()).available || !(await loadOnnxRuntime() as { cudaInstalled: boolean }).cudaInstalled) {
+    // No CUDA provider in this install: forcing it is one line, `auto` above chose the CPU.
+    await assert.rejects(OnnxSession.create(ort, exported.bytes, { provider: 'cuda' }), /^Error: ONNX Runtime: the CUDA execution provider failed: [^\n]+$/);
+  }
   await session.dispose();
   await assert.rejects(session.run({ data: new Float32Array(50), shape: [1, 5, 5, 2] }), /run after dispose/);
 });
