@@ -75,7 +75,8 @@ test('the session: all cores by default, CPU provider, a batch of any size, bad 
   assert.equal(auto.fallbackReason, 'the CUDA execution provider is not installed');
   await auto.dispose();
   await assert.rejects(OnnxSession.create(ort, exported.bytes, { threads: 0 }), /threads must be a positive integer, got 0/);
-  if (!(await loadOnnxRuntime()).available || !(await loadOnnxRuntime() as { cudaInstalled: boolean }).cudaInstalled) {
+  const runtime = await loadOnnxRuntime();
+  if (runtime.available && !runtime.cudaInstalled) {
     // No CUDA provider in this install: forcing it is one line, `auto` above chose the CPU.
     await assert.rejects(OnnxSession.create(ort, exported.bytes, { provider: 'cuda' }), /^Error: ONNX Runtime: the CUDA execution provider failed: [^\n]+$/);
   }
