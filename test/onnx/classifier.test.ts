@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/backends/index.ts';
 import { loadBatchFiles, preprocess } from '../../src/data/index.ts';
 import { applyFreezing, buildBase, buildClassifier, classifierBase, mobileNetV1Base } from '../../src/models/index.ts';
-import { exportOnnx, prefixBoundary } from '../../src/onnx/index.ts';
+import { prefixBoundary, trainableSuffix } from '../../src/models/prefix-split.ts';
+import { exportOnnx } from '../../src/onnx/index.ts';
 import { cifarDir, sharedModelsDir } from '../helpers/shared.ts';
 import { compare, runOnnx, seedWeights } from './helpers.ts';
 
@@ -43,7 +44,7 @@ test('pretrained MobileNet v1 classifier (UpSample each mode → base → head),
   raw.dispose();
 });
 
-test('frozen prefixes (DenseNet121 last 250, MobileNetV2 from block_11_expand_relu): the boundary outputs on ONNX Runtime equal tfjs', async () => {
+test('frozen prefixes (DenseNet121 last 250, MobileNetV2 from block_11_expand_relu): boundary outputs on ONNX Runtime equal tfjs, and feed the trainable suffix', async () => {
   const cases = [
     { name: 'densenet121' as const, policy: { kind: 'last' as const, n: 250 }, boundary: ['conv4_block5_concat', 'conv4_block6_0_bn'] },
     { name: 'mobilenetv2' as const, policy: { kind: 'from' as const, layer: 'block_11_expand_relu' }, boundary: ['block_10_project_BN', 'block_11_expand_BN'] },
@@ -63,6 +64,21 @@ test('frozen prefixes (DenseNet121 last 250, MobileNetV2 from block_11_expand_re
       const { diff, scale } = compare(got[i]!.data, w.dataSync());
       assert.ok(diff <= 1e-4 * scale, `${c.name} ${boundary.outputs[i]}: ${diff} vs scale ${scale}`);
     });
+    // The trainable part on tfjs, fed ONNX Runtime's prefix outputs, computes the base; it trains the base's own weights.
+    const suffix = trainableSuffix(base, freeze.firstTrainableIndex!, boundary);
+    assert.deepEqual(suffix.inputNames, boundary.outputs.map((n) => `${n}_out`));
+    assert.deepEqual(new Set(suffix.trainableWeights.map((w) => w.read().id)), new Set(base.trainableWeights.map((w) => w.read().id)));
+    const whole = tf.tidy(() => base.predict(x) as tf.Tensor);
+    const composed = tf.tidy(() => suffix.predict(got.map((g) => tf.tensor(g.data, g.shape))) as tf.Tensor);
+    const s = compare(composed.dataSync(), whole.dataSync());
+    assert.ok(s.diff <= 1e-4 * s.scale, `${c.name}: ONNX prefix + tfjs suffix vs the base: ${s.diff} vs scale ${s.scale}`);
+    const prefixValues = got.map((g) => tf.tensor(g.data, g.shape));
+    const vars = suffix.trainableWeights.map((w) => w.read() as tf.Variable);
+    const { grads } = tf.variableGrads(() => tf.mean(suffix.apply(prefixValues, { training: true }) as tf.Tensor) as tf.Scalar, vars);
+    assert.equal(Object.keys(grads).length, vars.length);
+    tf.dispose([...prefixValues, ...Object.values(grads)]);
+    assert.doesNotThrow(() => JSON.stringify(base.toJSON(null, false)));
+    tf.dispose([whole, composed]);
     // Everything frozen: the boundary is the base's output; nothing frozen: nothing to run.
     assert.deepEqual(prefixBoundary(base, base.layers.length).outputs, [base.outputLayers[0]!.name]);
     assert.deepEqual(prefixBoundary(base, 1), { outputs: [], readsInput: true });
