@@ -45,10 +45,13 @@ function layerZoo(): tf.LayersModel {
   const zp2 = L.zeroPadding2d({ padding: [[1, 1], [2, 0]], name: 'zp_pool' }).apply(sum) as T;
   const zpMax = L.globalAveragePooling2d({ name: 'zp_max_gap' }).apply(L.maxPooling2d({ poolSize: 3, strides: 1, name: 'zp_max' }).apply(zp2) as T) as T;
   const zpAvg = L.globalMaxPooling2d({ name: 'zp_avg_gmp' }).apply(L.averagePooling2d({ poolSize: 3, strides: 2, name: 'zp_avg' }).apply(zp2) as T) as T;
+  // ReLU → pad → valid max pool (DenseNet's, ResNet's stem): the zeros may merge into the pool.
+  const reluPad = L.zeroPadding2d({ padding: [[1, 1], [1, 1]], name: 'relu_zp' }).apply(L.reLU({ name: 'sum_relu' }).apply(sum) as T) as T;
+  const reluMax = L.globalAveragePooling2d({ name: 'relu_zp_max_gap' }).apply(L.maxPooling2d({ poolSize: 3, strides: 2, name: 'relu_zp_max' }).apply(reluPad) as T) as T;
   const avg = L.average({ name: 'avg' }).apply([gap, gmp]) as T;
   const max = L.maximum({ name: 'max' }).apply([gap, gmp]) as T;
   const min = L.minimum({ name: 'min' }).apply([gap, gmp]) as T;
-  let h = L.concatenate({ name: 'features' }).apply([avg, max, min, fromFlat, rGap, zpMax, zpAvg]) as T;
+  let h = L.concatenate({ name: 'features' }).apply([avg, max, min, fromFlat, rGap, zpMax, zpAvg, reluMax]) as T;
   h = freezableBatchNorm({ name: 'head_bn' }).apply(h) as T;
   h = L.dense({ units: 16, activation: 'selu', name: 'fc1' }).apply(h) as T;
   h = L.dropout({ rate: 0.5, name: 'drop' }).apply(h) as T;

@@ -7,6 +7,7 @@ import { LAYER_CONVERTERS } from './layers/index.ts';
 import { convLayer } from './layers/conv.ts';
 import { TO_NCHW, TO_NHWC } from './layout.ts';
 import { preprocessNodes } from './preprocess.ts';
+import { producesNonNegative } from './sign.ts';
 
 export interface OnnxExportOptions {
   /** Keras `preprocess_input` applied inside the graph to raw 0..255 input (default `none`: the caller preprocesses). */
@@ -149,7 +150,7 @@ class Walker {
       }
       const out = node.outputTensors[0] as unknown as SymbolicTensorRef;
       const config = layer.getConfig() as Record<string, unknown>;
-      const readers = outputIds.has(out.id) ? null : (consumers.get(out.id) ?? []).map((n) => n.outboundLayer.getClassName());
+      const readers = outputIds.has(out.id) ? null : (consumers.get(out.id) ?? []).map((n) => n.outboundLayer);
       const ctx = { graph: this.graph, layer, inputs: values, outputShape: out.shape, config, consumers: readers };
       let result: Bound;
       let endNode = node;
@@ -165,6 +166,7 @@ class Walker {
           if (!convert) throw new UnsupportedLayerError(layer.getClassName(), layer.name, 'no ONNX translation');
           result = { name: convert(ctx), shape: out.shape };
         }
+        if (producesNonNegative(layer, config, values)) result.nonNegative = true;
         this.layers++;
       } catch (error) {
         if (!(error instanceof UnsupportedLayerError)) throw error;

@@ -5,6 +5,8 @@ export interface Value {
   name: string;
   /** The tfjs shape (null batch). Inside the graph rank-4 values are NCHW; every other rank is as in tfjs. */
   shape: (number | null)[];
+  /** Known to hold no negative value (a ReLU's output, a pool or concat of such). */
+  nonNegative?: boolean;
 }
 
 /**

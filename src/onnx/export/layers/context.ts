@@ -9,8 +9,8 @@ export interface LayerContext {
   outputShape: (number | null)[];
   /** The layer's config, as tfjs serializes it. */
   config: Record<string, unknown>;
-  /** Classes of the layers reading this layer's output in the same model; null when unknown (a nested model's output). */
-  consumers: string[] | null;
+  /** The layers reading this layer's output in the same model; null when unknown (a nested model's output). */
+  consumers: tf.layers.Layer[] | null;
 }
 
 /** Emits a layer's nodes and returns its output's ONNX value name; throws UnsupportedLayerError. */

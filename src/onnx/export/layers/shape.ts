@@ -1,22 +1,23 @@
 import { UnsupportedLayerError } from '../errors.ts';
-import { channelsLast, fromChannelsLast } from '../layout.ts';
+import type * as tf from '@tensorflow/tfjs';
+import { channelsLast, fromChannelsLast, pair } from '../layout.ts';
 import type { LayerContext } from './context.ts';
 
 export function identityLayer(ctx: LayerContext): string {
   return ctx.inputs[0]!.name;
 }
 
-const CONV_CLASSES = new Set(['Conv2D', 'DepthwiseConv2D']);
-
 /**
  * ZeroPadding2D as a constant Pad on H and W. ONNX Runtime merges a zero Pad into the Conv,
- * MaxPool or AveragePool after it; for a convolution that is exact (and faster), for pooling it
- * is not: MaxPool's own padding is −∞ and AveragePool's is left out of the count, where Keras
- * pools over the zeros. So unless only convolutions read it, the pad value is written as −0.0,
- * which pads with zeros all the same but is not the all-zero-bytes constant that the fusion requires.
+ * MaxPool or AveragePool after it. For a convolution that is exact (and faster); for pooling it is
+ * not in general: MaxPool's own padding is −∞ and AveragePool's is left out of the count, where
+ * Keras pools over the zeros. A max over a window that holds real pixels ≥ 0 is the same either
+ * way (DenseNet's and ResNet's ReLU → pad → valid max pool), so there the plain zero stays; in every
+ * other case the pad value is written as −0.0, which pads with zeros all the same but is not the
+ * all-zero-bytes constant that the fusion requires.
  */
 export function zeroPaddingLayer(ctx: LayerContext): string {
-  const { config, layer, graph } = ctx;
+  const { config, layer } = ctx;
   if (config.dataFormat !== undefined && config.dataFormat !== 'channelsLast') {
     throw new UnsupportedLayerError('ZeroPadding2D', layer.name, `dataFormat ${String(config.dataFormat)}`);
   }
@@ -25,13 +26,23 @@ export function zeroPaddingLayer(ctx: LayerContext): string {
 }
 
 /** A Pad of [top, left, bottom, right] zeros on an NCHW value (see zeroPaddingLayer for −0.0). */
-export function zeroPad(ctx: LayerContext, [top, left, bottom, right]: number[]): string {
+export function zeroPad(ctx: LayerContext, pads: number[]): string {
   const { graph, layer } = ctx;
-  const pads = graph.int64([0, 0, top!, left!, 0, 0, bottom!, right!]);
-  const inputs = [ctx.inputs[0]!.name, pads];
-  const onlyConvs = ctx.consumers !== null && ctx.consumers.length > 0 && ctx.consumers.every((c) => CONV_CLASSES.has(c));
-  if (!onlyConvs) inputs.push(graph.float(`${layer.name}/negative_zero`, Float32Array.of(-0), []));
+  const [top, left, bottom, right] = pads as [number, number, number, number];
+  const inputs = [ctx.inputs[0]!.name, graph.int64([0, 0, top, left, 0, 0, bottom, right])];
+  const fusable = ctx.consumers !== null && ctx.consumers.length > 0 && ctx.consumers.every((c) => fusionIsExact(c, ctx.inputs[0]!.nonNegative === true, pads));
+  if (!fusable) inputs.push(graph.float(`${layer.name}/negative_zero`, Float32Array.of(-0), []));
   return graph.node('Pad', inputs, layer.name, { mode: 'constant' });
+}
+
+function fusionIsExact(consumer: tf.layers.Layer, nonNegative: boolean, pads: number[]): boolean {
+  const cls = consumer.getClassName();
+  if (cls === 'Conv2D' || cls === 'DepthwiseConv2D') return true;
+  if (cls !== 'MaxPooling2D' || !nonNegative) return false;
+  const config = consumer.getConfig() as { padding?: string; poolSize?: number | number[] };
+  const [ph, pw] = pair(config.poolSize);
+  // Every window then still covers a real pixel, and ONNX Runtime accepts the merged pads.
+  return config.padding === 'valid' && pads[0]! < ph && pads[2]! < ph && pads[1]! < pw && pads[3]! < pw;
 }
 
 /** Flatten in tfjs' (channels-last) element order. */
