@@ -130,11 +130,13 @@ class Walker {
       if (this.pending?.size === 0) return false;
       if (absorbed.has(node)) continue;
       const layer = node.outboundLayer;
-      const inputs = node.inputTensors.map((t) => this.bound.get(t.id));
-      const poisoned = inputs.find((v): v is { error: UnsupportedLayerError } => v === undefined || 'error' in v);
-      if (poisoned || inputs.includes(undefined)) {
-        const error = poisoned?.error ?? new UnsupportedLayerError(layer.getClassName(), layer.name, 'an input was never computed');
-        for (const t of node.outputTensors) this.bound.set(t.id, { error });
+      const inputs = node.inputTensors.map(
+        (t) => this.bound.get(t.id) ?? { error: new UnsupportedLayerError(layer.getClassName(), layer.name, 'an input was never computed') },
+      );
+      const poisoned = inputs.find((v): v is { error: UnsupportedLayerError } => 'error' in v);
+      if (poisoned) {
+        // Unsupported upstream: fails the export only if a requested output depends on it.
+        for (const t of node.outputTensors) this.bound.set(t.id, poisoned);
         this.noteOutput(layer.name, node);
         continue;
       }
@@ -173,12 +175,13 @@ class Walker {
         result = { error };
       }
       if (node.outputTensors.length !== 1) result = { error: new UnsupportedLayerError(layer.getClassName(), layer.name, `${node.outputTensors.length} outputs`) };
-      this.bound.set(node.outputTensors[0]!.id, result);
-      this.noteOutput(layer.name, node);
       if (endNode !== node) {
-        this.bound.set(endNode.outputTensors[0]!.id, result);
-        this.noteOutput(endNode.outboundLayer.name, endNode);
+        // The convolution's own output no longer exists: only its BN's does (never a requested cut).
+        this.bound.set(node.outputTensors[0]!.id, { error: new UnsupportedLayerError(layer.getClassName(), layer.name, `folded into ${endNode.outboundLayer.name}`) });
+        this.noteOutput(layer.name, node);
       }
+      this.bound.set(endNode.outputTensors[0]!.id, result);
+      this.noteOutput(endNode.outboundLayer.name, endNode);
     }
     return this.pending?.size !== 0;
   }
