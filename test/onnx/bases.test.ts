@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/backends/index.ts';
 import { loadBatchFiles, preprocess, resizeBatch } from '../../src/data/index.ts';
-import { buildBase, mobileNetV1Base, type BaseName } from '../../src/models/index.ts';
+import { buildBase, loadPretrainedMobileNetV1, mobileNetV1Base, type BaseName } from '../../src/models/index.ts';
 import { cifarDir, sharedModelsDir } from '../helpers/shared.ts';
 import { compare, runOnnx, seedWeights } from './helpers.ts';
 
@@ -37,6 +37,21 @@ test('MobileNet v1 0.25 with its pretrained weights, real CIFAR images @96 and @
     base.dispose();
   }
   raw.dispose();
+});
+
+test('the whole pretrained MobileNet v1 (GAP → Reshape to 1×1 → conv → softmax → Reshape): same ImageNet probabilities and classes', async () => {
+  const { model } = await loadPretrainedMobileNetV1({ modelsDir: sharedModelsDir(), download: false, inputSize: 128 });
+  const set = await loadBatchFiles([join(cifarDir(), 'test_batch.bin')]);
+  const x = tf.tidy(() => resizeBatch(preprocess(tf.tensor4d(set.images.subarray(0, 4 * 32 * 32 * 3), [4, 32, 32, 3], 'int32').toFloat(), 'tf') as tf.Tensor4D, 128, 'bilinear'));
+  const want = model.predict(x) as tf.Tensor;
+  const [got] = await runOnnx(model, x);
+  assert.deepEqual(got!.shape, [4, 1000]);
+  const { diff, scale } = compare(got!.data, want.dataSync());
+  assert.ok(diff <= TOLERANCE * scale, `max abs diff ${diff}, scale ${scale}`);
+  const classes = tf.tidy(() => Array.from(tf.argMax(tf.tensor2d(got!.data, [4, 1000]), 1).dataSync()));
+  assert.deepEqual(classes, Array.from(tf.argMax(want, 1).dataSync()));
+  tf.dispose([x, want]);
+  model.dispose();
 });
 
 const RANDOM_BASES: { name: BaseName; sizes: [number, number] }[] = [
