@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/backends/index.ts';
 import { chooseForward, exportOnnx, loadOnnxRuntime, OnnxSession, UnsupportedLayerError } from '../../src/onnx/index.ts';
-import { compare, ortOrThrow } from './helpers.ts';
+import { compare, ortOrThrow, runOnnx } from './helpers.ts';
 import { runWithoutOnnxRuntime } from './without-onnxruntime.ts';
 
 before(async () => {
@@ -30,6 +30,12 @@ test('an unsupported layer: one line naming its class and name; a cut before it 
   });
   const cut = exportOnnx(model, { outputs: ['before'], pooling: 'max' });
   assert.deepEqual(cut.outputs.map((o) => [o.layer, o.shape]), [['before', [null, 4]]]);
+  const x = tf.randomNormal([2, 8, 8, 3], 0, 1, 'float32', 3);
+  const [pooled] = await runOnnx(model, x, { outputs: ['before'], pooling: 'max' });
+  const want = tf.tidy(() => tf.max(model.getLayer('before').apply(x) as tf.Tensor, [1, 2]));
+  const { diff, scale } = compare(pooled!.data, want.dataSync());
+  assert.ok(diff <= 1e-5 * scale, `max-pooled cut: ${diff}`);
+  assert.throws(() => exportOnnx(model, { outputs: ['nope'] }), /^Error: ONNX export: with_upconv has no layer named "nope"$/);
 
   const auto = await chooseForward(model, { engine: 'auto' });
   assert.equal(auto.engine, 'tfjs');
