@@ -40,7 +40,8 @@ export class OnnxForward {
   }
 }
 
-export type ForwardChoice = { engine: 'onnx'; forward: OnnxForward } | { engine: 'tfjs'; notice: string };
+/** `notice`: why ONNX Runtime is not used (one line to print), null when tfjs was asked for. */
+export type ForwardChoice = { engine: 'onnx'; forward: OnnxForward } | { engine: 'tfjs'; notice: string | null };
 
 export interface ChooseForwardOptions {
   /** `auto`: ONNX Runtime where it loads and the model exports, else tfjs with a notice; `onnx`: fail instead; `tfjs`: always tfjs. */
@@ -55,7 +56,7 @@ export interface ChooseForwardOptions {
  * one-line reason (runtime missing, an unsupported layer, a session that failed to open).
  */
 export async function chooseForward(model: tf.LayersModel, opts: ChooseForwardOptions): Promise<ForwardChoice> {
-  if (opts.engine === 'tfjs') return { engine: 'tfjs', notice: '' };
+  if (opts.engine === 'tfjs') return { engine: 'tfjs', notice: null };
   const runtime = await loadOnnxRuntime(opts.loader);
   const fail = (reason: string): ForwardChoice => {
     if (opts.engine === 'onnx') throw new Error(`--engine onnx: ${reason}`);

@@ -58,6 +58,7 @@ test('a loader that fails (package missing, broken binding) gives "unavailable" 
   const choice = await chooseForward(model, { engine: 'auto', loader: missing });
   assert.deepEqual(choice, { engine: 'tfjs', notice: "ONNX Runtime unavailable (Cannot find package 'onnxruntime-node' imported from /x/load.ts); running tiny on tfjs" });
   await assert.rejects(chooseForward(model, { engine: 'onnx', loader: missing }), /--engine onnx: ONNX Runtime unavailable/);
+  assert.deepEqual(await chooseForward(model, { engine: 'tfjs' }), { engine: 'tfjs', notice: null });
 });
 
 test('the session: all cores by default, CPU provider, a batch of any size, bad thread counts and runs after dispose refused', async () => {
