@@ -15,7 +15,11 @@ export interface CollectOptions {
  * [total, dim] matrix (feature extraction, evaluation logits); null when a stop was requested
  * midway. `dim` is taken from the first batch.
  */
-export async function collectOutputs(forward: OnnxForward, batches: AsyncIterable<Batch> | Iterable<Batch>, opts: CollectOptions): Promise<{ values: Float32Array; dim: number } | null> {
+export async function collectOutputs(
+  forward: OnnxForward,
+  batches: AsyncIterable<Batch> | Iterable<Batch>,
+  opts: CollectOptions,
+): Promise<{ values: Float32Array; dim: number } | null> {
   let values: Float32Array | null = null;
   let dim = 0;
   let done = 0;
@@ -26,7 +30,8 @@ export async function collectOutputs(forward: OnnxForward, batches: AsyncIterabl
       dim = out.data.length / n;
       values = new Float32Array(opts.total * dim);
     }
-    if (done + n > opts.total) throw new Error(`collectOutputs: batches hold more than the ${opts.total} images announced`);
+    if (done + n > opts.total)
+      throw new Error(`collectOutputs: batches hold more than the ${opts.total} images announced`);
     values.set(out.data, done * dim);
     done += n;
     opts.onProgress?.(done, opts.total);

@@ -23,10 +23,23 @@ export class OnnxForward {
     readonly info: EngineInfo,
   ) {}
 
-  static async open(runtime: Extract<OnnxRuntime, { available: true }>, model: tf.LayersModel, exportOpts: OnnxExportOptions, sessionOpts: OnnxSessionOptions): Promise<OnnxForward> {
+  static async open(
+    runtime: Extract<OnnxRuntime, { available: true }>,
+    model: tf.LayersModel,
+    exportOpts: OnnxExportOptions,
+    sessionOpts: OnnxSessionOptions,
+  ): Promise<OnnxForward> {
     const exported = exportOnnx(model, exportOpts);
-    const session = await OnnxSession.create(runtime.ort, exported.bytes, { cudaInstalled: runtime.cudaInstalled, ...sessionOpts });
-    return new OnnxForward(exported, session, { engine: 'onnx', provider: session.provider, threads: session.threads, version: runtime.version });
+    const session = await OnnxSession.create(runtime.ort, exported.bytes, {
+      cudaInstalled: runtime.cudaInstalled,
+      ...sessionOpts,
+    });
+    return new OnnxForward(exported, session, {
+      engine: 'onnx',
+      provider: session.provider,
+      threads: session.threads,
+      version: runtime.version,
+    });
   }
 
   /** One NHWC batch (tfjs order, as the model's input) → every output, in `exported.outputs` order. */
@@ -67,6 +80,8 @@ export async function chooseForward(model: tf.LayersModel, opts: ChooseForwardOp
     return { engine: 'onnx', forward: await OnnxForward.open(runtime, model, opts.export ?? {}, opts.session ?? {}) };
   } catch (error) {
     if (error instanceof UnsupportedLayerError) return fail(error.message);
-    return fail(`ONNX Runtime could not open ${model.name}: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`);
+    return fail(
+      `ONNX Runtime could not open ${model.name}: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`,
+    );
   }
 }

@@ -3,6 +3,12 @@ export { loadOnnxRuntime, type OnnxRuntime, type Ort, type OrtLoader } from './e
 export { OnnxSession, type Batch, type ExecutionProvider, type OnnxSessionOptions } from './engine/session.ts';
 export { UnsupportedLayerError } from './export/errors.ts';
 export { exportOnnx, type OnnxExport, type OnnxExportOptions, type OnnxExportValue } from './export/export-model.ts';
-export { chooseForward, OnnxForward, type ChooseForwardOptions, type EngineInfo, type ForwardChoice } from './forward.ts';
+export {
+  chooseForward,
+  OnnxForward,
+  type ChooseForwardOptions,
+  type EngineInfo,
+  type ForwardChoice,
+} from './forward.ts';
 export { collectOutputs, type CollectOptions } from './collect.ts';
 export { writeOnnxFile, type OnnxFileCheck } from './write-file.ts';

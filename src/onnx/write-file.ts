@@ -32,7 +32,9 @@ export async function writeOnnxFile(
   const session = await OnnxSession.create(runtime.ort, new Uint8Array(await readFile(path)));
   try {
     const x = opts.images;
-    const got = (await session.run({ data: x.dataSync() as Float32Array, shape: x.shape })).get(exported.outputs[0]!.name)!;
+    const got = (await session.run({ data: x.dataSync() as Float32Array, shape: x.shape })).get(
+      exported.outputs[0]!.name,
+    )!;
     const want = tf.tidy(() => model.predict(preprocess(x, opts.preprocess)) as tf.Tensor);
     const w = want.dataSync() as Float32Array;
     want.dispose();

@@ -28,7 +28,13 @@ async function checkPooled(base: tf.LayersModel, x: tf.Tensor4D, label: string):
 test('MobileNet v1 0.25 with its pretrained weights, real CIFAR images @96 and @128: ONNX Runtime features = tfjs', async () => {
   const set = await loadBatchFiles([join(cifarDir(), 'test_batch.bin')]);
   const n = 8;
-  const raw = tf.tidy(() => preprocess(tf.tensor4d(set.images.subarray(0, n * 32 * 32 * 3), [n, 32, 32, 3], 'int32').toFloat(), 'tf') as tf.Tensor4D);
+  const raw = tf.tidy(
+    () =>
+      preprocess(
+        tf.tensor4d(set.images.subarray(0, n * 32 * 32 * 3), [n, 32, 32, 3], 'int32').toFloat(),
+        'tf',
+      ) as tf.Tensor4D,
+  );
   for (const size of [96, 128]) {
     const base = await mobileNetV1Base({ modelsDir: sharedModelsDir(), download: false, inputSize: size });
     const x = resizeBatch(raw, size, 'bilinear');
@@ -42,7 +48,16 @@ test('MobileNet v1 0.25 with its pretrained weights, real CIFAR images @96 and @
 test('the whole pretrained MobileNet v1 (GAP → Reshape to 1×1 → conv → softmax → Reshape): same ImageNet probabilities and classes', async () => {
   const { model } = await loadPretrainedMobileNetV1({ modelsDir: sharedModelsDir(), download: false, inputSize: 128 });
   const set = await loadBatchFiles([join(cifarDir(), 'test_batch.bin')]);
-  const x = tf.tidy(() => resizeBatch(preprocess(tf.tensor4d(set.images.subarray(0, 4 * 32 * 32 * 3), [4, 32, 32, 3], 'int32').toFloat(), 'tf') as tf.Tensor4D, 128, 'bilinear'));
+  const x = tf.tidy(() =>
+    resizeBatch(
+      preprocess(
+        tf.tensor4d(set.images.subarray(0, 4 * 32 * 32 * 3), [4, 32, 32, 3], 'int32').toFloat(),
+        'tf',
+      ) as tf.Tensor4D,
+      128,
+      'bilinear',
+    ),
+  );
   const want = model.predict(x) as tf.Tensor;
   const [got] = await runOnnx(model, x);
   assert.deepEqual(got!.shape, [4, 1000]);

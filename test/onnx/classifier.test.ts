@@ -24,7 +24,9 @@ test('pretrained MobileNet v1 classifier (UpSample each mode → base → head),
   const base = await mobileNetV1Base({ modelsDir: sharedModelsDir(), download: false, inputSize: 96 });
   for (const resize of ['bilinear', 'nearest', 'pad'] as const) {
     const model = buildClassifier(base, {
-      inputSize: 96, resize, numClasses: 10,
+      inputSize: 96,
+      resize,
+      numClasses: 10,
       head: { pooling: 'avg', dropout: 0.2, dense: [{ units: 32, activation: 'relu', dropout: 0.5 }] },
     });
     const want = tf.tidy(() => model.predict(preprocess(raw, 'tf')) as tf.Tensor);
@@ -36,7 +38,9 @@ test('pretrained MobileNet v1 classifier (UpSample each mode → base → head),
     assert.deepEqual(classes, Array.from(tf.argMax(want, 1).dataSync()), resize);
     // Cut inside the nested base: the pooled features the feature cache stores.
     const [features] = await runOnnx(model, raw, { preprocess: 'tf', outputs: [base.name], pooling: 'avg' });
-    const wantFeatures = tf.tidy(() => tf.mean(base.predict(model.getLayer('up_sample').apply(preprocess(raw, 'tf')) as tf.Tensor) as tf.Tensor, [1, 2]));
+    const wantFeatures = tf.tidy(() =>
+      tf.mean(base.predict(model.getLayer('up_sample').apply(preprocess(raw, 'tf')) as tf.Tensor) as tf.Tensor, [1, 2]),
+    );
     const f = compare(features!.data, wantFeatures.dataSync());
     assert.ok(f.diff <= 1e-4 * f.scale, `${resize} features: ${f.diff}`);
     tf.dispose([want, wantFeatures]);
@@ -46,8 +50,16 @@ test('pretrained MobileNet v1 classifier (UpSample each mode → base → head),
 
 test('frozen prefixes (DenseNet121 last 250, MobileNetV2 from block_11_expand_relu): boundary outputs on ONNX Runtime equal tfjs, and feed the trainable suffix', async () => {
   const cases = [
-    { name: 'densenet121' as const, policy: { kind: 'last' as const, n: 250 }, boundary: ['conv4_block5_concat', 'conv4_block6_0_bn'] },
-    { name: 'mobilenetv2' as const, policy: { kind: 'from' as const, layer: 'block_11_expand_relu' }, boundary: ['block_10_project_BN', 'block_11_expand_BN'] },
+    {
+      name: 'densenet121' as const,
+      policy: { kind: 'last' as const, n: 250 },
+      boundary: ['conv4_block5_concat', 'conv4_block6_0_bn'],
+    },
+    {
+      name: 'mobilenetv2' as const,
+      policy: { kind: 'from' as const, layer: 'block_11_expand_relu' },
+      boundary: ['block_10_project_BN', 'block_11_expand_BN'],
+    },
   ];
   for (const c of cases) {
     const base = buildBase({ name: c.name, inputSize: 32 });
@@ -56,7 +68,10 @@ test('frozen prefixes (DenseNet121 last 250, MobileNetV2 from block_11_expand_re
     const boundary = prefixBoundary(base, freeze.firstTrainableIndex!);
     assert.deepEqual(boundary, { outputs: c.boundary, readsInput: false }, c.name);
     const x = tf.randomUniform([2, 32, 32, 3], -2, 2, 'float32', 9) as tf.Tensor4D;
-    const prefix = tf.model({ inputs: base.inputs, outputs: boundary.outputs.map((n) => base.getLayer(n).output as tf.SymbolicTensor) });
+    const prefix = tf.model({
+      inputs: base.inputs,
+      outputs: boundary.outputs.map((n) => base.getLayer(n).output as tf.SymbolicTensor),
+    });
     const want = prefix.predict(x) as tf.Tensor[];
     const got = await runOnnx(base, x, { outputs: boundary.outputs });
     want.forEach((w, i) => {
@@ -66,15 +81,27 @@ test('frozen prefixes (DenseNet121 last 250, MobileNetV2 from block_11_expand_re
     });
     // The trainable part on tfjs, fed ONNX Runtime's prefix outputs, computes the base; it trains the base's own weights.
     const suffix = trainableSuffix(base, freeze.firstTrainableIndex!, boundary);
-    assert.deepEqual(suffix.inputNames, boundary.outputs.map((n) => `${n}_out`));
-    assert.deepEqual(new Set(suffix.trainableWeights.map((w) => w.read().id)), new Set(base.trainableWeights.map((w) => w.read().id)));
+    assert.deepEqual(
+      suffix.inputNames,
+      boundary.outputs.map((n) => `${n}_out`),
+    );
+    assert.deepEqual(
+      new Set(suffix.trainableWeights.map((w) => w.read().id)),
+      new Set(base.trainableWeights.map((w) => w.read().id)),
+    );
     const whole = tf.tidy(() => base.predict(x) as tf.Tensor);
     const composed = tf.tidy(() => suffix.predict(got.map((g) => tf.tensor(g.data, g.shape))) as tf.Tensor);
     const s = compare(composed.dataSync(), whole.dataSync());
-    assert.ok(s.diff <= 1e-4 * s.scale, `${c.name}: ONNX prefix + tfjs suffix vs the base: ${s.diff} vs scale ${s.scale}`);
+    assert.ok(
+      s.diff <= 1e-4 * s.scale,
+      `${c.name}: ONNX prefix + tfjs suffix vs the base: ${s.diff} vs scale ${s.scale}`,
+    );
     const prefixValues = got.map((g) => tf.tensor(g.data, g.shape));
     const vars = suffix.trainableWeights.map((w) => w.read() as tf.Variable);
-    const { grads } = tf.variableGrads(() => tf.mean(suffix.apply(prefixValues, { training: true }) as tf.Tensor) as tf.Scalar, vars);
+    const { grads } = tf.variableGrads(
+      () => tf.mean(suffix.apply(prefixValues, { training: true }) as tf.Tensor) as tf.Scalar,
+      vars,
+    );
     assert.equal(Object.keys(grads).length, vars.length);
     tf.dispose([...prefixValues, ...Object.values(grads)]);
     assert.doesNotThrow(() => JSON.stringify(base.toJSON(null, false)));

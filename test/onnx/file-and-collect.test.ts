@@ -17,7 +17,12 @@ before(async () => {
 
 function classifier(): tf.LayersModel {
   const base = buildBase({ name: 'mobilenetv2', alpha: 0.35, inputSize: 48 });
-  const model = buildClassifier(base, { inputSize: 48, resize: 'bilinear', numClasses: 10, head: { pooling: 'avg', dense: [{ units: 16 }] } });
+  const model = buildClassifier(base, {
+    inputSize: 48,
+    resize: 'bilinear',
+    numClasses: 10,
+    head: { pooling: 'avg', dense: [{ units: 16 }] },
+  });
   seedWeights(model, 5);
   return model;
 }
@@ -26,7 +31,9 @@ test('writeOnnxFile: a .onnx file (preprocessing inside) that, read back, matche
   const rt = await loadOnnxRuntime();
   assert.ok(rt.available);
   const set = await loadBatchFiles([join(cifarDir(), 'test_batch.bin')]);
-  const images = tf.tidy(() => tf.tensor4d(set.images.subarray(0, 64 * 32 * 32 * 3), [64, 32, 32, 3], 'int32').toFloat());
+  const images = tf.tidy(() =>
+    tf.tensor4d(set.images.subarray(0, 64 * 32 * 32 * 3), [64, 32, 32, 3], 'int32').toFloat(),
+  );
   const dir = mkdtempSync(join(tmpdir(), 'onnx-file-'));
   try {
     const path = join(dir, 'model.onnx');

@@ -28,7 +28,8 @@ export function seedWeights(model: tf.LayersModel, seed: number): void {
     if (/moving_variance$/.test(name)) [scale, offset, abs] = [0.4, 0.6, true];
     else if (/gamma$/.test(name)) [scale, offset] = [0.2, 1];
     else if (!/(beta|moving_mean|bias)$/.test(name)) {
-      const fanIn = shape.length === 4 ? shape[0]! * shape[1]! * (name.includes('depthwise') ? 1 : shape[2]!) : shape[0]!;
+      const fanIn =
+        shape.length === 4 ? shape[0]! * shape[1]! * (name.includes('depthwise') ? 1 : shape[2]!) : shape[0]!;
       scale = Math.sqrt(2 / fanIn);
     }
     for (let i = 0; i < values.length; i++) {
@@ -56,7 +57,11 @@ export function compare(got: ArrayLike<number>, want: ArrayLike<number>): Compar
 }
 
 /** Exports `model`, runs `x` through ONNX Runtime (1 thread) and returns every output, in order. */
-export async function runOnnx(model: tf.LayersModel, x: tf.Tensor, opts: OnnxExportOptions = {}): Promise<{ data: Float32Array; shape: number[] }[]> {
+export async function runOnnx(
+  model: tf.LayersModel,
+  x: tf.Tensor,
+  opts: OnnxExportOptions = {},
+): Promise<{ data: Float32Array; shape: number[] }[]> {
   const ort = await ortOrThrow();
   const exported = exportOnnx(model, opts);
   const session = await OnnxSession.create(ort, exported.bytes, { threads: 1 });

@@ -18,36 +18,80 @@ const L = tf.layers;
 /** Every layer kind the exporter translates, at odd sizes, with two outputs (one spatial). */
 function layerZoo(): tf.LayersModel {
   const input = tf.input({ shape: [17, 17, 3], name: 'pixels' });
-  const c1 = L.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', name: 'c1' }).apply(input) as T;
-  let d1 = L.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, strides: 2, padding: 'same', useBias: false, name: 'd1' }).apply(input) as T;
+  const c1 = L.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', name: 'c1' }).apply(
+    input,
+  ) as T;
+  let d1 = L.depthwiseConv2d({
+    kernelSize: 3,
+    depthMultiplier: 2,
+    strides: 2,
+    padding: 'same',
+    useBias: false,
+    name: 'd1',
+  }).apply(input) as T;
   d1 = freezableBatchNorm({ name: 'd1_bn', epsilon: 1e-3 }).apply(d1) as T;
   d1 = L.reLU({ maxValue: 3, name: 'd1_relu3' }).apply(d1) as T;
   const cat = L.concatenate({ name: 'cat' }).apply([c1, d1]) as T; // 9×9×14
   let b = freezableBatchNorm({ name: 'cat_bn', epsilon: 1.001e-5 }).apply(cat) as T;
   b = L.leakyReLU({ alpha: 0.2, name: 'leaky' }).apply(b) as T;
-  let c2 = L.conv2d({ filters: 14, kernelSize: 3, dilationRate: 2, padding: 'same', useBias: false, name: 'c2' }).apply(b) as T;
+  let c2 = L.conv2d({ filters: 14, kernelSize: 3, dilationRate: 2, padding: 'same', useBias: false, name: 'c2' }).apply(
+    b,
+  ) as T;
   c2 = freezableBatchNorm({ name: 'c2_bn', scale: false }).apply(c2) as T;
   c2 = L.activation({ activation: 'swish', name: 'c2_swish' }).apply(c2) as T;
   const sum = L.add({ name: 'sum' }).apply([b, c2]) as T;
-  const c3 = L.conv2d({ filters: 14, kernelSize: [1, 3], padding: 'valid', activation: 'relu6', name: 'c3' }).apply(sum) as T; // 9×7
-  const padded = L.zeroPadding2d({ padding: [[1, 0], [0, 2]], name: 'zp' }).apply(c3) as T; // 10×9
+  const c3 = L.conv2d({ filters: 14, kernelSize: [1, 3], padding: 'valid', activation: 'relu6', name: 'c3' }).apply(
+    sum,
+  ) as T; // 9×7
+  const padded = L.zeroPadding2d({
+    padding: [
+      [1, 0],
+      [0, 2],
+    ],
+    name: 'zp',
+  }).apply(c3) as T; // 10×9
   const mp = L.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same', name: 'mp' }).apply(padded) as T; // 5×5
   const ap = L.averagePooling2d({ poolSize: 3, strides: 1, padding: 'same', name: 'ap_same' }).apply(sum) as T;
   const ap2 = L.averagePooling2d({ poolSize: 2, strides: 2, padding: 'valid', name: 'ap_valid' }).apply(ap) as T; // 4×4
-  const mul = L.multiply({ name: 'mul' }).apply([ap2, L.activation({ activation: 'sigmoid', name: 'gate' }).apply(ap2) as T]) as T;
+  const mul = L.multiply({ name: 'mul' }).apply([
+    ap2,
+    L.activation({ activation: 'sigmoid', name: 'gate' }).apply(ap2) as T,
+  ]) as T;
   const gap = L.globalAveragePooling2d({ name: 'gap' }).apply(mul) as T;
   const gmp = L.globalMaxPooling2d({ name: 'gmp' }).apply(mp) as T;
   const flat = L.flatten({ name: 'flat' }).apply(mp) as T;
   const fromFlat = L.dense({ units: 6, activation: 'tanh', name: 'fc_flat' }).apply(flat) as T;
-  const reshaped = L.reshape({ targetShape: [7, 5, 10], name: 'reshape' }).apply(L.conv2d({ filters: 14, kernelSize: 1, name: 'c4' }).apply(mp) as T) as T;
-  const rGap = L.globalAveragePooling2d({ name: 'r_gap' }).apply(L.conv2d({ filters: 4, kernelSize: 1, activation: 'elu', name: 'c5' }).apply(reshaped) as T) as T;
+  const reshaped = L.reshape({ targetShape: [7, 5, 10], name: 'reshape' }).apply(
+    L.conv2d({ filters: 14, kernelSize: 1, name: 'c4' }).apply(mp) as T,
+  ) as T;
+  const rGap = L.globalAveragePooling2d({ name: 'r_gap' }).apply(
+    L.conv2d({ filters: 4, kernelSize: 1, activation: 'elu', name: 'c5' }).apply(reshaped) as T,
+  ) as T;
   // Zeros padded before pooling are pooled over in Keras (negative inputs here): no −∞ / uncounted padding.
-  const zp2 = L.zeroPadding2d({ padding: [[1, 1], [2, 0]], name: 'zp_pool' }).apply(sum) as T;
-  const zpMax = L.globalAveragePooling2d({ name: 'zp_max_gap' }).apply(L.maxPooling2d({ poolSize: 3, strides: 1, name: 'zp_max' }).apply(zp2) as T) as T;
-  const zpAvg = L.globalMaxPooling2d({ name: 'zp_avg_gmp' }).apply(L.averagePooling2d({ poolSize: 3, strides: 2, name: 'zp_avg' }).apply(zp2) as T) as T;
+  const zp2 = L.zeroPadding2d({
+    padding: [
+      [1, 1],
+      [2, 0],
+    ],
+    name: 'zp_pool',
+  }).apply(sum) as T;
+  const zpMax = L.globalAveragePooling2d({ name: 'zp_max_gap' }).apply(
+    L.maxPooling2d({ poolSize: 3, strides: 1, name: 'zp_max' }).apply(zp2) as T,
+  ) as T;
+  const zpAvg = L.globalMaxPooling2d({ name: 'zp_avg_gmp' }).apply(
+    L.averagePooling2d({ poolSize: 3, strides: 2, name: 'zp_avg' }).apply(zp2) as T,
+  ) as T;
   // ReLU → pad → valid max pool (DenseNet's, ResNet's stem): the zeros may merge into the pool.
-  const reluPad = L.zeroPadding2d({ padding: [[1, 1], [1, 1]], name: 'relu_zp' }).apply(L.reLU({ name: 'sum_relu' }).apply(sum) as T) as T;
-  const reluMax = L.globalAveragePooling2d({ name: 'relu_zp_max_gap' }).apply(L.maxPooling2d({ poolSize: 3, strides: 2, name: 'relu_zp_max' }).apply(reluPad) as T) as T;
+  const reluPad = L.zeroPadding2d({
+    padding: [
+      [1, 1],
+      [1, 1],
+    ],
+    name: 'relu_zp',
+  }).apply(L.reLU({ name: 'sum_relu' }).apply(sum) as T) as T;
+  const reluMax = L.globalAveragePooling2d({ name: 'relu_zp_max_gap' }).apply(
+    L.maxPooling2d({ poolSize: 3, strides: 2, name: 'relu_zp_max' }).apply(reluPad) as T,
+  ) as T;
   const avg = L.average({ name: 'avg' }).apply([gap, gmp]) as T;
   const max = L.maximum({ name: 'max' }).apply([gap, gmp]) as T;
   const min = L.minimum({ name: 'min' }).apply([gap, gmp]) as T;

@@ -21,7 +21,11 @@ export function runWithoutOnnxRuntime(script: string): { status: number | null; 
       symlinkSync(join(repoRoot, 'node_modules', name), join(modules, name));
     }
     writeFileSync(join(dir, 'check.ts'), script);
-    const child = spawnSync(process.execPath, ['--import', 'tsx', 'check.ts'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+    const child = spawnSync(process.execPath, ['--import', 'tsx', 'check.ts'], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     return { status: child.status, stdout: child.stdout, stderr: child.stderr };
   } finally {
     rmSync(dir, { recursive: true, force: true });

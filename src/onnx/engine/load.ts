@@ -31,7 +31,12 @@ async function probe(loader: OrtLoader): Promise<OnnxRuntime> {
     // The native binding loads on the first session; list its backends now so a broken binary
     // fails here, with the reason, rather than mid-run.
     ort.listSupportedBackends();
-    return { available: true, ort, version: ort.env.versions.node ?? ort.env.versions.common, cudaInstalled: cudaProviderInstalled() };
+    return {
+      available: true,
+      ort,
+      version: ort.env.versions.node ?? ort.env.versions.common,
+      cudaInstalled: cudaProviderInstalled(),
+    };
   } catch (error) {
     const reason = oneLine(error);
     return { available: false, reason, notice: `ONNX Runtime unavailable (${reason}); running forward passes on tfjs` };
@@ -45,7 +50,9 @@ async function probe(loader: OrtLoader): Promise<OnnxRuntime> {
 function cudaProviderInstalled(): boolean {
   try {
     const pkg = createRequire(import.meta.url).resolve('onnxruntime-node/package.json');
-    return existsSync(join(dirname(pkg), 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so'));
+    return existsSync(
+      join(dirname(pkg), 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so'),
+    );
   } catch {
     return false;
   }

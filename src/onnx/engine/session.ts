@@ -37,7 +37,8 @@ export class OnnxSession {
 
   static async create(ort: Ort, bytes: Uint8Array, opts: OnnxSessionOptions = {}): Promise<OnnxSession> {
     const threads = opts.threads ?? availableParallelism();
-    if (!Number.isInteger(threads) || threads < 1) throw new Error(`ONNX Runtime: threads must be a positive integer, got ${String(threads)}`);
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new Error(`ONNX Runtime: threads must be a positive integer, got ${String(threads)}`);
     const base: InferenceSession.SessionOptions = {
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
@@ -51,7 +52,8 @@ export class OnnxSession {
         const session = await ort.InferenceSession.create(bytes, { ...base, executionProviders: ['cuda'] });
         return new OnnxSession(ort, session, 'cuda', threads, null);
       } catch (error) {
-        if (opts.provider === 'cuda') throw new Error(`ONNX Runtime: the CUDA execution provider failed: ${firstLine(error)}`);
+        if (opts.provider === 'cuda')
+          throw new Error(`ONNX Runtime: the CUDA execution provider failed: ${firstLine(error)}`);
         fallbackReason = firstLine(error);
       }
     } else if (opts.provider === 'auto') {

@@ -59,7 +59,8 @@ type Bound = Value | { error: UnsupportedLayerError };
 export function exportOnnx(model: tf.LayersModel, opts: OnnxExportOptions = {}): OnnxExport {
   const container = containerOf(model);
   if (!container) throw new Error(`ONNX export: ${model.name} is not a functional model`);
-  if (container.inputs.length !== 1) throw new Error(`ONNX export: ${model.name} has ${container.inputs.length} inputs; one is supported`);
+  if (container.inputs.length !== 1)
+    throw new Error(`ONNX export: ${model.name} has ${container.inputs.length} inputs; one is supported`);
   const graph = new OnnxGraph();
   const bound = new Map<number, Bound>();
   const inputRef = container.inputs[0] as unknown as SymbolicTensorRef;
@@ -85,7 +86,12 @@ export function exportOnnx(model: tf.LayersModel, opts: OnnxExportOptions = {}):
     if ('error' in value) throw value.error;
     let { name, shape } = value;
     if (shape.length === 4 && opts.pooling) {
-      name = graph.node('Flatten', [graph.node(opts.pooling === 'avg' ? 'GlobalAveragePool' : 'GlobalMaxPool', [name], layer)], layer, { axis: 1 });
+      name = graph.node(
+        'Flatten',
+        [graph.node(opts.pooling === 'avg' ? 'GlobalAveragePool' : 'GlobalMaxPool', [name], layer)],
+        layer,
+        { axis: 1 },
+      );
       shape = [shape[0]!, shape[3]!];
     } else if (shape.length === 4) {
       name = graph.node('Transpose', [name], layer, { perm: TO_NHWC });
@@ -123,7 +129,8 @@ class Walker {
   walk(container: GraphContainer): boolean {
     const nodes = nodesInOrder(container).filter((n) => n.outboundLayer.getClassName() !== 'InputLayer');
     const consumers = new Map<number, GraphNode[]>();
-    for (const node of nodes) for (const t of node.inputTensors) consumers.set(t.id, [...(consumers.get(t.id) ?? []), node]);
+    for (const node of nodes)
+      for (const t of node.inputTensors) consumers.set(t.id, [...(consumers.get(t.id) ?? []), node]);
     const outputIds = new Set(container.outputs.map((t) => t.id));
     const absorbed = new Set<GraphNode>();
     for (const node of nodes) {
@@ -131,7 +138,10 @@ class Walker {
       if (absorbed.has(node)) continue;
       const layer = node.outboundLayer;
       const inputs = node.inputTensors.map(
-        (t) => this.bound.get(t.id) ?? { error: new UnsupportedLayerError(layer.getClassName(), layer.name, 'an input was never computed') },
+        (t) =>
+          this.bound.get(t.id) ?? {
+            error: new UnsupportedLayerError(layer.getClassName(), layer.name, 'an input was never computed'),
+          },
       );
       const poisoned = inputs.find((v): v is { error: UnsupportedLayerError } => 'error' in v);
       if (poisoned) {
@@ -145,7 +155,14 @@ class Walker {
       if (nested) {
         nested.inputs.forEach((t, i) => this.bound.set(t.id, values[i]!));
         const more = this.walk(nested);
-        nested.outputs.forEach((t, i) => this.bound.set(node.outputTensors[i]!.id, this.bound.get(t.id) ?? { error: new UnsupportedLayerError(layer.getClassName(), layer.name, 'cut inside it') }));
+        nested.outputs.forEach((t, i) =>
+          this.bound.set(
+            node.outputTensors[i]!.id,
+            this.bound.get(t.id) ?? {
+              error: new UnsupportedLayerError(layer.getClassName(), layer.name, 'cut inside it'),
+            },
+          ),
+        );
         this.noteOutput(layer.name, node);
         if (!more) return false;
         continue;
@@ -162,7 +179,10 @@ class Walker {
           absorbed.add(bn);
           endNode = bn;
           this.foldedBatchNorms++;
-          result = { name: convLayer(ctx, bn.outboundLayer), shape: (bn.outputTensors[0] as unknown as SymbolicTensorRef).shape };
+          result = {
+            name: convLayer(ctx, bn.outboundLayer),
+            shape: (bn.outputTensors[0] as unknown as SymbolicTensorRef).shape,
+          };
         } else {
           const convert = LAYER_CONVERTERS[layer.getClassName()];
           if (!convert) throw new UnsupportedLayerError(layer.getClassName(), layer.name, 'no ONNX translation');
@@ -174,10 +194,19 @@ class Walker {
         if (!(error instanceof UnsupportedLayerError)) throw error;
         result = { error };
       }
-      if (node.outputTensors.length !== 1) result = { error: new UnsupportedLayerError(layer.getClassName(), layer.name, `${node.outputTensors.length} outputs`) };
+      if (node.outputTensors.length !== 1)
+        result = {
+          error: new UnsupportedLayerError(layer.getClassName(), layer.name, `${node.outputTensors.length} outputs`),
+        };
       if (endNode !== node) {
         // The convolution's own output no longer exists: only its BN's does (never a requested cut).
-        this.bound.set(node.outputTensors[0]!.id, { error: new UnsupportedLayerError(layer.getClassName(), layer.name, `folded into ${endNode.outboundLayer.name}`) });
+        this.bound.set(node.outputTensors[0]!.id, {
+          error: new UnsupportedLayerError(
+            layer.getClassName(),
+            layer.name,
+            `folded into ${endNode.outboundLayer.name}`,
+          ),
+        });
         this.noteOutput(layer.name, node);
       }
       this.bound.set(endNode.outputTensors[0]!.id, result);
@@ -187,7 +216,12 @@ class Walker {
   }
 
   /** The BatchNormalization node that alone reads a linear convolution's output, if any. */
-  private foldableBatchNorm(node: GraphNode, config: Record<string, unknown>, consumers: Map<number, GraphNode[]>, outputIds: Set<number>): GraphNode | null {
+  private foldableBatchNorm(
+    node: GraphNode,
+    config: Record<string, unknown>,
+    consumers: Map<number, GraphNode[]>,
+    outputIds: Set<number>,
+  ): GraphNode | null {
     const cls = node.outboundLayer.getClassName();
     if (cls !== 'Conv2D' && cls !== 'DepthwiseConv2D') return null;
     if ((config.activation ?? 'linear') !== 'linear') return null;

@@ -1,4 +1,15 @@
-import { attribute, floatTensor, int64Tensor, IR_VERSION, onnx, OPSET, valueInfo, type AttributeValue, type NodeProto, type TensorProto } from './proto.ts';
+import {
+  attribute,
+  floatTensor,
+  int64Tensor,
+  IR_VERSION,
+  onnx,
+  OPSET,
+  valueInfo,
+  type AttributeValue,
+  type NodeProto,
+  type TensorProto,
+} from './proto.ts';
 
 /** A value of the graph being built: its ONNX name and its shape in Keras (channels-last) order. */
 export interface Value {
@@ -34,7 +45,13 @@ export class OnnxGraph {
     return name;
   }
 
-  node(op: string, inputs: string[], hint: string, attrs: Record<string, AttributeValue> = {}, output?: string): string {
+  node(
+    op: string,
+    inputs: string[],
+    hint: string,
+    attrs: Record<string, AttributeValue> = {},
+    output?: string,
+  ): string {
     const out = output ?? this.name(`${hint}/${op}`);
     this.nodes.push(
       onnx.NodeProto.create({

@@ -53,11 +53,16 @@ export function samePadding(size: number, kernel: number, stride: number, dilati
 
 /** ONNX `pads` ([top, left, bottom, right]) for a tfjs `padding` over an NHWC input shape. */
 export function spatialPads(
-  padding: string, shape: (number | null)[], kernel: [number, number], strides: [number, number], dilations: [number, number],
+  padding: string,
+  shape: (number | null)[],
+  kernel: [number, number],
+  strides: [number, number],
+  dilations: [number, number],
 ): number[] {
   if (padding === 'valid') return [0, 0, 0, 0];
   const [h, w] = [shape[1], shape[2]];
-  if (h == null || w == null) throw new Error(`ONNX export: 'same' padding needs a known spatial size, got [${shape.join(', ')}]`);
+  if (h == null || w == null)
+    throw new Error(`ONNX export: 'same' padding needs a known spatial size, got [${shape.join(', ')}]`);
   const [top, bottom] = samePadding(h, kernel[0], strides[0], dilations[0]);
   const [left, right] = samePadding(w, kernel[1], strides[1], dilations[1]);
   return [top, left, bottom, right];

@@ -7,13 +7,18 @@ import type { OnnxGraph } from './graph.ts';
  * caffe RGB→BGR, − the BGR mean.
  */
 export function preprocessNodes(graph: OnnxGraph, x: string, mode: PreprocessMode): string {
-  const c = (hint: string, values: number[]): string => graph.float(`preprocess/${hint}`, Float32Array.from(values), values.length === 1 ? [] : [values.length]);
+  const c = (hint: string, values: number[]): string =>
+    graph.float(`preprocess/${hint}`, Float32Array.from(values), values.length === 1 ? [] : [values.length]);
   switch (mode) {
     case 'none':
       return x;
     case 'torch': {
       const scaled = graph.node('Div', [x, c('255', [255])], 'preprocess');
-      return graph.node('Div', [graph.node('Sub', [scaled, c('mean', TORCH_MEAN)], 'preprocess'), c('std', TORCH_STD)], 'preprocess');
+      return graph.node(
+        'Div',
+        [graph.node('Sub', [scaled, c('mean', TORCH_MEAN)], 'preprocess'), c('std', TORCH_STD)],
+        'preprocess',
+      );
     }
     case 'tf':
       return graph.node('Sub', [graph.node('Div', [x, c('127.5', [127.5])], 'preprocess'), c('1', [1])], 'preprocess');

@@ -16,9 +16,11 @@ export type AttributeValue = number | number[] | string | { f: number } | { floa
 const { AttributeType } = onnx.AttributeProto;
 
 export function attribute(name: string, value: AttributeValue): InstanceType<typeof onnx.AttributeProto> {
-  if (typeof value === 'string') return onnx.AttributeProto.create({ name, type: AttributeType.STRING, s: new TextEncoder().encode(value) });
+  if (typeof value === 'string')
+    return onnx.AttributeProto.create({ name, type: AttributeType.STRING, s: new TextEncoder().encode(value) });
   if (typeof value === 'number') {
-    if (!Number.isInteger(value)) throw new Error(`ONNX export: attribute ${name}=${value} is not an integer (write { f: ${value} })`);
+    if (!Number.isInteger(value))
+      throw new Error(`ONNX export: attribute ${name}=${value} is not an integer (write { f: ${value} })`);
     return onnx.AttributeProto.create({ name, type: AttributeType.INT, i: value });
   }
   if (Array.isArray(value)) return onnx.AttributeProto.create({ name, type: AttributeType.INTS, ints: value });
@@ -62,5 +64,6 @@ export function valueInfo(name: string, shape: (number | null)[]): InstanceType<
 
 function checkSize(name: string, length: number, dims: number[]): void {
   const want = dims.reduce((a, b) => a * b, 1);
-  if (want !== length) throw new Error(`ONNX export: initializer ${name} has ${length} values for dims [${dims.join(', ')}]`);
+  if (want !== length)
+    throw new Error(`ONNX export: initializer ${name} has ${length} values for dims [${dims.join(', ')}]`);
 }

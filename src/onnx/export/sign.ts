@@ -4,8 +4,21 @@ import type { Value } from './graph.ts';
 const NON_NEGATIVE_ACTIVATIONS = new Set(['relu', 'relu6', 'sigmoid', 'softplus', 'softmax', 'hardSigmoid']);
 /** Layers whose output is non-negative when all their inputs are. */
 const SIGN_KEEPING = new Set([
-  'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'GlobalMaxPooling2D', 'ZeroPadding2D',
-  'Concatenate', 'Add', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Dropout', 'Flatten', 'Reshape', 'UpSample',
+  'MaxPooling2D',
+  'AveragePooling2D',
+  'GlobalAveragePooling2D',
+  'GlobalMaxPooling2D',
+  'ZeroPadding2D',
+  'Concatenate',
+  'Add',
+  'Multiply',
+  'Average',
+  'Maximum',
+  'Minimum',
+  'Dropout',
+  'Flatten',
+  'Reshape',
+  'UpSample',
 ]);
 
 /** True when a layer's output is known to hold no negative value (used to keep exact fusions). */

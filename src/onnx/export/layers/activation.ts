@@ -76,6 +76,7 @@ export function leakyReluLayer(ctx: LayerContext): string {
 export function softmaxLayer(ctx: LayerContext): string {
   const x = ctx.inputs[0]!;
   const axis = ctx.config.axis;
-  if (typeof axis !== 'number') throw new UnsupportedLayerError('Softmax', ctx.layer.name, `axis ${JSON.stringify(axis)}`);
+  if (typeof axis !== 'number')
+    throw new UnsupportedLayerError('Softmax', ctx.layer.name, `axis ${JSON.stringify(axis)}`);
   return ctx.graph.node('Softmax', [x.name], ctx.layer.name, { axis: onnxAxis(axis, x.shape.length) });
 }

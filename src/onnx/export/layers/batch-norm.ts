@@ -19,9 +19,14 @@ interface BatchNormFields {
 export function batchNormAffine(layer: tf.layers.Layer, rank: number): { scale: Float64Array; offset: Float64Array } {
   const bn = layer as unknown as BatchNormFields;
   if (bn.axis !== -1 && bn.axis !== rank - 1) {
-    throw new UnsupportedLayerError('BatchNormalization', layer.name, `axis ${bn.axis} (only the channel axis, last, is exported)`);
+    throw new UnsupportedLayerError(
+      'BatchNormalization',
+      layer.name,
+      `axis ${bn.axis} (only the channel axis, last, is exported)`,
+    );
   }
-  const read = (v: { read(): tf.Tensor } | null): Float32Array | null => (v ? (v.read().dataSync() as Float32Array) : null);
+  const read = (v: { read(): tf.Tensor } | null): Float32Array | null =>
+    v ? (v.read().dataSync() as Float32Array) : null;
   const variance = read(bn.movingVariance)!;
   const mean = read(bn.movingMean)!;
   const gamma = read(bn.gamma);
@@ -44,15 +49,24 @@ export function batchNormAffine(layer: tf.layers.Layer, rank: number): { scale: 
 export function batchNormLayer(ctx: LayerContext): string {
   const x = ctx.inputs[0]!;
   const rank = x.shape.length;
-  if (rank !== 2 && rank !== 4) throw new UnsupportedLayerError('BatchNormalization', ctx.layer.name, `rank-${rank} input`);
+  if (rank !== 2 && rank !== 4)
+    throw new UnsupportedLayerError('BatchNormalization', ctx.layer.name, `rank-${rank} input`);
   const bn = ctx.layer as unknown as BatchNormFields;
   if (bn.axis !== -1 && bn.axis !== rank - 1) {
-    throw new UnsupportedLayerError('BatchNormalization', ctx.layer.name, `axis ${bn.axis} (only the channel axis, last, is exported)`);
+    throw new UnsupportedLayerError(
+      'BatchNormalization',
+      ctx.layer.name,
+      `axis ${bn.axis} (only the channel axis, last, is exported)`,
+    );
   }
   const mean = bn.movingMean.read().dataSync() as Float32Array;
   const channels = mean.length;
   const vector = (name: string, v: { read(): tf.Tensor } | null, fill: number): string =>
-    ctx.graph.float(`${ctx.layer.name}/${name}`, v ? (v.read().dataSync() as Float32Array) : new Float32Array(channels).fill(fill), [channels]);
+    ctx.graph.float(
+      `${ctx.layer.name}/${name}`,
+      v ? (v.read().dataSync() as Float32Array) : new Float32Array(channels).fill(fill),
+      [channels],
+    );
   const inputs = [
     x.name,
     vector('gamma', bn.gamma, 1),

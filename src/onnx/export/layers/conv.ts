@@ -24,12 +24,17 @@ export function convLayer(ctx: LayerContext, bn: tf.layers.Layer | null): string
   const [kh, kw, cin, last] = kernel!.shape as [number, number, number, number];
   const depthwise = cls === 'DepthwiseConv2D';
   const outChannels = depthwise ? cin * last : last;
-  const weight = depthwise ? depthwiseKernelToOihw(kernel!.values, kernel!.shape) : convKernelToOihw(kernel!.values, kernel!.shape);
+  const weight = depthwise
+    ? depthwiseKernelToOihw(kernel!.values, kernel!.shape)
+    : convKernelToOihw(kernel!.values, kernel!.shape);
   const b = new Float64Array(outChannels);
   if (config.useBias && bias) b.set(bias.values);
   if (bn) {
     const { scale, offset } = batchNormAffine(bn, 4);
-    if (scale.length !== outChannels) throw new Error(`ONNX export: ${bn.name} normalises ${scale.length} channels, ${layer.name} makes ${outChannels}`);
+    if (scale.length !== outChannels)
+      throw new Error(
+        `ONNX export: ${bn.name} normalises ${scale.length} channels, ${layer.name} makes ${outChannels}`,
+      );
     const perOutput = weight.length / outChannels;
     for (let o = 0; o < outChannels; o++) {
       for (let i = o * perOutput; i < (o + 1) * perOutput; i++) weight[i] = weight[i]! * scale[o]!;

@@ -5,7 +5,8 @@ import { weightData, type LayerContext } from './context.ts';
 /** Dense on [N, features]: Gemm with the [in, out] kernel and the bias, then the activation. */
 export function denseLayer(ctx: LayerContext): string {
   const x = ctx.inputs[0]!;
-  if (x.shape.length !== 2) throw new UnsupportedLayerError('Dense', ctx.layer.name, `rank-${x.shape.length} input (only [batch, features])`);
+  if (x.shape.length !== 2)
+    throw new UnsupportedLayerError('Dense', ctx.layer.name, `rank-${x.shape.length} input (only [batch, features])`);
   const [kernel, bias] = weightData(ctx.layer);
   const [, units] = kernel!.shape as [number, number];
   const inputs = [x.name, ctx.graph.float(`${ctx.layer.name}/kernel`, kernel!.values, kernel!.shape)];

@@ -16,7 +16,13 @@ export function mergeLayer(op: 'Add' | 'Mul' | 'Mean' | 'Max' | 'Min') {
 
 export function concatenateLayer(ctx: LayerContext): string {
   const axis = ctx.config.axis;
-  if (typeof axis !== 'number') throw new UnsupportedLayerError('Concatenate', ctx.layer.name, `axis ${JSON.stringify(axis)}`);
+  if (typeof axis !== 'number')
+    throw new UnsupportedLayerError('Concatenate', ctx.layer.name, `axis ${JSON.stringify(axis)}`);
   const rank = ctx.inputs[0]!.shape.length;
-  return ctx.graph.node('Concat', ctx.inputs.map((v) => v.name), ctx.layer.name, { axis: onnxAxis(axis, rank) });
+  return ctx.graph.node(
+    'Concat',
+    ctx.inputs.map((v) => v.name),
+    ctx.layer.name,
+    { axis: onnxAxis(axis, rank) },
+  );
 }

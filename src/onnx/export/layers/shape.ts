@@ -30,7 +30,10 @@ export function zeroPad(ctx: LayerContext, pads: number[]): string {
   const { graph, layer } = ctx;
   const [top, left, bottom, right] = pads as [number, number, number, number];
   const inputs = [ctx.inputs[0]!.name, graph.int64([0, 0, top, left, 0, 0, bottom, right])];
-  const fusable = ctx.consumers !== null && ctx.consumers.length > 0 && ctx.consumers.every((c) => fusionIsExact(c, ctx.inputs[0]!.nonNegative === true, pads));
+  const fusable =
+    ctx.consumers !== null &&
+    ctx.consumers.length > 0 &&
+    ctx.consumers.every((c) => fusionIsExact(c, ctx.inputs[0]!.nonNegative === true, pads));
   if (!fusable) inputs.push(graph.float(`${layer.name}/negative_zero`, Float32Array.of(-0), []));
   return graph.node('Pad', inputs, layer.name, { mode: 'constant' });
 }

@@ -29,9 +29,16 @@ export function upSampleLayer(ctx: LayerContext): string {
   }
   if (mode !== 'bilinear') throw new UnsupportedLayerError('UpSample', layer.name, `mode ${mode}`);
   // sizes = [batch, channels, size, size] with the batch taken from the input at run time.
-  const leading = graph.node('Slice', [graph.node('Shape', [x.name], layer.name), graph.int64([0]), graph.int64([2])], layer.name);
+  const leading = graph.node(
+    'Slice',
+    [graph.node('Shape', [x.name], layer.name), graph.int64([0]), graph.int64([2])],
+    layer.name,
+  );
   const sizes = graph.node('Concat', [leading, graph.int64([size, size])], layer.name, { axis: 0 });
-  return graph.node('Resize', [x.name, '', '', sizes], layer.name, { mode: 'linear', coordinate_transformation_mode: 'half_pixel' });
+  return graph.node('Resize', [x.name, '', '', sizes], layer.name, {
+    mode: 'linear',
+    coordinate_transformation_mode: 'half_pixel',
+  });
 }
 
 /** tfjs' ResizeNearestNeighbor source index per output pixel (half-pixel centres, no corner alignment). */
