@@ -227,7 +227,8 @@ async function follow(queue: ReturnType<typeof openQueue>, ids: string[]): Promi
       if (last.get(id) !== state) {
         last.set(id, state);
         const why = state === 'failed' && job?.failedReason ? `: ${job.failedReason}` : '';
-        process.stderr.write(`[${(job?.data as TrialJob | undefined)?.index ?? '?'} ${id}] ${state}${why}\n`);
+        const data = job?.data as TrialJob | undefined;
+        process.stderr.write(`[${data ? `${data.index + 1}/${data.total}` : '?'} ${id}] ${state}${why}\n`);
       }
       if (state === 'completed' || state === 'failed' || state === 'unknown') finished++;
       if (state === 'failed' || state === 'unknown') failed++;

@@ -48,14 +48,19 @@ export async function connectRedis(url: string): Promise<Redis> {
     lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null,
   });
   probe.on('error', () => {});
+  let timer: NodeJS.Timeout | undefined;
+  // A server that accepts the connection but never answers would otherwise hang the ready check.
+  const silence = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
+  });
   try {
-    await probe.connect();
-    await probe.ping();
+    await Promise.race([probe.connect().then(() => probe.ping()), silence]);
   } catch (error) {
+    throw new RedisUnreachableError(`cannot reach Redis at ${url}: ${(error as Error).message.split('\n')[0] || (error as { code?: string }).code || 'connection failed'}`);
+  } finally {
+    clearTimeout(timer);
     probe.disconnect();
-    throw new RedisUnreachableError(`cannot reach Redis at ${url}: ${(error as Error).message.split('\n')[0]}`);
   }
-  probe.disconnect();
   // bullmq's workers need maxRetriesPerRequest: null (their blocking commands wait for a reconnect).
   const client = new Redis(url, { maxRetriesPerRequest: null, connectTimeout: CONNECT_TIMEOUT_MS });
   client.on('error', () => {});

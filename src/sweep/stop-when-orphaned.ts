@@ -6,5 +6,10 @@
 if (process.channel) {
   // The channel must not keep a finished trial alive.
   process.channel.unref();
-  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  process.once('disconnect', () => {
+    // The parent read our output through pipes that are now broken: a write would raise EPIPE and
+    // end the process before its checkpoint. What is lost is only console output.
+    for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+    process.kill(process.pid, 'SIGTERM');
+  });
 }
