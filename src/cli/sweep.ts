@@ -130,7 +130,7 @@ async function main(): Promise<number> {
   const gpus = numbers.gpus ?? countGpus();
   const parallel = Math.min(numbers.parallel ?? Math.max(1, gpus), loaded.sweep.maxParallel ?? Infinity, trials.length);
   const threads = numbers.threads ?? Math.max(1, Math.floor(cpus().length / parallel));
-  return runHere(loaded, trials, { logdir, parallel, threads, gpus, ...(values.backend ? { backend: values.backend } : {}) });
+  return runHere(loaded, trials, { logdir, parallel, threads, gpus, total: trials.length, ...(values.backend ? { backend: values.backend } : {}) });
 }
 
 function statesOf(trials: Trial[], logdir: string, sweep: string): Map<string, TrialState> {
@@ -146,7 +146,7 @@ function statesOf(trials: Trial[], logdir: string, sweep: string): Map<string, T
 async function runHere(
   loaded: LoadedSweep,
   trials: Trial[],
-  how: { logdir: string; parallel: number; threads: number; gpus: number; backend?: string },
+  how: { logdir: string; parallel: number; threads: number; gpus: number; total: number; backend?: string },
 ): Promise<number> {
   const running = new Set<RunningTrial>();
   let signals = 0;
@@ -158,9 +158,9 @@ async function runHere(
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  process.stderr.write(`sweep ${loaded.name}: ${trials.length} trials, ${how.parallel} at once, ${how.threads} thread${how.threads === 1 ? '' : 's'} each${how.gpus ? `, ${how.gpus} GPUs` : ''} → ${how.logdir}\n`);
+  process.stderr.write(`sweep ${loaded.name}: ${trials.length} trial${trials.length === 1 ? '' : 's'}, ${how.parallel} at once, ${how.threads} thread${how.threads === 1 ? '' : 's'} each${how.gpus ? `, ${how.gpus} GPUs` : ''} → ${how.logdir}\n`);
   const outcome = await runLocal(trials, {
-    sweep: loaded.name, logdir: how.logdir, parallel: how.parallel, threads: how.threads, gpus: how.gpus,
+    sweep: loaded.name, logdir: how.logdir, parallel: how.parallel, threads: how.threads, gpus: how.gpus, total: how.total,
     ...(how.backend ? { backend: how.backend } : {}),
     log: (line) => process.stderr.write(`${line}\n`),
     stopRequested: () => signals > 0,
@@ -189,7 +189,7 @@ async function runOneTrial(loaded: LoadedSweep, trials: Trial[], index: number, 
     throw new UsageError(`${loaded.where}: trial ${index} is ${trial.id} here but ${expected[index] ?? 'absent'} in the manifest: the image's sweep or experiments differ from those it was emitted from`);
   }
   return runHere(loaded, [trial], {
-    logdir, parallel: 1, threads: threads ?? cpus().length, gpus: 0, ...(values.backend ? { backend: values.backend } : {}),
+    logdir, parallel: 1, threads: threads ?? cpus().length, gpus: 0, total: trials.length, ...(values.backend ? { backend: values.backend } : {}),
   });
 }
 

@@ -8,6 +8,8 @@ export interface LocalOptions {
   sweep: string;
   logdir: string;
   parallel: number;
+  /** Trials in the whole plan (labels read "[i/total id]"; one pod of an Indexed Job runs one of them). */
+  total: number;
   /** Threads per trial (default: the cores shared out among the parallel trials). */
   threads: number;
   /** GPUs on this machine: trial slot i sees GPU i. */
@@ -29,7 +31,6 @@ export interface LocalOutcome {
 export async function runLocal(trials: Trial[], options: LocalOptions): Promise<LocalOutcome> {
   const outcome: LocalOutcome = { skipped: [], succeeded: [], failed: [], interrupted: [] };
   const queue = [...trials];
-  const total = trials.length;
   const slot = async (index: number): Promise<void> => {
     for (;;) {
       if (options.stopRequested()) return;
@@ -37,7 +38,7 @@ export async function runLocal(trials: Trial[], options: LocalOptions): Promise<
       if (!trial) return;
       // Asked again right before starting: another sweep on this logdir may have run it meanwhile.
       const state = trialState(findTrialRuns(options.logdir, trial.experimentName, options.sweep).get(trial.id));
-      const label = `[${trial.index + 1}/${total} ${trial.id}]`;
+      const label = `[${trial.index + 1}/${options.total} ${trial.id}]`;
       if (state.kind === 'done') {
         outcome.skipped.push(trial.id);
         options.log(`${label} already succeeded: ${state.run.runId}`);

@@ -40,7 +40,8 @@ export const CACHED_TRIAL = `
   data.testPerClass: 2
   model.inputSize: 32
   train.batchSize: 10
-  train.epochs: 2`;
+  train.epochs: 2
+  train.logEveryBatches: 1`;
 
 export function writeSweep(dir: string, name: string, yaml: string): string {
   const file = join(dir, `${name}.yaml`);
