@@ -68,9 +68,9 @@ Flags:
   --yes                allow more than ${CONFIRM_ABOVE_TRIALS.toLocaleString('en-US')} trials
   -h, --help           this help
 
-Exit codes: 0 every trial succeeded · 1 a trial failed, or Redis unreachable · 2 bad sweep file or
-flags (nothing is run or queued) · 130 interrupted (Ctrl-C / SIGTERM: running trials checkpoint;
-run the sweep again to resume them).`;
+Exit codes: 0 every trial succeeded · 1 a trial failed or is being run by another process, or Redis
+is unreachable · 2 bad sweep file or flags (nothing is run or queued) · 130 interrupted (Ctrl-C /
+SIGTERM: running trials checkpoint; run the sweep again to resume them).`;
 }
 
 type Values = ReturnType<typeof parseFlags<typeof OPTIONS>>['values'];
@@ -171,13 +171,13 @@ async function runHere(
   });
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
-  const notRun = trials.length - outcome.skipped.length - outcome.succeeded.length - outcome.failed.length - outcome.interrupted.length;
+  const notRun = trials.length - outcome.skipped.length - outcome.succeeded.length - outcome.failed.length - outcome.interrupted.length - outcome.elsewhere.length;
   process.stderr.write(
     `sweep ${loaded.name}: ${outcome.succeeded.length} succeeded, ${outcome.skipped.length} had succeeded before, ${outcome.failed.length} failed, ` +
-      `${outcome.interrupted.length + notRun} not finished\n`,
+      `${outcome.interrupted.length + notRun} not finished${outcome.elsewhere.length ? `, ${outcome.elsewhere.length} running elsewhere` : ''}\n`,
   );
   if (signals > 0) return 130;
-  return outcome.failed.length > 0 ? 1 : 0;
+  return outcome.failed.length > 0 || outcome.elsewhere.length > 0 ? 1 : 0;
 }
 
 /** One trial of the plan (a pod of the Indexed Job): skipped when done, resumed when interrupted. */

@@ -2,12 +2,13 @@
 // shared logdir. A SIGTERM checkpoints the running trials and puts their jobs back in the queue,
 // where any worker resumes them from the checkpoint.
 import { hostname } from 'node:os';
-import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DefinitionError, loadDefinition } from '../train/load-definition.ts';
 import type { TrialJob, TrialProgress } from './queue.ts';
 import { startTrial, trialArguments, type RunningTrial, type TrialLaunch } from './trial-process.ts';
 import { trialId } from './trial-id.ts';
+import { acquireLease } from './trial-lease.ts';
 import { findTrialRuns, trialState } from './trial-runs.ts';
 
 export interface WorkerOptions {
@@ -46,6 +47,23 @@ export function startWorker(options: WorkerOptions): TrialWorker {
     const data = job.data;
     const label = `[${data.sweep} ${data.index + 1}/${data.total} ${data.id}]`;
     checkSameTrial(data);
+    const taken = acquireLease(options.logdir, data.sweep, data.id, options.stalledSeconds * 1000);
+    if (!taken.ok) {
+      // Another worker is training it (its job was queued again after Redis lost it): look again later.
+      options.log(`${label} is running on ${taken.heldBy}; retrying in ${Math.ceil(taken.expiresInMs / 1000)} s`);
+      await job.moveToDelayed(Date.now() + taken.expiresInMs + 1000, token);
+      throw new DelayedError();
+    }
+    try {
+      return await runTrial(job, token);
+    } finally {
+      taken.lease.release();
+    }
+  };
+
+  const runTrial = async (job: Job<TrialJob>, token: string | undefined): Promise<{ runId: string; skipped: boolean }> => {
+    const data = job.data;
+    const label = `[${data.sweep} ${data.index + 1}/${data.total} ${data.id}]`;
     const state = trialState(findTrialRuns(options.logdir, data.experimentName, data.sweep).get(data.id));
     if (state.kind === 'done') {
       options.log(`${label} already succeeded: ${state.run.runId}`);

@@ -80,6 +80,36 @@ test('bullmq: a worker killed with SIGKILL (its whole process group) loses no tr
   assert.doesNotMatch(a.output(), /back to the queue/);
 });
 
+test('bullmq: Redis restarts empty mid-trial; the sweep run again queues what is unfinished, and nothing runs twice', async () => {
+  const env = await sweepEnv();
+  const dir = await tempDir('tl-sweep-restart-');
+  const logdir = join(dir, 'logs');
+  const file = writeSweep(dir, 'restart', `experiment: quickstart\nset:${STEPPED_TRIAL}\nseeds: [1, 2]\n`);
+  const ids = expandSweep(loadSweep(file)).map((t) => t.id);
+  const queued = sweepCli([file, '--redis', redis.url, '--logdir', logdir, '--detach'], env);
+  assert.equal(queued.status, 0, queued.stderr);
+
+  const a = worker('restart', logdir, env);
+  let b: Spawned | null = null;
+  try {
+    await a.waitFor(/batch 1\/30/);
+    // A fresh server on the same port: the queue, its jobs and their locks are gone; A trains on.
+    await redis.stop();
+    redis = await startRedis(redis.port);
+    const again = spawnCli('src/cli/sweep.ts', [file, '--redis', redis.url, '--logdir', logdir], env);
+    await again.waitFor(/2 queued, 0 already queued, 0 had succeeded/);
+    // B may take the trial A is still training: its lease in the logdir sends B elsewhere.
+    b = worker('restart', logdir, env);
+    assert.equal(await again.exited, 0, `${again.output()}\n--- A:\n${a.output()}\n--- B:\n${b.output()}`);
+    assert.match(again.output(), /2 of 2 trials succeeded/);
+  } finally {
+    for (const w of [a, b]) w?.child.kill('SIGTERM');
+    await Promise.all([a.exited, b?.exited]);
+  }
+  const runs = await assertEachTrialOnce(logdir, ids);
+  assert.ok(runs.every((r) => r.record.resumedFrom === null), 'no run was resumed by a second worker while the first trained it');
+});
+
 test('unreachable Redis: one line naming the URL, exit 1, within 10 s', async () => {
   const env = await sweepEnv();
   const dir = await tempDir('tl-sweep-noredis-');

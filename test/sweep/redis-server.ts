@@ -21,8 +21,9 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startRedis(): Promise<RedisServer> {
-  const port = await freePort();
+/** On a free port, or on `port` (a restart: a fresh, empty server where the old one was). */
+export async function startRedis(port?: number): Promise<RedisServer> {
+  port ??= await freePort();
   const child: ChildProcess = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -42,7 +43,7 @@ export async function startRedis(): Promise<RedisServer> {
       break;
     } catch {
       client.disconnect();
-      if (Date.now() > deadline) throw new Error(`redis-server did not answer on port ${port}: ${output}`);
+      if (Date.now() > deadline) throw new Error(`redis-server did not answer on port ${port!}: ${output}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
