@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { expandSweep } from '../../src/sweep/expand.ts';
 import { loadSweep } from '../../src/sweep/load-sweep.ts';
-import { assertEachTrialOnce, spawnCli, STEPPED_TRIAL, sweepCli, sweepEnv, tempDir, writeSweep, type Spawned } from './helpers.ts';
+import { assertEachTrialOnce, runsIn, spawnCli, STEPPED_TRIAL, sweepCli, sweepEnv, tempDir, writeSweep, type Spawned } from './helpers.ts';
 import { freePort, startRedis, type RedisServer } from './redis-server.ts';
 
 let redis: RedisServer;
@@ -110,6 +110,31 @@ test('bullmq: Redis restarts empty mid-trial; the sweep run again queues what is
   assert.ok(runs.every((r) => r.record.resumedFrom === null), 'no run was resumed by a second worker while the first trained it');
 });
 
+test('bullmq: a trial that fails is retried with backoff, resuming its run, and ends as failed after its attempts', async () => {
+  const env = await sweepEnv();
+  const dir = await tempDir('tl-sweep-retry-');
+  const logdir = join(dir, 'logs');
+  const file = writeSweep(dir, 'retry', `experiment: quickstart\nset:${STEPPED_TRIAL}\n  model.weights: ${join(dir, 'missing.h5')}\n`);
+  const [trial] = expandSweep(loadSweep(file));
+  const w = worker('retry', logdir, env);
+  try {
+    const run = sweepCli([file, '--redis', redis.url, '--logdir', logdir, '--attempts', '2', '--backoff-seconds', '1'], env);
+    assert.equal(run.status, 1, run.stderr);
+    assert.match(run.stderr, new RegExp(`\\[1/1 ${trial!.id}\\] failed: exit 1: `));
+    assert.match(run.stderr, /0 of 1 trials succeeded/);
+  } finally {
+    w.child.kill('SIGTERM');
+    await w.exited;
+  }
+  assert.match(w.output(), /starting \(attempt 1\)/);
+  assert.match(w.output(), /resuming quickstart\/\S+ \(attempt 2\)/, 'the retry continues the failed run');
+  const runs = runsIn(logdir);
+  assert.equal(runs.length, 1);
+  assert.equal(runs[0]!.record.status, 'failed');
+  const status = sweepCli(['--status', '--redis', redis.url, '--queue', 'retry'], env);
+  assert.match(status.stdout, new RegExp(`${trial!.id}  failed    attempts 2 .*— exit 1: `));
+});
+
 test('unreachable Redis: one line naming the URL, exit 1, within 10 s', async () => {
   const env = await sweepEnv();
   const dir = await tempDir('tl-sweep-noredis-');
@@ -155,6 +180,9 @@ test('bad sweep files: one line naming the file and key, exit 2, nothing queued'
     ['min-max', 'experiment: quickstart\nrandom:\n  count: 2\n  params:\n    optimizer.learningRate: { distribution: log-uniform, min: 0.01, max: 0.001 }\n',
       /min-max\.yaml: random\.params\.optimizer\.learningRate\.min: must be at most max \(0\.01 > 0\.001\)$/],
     ['bad-value', 'experiment: quickstart\ngrid:\n  optimizer.learningRate: [0.001, fast]\n', /bad-value\.yaml: grid\.optimizer\.learningRate: expected a number, got "fast"$/],
+    ['cross', 'experiment: quickstart\ngrid:\n  optimizer.name: [adam, sgd]\n  optimizer.beta1: [0.9, 0.8]\n',
+      /cross\.yaml: trial 3 \(optimizer\.name="sgd" optimizer\.beta1=0\.9\): optimizer\.beta1: sgd takes no beta1/],
+    ['seed-key', 'experiment: quickstart\ngrid:\n  seed: [1, 2]\n', /seed-key\.yaml: grid\.seed: the seed is swept with seeds: or repeats:, not as a key$/],
     ['huge', 'experiment: quickstart\ngrid:\n  train.epochs: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n  train.batchSize: [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096]\nrandom:\n  count: 100\n  params:\n    optimizer.learningRate: { distribution: log-uniform, min: 0.0001, max: 0.1 }\nrepeats: 10\n',
       /huge\.yaml: grid × random\.count × repeats: 100,000 trials, more than 1,000: pass --yes to run them all$/],
   ];
