@@ -41,8 +41,11 @@ export function trialArguments(trial: TrialSpec, state: Exclude<TrialState, { ki
 
 export function trialEnvironment(launch: TrialLaunch): NodeJS.ProcessEnv {
   const threads = String(Math.max(1, launch.threads));
+  const env = launch.env ?? process.env;
   return {
-    ...(launch.env ?? process.env),
+    ...env,
+    // run.json records the command as typed; under `npm run sweep` it is `npm run experiment -- …`, not the sweep's.
+    ...(env.npm_lifecycle_event ? { npm_lifecycle_event: 'experiment' } : {}),
     TF_NUM_INTRAOP_THREADS: threads,
     TF_NUM_INTEROP_THREADS: '1',
     OMP_NUM_THREADS: threads,
