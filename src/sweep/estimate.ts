@@ -51,6 +51,7 @@ export async function estimateTrials(trials: Trial[], where: { modelsDir?: strin
       models.set(key, facts);
     }
     const sizes = splitSizes(def);
+    // training-inputs' rule, less its 3 GiB cap on the features (reached only by flatten pooling on big splits).
     const cached = def.train.featureCache === 'auto' && facts.trainableBaseParams === 0 && !augmentationOn(def);
     const recordLike = {
       macsPerImage: facts.macsPerImage,

@@ -52,7 +52,11 @@ export function expandSweep(loaded: LoadedSweep, options: ExpandOptions = {}): T
     throw new DefinitionError(`${where}: ${parts.join(' × ')}: ${count.toLocaleString('en-US')} trials, more than ${CONFIRM_ABOVE_TRIALS.toLocaleString('en-US')}: pass --yes to run them all`);
   }
   const parent = resolveParent(loaded, options.experimentsDir);
-  const shared = Object.entries(s.set).map(([key, value]) => setFlag(key, value));
+  const shared: string[] = [];
+  for (const [key, value] of Object.entries(s.set)) {
+    shared.push(setFlag(key, value));
+    resolveOrExplain(parent, shared, where, `set.${key}`, options.experimentsDir);
+  }
   const parentDef = resolveOrExplain(parent, shared, where, 'set', options.experimentsDir);
 
   // Each key and value on its own first, so an error names the key that is wrong.
@@ -120,7 +124,7 @@ function resolveOrExplain(parent: string, overrides: string[], where: string, ke
     return loadDefinition(parent, { overrides, ...(experimentsDir ? { experimentsDir } : {}) });
   } catch (error) {
     if (!(error instanceof DefinitionError)) throw error;
-    throw new DefinitionError(`${where}: ${key}: ${problemOf(error.message, key.replace(/^(grid|random\.params)\./, ''))}`);
+    throw new DefinitionError(`${where}: ${key}: ${problemOf(error.message, key.replace(/^(grid|random\.params|set)\./, ''))}`);
   }
 }
 

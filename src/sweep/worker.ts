@@ -40,7 +40,7 @@ const PROGRESS_EVERY_MS = 2000;
 export function startWorker(options: WorkerOptions): TrialWorker {
   const running = new Map<string, RunningTrial>();
   let stopping = false;
-  let gpuSlot = 0;
+  const busyGpus = new Set<number>();
   const me = `${hostname()}:${process.pid}`;
 
   const processor = async (job: Job<TrialJob>, token?: string): Promise<{ runId: string; skipped: boolean }> => {
@@ -69,9 +69,16 @@ export function startWorker(options: WorkerOptions): TrialWorker {
       options.log(`${label} already succeeded: ${state.run.runId}`);
       return { runId: state.run.runId, skipped: true };
     }
+    if (stopping) {
+      // Taken in the moment the worker was told to stop.
+      await job.moveToWait(token);
+      throw new WaitingError();
+    }
+    const gpu = options.gpus > 0 ? Array.from({ length: options.gpus }, (_, i) => i).find((i) => !busyGpus.has(i)) : undefined;
+    if (gpu !== undefined) busyGpus.add(gpu);
     const launch: TrialLaunch = {
       sweep: data.sweep, logdir: options.logdir, threads: options.threads,
-      ...(options.gpus > 0 ? { gpu: gpuSlot++ % options.gpus } : {}),
+      ...(gpu !== undefined ? { gpu } : {}),
       ...(options.backend ? { backend: options.backend } : {}),
     };
     options.log(`${label} ${state.kind === 'resume' ? `resuming ${state.run.runId}` : 'starting'} (attempt ${job.attemptsMade + 1})`);
@@ -84,6 +91,7 @@ export function startWorker(options: WorkerOptions): TrialWorker {
     } finally {
       clearInterval(report);
       running.delete(data.id);
+      if (gpu !== undefined) busyGpus.delete(gpu);
     }
     await reportProgress(job, options.logdir, me).catch(() => {});
     if (code === 0) {

@@ -175,6 +175,7 @@ test('bad sweep files: one line naming the file and key, exit 2, nothing queued'
   const cases: [string, string, RegExp][] = [
     ['unknown', 'experiment: quickstart\ngird:\n  train.epochs: [1, 2]\n', /unknown\.yaml: gird: unknown key$/],
     ['unknown-definition-key', 'experiment: quickstart\ngrid:\n  model.colour: [red, blue]\n', /unknown-definition-key\.yaml: grid\.model\.colour: unknown key$/],
+    ['bad-set', 'experiment: quickstart\nset:\n  train.epochs: 2\n  model.colour: red\nseeds: [1, 2]\n', /bad-set\.yaml: set\.model\.colour: unknown key$/],
     ['empty-grid', 'experiment: quickstart\ngrid:\n', /empty-grid\.yaml: grid: an empty grid/],
     ['empty-values', 'experiment: quickstart\ngrid:\n  train.epochs: []\n', /empty-values\.yaml: grid\.train\.epochs: a grid key needs at least one value$/],
     ['min-max', 'experiment: quickstart\nrandom:\n  count: 2\n  params:\n    optimizer.learningRate: { distribution: log-uniform, min: 0.01, max: 0.001 }\n',
