@@ -11,7 +11,9 @@ import { formatPlan } from '../sweep/plan.ts';
 import { connectRedis, enqueueTrials, formatStatus, openQueue, queueStatus, type TrialJob } from '../sweep/queue.ts';
 import { findTrialRuns, trialState, type TrialState } from '../sweep/trial-runs.ts';
 import type { RunningTrial } from '../sweep/trial-process.ts';
-import { isEntryPoint, parseFlags, resolveLogdir, runCli, UsageError } from './args.ts';
+import { resolveLogdir } from '../experiment/locations.ts';
+import { UsageError } from '../experiment/usage-error.ts';
+import { isEntryPoint, parseFlags, runCli } from './args.ts';
 
 const OPTIONS = {
   'dry-run': { type: 'boolean' },
@@ -90,9 +92,11 @@ async function main(): Promise<number> {
     return showStatus(values.redis, name);
   }
   const name = positionals[0];
-  if (!name) throw new UsageError(`name a sweep (${listSweeps().join(', ') || 'none in experiments/sweeps/'}), or see --help`);
+  if (!name)
+    throw new UsageError(`name a sweep (${listSweeps().join(', ') || 'none in experiments/sweeps/'}), or see --help`);
   const executor = values.executor ?? (values.redis ? 'bullmq' : 'local');
-  if (executor !== 'local' && executor !== 'bullmq') throw new UsageError(`--executor ${executor}: expected local or bullmq`);
+  if (executor !== 'local' && executor !== 'bullmq')
+    throw new UsageError(`--executor ${executor}: expected local or bullmq`);
   if (executor === 'bullmq' && !values.redis) throw new UsageError('--executor bullmq: give --redis URL');
   if (values.emit !== undefined && values.emit !== 'k8s') throw new UsageError(`--emit ${values.emit}: expected k8s`);
   const numbers = {
@@ -109,8 +113,13 @@ async function main(): Promise<number> {
 
   if (values.emit === 'k8s') {
     const manifest = k8sManifest(trials, {
-      sweep: loaded.name, sweepArgument: name, image: values.image ?? 'transfer-lab:latest', claim: values.pvc ?? 'transfer-lab-logs',
-      parallelism: numbers.parallel ?? loaded.sweep.maxParallel ?? trials.length, cpu: numbers.threads ?? 2, memory: values.memory ?? '8Gi',
+      sweep: loaded.name,
+      sweepArgument: name,
+      image: values.image ?? 'transfer-lab:latest',
+      claim: values.pvc ?? 'transfer-lab-logs',
+      parallelism: numbers.parallel ?? loaded.sweep.maxParallel ?? trials.length,
+      cpu: numbers.threads ?? 2,
+      memory: values.memory ?? '8Gi',
       retriesPerTrial: numbers.attempts - 1,
     });
     if (values.out) writeFileSync(values.out, manifest);
@@ -119,25 +128,43 @@ async function main(): Promise<number> {
   }
   if (values['dry-run']) {
     const { estimateTrials } = await import('../sweep/estimate.ts');
-    const estimates = await estimateTrials(trials, process.env.TRANSFERLAB_MODELS_DIR ? { modelsDir: process.env.TRANSFERLAB_MODELS_DIR } : {});
+    const estimates = await estimateTrials(
+      trials,
+      process.env.TRANSFERLAB_MODELS_DIR ? { modelsDir: process.env.TRANSFERLAB_MODELS_DIR } : {},
+    );
     process.stdout.write(formatPlan(loaded, trials, statesOf(trials, logdir, loaded.name), estimates));
     return 0;
   }
-  if (numbers.trialIndex !== undefined) return runOneTrial(loaded, trials, numbers.trialIndex, logdir, values, numbers.threads);
+  if (numbers.trialIndex !== undefined)
+    return runOneTrial(loaded, trials, numbers.trialIndex, logdir, values, numbers.threads);
   if (executor === 'bullmq') {
-    return runThroughQueue(loaded, trials, { url: values.redis!, queue: values.queue ?? loaded.name, logdir, detach: values.detach ?? false, ...numbers });
+    return runThroughQueue(loaded, trials, {
+      url: values.redis!,
+      queue: values.queue ?? loaded.name,
+      logdir,
+      detach: values.detach ?? false,
+      ...numbers,
+    });
   }
   const gpus = numbers.gpus ?? countGpus();
   const parallel = Math.min(numbers.parallel ?? Math.max(1, gpus), loaded.sweep.maxParallel ?? Infinity, trials.length);
   const threads = numbers.threads ?? Math.max(1, Math.floor(cpus().length / parallel));
-  return runHere(loaded, trials, { logdir, parallel, threads, gpus, total: trials.length, ...(values.backend ? { backend: values.backend } : {}) });
+  return runHere(loaded, trials, {
+    logdir,
+    parallel,
+    threads,
+    gpus,
+    total: trials.length,
+    ...(values.backend ? { backend: values.backend } : {}),
+  });
 }
 
 function statesOf(trials: Trial[], logdir: string, sweep: string): Map<string, TrialState> {
   const byExperiment = new Map<string, ReturnType<typeof findTrialRuns>>();
   const states = new Map<string, TrialState>();
   for (const t of trials) {
-    if (!byExperiment.has(t.experimentName)) byExperiment.set(t.experimentName, findTrialRuns(logdir, t.experimentName, sweep));
+    if (!byExperiment.has(t.experimentName))
+      byExperiment.set(t.experimentName, findTrialRuns(logdir, t.experimentName, sweep));
     states.set(t.id, trialState(byExperiment.get(t.experimentName)!.get(t.id)));
   }
   return states;
@@ -152,15 +179,24 @@ async function runHere(
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
-    process.stderr.write(`\n${signal}: ${signals === 1 ? 'stopping the running trials at their next step (checkpointed); again to stop them at once' : 'stopping the trials at once'}\n`);
+    process.stderr.write(
+      `\n${signal}: ${signals === 1 ? 'stopping the running trials at their next step (checkpointed); again to stop them at once' : 'stopping the trials at once'}\n`,
+    );
     // The trials run in process groups of their own: each gets exactly the signals forwarded here.
     for (const t of running) t.child.kill('SIGTERM');
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  process.stderr.write(`sweep ${loaded.name}: ${trials.length} trial${trials.length === 1 ? '' : 's'}, ${how.parallel} at once, ${how.threads} thread${how.threads === 1 ? '' : 's'} each${how.gpus ? `, ${how.gpus} GPUs` : ''} → ${how.logdir}\n`);
+  process.stderr.write(
+    `sweep ${loaded.name}: ${trials.length} trial${trials.length === 1 ? '' : 's'}, ${how.parallel} at once, ${how.threads} thread${how.threads === 1 ? '' : 's'} each${how.gpus ? `, ${how.gpus} GPUs` : ''} → ${how.logdir}\n`,
+  );
   const outcome = await runLocal(trials, {
-    sweep: loaded.name, logdir: how.logdir, parallel: how.parallel, threads: how.threads, gpus: how.gpus, total: how.total,
+    sweep: loaded.name,
+    logdir: how.logdir,
+    parallel: how.parallel,
+    threads: how.threads,
+    gpus: how.gpus,
+    total: how.total,
     ...(how.backend ? { backend: how.backend } : {}),
     log: (line) => process.stderr.write(`${line}\n`),
     stopRequested: () => signals > 0,
@@ -171,7 +207,13 @@ async function runHere(
   });
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
-  const notRun = trials.length - outcome.skipped.length - outcome.succeeded.length - outcome.failed.length - outcome.interrupted.length - outcome.elsewhere.length;
+  const notRun =
+    trials.length -
+    outcome.skipped.length -
+    outcome.succeeded.length -
+    outcome.failed.length -
+    outcome.interrupted.length -
+    outcome.elsewhere.length;
   process.stderr.write(
     `sweep ${loaded.name}: ${outcome.succeeded.length} succeeded, ${outcome.skipped.length} had succeeded before, ${outcome.failed.length} failed, ` +
       `${outcome.interrupted.length + notRun} not finished${outcome.elsewhere.length ? `, ${outcome.elsewhere.length} running elsewhere` : ''}\n`,
@@ -181,15 +223,30 @@ async function runHere(
 }
 
 /** One trial of the plan (a pod of the Indexed Job): skipped when done, resumed when interrupted. */
-async function runOneTrial(loaded: LoadedSweep, trials: Trial[], index: number, logdir: string, values: Values, threads?: number): Promise<number> {
+async function runOneTrial(
+  loaded: LoadedSweep,
+  trials: Trial[],
+  index: number,
+  logdir: string,
+  values: Values,
+  threads?: number,
+): Promise<number> {
   const trial = trials[index];
-  if (!trial) throw new UsageError(`--trial-index ${index}: the sweep has ${trials.length} trials (0–${trials.length - 1})`);
+  if (!trial)
+    throw new UsageError(`--trial-index ${index}: the sweep has ${trials.length} trials (0–${trials.length - 1})`);
   const expected = process.env.TRANSFERLAB_SWEEP_TRIAL_IDS?.split(',');
   if (expected && expected[index] !== trial.id) {
-    throw new UsageError(`${loaded.where}: trial ${index} is ${trial.id} here but ${expected[index] ?? 'absent'} in the manifest: the image's sweep or experiments differ from those it was emitted from`);
+    throw new UsageError(
+      `${loaded.where}: trial ${index} is ${trial.id} here but ${expected[index] ?? 'absent'} in the manifest: the image's sweep or experiments differ from those it was emitted from`,
+    );
   }
   return runHere(loaded, [trial], {
-    logdir, parallel: 1, threads: threads ?? cpus().length, gpus: 0, total: trials.length, ...(values.backend ? { backend: values.backend } : {}),
+    logdir,
+    parallel: 1,
+    threads: threads ?? cpus().length,
+    gpus: 0,
+    total: trials.length,
+    ...(values.backend ? { backend: values.backend } : {}),
   });
 }
 
@@ -201,14 +258,22 @@ async function runThroughQueue(
   const connection = await connectRedis(how.url);
   const queue = openQueue(how.queue, connection);
   try {
-    const added = await enqueueTrials(queue, trials, { sweep: loaded.name, logdir: how.logdir, attempts: how.attempts, backoffSeconds: how.backoffSeconds });
+    const added = await enqueueTrials(queue, trials, {
+      sweep: loaded.name,
+      logdir: how.logdir,
+      attempts: how.attempts,
+      backoffSeconds: how.backoffSeconds,
+    });
     process.stderr.write(
       `sweep ${loaded.name} → queue ${how.queue} on ${how.url}: ${added.added.length} queued, ${added.alreadyQueued.length} already queued, ` +
         `${added.skipped.length} had succeeded\n` +
         `start workers with:  npm run worker -- --redis ${how.url} --queue ${how.queue} --logdir <the shared logdir>\n`,
     );
     if (how.detach) return 0;
-    return await follow(queue, trials.map((t) => t.id).filter((id) => !added.skipped.includes(id)));
+    return await follow(
+      queue,
+      trials.map((t) => t.id).filter((id) => !added.skipped.includes(id)),
+    );
   } finally {
     await queue.close();
     connection.disconnect();

@@ -4,7 +4,9 @@
 import { cpus } from 'node:os';
 import { connectRedis } from '../sweep/queue.ts';
 import { startWorker } from '../sweep/worker.ts';
-import { isEntryPoint, parseFlags, resolveLogdir, runCli, UsageError } from './args.ts';
+import { resolveLogdir } from '../experiment/locations.ts';
+import { UsageError } from '../experiment/usage-error.ts';
+import { isEntryPoint, parseFlags, runCli } from './args.ts';
 
 const OPTIONS = {
   redis: { type: 'string' },
@@ -47,7 +49,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (!values.redis) throw new UsageError('--redis URL is required (e.g. redis://localhost:6379)');
-  if (!values.queue) throw new UsageError('--queue NAME is required (the sweep\'s name)');
+  if (!values.queue) throw new UsageError("--queue NAME is required (the sweep's name)");
   const concurrency = count(values.concurrency, '--concurrency', 1) ?? 1;
   const threads = count(values.threads, '--threads', 1) ?? Math.max(1, Math.floor(cpus().length / concurrency));
   const gpus = count(values.gpus, '--gpus', 0) ?? 0;
@@ -57,10 +59,19 @@ async function main(): Promise<number> {
   const connection = await connectRedis(values.redis);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const worker = startWorker({
-    queue: values.queue, connection, concurrency, logdir, threads, gpus, stalledSeconds, log,
+    queue: values.queue,
+    connection,
+    concurrency,
+    logdir,
+    threads,
+    gpus,
+    stalledSeconds,
+    log,
     ...(values.backend ? { backend: values.backend } : {}),
   });
-  log(`worker: queue ${values.queue} on ${values.redis}, ${concurrency} at once, ${threads} thread${threads === 1 ? '' : 's'} each → ${logdir}`);
+  log(
+    `worker: queue ${values.queue} on ${values.redis}, ${concurrency} at once, ${threads} thread${threads === 1 ? '' : 's'} each → ${logdir}`,
+  );
   const onSignal = (signal: NodeJS.Signals) => {
     log(`${signal}: checkpointing the running trials and putting them back in the queue`);
     void worker.stop();
@@ -76,7 +87,8 @@ async function main(): Promise<number> {
 function count(text: string | undefined, flag: string, min: number): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} ${text}: expected a whole number of at least ${min}`);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`${flag} ${text}: expected a whole number of at least ${min}`);
   return n;
 }
 

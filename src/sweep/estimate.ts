@@ -1,8 +1,9 @@
 // Training compute of each trial before it runs, from the models module's cost model and the same
 // formula run.json's `compute.flops` uses.
+import { resolveLocations } from '../experiment/locations.ts';
 import { computeCosts } from '../train/compute-cost.ts';
-import { augmentationOn, type ExperimentDefinition } from '../train/definition.ts';
-import type { RunRecord } from '../train/run-record.ts';
+import { augmentationOn, type ExperimentDefinition } from '../experiment/definition.ts';
+import type { RunRecord } from '../run/record.ts';
 import type { Trial } from './expand.ts';
 import { canonicalJson } from './trial-id.ts';
 
@@ -28,8 +29,12 @@ interface ModelFacts {
 /** Image counts of each split, as load-data picks them from CIFAR-10. */
 export function splitSizes(def: ExperimentDefinition): { train: number; validation: number; test: number } {
   const pool = CIFAR_TRAIN - def.data.validationSize;
-  const train = def.data.trainPerClass ? NUM_CLASSES * Math.min(def.data.trainPerClass, Math.floor(pool / NUM_CLASSES)) : pool;
-  const test = def.data.testPerClass ? NUM_CLASSES * Math.min(def.data.testPerClass, CIFAR_TEST / NUM_CLASSES) : CIFAR_TEST;
+  const train = def.data.trainPerClass
+    ? NUM_CLASSES * Math.min(def.data.trainPerClass, Math.floor(pool / NUM_CLASSES))
+    : pool;
+  const test = def.data.testPerClass
+    ? NUM_CLASSES * Math.min(def.data.testPerClass, CIFAR_TEST / NUM_CLASSES)
+    : CIFAR_TEST;
   return { train, validation: def.data.validationSize, test };
 }
 
@@ -37,7 +42,10 @@ export function splitSizes(def: ExperimentDefinition): { train: number; validati
  * Builds each distinct model once (random weights: counts and multiply-adds do not depend on weight
  * values; the pretrained tfjs model is read from modelsDir when it is there) and estimates every trial.
  */
-export async function estimateTrials(trials: Trial[], where: { modelsDir?: string } = {}): Promise<Map<string, TrialEstimate>> {
+export async function estimateTrials(
+  trials: Trial[],
+  where: { modelsDir?: string } = {},
+): Promise<Map<string, TrialEstimate>> {
   const { selectBackend } = await import('../backends/index.ts');
   await selectBackend('auto', { quiet: true });
   const models = new Map<string, ModelFacts>();
@@ -60,10 +68,12 @@ export async function estimateTrials(trials: Trial[], where: { modelsDir?: strin
       epochs: { planned: def.train.epochs, completed: 0 },
     } satisfies Pick<RunRecord, 'macsPerImage' | 'baseMacsPerImage' | 'dataset' | 'epochs'>;
     // computeCosts reads only these fields of the record.
-    const compute = computeCosts(recordLike as unknown as RunRecord, cached, facts.trainableBaseParams, facts.baseTotal)(
-      sizes.train * def.train.epochs,
-      { data: 0, model: 0, features: 0, train: 0, evaluate: 0 },
-    );
+    const compute = computeCosts(
+      recordLike as unknown as RunRecord,
+      cached,
+      facts.trainableBaseParams,
+      facts.baseTotal,
+    )(sizes.train * def.train.epochs, { data: 0, model: 0, features: 0, train: 0, evaluate: 0 });
     estimates.set(trial.id, { flops: compute.flops, macsPerImage: facts.macsPerImage, cached });
   }
   return estimates;
@@ -73,21 +83,34 @@ async function measureModel(def: ExperimentDefinition, where: { modelsDir?: stri
   const { buildRunModel, paramCounts } = await import('../train/model-setup.ts');
   const randomWeights = { ...def, model: { ...def.model, weights: 'none' } };
   const probe = def.model.weights.startsWith('pretrained:') ? def : randomWeights;
+  const { weightsDir, modelsDir } = resolveLocations(where);
   let built;
   try {
-    built = await buildRunModel(probe, { ...(where.modelsDir ? { modelsDir: where.modelsDir } : {}), download: false });
+    built = await buildRunModel(probe, { weightsDir, modelsDir, download: false });
   } catch {
-    built = await buildRunModel(randomWeights, { download: false });
+    built = await buildRunModel(randomWeights, { weightsDir, modelsDir, download: false });
   }
   const base = paramCounts(built.base);
   const model = paramCounts(built.classifier);
   built.classifier.dispose();
-  return { macsPerImage: model.macsPerImage, baseMacsPerImage: base.macsPerImage, baseTotal: base.total, trainableBaseParams: built.freeze.trainableParams };
+  return {
+    macsPerImage: model.macsPerImage,
+    baseMacsPerImage: base.macsPerImage,
+    baseTotal: base.total,
+    trainableBaseParams: built.freeze.trainableParams,
+  };
 }
 
 /** "41.2 GFLOPs", "3.10 PFLOPs". */
 export function formatFlops(flops: number): string {
-  const units: [number, string][] = [[1e18, 'E'], [1e15, 'P'], [1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
+  const units: [number, string][] = [
+    [1e18, 'E'],
+    [1e15, 'P'],
+    [1e12, 'T'],
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ];
   const [scale, prefix] = units.find(([s]) => flops >= s) ?? [1, ''];
   const x = flops / scale;
   return `${x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2)} ${prefix}FLOPs`;

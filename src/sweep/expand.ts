@@ -1,7 +1,8 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { mixSeed, mulberry32 } from '../data/random.ts';
-import type { ExperimentDefinition } from '../train/definition.ts';
-import { defaultExperimentsDir, DefinitionError, loadDefinition } from '../train/load-definition.ts';
+import type { ExperimentDefinition } from '../experiment/definition.ts';
+import { defaultExperimentsDir, loadDefinition } from '../experiment/load.ts';
+import { UsageError } from '../experiment/usage-error.ts';
 import type { Distribution } from './definition.ts';
 import type { LoadedSweep } from './load-sweep.ts';
 import { groupId, trialId } from './trial-id.ts';
@@ -48,8 +49,14 @@ export function expandSweep(loaded: LoadedSweep, options: ExpandOptions = {}): T
   const { sweep: s, where } = loaded;
   const count = trialCount(loaded);
   if (count > CONFIRM_ABOVE_TRIALS && !options.yes) {
-    const parts = [s.grid ? 'grid' : null, s.random ? 'random.count' : null, s.seeds ? 'seeds' : s.repeats ? 'repeats' : null].filter(Boolean);
-    throw new DefinitionError(`${where}: ${parts.join(' × ')}: ${count.toLocaleString('en-US')} trials, more than ${CONFIRM_ABOVE_TRIALS.toLocaleString('en-US')}: pass --yes to run them all`);
+    const parts = [
+      s.grid ? 'grid' : null,
+      s.random ? 'random.count' : null,
+      s.seeds ? 'seeds' : s.repeats ? 'repeats' : null,
+    ].filter(Boolean);
+    throw new UsageError(
+      `${where}: ${parts.join(' × ')}: ${count.toLocaleString('en-US')} trials, more than ${CONFIRM_ABOVE_TRIALS.toLocaleString('en-US')}: pass --yes to run them all`,
+    );
   }
   const parent = resolveParent(loaded, options.experimentsDir);
   const shared: string[] = [];
@@ -61,11 +68,13 @@ export function expandSweep(loaded: LoadedSweep, options: ExpandOptions = {}): T
 
   // Each key and value on its own first, so an error names the key that is wrong.
   for (const [key, values] of Object.entries(s.grid ?? {})) {
-    for (const v of values) resolveOrExplain(parent, [...shared, setFlag(key, v)], where, `grid.${key}`, options.experimentsDir);
+    for (const v of values)
+      resolveOrExplain(parent, [...shared, setFlag(key, v)], where, `grid.${key}`, options.experimentsDir);
   }
   for (const [key, d] of Object.entries(s.random?.params ?? {})) {
     const ends = d.distribution === 'choice' ? d.values : [d.min, d.max];
-    for (const v of ends) resolveOrExplain(parent, [...shared, setFlag(key, v)], where, `random.params.${key}`, options.experimentsDir);
+    for (const v of ends)
+      resolveOrExplain(parent, [...shared, setFlag(key, v)], where, `random.params.${key}`, options.experimentsDir);
   }
 
   const cells = gridCells(s.grid ?? {});
@@ -78,7 +87,13 @@ export function expandSweep(loaded: LoadedSweep, options: ExpandOptions = {}): T
       const assigned = [...cell, ...draw];
       const overrides = [...shared, ...assigned.map(([k, v]) => setFlag(k, v))];
       const summary = assigned.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
-      const resolved = resolveOrExplain(parent, overrides, where, `trial ${trials.length + 1}${summary ? ` (${summary})` : ''}`, options.experimentsDir);
+      const resolved = resolveOrExplain(
+        parent,
+        overrides,
+        where,
+        `trial ${trials.length + 1}${summary ? ` (${summary})` : ''}`,
+        options.experimentsDir,
+      );
       for (const seed of seeds) {
         const definition = { ...resolved.definition, seed };
         trials.push({
@@ -99,7 +114,9 @@ export function expandSweep(loaded: LoadedSweep, options: ExpandOptions = {}): T
   for (const t of trials) {
     const twin = seen.get(t.id);
     if (twin) {
-      throw new DefinitionError(`${where}: trials ${twin.index + 1} and ${t.index + 1} resolve to the same definition (a grid value that the parent already has, or a repeated value)`);
+      throw new UsageError(
+        `${where}: trials ${twin.index + 1} and ${t.index + 1} resolve to the same definition (a grid value that the parent already has, or a repeated value)`,
+      );
     }
     seen.set(t.id, t);
   }
@@ -123,8 +140,10 @@ function resolveOrExplain(parent: string, overrides: string[], where: string, ke
   try {
     return loadDefinition(parent, { overrides, ...(experimentsDir ? { experimentsDir } : {}) });
   } catch (error) {
-    if (!(error instanceof DefinitionError)) throw error;
-    throw new DefinitionError(`${where}: ${key}: ${problemOf(error.message, key.replace(/^(grid|random\.params|set)\./, ''))}`);
+    if (!(error instanceof UsageError)) throw error;
+    throw new UsageError(
+      `${where}: ${key}: ${problemOf(error.message, key.replace(/^(grid|random\.params|set)\./, ''))}`,
+    );
   }
 }
 

@@ -34,7 +34,10 @@ export function k8sName(sweep: string): string {
 }
 
 export function k8sIndexedJob(trials: Trial[], options: K8sJobOptions): Record<string, unknown> {
-  const labels = { 'app.kubernetes.io/name': 'transfer-lab', 'transfer-lab/sweep': k8sName(options.sweep).slice('sweep-'.length) };
+  const labels = {
+    'app.kubernetes.io/name': 'transfer-lab',
+    'transfer-lab/sweep': k8sName(options.sweep).slice('sweep-'.length),
+  };
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -57,27 +60,37 @@ export function k8sIndexedJob(trials: Trial[], options: K8sJobOptions): Record<s
           restartPolicy: 'Never',
           // Time for the running step to finish and the checkpoint to be written after SIGTERM.
           terminationGracePeriodSeconds: 300,
-          containers: [{
-            name: CONTAINER,
-            image: options.image,
-            workingDir: WORKDIR,
-            // node directly (not npm), so SIGTERM reaches the sweep CLI, which forwards it to the trial.
-            command: ['node', '--import', 'tsx', 'src/cli/sweep.ts'],
-            args: [options.sweepArgument, '--trial-index', '$(JOB_COMPLETION_INDEX)', '--logdir', LOGDIR, '--threads', String(options.cpu)],
-            env: [
-              { name: 'TRANSFERLAB_CACHE_DIR', value: CACHE },
-              // The pod checks that its trial is the one this manifest was written for.
-              { name: 'TRANSFERLAB_SWEEP_TRIAL_IDS', value: trials.map((t) => t.id).join(',') },
-            ],
-            resources: {
-              requests: { cpu: String(options.cpu), memory: options.memory },
-              limits: { memory: options.memory },
+          containers: [
+            {
+              name: CONTAINER,
+              image: options.image,
+              workingDir: WORKDIR,
+              // node directly (not npm), so SIGTERM reaches the sweep CLI, which forwards it to the trial.
+              command: ['node', '--import', 'tsx', 'src/cli/sweep.ts'],
+              args: [
+                options.sweepArgument,
+                '--trial-index',
+                '$(JOB_COMPLETION_INDEX)',
+                '--logdir',
+                LOGDIR,
+                '--threads',
+                String(options.cpu),
+              ],
+              env: [
+                { name: 'TRANSFERLAB_CACHE_DIR', value: CACHE },
+                // The pod checks that its trial is the one this manifest was written for.
+                { name: 'TRANSFERLAB_SWEEP_TRIAL_IDS', value: trials.map((t) => t.id).join(',') },
+              ],
+              resources: {
+                requests: { cpu: String(options.cpu), memory: options.memory },
+                limits: { memory: options.memory },
+              },
+              volumeMounts: [
+                { name: 'shared', mountPath: LOGDIR, subPath: 'logs' },
+                { name: 'shared', mountPath: CACHE, subPath: 'cache' },
+              ],
             },
-            volumeMounts: [
-              { name: 'shared', mountPath: LOGDIR, subPath: 'logs' },
-              { name: 'shared', mountPath: CACHE, subPath: 'cache' },
-            ],
-          }],
+          ],
           volumes: [{ name: 'shared', persistentVolumeClaim: { claimName: options.claim } }],
         },
       },

@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { defaultExperimentsDir, DefinitionError, describeIssue } from '../train/load-definition.ts';
+import { defaultExperimentsDir, describeIssue } from '../experiment/load.ts';
+import { UsageError } from '../experiment/usage-error.ts';
 import { sweepSchema, type SweepDefinition } from './definition.ts';
 
 export const defaultSweepsDir = (): string => join(defaultExperimentsDir(), 'sweeps');
@@ -25,10 +26,16 @@ export interface LoadedSweep {
 
 export function listSweeps(sweepsDir = defaultSweepsDir()): string[] {
   if (!existsSync(sweepsDir)) return [];
-  return [...new Set(readdirSync(sweepsDir).filter((f) => EXTENSIONS.includes(extname(f))).map((f) => basename(f, extname(f))))].sort();
+  return [
+    ...new Set(
+      readdirSync(sweepsDir)
+        .filter((f) => EXTENSIONS.includes(extname(f)))
+        .map((f) => basename(f, extname(f))),
+    ),
+  ].sort();
 }
 
-/** Reads and validates a sweep file (a name in experiments/sweeps/ or a path). Throws DefinitionError. */
+/** Reads and validates a sweep file (a name in experiments/sweeps/ or a path). Throws UsageError. */
 export function loadSweep(nameOrPath: string, sweepsDir = defaultSweepsDir()): LoadedSweep {
   const file = findSweepFile(nameOrPath, sweepsDir);
   const where = display(file);
@@ -37,21 +44,29 @@ export function loadSweep(nameOrPath: string, sweepsDir = defaultSweepsDir()): L
     const text = readFileSync(file, 'utf8');
     value = extname(file) === '.json' ? JSON.parse(text) : parseYaml(text, { uniqueKeys: true });
   } catch (error) {
-    throw new DefinitionError(`${where}: cannot read: ${(error as Error).message.split('\n')[0]}`);
+    throw new UsageError(`${where}: cannot read: ${(error as Error).message.split('\n')[0]}`);
   }
   const parsed = sweepSchema.safeParse(value ?? {});
-  if (!parsed.success) throw new DefinitionError(`${where}: ${describeIssue(parsed.error.issues[0]!)}`);
+  if (!parsed.success) throw new UsageError(`${where}: ${describeIssue(parsed.error.issues[0]!)}`);
   const sweep = parsed.data;
-  return { name: sweep.name ?? basename(file, extname(file)), where, file, sweep, experiment: parentArgument(sweep.experiment, file) };
+  return {
+    name: sweep.name ?? basename(file, extname(file)),
+    where,
+    file,
+    sweep,
+    experiment: parentArgument(sweep.experiment, file),
+  };
 }
 
 function findSweepFile(nameOrPath: string, sweepsDir: string): string {
   const looksLikePath = nameOrPath.includes('/') || EXTENSIONS.includes(extname(nameOrPath));
-  const candidates = looksLikePath ? [resolve(nameOrPath)] : EXTENSIONS.map((ext) => join(sweepsDir, `${nameOrPath}${ext}`));
+  const candidates = looksLikePath
+    ? [resolve(nameOrPath)]
+    : EXTENSIONS.map((ext) => join(sweepsDir, `${nameOrPath}${ext}`));
   const found = candidates.find((c) => existsSync(c));
   if (found) return found;
   const hint = looksLikePath ? '' : ` (known: ${listSweeps(sweepsDir).join(', ') || 'none'})`;
-  throw new DefinitionError(`${display(candidates[0]!)}: no such sweep definition${hint}`);
+  throw new UsageError(`${display(candidates[0]!)}: no such sweep definition${hint}`);
 }
 
 function parentArgument(experiment: string, sweepFile: string): string {

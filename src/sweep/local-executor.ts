@@ -65,7 +65,9 @@ export async function runLocal(trials: Trial[], options: LocalOptions): Promise<
       return;
     }
     const launch: TrialLaunch = {
-      sweep: options.sweep, logdir: options.logdir, threads: options.threads,
+      sweep: options.sweep,
+      logdir: options.logdir,
+      threads: options.threads,
       ...(options.gpus > 0 ? { gpu: index % options.gpus } : {}),
       ...(options.backend ? { backend: options.backend } : {}),
     };
@@ -76,7 +78,9 @@ export async function runLocal(trials: Trial[], options: LocalOptions): Promise<
     if (code === 0) outcome.succeeded.push(trial.id);
     else if (code === 130) outcome.interrupted.push(trial.id);
     else outcome.failed.push({ id: trial.id, code, message: running.lastLine() });
-    options.log(`${label} ${code === 0 ? 'succeeded' : code === 130 ? 'interrupted' : `failed (exit ${code}): ${running.lastLine()}`}`);
+    options.log(
+      `${label} ${code === 0 ? 'succeeded' : code === 130 ? 'interrupted' : `failed (exit ${code}): ${running.lastLine()}`}`,
+    );
   };
   await Promise.all(Array.from({ length: Math.max(1, options.parallel) }, (_, i) => slot(i)));
   return outcome;

@@ -18,7 +18,7 @@ export interface TrialProgress {
   runId: string;
   status: string;
   epoch: number;
-  epochs: number;
+  epochs: number | null;
   globalStep: number;
   worker: string;
 }
@@ -45,7 +45,11 @@ export async function connectRedis(url: string): Promise<Redis> {
     throw Object.assign(new Error(`--redis ${url}: expected a redis:// or rediss:// URL`), { exitCode: 2 });
   }
   const probe = new Redis(url, {
-    lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null,
+    lazyConnect: true,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
   });
   probe.on('error', () => {});
   let timer: NodeJS.Timeout | undefined;
@@ -56,7 +60,9 @@ export async function connectRedis(url: string): Promise<Redis> {
   try {
     await Promise.race([probe.connect().then(() => probe.ping()), silence]);
   } catch (error) {
-    throw new RedisUnreachableError(`cannot reach Redis at ${url}: ${(error as Error).message.split('\n')[0] || (error as { code?: string }).code || 'connection failed'}`);
+    throw new RedisUnreachableError(
+      `cannot reach Redis at ${url}: ${(error as Error).message.split('\n')[0] || (error as { code?: string }).code || 'connection failed'}`,
+    );
   } finally {
     clearTimeout(timer);
     probe.disconnect();
@@ -88,7 +94,11 @@ export interface EnqueueOutcome {
  * Queues every trial that has not succeeded in the logdir. A trial whose job already waits or runs
  * is left alone; one whose job finished (failed, or completed while its run is gone) is queued anew.
  */
-export async function enqueueTrials(queue: Queue<TrialJob>, trials: Trial[], options: EnqueueOptions): Promise<EnqueueOutcome> {
+export async function enqueueTrials(
+  queue: Queue<TrialJob>,
+  trials: Trial[],
+  options: EnqueueOptions,
+): Promise<EnqueueOutcome> {
   const outcome: EnqueueOutcome = { added: [], alreadyQueued: [], skipped: [] };
   const runsByExperiment = new Map<string, ReturnType<typeof findTrialRuns>>();
   for (const trial of trials) {
@@ -111,8 +121,15 @@ export async function enqueueTrials(queue: Queue<TrialJob>, trials: Trial[], opt
       await existing.remove();
     }
     const data: TrialJob = {
-      sweep: options.sweep, index: trial.index, total: trials.length, id: trial.id, groupId: trial.groupId,
-      experiment: trial.experiment, experimentName: trial.experimentName, seed: trial.seed, overrides: trial.overrides,
+      sweep: options.sweep,
+      index: trial.index,
+      total: trials.length,
+      id: trial.id,
+      groupId: trial.groupId,
+      experiment: trial.experiment,
+      experimentName: trial.experimentName,
+      seed: trial.seed,
+      overrides: trial.overrides,
     };
     await queue.add('trial', data, {
       jobId: trial.id,
@@ -128,7 +145,14 @@ export async function enqueueTrials(queue: Queue<TrialJob>, trials: Trial[], opt
 
 export interface QueueStatus {
   counts: Record<string, number>;
-  jobs: { id: string; state: string; index: number; attemptsMade: number; progress: TrialProgress | null; failedReason: string | null }[];
+  jobs: {
+    id: string;
+    state: string;
+    index: number;
+    attemptsMade: number;
+    progress: TrialProgress | null;
+    failedReason: string | null;
+  }[];
 }
 
 const STATES = ['active', 'waiting', 'delayed', 'prioritized', 'completed', 'failed'] as const;
@@ -139,8 +163,16 @@ export async function queueStatus(queue: Queue<TrialJob>): Promise<QueueStatus> 
   for (const state of STATES) {
     const list = (await queue.getJobs([state], 0, -1, true)) as Job<TrialJob>[];
     for (const job of list) {
-      const progress = typeof job.progress === 'object' && job.progress !== null ? (job.progress as unknown as TrialProgress) : null;
-      jobs.push({ id: job.id ?? '?', state, index: job.data.index, attemptsMade: job.attemptsMade, progress, failedReason: job.failedReason || null });
+      const progress =
+        typeof job.progress === 'object' && job.progress !== null ? (job.progress as unknown as TrialProgress) : null;
+      jobs.push({
+        id: job.id ?? '?',
+        state,
+        index: job.data.index,
+        attemptsMade: job.attemptsMade,
+        progress,
+        failedReason: job.failedReason || null,
+      });
     }
   }
   jobs.sort((a, b) => a.index - b.index);
@@ -154,9 +186,13 @@ export function formatStatus(name: string, status: QueueStatus): string {
   ];
   for (const job of status.jobs) {
     const p = job.progress;
-    const where = p ? ` ${p.runId} epoch ${p.epoch}/${p.epochs} step ${p.globalStep}${job.state === 'active' ? ` on ${p.worker}` : ''}` : '';
+    const where = p
+      ? ` ${p.runId} epoch ${p.epoch}/${p.epochs ?? '?'} step ${p.globalStep}${job.state === 'active' ? ` on ${p.worker}` : ''}`
+      : '';
     const why = job.failedReason ? ` — ${job.failedReason}` : '';
-    lines.push(`  ${String(job.index + 1).padStart(4)}  ${job.id}  ${job.state.padEnd(9)} attempts ${job.attemptsMade}${where}${why}`);
+    lines.push(
+      `  ${String(job.index + 1).padStart(4)}  ${job.id}  ${job.state.padEnd(9)} attempts ${job.attemptsMade}${where}${why}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ExperimentDefinition } from '../train/definition.ts';
+import type { ExperimentDefinition } from '../experiment/definition.ts';
 
 /** JSON with every object's keys sorted, so equal values always serialise to the same text. */
 export function canonicalJson(value: unknown): string {
@@ -9,7 +9,11 @@ export function canonicalJson(value: unknown): string {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+    );
   }
   return value;
 }

@@ -49,7 +49,9 @@ export function acquireLease(logdir: string, sweep: string, trialId: string, ttl
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     const current = readLease(file);
     // Unreadable: being written this instant (fresh), or left half-written by a crash (old).
-    const expiresInMs = current ? current.renewedAt + current.ttlMs - Date.now() : modifiedAt(file) + ttlMs - Date.now();
+    const expiresInMs = current
+      ? current.renewedAt + current.ttlMs - Date.now()
+      : modifiedAt(file) + ttlMs - Date.now();
     if (expiresInMs > 0) return { ok: false, heldBy: current?.holder ?? '?', expiresInMs };
     write(false);
     // Two takers of a lapsed lease: the last rename wins, and the other sees it is not the holder.
@@ -58,13 +60,16 @@ export function acquireLease(logdir: string, sweep: string, trialId: string, ttl
       return { ok: false, heldBy: now?.holder ?? '?', expiresInMs: ttlMs };
     }
   }
-  const timer = setInterval(() => {
-    try {
-      if (readLease(file)?.holder === holder) write(false);
-    } catch {
-      // A missed renewal on a flaky shared file system; the next one may succeed before the lease lapses.
-    }
-  }, Math.max(250, ttlMs / 3));
+  const timer = setInterval(
+    () => {
+      try {
+        if (readLease(file)?.holder === holder) write(false);
+      } catch {
+        // A missed renewal on a flaky shared file system; the next one may succeed before the lease lapses.
+      }
+    },
+    Math.max(250, ttlMs / 3),
+  );
   timer.unref();
   return {
     ok: true,

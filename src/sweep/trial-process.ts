@@ -26,15 +26,32 @@ export interface TrialLaunch {
 }
 
 /** The experiment CLI's arguments: a new run tagged with its sweep, trial and group, or `--resume` of its unfinished run. */
-export function trialArguments(trial: TrialSpec, state: Exclude<TrialState, { kind: 'done' }>, launch: TrialLaunch): string[] {
-  const common = ['--logdir', launch.logdir, '--progress', 'lines', ...(launch.backend ? ['--backend', launch.backend] : [])];
+export function trialArguments(
+  trial: TrialSpec,
+  state: Exclude<TrialState, { kind: 'done' }>,
+  launch: TrialLaunch,
+): string[] {
+  const common = [
+    '--logdir',
+    launch.logdir,
+    '--progress',
+    'lines',
+    ...(launch.backend ? ['--backend', launch.backend] : []),
+  ];
   if (state.kind === 'resume') return ['--resume', state.run.runDir, ...common];
   return [
     trial.experiment,
     ...trial.overrides.flatMap((o) => ['--set', o]),
-    '--seed', String(trial.seed),
-    '--tag', sweepTag(launch.sweep), '--tag', trialTag(trial.id), '--tag', groupTag(trial.groupId),
-    '--name', trialRunName(launch.sweep, trial.id),
+    '--seed',
+    String(trial.seed),
+    '--tag',
+    sweepTag(launch.sweep),
+    '--tag',
+    trialTag(trial.id),
+    '--tag',
+    groupTag(trial.groupId),
+    '--name',
+    trialRunName(launch.sweep, trial.id),
     ...common,
   ];
 }
@@ -90,6 +107,12 @@ export function startTrial(args: string[], launch: TrialLaunch, onLine: (line: s
 }
 
 function signalNumber(signal: NodeJS.Signals | null): number {
-  const numbers: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGSEGV: 11, SIGTERM: 15 };
+  const numbers: Partial<Record<NodeJS.Signals, number>> = {
+    SIGHUP: 1,
+    SIGINT: 2,
+    SIGKILL: 9,
+    SIGSEGV: 11,
+    SIGTERM: 15,
+  };
   return (signal && numbers[signal]) ?? 1;
 }

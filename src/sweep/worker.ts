@@ -4,7 +4,8 @@
 import { hostname } from 'node:os';
 import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { DefinitionError, loadDefinition } from '../train/load-definition.ts';
+import { loadDefinition } from '../experiment/load.ts';
+import { UsageError } from '../experiment/usage-error.ts';
 import type { TrialJob, TrialProgress } from './queue.ts';
 import { startTrial, trialArguments, type RunningTrial, type TrialLaunch } from './trial-process.ts';
 import { trialId } from './trial-id.ts';
@@ -61,7 +62,10 @@ export function startWorker(options: WorkerOptions): TrialWorker {
     }
   };
 
-  const runTrial = async (job: Job<TrialJob>, token: string | undefined): Promise<{ runId: string; skipped: boolean }> => {
+  const runTrial = async (
+    job: Job<TrialJob>,
+    token: string | undefined,
+  ): Promise<{ runId: string; skipped: boolean }> => {
     const data = job.data;
     const label = `[${data.sweep} ${data.index + 1}/${data.total} ${data.id}]`;
     const state = trialState(findTrialRuns(options.logdir, data.experimentName, data.sweep).get(data.id));
@@ -74,14 +78,19 @@ export function startWorker(options: WorkerOptions): TrialWorker {
       await job.moveToWait(token);
       throw new WaitingError();
     }
-    const gpu = options.gpus > 0 ? Array.from({ length: options.gpus }, (_, i) => i).find((i) => !busyGpus.has(i)) : undefined;
+    const gpu =
+      options.gpus > 0 ? Array.from({ length: options.gpus }, (_, i) => i).find((i) => !busyGpus.has(i)) : undefined;
     if (gpu !== undefined) busyGpus.add(gpu);
     const launch: TrialLaunch = {
-      sweep: data.sweep, logdir: options.logdir, threads: options.threads,
+      sweep: data.sweep,
+      logdir: options.logdir,
+      threads: options.threads,
       ...(gpu !== undefined ? { gpu } : {}),
       ...(options.backend ? { backend: options.backend } : {}),
     };
-    options.log(`${label} ${state.kind === 'resume' ? `resuming ${state.run.runId}` : 'starting'} (attempt ${job.attemptsMade + 1})`);
+    options.log(
+      `${label} ${state.kind === 'resume' ? `resuming ${state.run.runId}` : 'starting'} (attempt ${job.attemptsMade + 1})`,
+    );
     const trial = startTrial(trialArguments(data, state, launch), launch, (line) => options.log(`${label} ${line}`));
     running.set(data.id, trial);
     const report = setInterval(() => void reportProgress(job, options.logdir, me).catch(() => {}), PROGRESS_EVERY_MS);
@@ -119,7 +128,10 @@ export function startWorker(options: WorkerOptions): TrialWorker {
     maxStalledCount: 2,
   });
   worker.on('failed', (job, error) => {
-    if (job) options.log(`[${job.data.sweep} ${job.data.index + 1}/${job.data.total} ${job.data.id}] failed (attempt ${job.attemptsMade}): ${error.message}`);
+    if (job)
+      options.log(
+        `[${job.data.sweep} ${job.data.index + 1}/${job.data.total} ${job.data.id}] failed (attempt ${job.attemptsMade}): ${error.message}`,
+      );
   });
   worker.on('error', (error) => options.log(`worker: ${error.message.split('\n')[0]}`));
 
@@ -150,11 +162,13 @@ function checkSameTrial(data: TrialJob): void {
     const loaded = loadDefinition(data.experiment, { overrides: data.overrides });
     here = trialId(loaded.experiment, { ...loaded.definition, seed: data.seed });
   } catch (error) {
-    if (error instanceof DefinitionError) throw new UnrecoverableError(`on this worker: ${error.message}`);
+    if (error instanceof UsageError) throw new UnrecoverableError(`on this worker: ${error.message}`);
     throw error;
   }
   if (here !== data.id) {
-    throw new UnrecoverableError(`trial ${data.id} resolves to ${here} on this worker: its experiments/ or code differ from where the sweep was queued`);
+    throw new UnrecoverableError(
+      `trial ${data.id} resolves to ${here} on this worker: its experiments/ or code differ from where the sweep was queued`,
+    );
   }
 }
 
@@ -163,8 +177,12 @@ async function reportProgress(job: Job<TrialJob>, logdir: string, worker: string
   const state = trialState(runs);
   if (state.kind === 'new') return;
   const progress: TrialProgress = {
-    runId: state.run.runId, status: state.run.status, epoch: state.run.epochs.completed, epochs: state.run.epochs.planned,
-    globalStep: state.run.globalStep, worker,
+    runId: state.run.runId,
+    status: state.run.status,
+    epoch: state.run.epochs.completed,
+    epochs: state.run.epochs.planned,
+    globalStep: state.run.globalStep,
+    worker,
   };
   await job.updateProgress(progress as unknown as Record<string, unknown>);
 }

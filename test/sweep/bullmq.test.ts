@@ -6,7 +6,17 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { expandSweep } from '../../src/sweep/expand.ts';
 import { loadSweep } from '../../src/sweep/load-sweep.ts';
-import { assertEachTrialOnce, runsIn, spawnCli, STEPPED_TRIAL, sweepCli, sweepEnv, tempDir, writeSweep, type Spawned } from './helpers.ts';
+import {
+  assertEachTrialOnce,
+  runsIn,
+  spawnCli,
+  STEPPED_TRIAL,
+  sweepCli,
+  sweepEnv,
+  tempDir,
+  writeSweep,
+  type Spawned,
+} from './helpers.ts';
 import { freePort, startRedis, type RedisServer } from './redis-server.ts';
 
 let redis: RedisServer;
@@ -18,9 +28,26 @@ after(async () => {
 });
 
 function worker(queue: string, logdir: string, env: NodeJS.ProcessEnv): Spawned {
-  return spawnCli('src/cli/worker.ts', [
-    '--redis', redis.url, '--queue', queue, '--logdir', logdir, '--concurrency', '1', '--threads', '1', '--backend', 'wasm', '--stalled-seconds', '3',
-  ], env);
+  return spawnCli(
+    'src/cli/worker.ts',
+    [
+      '--redis',
+      redis.url,
+      '--queue',
+      queue,
+      '--logdir',
+      logdir,
+      '--concurrency',
+      '1',
+      '--threads',
+      '1',
+      '--backend',
+      'wasm',
+      '--stalled-seconds',
+      '3',
+    ],
+    env,
+  );
 }
 
 /**
@@ -28,7 +55,10 @@ function worker(queue: string, logdir: string, env: NodeJS.ProcessEnv): Spawned 
  * `stopA` in the middle of its trial. Every trial must end exactly once, as a success, with no step
  * logged twice — the trial A had was resumed from its checkpoint by worker B.
  */
-async function sweepThroughTwoWorkers(queue: string, stopA: (a: Spawned) => void): Promise<{ a: Spawned; b: Spawned; runs: Awaited<ReturnType<typeof assertEachTrialOnce>> }> {
+async function sweepThroughTwoWorkers(
+  queue: string,
+  stopA: (a: Spawned) => void,
+): Promise<{ a: Spawned; b: Spawned; runs: Awaited<ReturnType<typeof assertEachTrialOnce>> }> {
   const env = await sweepEnv();
   const dir = await tempDir('tl-sweep-bullmq-');
   const logdir = join(dir, 'logs');
@@ -57,12 +87,19 @@ async function sweepThroughTwoWorkers(queue: string, stopA: (a: Spawned) => void
   }
   const runs = await assertEachTrialOnce(logdir, ids);
   const resumed = runs.filter((r) => r.record.resumedFrom !== null);
-  assert.equal(resumed.length, 1, `A's trial was resumed, not restarted: ${runs.map((r) => `${r.record.id} ${JSON.stringify(r.record.resumedFrom)}`).join('; ')}`);
+  assert.equal(
+    resumed.length,
+    1,
+    `A's trial was resumed, not restarted: ${runs.map((r) => `${r.record.id} ${JSON.stringify(r.record.resumedFrom)}`).join('; ')}`,
+  );
   assert.ok(resumed[0]!.record.resumedFrom!.globalStep >= 1, 'resumed after the step A had reached');
 
   const status = sweepCli(['--status', '--redis', redis.url, '--queue', queue], env);
   assert.equal(status.status, 0, status.stderr);
-  assert.match(status.stdout, new RegExp(`queue ${queue}: 0 active · 0 waiting · 0 delayed \\(retry backoff\\) · 2 completed · 0 failed`));
+  assert.match(
+    status.stdout,
+    new RegExp(`queue ${queue}: 0 active · 0 waiting · 0 delayed \\(retry backoff\\) · 2 completed · 0 failed`),
+  );
   for (const id of ids) assert.match(status.stdout, new RegExp(`${id}  completed`));
   return { a, b, runs };
 }
@@ -107,18 +144,28 @@ test('bullmq: Redis restarts empty mid-trial; the sweep run again queues what is
     await Promise.all([a.exited, b?.exited]);
   }
   const runs = await assertEachTrialOnce(logdir, ids);
-  assert.ok(runs.every((r) => r.record.resumedFrom === null), 'no run was resumed by a second worker while the first trained it');
+  assert.ok(
+    runs.every((r) => r.record.resumedFrom === null),
+    'no run was resumed by a second worker while the first trained it',
+  );
 });
 
 test('bullmq: a trial that fails is retried with backoff, resuming its run, and ends as failed after its attempts', async () => {
   const env = await sweepEnv();
   const dir = await tempDir('tl-sweep-retry-');
   const logdir = join(dir, 'logs');
-  const file = writeSweep(dir, 'retry', `experiment: quickstart\nset:${STEPPED_TRIAL}\n  model.weights: ${join(dir, 'missing.h5')}\n`);
+  const file = writeSweep(
+    dir,
+    'retry',
+    `experiment: quickstart\nset:${STEPPED_TRIAL}\n  model.weights: ${join(dir, 'missing.h5')}\n`,
+  );
   const [trial] = expandSweep(loadSweep(file));
   const w = worker('retry', logdir, env);
   try {
-    const run = sweepCli([file, '--redis', redis.url, '--logdir', logdir, '--attempts', '2', '--backoff-seconds', '1'], env);
+    const run = sweepCli(
+      [file, '--redis', redis.url, '--logdir', logdir, '--attempts', '2', '--backoff-seconds', '1'],
+      env,
+    );
     assert.equal(run.status, 1, run.stderr);
     assert.match(run.stderr, new RegExp(`\\[1/1 ${trial!.id}\\] failed: exit 1: `));
     assert.match(run.stderr, /0 of 1 trials succeeded/);
@@ -174,18 +221,47 @@ test('bad sweep files: one line naming the file and key, exit 2, nothing queued'
   const dir = await tempDir('tl-sweep-bad-');
   const cases: [string, string, RegExp][] = [
     ['unknown', 'experiment: quickstart\ngird:\n  train.epochs: [1, 2]\n', /unknown\.yaml: gird: unknown key$/],
-    ['unknown-definition-key', 'experiment: quickstart\ngrid:\n  model.colour: [red, blue]\n', /unknown-definition-key\.yaml: grid\.model\.colour: unknown key$/],
-    ['bad-set', 'experiment: quickstart\nset:\n  train.epochs: 2\n  model.colour: red\nseeds: [1, 2]\n', /bad-set\.yaml: set\.model\.colour: unknown key$/],
+    [
+      'unknown-definition-key',
+      'experiment: quickstart\ngrid:\n  model.colour: [red, blue]\n',
+      /unknown-definition-key\.yaml: grid\.model\.colour: unknown key$/,
+    ],
+    [
+      'bad-set',
+      'experiment: quickstart\nset:\n  train.epochs: 2\n  model.colour: red\nseeds: [1, 2]\n',
+      /bad-set\.yaml: set\.model\.colour: unknown key$/,
+    ],
     ['empty-grid', 'experiment: quickstart\ngrid:\n', /empty-grid\.yaml: grid: an empty grid/],
-    ['empty-values', 'experiment: quickstart\ngrid:\n  train.epochs: []\n', /empty-values\.yaml: grid\.train\.epochs: a grid key needs at least one value$/],
-    ['min-max', 'experiment: quickstart\nrandom:\n  count: 2\n  params:\n    optimizer.learningRate: { distribution: log-uniform, min: 0.01, max: 0.001 }\n',
-      /min-max\.yaml: random\.params\.optimizer\.learningRate\.min: must be at most max \(0\.01 > 0\.001\)$/],
-    ['bad-value', 'experiment: quickstart\ngrid:\n  optimizer.learningRate: [0.001, fast]\n', /bad-value\.yaml: grid\.optimizer\.learningRate: expected a number, got "fast"$/],
-    ['cross', 'experiment: quickstart\ngrid:\n  optimizer.name: [adam, sgd]\n  optimizer.beta1: [0.9, 0.8]\n',
-      /cross\.yaml: trial 3 \(optimizer\.name="sgd" optimizer\.beta1=0\.9\): optimizer\.beta1: sgd takes no beta1/],
-    ['seed-key', 'experiment: quickstart\ngrid:\n  seed: [1, 2]\n', /seed-key\.yaml: grid\.seed: the seed is swept with seeds: or repeats:, not as a key$/],
-    ['huge', 'experiment: quickstart\ngrid:\n  train.epochs: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n  train.batchSize: [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096]\nrandom:\n  count: 100\n  params:\n    optimizer.learningRate: { distribution: log-uniform, min: 0.0001, max: 0.1 }\nrepeats: 10\n',
-      /huge\.yaml: grid × random\.count × repeats: 100,000 trials, more than 1,000: pass --yes to run them all$/],
+    [
+      'empty-values',
+      'experiment: quickstart\ngrid:\n  train.epochs: []\n',
+      /empty-values\.yaml: grid\.train\.epochs: a grid key needs at least one value$/,
+    ],
+    [
+      'min-max',
+      'experiment: quickstart\nrandom:\n  count: 2\n  params:\n    optimizer.learningRate: { distribution: log-uniform, min: 0.01, max: 0.001 }\n',
+      /min-max\.yaml: random\.params\.optimizer\.learningRate\.min: must be at most max \(0\.01 > 0\.001\)$/,
+    ],
+    [
+      'bad-value',
+      'experiment: quickstart\ngrid:\n  optimizer.learningRate: [0.001, fast]\n',
+      /bad-value\.yaml: grid\.optimizer\.learningRate: expected a number, got "fast"$/,
+    ],
+    [
+      'cross',
+      'experiment: quickstart\ngrid:\n  optimizer.name: [adam, sgd]\n  optimizer.beta1: [0.9, 0.8]\n',
+      /cross\.yaml: trial 3 \(optimizer\.name="sgd" optimizer\.beta1=0\.9\): optimizer\.beta1: sgd takes no beta1/,
+    ],
+    [
+      'seed-key',
+      'experiment: quickstart\ngrid:\n  seed: [1, 2]\n',
+      /seed-key\.yaml: grid\.seed: the seed is swept with seeds: or repeats:, not as a key$/,
+    ],
+    [
+      'huge',
+      'experiment: quickstart\ngrid:\n  train.epochs: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n  train.batchSize: [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096]\nrandom:\n  count: 100\n  params:\n    optimizer.learningRate: { distribution: log-uniform, min: 0.0001, max: 0.1 }\nrepeats: 10\n',
+      /huge\.yaml: grid × random\.count × repeats: 100,000 trials, more than 1,000: pass --yes to run them all$/,
+    ],
   ];
   for (const [name, yaml, pattern] of cases) {
     const file = writeSweep(dir, name, yaml);
@@ -199,7 +275,11 @@ test('bad sweep files: one line naming the file and key, exit 2, nothing queued'
   try {
     const keys = await client.keys('bull:*');
     const names = new Set(cases.map(([name]) => name));
-    assert.deepEqual(keys.filter((k) => names.has(k.split(':')[1]!)), [], 'no queue was created');
+    assert.deepEqual(
+      keys.filter((k) => names.has(k.split(':')[1]!)),
+      [],
+      'no queue was created',
+    );
   } finally {
     client.disconnect();
   }

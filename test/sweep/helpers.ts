@@ -50,7 +50,12 @@ export function writeSweep(dir: string, name: string, yaml: string): string {
 }
 
 export function sweepCli(args: string[], env: NodeJS.ProcessEnv, timeout = 240_000) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/sweep.ts', ...args], { cwd: repoRoot, env, encoding: 'utf8', timeout });
+  return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/sweep.ts', ...args], {
+    cwd: repoRoot,
+    env,
+    encoding: 'utf8',
+    timeout,
+  });
 }
 
 export interface Spawned {
@@ -63,7 +68,12 @@ export interface Spawned {
 
 /** A CLI in a process group of its own (as on a machine of its own), output collected. */
 export function spawnCli(script: string, args: string[], env: NodeJS.ProcessEnv): Spawned {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let output = '';
   const waiters: { pattern: RegExp; done: () => void }[] = [];
   const onData = (chunk: Buffer) => {
@@ -99,14 +109,20 @@ interface RecordLike {
 /** Every run in <logdir>/<experiment>/, with its record. */
 export function runsIn(logdir: string, experiment = 'quickstart'): { dir: string; record: RecordLike }[] {
   const root = join(logdir, experiment);
-  return readdirSync(root).map((f) => ({ dir: join(root, f), record: JSON.parse(readFileSync(join(root, f, 'run.json'), 'utf8')) as RecordLike }));
+  return readdirSync(root).map((f) => ({
+    dir: join(root, f),
+    record: JSON.parse(readFileSync(join(root, f, 'run.json'), 'utf8')) as RecordLike,
+  }));
 }
 
 /**
  * Each trial has exactly one run, it succeeded, and its event files hold every optimizer step once
  * (batch_loss at steps 1..N) and every epoch once.
  */
-export async function assertEachTrialOnce(logdir: string, trialIds: string[]): Promise<{ dir: string; record: RecordLike }[]> {
+export async function assertEachTrialOnce(
+  logdir: string,
+  trialIds: string[],
+): Promise<{ dir: string; record: RecordLike }[]> {
   const runs = runsIn(logdir);
   assert.equal(runs.length, trialIds.length, `one run per trial: ${runs.map((r) => r.record.id).join(', ')}`);
   for (const id of trialIds) {
@@ -118,8 +134,15 @@ export async function assertEachTrialOnce(logdir: string, trialIds: string[]): P
     await train.update();
     assert.deepEqual(train.warnings, []);
     const steps = train.scalars('batch_loss').map((p) => p.step);
-    assert.deepEqual(steps, Array.from({ length: record.globalStep }, (_, i) => i + 1), `${record.id}: every step once`);
-    assert.deepEqual(train.scalars('epoch_loss').map((p) => p.step), Array.from({ length: record.epochs.planned }, (_, i) => i));
+    assert.deepEqual(
+      steps,
+      Array.from({ length: record.globalStep }, (_, i) => i + 1),
+      `${record.id}: every step once`,
+    );
+    assert.deepEqual(
+      train.scalars('epoch_loss').map((p) => p.step),
+      Array.from({ length: record.epochs.planned }, (_, i) => i),
+    );
   }
   return runs;
 }
