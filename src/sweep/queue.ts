@@ -1,6 +1,7 @@
 // The bullmq executor's queue on Redis: one job per trial (job id = trial id, so enqueueing twice
 // adds nothing), retried with exponential backoff. The logdir stays the record of what has run.
 import { Queue, type Job } from 'bullmq';
+import { UsageError } from '../experiment/usage-error.ts';
 import { Redis } from 'ioredis';
 import type { Trial } from './expand.ts';
 import type { TrialSpec } from './trial-process.ts';
@@ -28,7 +29,8 @@ export class RedisUnreachableError extends Error {
   readonly exitCode = 1;
 }
 
-const CONNECT_TIMEOUT_MS = 5000;
+// Short enough that the whole command, start-up included, gives up within 10 s on a busy machine.
+const CONNECT_TIMEOUT_MS = 3000;
 
 /**
  * Connects to Redis, failing fast: an unreachable URL is one error naming it within a few seconds,
@@ -39,10 +41,10 @@ export async function connectRedis(url: string): Promise<Redis> {
   try {
     parsed = new URL(url);
   } catch {
-    throw Object.assign(new Error(`--redis ${url}: expected a URL like redis://host:6379`), { exitCode: 2 });
+    throw new UsageError(`--redis ${url}: expected a URL like redis://host:6379`);
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw Object.assign(new Error(`--redis ${url}: expected a redis:// or rediss:// URL`), { exitCode: 2 });
+    throw new UsageError(`--redis ${url}: expected a redis:// or rediss:// URL`);
   }
   const probe = new Redis(url, {
     lazyConnect: true,
