@@ -27,6 +27,15 @@ export function planShares(batch: number, microBatch: number, workers: number): 
   });
 }
 
+/**
+ * The micro-batch for a batch over `workers` workers: at most `fitsOneHeap` (the largest that one
+ * worker's heap holds — each worker has its own), and small enough that every worker gets at
+ * least one micro-batch.
+ */
+export function planMicroBatch(batch: number, fitsOneHeap: number, workers: number): number {
+  return Math.max(1, Math.min(fitsOneHeap, Math.ceil(batch / workers)));
+}
+
 /** wasm32's address space: each worker's engine has its own heap of at most this many bytes. */
 export const WASM_HEAP_BYTES = 4 * 2 ** 30;
 
