@@ -3,7 +3,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildBase } from '../src/models/builders/index.ts';
 
-export interface Config { model: 'mobilenetv2' | 'densenet121' | 'resnet50' | 'inceptionv3'; alpha?: number; size: number }
+export interface Config {
+  model: 'mobilenetv2' | 'densenet121' | 'resnet50' | 'inceptionv3';
+  alpha?: number;
+  size: number;
+}
 
 export function benchModel(c: Config): tf.LayersModel {
   const base = buildBase({ name: c.model, alpha: c.alpha, inputSize: c.size });

@@ -23,7 +23,13 @@ export interface Gradients extends StepResult {
  * training=true: dropout is on, trainable BatchNormalization layers use batch statistics, frozen ones
  * (FreezableBatchNormalization) stay in inference mode.
  */
-export function trainStep(model: tf.LayersModel, optimizer: tf.Optimizer, x: tf.Tensor, y: tf.Tensor2D, microBatch: number): StepResult {
+export function trainStep(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  x: tf.Tensor,
+  y: tf.Tensor2D,
+  microBatch: number,
+): StepResult {
   const { grads, ...result } = batchGradients(model, x, y, microBatch);
   if (Object.keys(grads).length > 0) optimizer.applyGradients(grads);
   tf.dispose(grads);
@@ -35,7 +41,13 @@ export function trainStep(model: tf.LayersModel, optimizer: tf.Optimizer, x: tf.
  * loss is averaged over: x's own size, or the whole batch when x is one data-parallel worker's
  * share of it (then the workers' summed gradients and losses are the batch's).
  */
-export function batchGradients(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor2D, microBatch: number, batchSize = x.shape[0]!): Gradients {
+export function batchGradients(
+  model: tf.LayersModel,
+  x: tf.Tensor,
+  y: tf.Tensor2D,
+  microBatch: number,
+  batchSize = x.shape[0]!,
+): Gradients {
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const n = x.shape[0]!;
   let accumulated: tf.NamedTensorMap | null = null;

@@ -34,10 +34,17 @@ export async function buildSpecModel(spec: ModelSpec): Promise<tf.LayersModel> {
   if (spec.kind === 'module') {
     const mod = (await import(spec.module)) as Record<string, unknown>;
     const build = mod[spec.exportName];
-    if (typeof build !== 'function') throw new Error(`model spec: ${spec.module} exports no function ${spec.exportName}`);
-    return (await (build as (options: unknown) => tf.LayersModel | Promise<tf.LayersModel>)(spec.options)) as tf.LayersModel;
+    if (typeof build !== 'function')
+      throw new Error(`model spec: ${spec.module} exports no function ${spec.exportName}`);
+    return (await (build as (options: unknown) => tf.LayersModel | Promise<tf.LayersModel>)(
+      spec.options,
+    )) as tf.LayersModel;
   }
-  const base = buildBase({ name: spec.base, ...(spec.alpha !== undefined ? { alpha: spec.alpha } : {}), inputSize: spec.inputSize });
+  const base = buildBase({
+    name: spec.base,
+    ...(spec.alpha !== undefined ? { alpha: spec.alpha } : {}),
+    inputSize: spec.inputSize,
+  });
   applyFreezing(base, spec.freeze);
   return buildClassifier(base, {
     inputSize: spec.inputSize,

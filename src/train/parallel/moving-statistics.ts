@@ -12,7 +12,9 @@ interface Slot {
 
 /** Every BatchNormalization layer of a model, nested models included, in a fixed order. */
 function batchNormLayers(model: tf.LayersModel): tf.layers.Layer[] {
-  return model.layers.flatMap((l) => (l instanceof tf.LayersModel ? batchNormLayers(l) : l.getClassName() === 'BatchNormalization' ? [l] : []));
+  return model.layers.flatMap((l) =>
+    l instanceof tf.LayersModel ? batchNormLayers(l) : l.getClassName() === 'BatchNormalization' ? [l] : [],
+  );
 }
 
 /**
@@ -40,10 +42,16 @@ export class DeferredMovingStatistics {
     let offset = 0;
     for (const layer of batchNormLayers(model)) {
       if (!(layer instanceof FreezableBatchNormalization)) {
-        throw new Error(`data-parallel training: layer ${layer.name} is tfjs' own BatchNormalization; build the model with freezableBatchNorm (or load it through the serialization registry)`);
+        throw new Error(
+          `data-parallel training: layer ${layer.name} is tfjs' own BatchNormalization; ` +
+            'build the model with freezableBatchNorm (or load it through the serialization registry)',
+        );
       }
       const axis = (layer as unknown as { axis: number }).axis;
-      if (axis !== -1 && axis !== 3) throw new Error(`data-parallel training: ${layer.name} normalises axis ${axis}; only channels-last batch norm is supported`);
+      if (axis !== -1 && axis !== 3)
+        throw new Error(
+          `data-parallel training: ${layer.name} normalises axis ${axis}; only channels-last batch norm is supported`,
+        );
       if (layer.frozen) continue;
       const channels = (layer as unknown as { movingMean: tf.LayerVariable }).movingMean.shape[0]!;
       const slot: Slot = { layer, offset, channels, calls: 0 };
@@ -74,7 +82,10 @@ export class DeferredMovingStatistics {
   finish(microBatches: number): void {
     for (const slot of this.slots) {
       if (slot.calls !== microBatches) {
-        throw new Error(`data-parallel training: ${slot.layer.name} updated its moving statistics ${slot.calls} times in ${microBatches} micro-batches`);
+        throw new Error(
+          `data-parallel training: ${slot.layer.name} updated its moving statistics ` +
+            `${slot.calls} times in ${microBatches} micro-batches`,
+        );
       }
     }
   }

@@ -15,15 +15,23 @@ export interface Share {
  * the number of micro-batches get an empty share.
  */
 export function planShares(batch: number, microBatch: number, workers: number): Share[] {
-  if (!Number.isInteger(batch) || batch < 1) throw new Error(`planShares: batch must be a positive integer, got ${batch}`);
-  if (!Number.isInteger(microBatch) || microBatch < 1) throw new Error(`planShares: microBatch must be a positive integer, got ${microBatch}`);
-  if (!Number.isInteger(workers) || workers < 1) throw new Error(`planShares: workers must be a positive integer, got ${workers}`);
+  if (!Number.isInteger(batch) || batch < 1)
+    throw new Error(`planShares: batch must be a positive integer, got ${batch}`);
+  if (!Number.isInteger(microBatch) || microBatch < 1)
+    throw new Error(`planShares: microBatch must be a positive integer, got ${microBatch}`);
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new Error(`planShares: workers must be a positive integer, got ${workers}`);
   const total = Math.ceil(batch / microBatch);
   return Array.from({ length: workers }, (_, w) => {
     const first = Math.floor((w * total) / workers);
     const end = Math.floor(((w + 1) * total) / workers);
     const start = Math.min(batch, first * microBatch);
-    return { start, size: Math.min(batch, end * microBatch) - start, firstMicroBatch: first, microBatches: end - first };
+    return {
+      start,
+      size: Math.min(batch, end * microBatch) - start,
+      firstMicroBatch: first,
+      microBatches: end - first,
+    };
   });
 }
 
@@ -44,6 +52,10 @@ export const WASM_HEAP_BYTES = 4 * 2 ** 30;
  * one worker's heap, and `workers` of them are in flight at once, so the images a step holds
  * activations for at a time may grow with the summed heap.
  */
-export function heapBudget(workers: number): { perWorkerBytes: number; totalBytes: number; concurrentMicroBatches: number } {
+export function heapBudget(workers: number): {
+  perWorkerBytes: number;
+  totalBytes: number;
+  concurrentMicroBatches: number;
+} {
   return { perWorkerBytes: WASM_HEAP_BYTES, totalBytes: workers * WASM_HEAP_BYTES, concurrentMicroBatches: workers };
 }

@@ -4,7 +4,7 @@ import type { BackendPreference } from '../../backends/names.ts';
 import type { OptimizerSpec } from '../definition.ts';
 import type { StepResult } from '../step.ts';
 import { SharedBarrier } from './barrier.ts';
-import { allocateBuffers, views, type SharedBuffers } from './buffers.ts';
+import { allocateBuffers, views, type BufferSizes, type SharedBuffers } from './buffers.ts';
 import type { ModelSpec } from './model-spec.ts';
 import { DeferredMovingStatistics } from './moving-statistics.ts';
 import type { OptimizerWeight, Reply, Request, WorkerInit, WorkerMemory } from './protocol.ts';
@@ -69,49 +69,55 @@ export class DataParallelTrainer {
 
   static async create(options: TrainerOptions): Promise<DataParallelTrainer> {
     const { workers, model, maxBatch } = options;
-    if (!Number.isInteger(workers) || workers < 1) throw new Error(`workers must be a positive integer, got ${workers}`);
-    if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new Error(`maxBatch must be a positive integer, got ${maxBatch}`);
-    const inputShape = (model.inputs[0]!.shape.slice(1) as number[]);
-    const classes = model.outputs[0]!.shape[1] as number;
-    const buffers = allocateBuffers({
-      workers,
-      maxBatch,
-      imageFloats: floats(inputShape),
-      labelFloats: classes,
-      trainableFloats: model.trainableWeights.reduce((n, w) => n + floats(w.shape), 0),
-      weightFloats: model.weights.reduce((n, w) => n + floats(w.shape), 0),
-      statisticsFloats: new DeferredMovingStatistics(model, null).floatsPerMicroBatch,
-    });
-    writeWeights(new Float32Array(buffers.weights), model.weights.map((w) => w.read()));
-    const replicas: Replica[] = [];
-    const trainer = new DataParallelTrainer(replicas, buffers, model);
-    const ready: Promise<Outcome>[] = [];
-    for (let index = 0; index < workers; index++) {
-      const init: WorkerInit = {
-        index, workers, spec: options.modelSpec, optimizer: options.optimizerSpec, backend: options.backend ?? 'wasm',
-        buffers, inputShape, classes,
-      };
-      const worker = new Worker(new URL('./bootstrap.mjs', import.meta.url), {
-        workerData: { entry: new URL('./worker.ts', import.meta.url).href, init },
-      });
-      const replica: Replica = { worker, settle: null, exited: false };
-      replicas.push(replica);
-      ready.push(new Promise((resolve) => (replica.settle = resolve)));
-      trainer.listen(index, replica);
-    }
+    if (!Number.isInteger(workers) || workers < 1)
+      throw new Error(`workers must be a positive integer, got ${workers}`);
+    if (!Number.isInteger(maxBatch) || maxBatch < 1)
+      throw new Error(`maxBatch must be a positive integer, got ${maxBatch}`);
+    const buffers = allocateBuffers(bufferSizes(model, workers, maxBatch));
+    writeWeights(
+      new Float32Array(buffers.weights),
+      model.weights.map((w) => w.read()),
+    );
+    const trainer = new DataParallelTrainer([], buffers, model);
+    const ready = Array.from({ length: workers }, (_, index) => trainer.start(index, options));
     try {
       const outcomes = await Promise.all(ready);
       trainer.raise(outcomes);
       const expected = JSON.stringify(model.weights.map((w) => w.shape));
       outcomes.forEach((o, i) => {
-        const got = JSON.stringify((o as { value: number[][] }).value);
-        if (got !== expected) throw new Error(`data-parallel worker ${i} built a model with other weight shapes than the trainer's model (${options.modelSpec.kind} spec)`);
+        if (JSON.stringify((o as { value: number[][] }).value) === expected) return;
+        throw new Error(
+          `data-parallel worker ${i} built a model with other weight shapes than the trainer's model ` +
+            `(${options.modelSpec.kind} spec)`,
+        );
       });
     } catch (e) {
       await trainer.dispose();
       throw e;
     }
     return trainer;
+  }
+
+  /** Starts worker `index`; resolves when its replica is built and loaded (or it failed). */
+  private start(index: number, options: TrainerOptions): Promise<Outcome> {
+    const init: WorkerInit = {
+      index,
+      workers: options.workers,
+      spec: options.modelSpec,
+      optimizer: options.optimizerSpec,
+      backend: options.backend ?? 'wasm',
+      buffers: this.buffers,
+      inputShape: this.model.inputs[0]!.shape.slice(1) as number[],
+      classes: this.model.outputs[0]!.shape[1] as number,
+    };
+    const worker = new Worker(new URL('./bootstrap.mjs', import.meta.url), {
+      workerData: { entry: new URL('./worker.ts', import.meta.url).href, init },
+    });
+    const replica: Replica = { worker, settle: null, exited: false };
+    this.replicas.push(replica);
+    const ready = new Promise<Outcome>((resolve) => (replica.settle = resolve));
+    this.listen(index, replica);
+    return ready;
   }
 
   get workers(): number {
@@ -128,7 +134,10 @@ export class DataParallelTrainer {
     const { maxBatch, imageFloats, labelFloats } = this.buffers.sizes;
     if (size > maxBatch) throw new Error(`step: batch of ${size} exceeds the trainer's maxBatch ${maxBatch}`);
     if (y.shape[0] !== size || floats(y.shape.slice(1)) !== labelFloats || floats(x.shape.slice(1)) !== imageFloats) {
-      throw new Error(`step: batch shapes ${JSON.stringify(x.shape)} / ${JSON.stringify(y.shape)} do not match the model's input and ${labelFloats} classes`);
+      throw new Error(
+        `step: batch shapes ${JSON.stringify(x.shape)} / ${JSON.stringify(y.shape)} ` +
+          `do not match the model's input and ${labelFloats} classes`,
+      );
     }
     this.check();
     this.view.images.set(x.dataSync() as Float32Array);
@@ -163,7 +172,8 @@ export class DataParallelTrainer {
 
   /** Overwrites every replica's weights (resume), in model.weights order. */
   async setWeights(values: tf.Tensor[]): Promise<void> {
-    if (values.length !== this.model.weights.length) throw new Error(`setWeights: ${values.length} tensors for ${this.model.weights.length} weights`);
+    if (values.length !== this.model.weights.length)
+      throw new Error(`setWeights: ${values.length} tensors for ${this.model.weights.length} weights`);
     this.check();
     writeWeights(this.view.weights, values);
     await this.all({ type: 'load-weights' });
@@ -223,7 +233,8 @@ export class DataParallelTrainer {
 
   private request(index: number, request: Request): Promise<Outcome> {
     const replica = this.replicas[index]!;
-    if (replica.exited) return Promise.resolve({ ok: false, error: new WorkerError(index, 'has exited', ''), aborted: false });
+    if (replica.exited)
+      return Promise.resolve({ ok: false, error: new WorkerError(index, 'has exited', ''), aborted: false });
     return new Promise((resolve) => {
       replica.settle = resolve;
       replica.worker.postMessage(request);
@@ -250,6 +261,18 @@ export class DataParallelTrainer {
     }
     return outcomes.map((o) => (o as { value: unknown }).value);
   }
+}
+
+function bufferSizes(model: tf.LayersModel, workers: number, maxBatch: number): BufferSizes {
+  return {
+    workers,
+    maxBatch,
+    imageFloats: floats(model.inputs[0]!.shape.slice(1)),
+    labelFloats: model.outputs[0]!.shape[1] as number,
+    trainableFloats: model.trainableWeights.reduce((n, w) => n + floats(w.shape), 0),
+    weightFloats: model.weights.reduce((n, w) => n + floats(w.shape), 0),
+    statisticsFloats: new DeferredMovingStatistics(model, null).floatsPerMicroBatch,
+  };
 }
 
 function writeWeights(target: Float32Array, values: tf.Tensor[]): void {

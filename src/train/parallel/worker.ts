@@ -25,7 +25,10 @@ const optimizer = createOptimizer(init.optimizer);
 const trainable = model.trainableWeights;
 const statistics = new DeferredMovingStatistics(model, v.statistics);
 if (statistics.floatsPerMicroBatch !== init.buffers.sizes.statisticsFloats) {
-  throw new Error(`worker ${init.index}: the replica's batch-norm statistics (${statistics.floatsPerMicroBatch} floats) differ from the trainer's model (${init.buffers.sizes.statisticsFloats})`);
+  throw new Error(
+    `worker ${init.index}: the replica's batch-norm statistics (${statistics.floatsPerMicroBatch} floats) ` +
+      `differ from the trainer's model (${init.buffers.sizes.statisticsFloats})`,
+  );
 }
 const imageFloats = init.buffers.sizes.imageFloats;
 const size = (shape: readonly (number | null)[]) => shape.reduce<number>((n, d) => n * (d ?? 0), 1);
@@ -71,8 +74,14 @@ function step(batch: number, microBatch: number, learningRate: number | undefine
   let loss = 0;
   let correct = 0;
   if (share.size > 0) {
-    const x = tf.tensor(v.images.slice(share.start * imageFloats, (share.start + share.size) * imageFloats), [share.size, ...init.inputShape]);
-    const y = tf.tensor2d(v.labels.slice(share.start * init.classes, (share.start + share.size) * init.classes), [share.size, init.classes]);
+    const x = tf.tensor(v.images.slice(share.start * imageFloats, (share.start + share.size) * imageFloats), [
+      share.size,
+      ...init.inputShape,
+    ]);
+    const y = tf.tensor2d(v.labels.slice(share.start * init.classes, (share.start + share.size) * init.classes), [
+      share.size,
+      init.classes,
+    ]);
     const result = batchGradients(model, x, y as tf.Tensor2D, microBatch, batch);
     tf.dispose([x, y]);
     statistics.finish(share.microBatches);
@@ -119,7 +128,11 @@ function checksum(): string {
 function memory(): WorkerMemory {
   const m = tf.memory();
   const wasm = (tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } }).wasm;
-  return { numTensors: m.numTensors, numBytes: m.numBytes, heapBytes: wasm ? wasm.HEAPU8.length : process.memoryUsage().rss };
+  return {
+    numTensors: m.numTensors,
+    numBytes: m.numBytes,
+    heapBytes: wasm ? wasm.HEAPU8.length : process.memoryUsage().rss,
+  };
 }
 
 async function optimizerState(): Promise<OptimizerWeight[]> {

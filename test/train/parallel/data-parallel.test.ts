@@ -31,7 +31,13 @@ async function twin(spec: ModelSpec): Promise<{ model: tf.LayersModel; reference
 }
 
 /** One single-process step with the trainer's micro-batch split: trainStep's passes, then its update. */
-function referenceStep(model: tf.LayersModel, optimizer: tf.Optimizer, x: tf.Tensor, y: tf.Tensor2D, microBatch: number) {
+function referenceStep(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  x: tf.Tensor,
+  y: tf.Tensor2D,
+  microBatch: number,
+) {
   const { grads, ...result } = batchGradients(model, x, y, microBatch);
   const flat = new Float32Array(model.trainableWeights.reduce((n, w) => n + w.read().size, 0));
   let offset = 0;
@@ -45,9 +51,20 @@ function referenceStep(model: tf.LayersModel, optimizer: tf.Optimizer, x: tf.Ten
   return { ...result, gradients: flat };
 }
 
-async function assertMatchesSingleProcess(spec: ModelSpec, inputSize: number, size: number, microBatch: number): Promise<void> {
+async function assertMatchesSingleProcess(
+  spec: ModelSpec,
+  inputSize: number,
+  size: number,
+  microBatch: number,
+): Promise<void> {
   const { model, reference } = await twin(spec);
-  const trainer = await DataParallelTrainer.create({ workers: 2, model, modelSpec: spec, optimizerSpec: ADAM, maxBatch: size });
+  const trainer = await DataParallelTrainer.create({
+    workers: 2,
+    model,
+    modelSpec: spec,
+    optimizerSpec: ADAM,
+    maxBatch: size,
+  });
   const optimizer = createOptimizer(ADAM);
   try {
     for (let s = 0; s < 2; s++) {
@@ -58,7 +75,10 @@ async function assertMatchesSingleProcess(spec: ModelSpec, inputSize: number, si
         const weights = await trainer.weights();
         reference.setWeights(weights);
         tf.dispose(weights);
-        const state = (await trainer.optimizerState()).map(({ name, shape, values }) => ({ name, tensor: tf.tensor(values, shape) }));
+        const state = (await trainer.optimizerState()).map(({ name, shape, values }) => ({
+          name,
+          tensor: tf.tensor(values, shape),
+        }));
         await optimizer.setWeights(state);
         tf.dispose(state.map((w) => w.tensor));
       }
@@ -66,12 +86,18 @@ async function assertMatchesSingleProcess(spec: ModelSpec, inputSize: number, si
       const parallel = await trainer.step(x, y, microBatch);
       const single = referenceStep(reference, optimizer, x, y, microBatch);
       tf.dispose([x, y]);
-      assert.ok(Math.abs(parallel.loss - single.loss) <= 1e-5 * Math.abs(single.loss), `step ${s}: loss ${parallel.loss} vs ${single.loss}`);
+      assert.ok(
+        Math.abs(parallel.loss - single.loss) <= 1e-5 * Math.abs(single.loss),
+        `step ${s}: loss ${parallel.loss} vs ${single.loss}`,
+      );
       assert.equal(parallel.correct, single.correct);
       assert.equal(parallel.count, size);
       const gradError = relativeError(trainer.lastGradients(), single.gradients);
       assert.ok(gradError <= 1e-5, `step ${s}: gradients differ by ${gradError} (relative)`);
-      assert.ok(single.gradients.some((g) => g !== 0), 'the gradients are not all zero');
+      assert.ok(
+        single.gradients.some((g) => g !== 0),
+        'the gradients are not all zero',
+      );
       const weights = await trainer.weights();
       const expected = reference.weights.map((w) => w.read());
       weights.forEach((w, i) => {
@@ -85,7 +111,13 @@ async function assertMatchesSingleProcess(spec: ModelSpec, inputSize: number, si
       tf.dispose(weights);
     }
     const moved = reference.weights.find((w) => /moving_mean/.test(w.name))!;
-    assert.ok(moved.read().dataSync().some((v) => v !== 0), 'the moving means were updated');
+    assert.ok(
+      moved
+        .read()
+        .dataSync()
+        .some((v) => v !== 0),
+      'the moving means were updated',
+    );
     const sums = await trainer.checksums();
     assert.equal(sums[0], sums[1], 'replicas are bit-identical');
   } finally {
@@ -95,13 +127,24 @@ async function assertMatchesSingleProcess(spec: ModelSpec, inputSize: number, si
   }
 }
 
-test('2 workers: MobileNetV2 α0.35 @32 step equals one process with the same micro-batches', { timeout: 300_000 }, async () => {
-  const spec: ModelSpec = {
-    kind: 'classifier', base: 'mobilenetv2', alpha: 0.35, inputSize: 32, resize: 'bilinear',
-    head: { pooling: 'avg' }, freeze: { kind: 'none' }, numClasses: 10, sourceSize: 32,
-  };
-  await assertMatchesSingleProcess(spec, 32, 8, 2);
-});
+test(
+  '2 workers: MobileNetV2 α0.35 @32 step equals one process with the same micro-batches',
+  { timeout: 300_000 },
+  async () => {
+    const spec: ModelSpec = {
+      kind: 'classifier',
+      base: 'mobilenetv2',
+      alpha: 0.35,
+      inputSize: 32,
+      resize: 'bilinear',
+      head: { pooling: 'avg' },
+      freeze: { kind: 'none' },
+      numClasses: 10,
+      sourceSize: 32,
+    };
+    await assertMatchesSingleProcess(spec, 32, 8, 2);
+  },
+);
 
 test('2 workers: DenseNet-style step equals one process, uneven micro-batches', { timeout: 300_000 }, async () => {
   const spec: ModelSpec = { kind: 'module', module: NETS, exportName: 'densenetStyle', options: { inputSize: 32 } };
@@ -112,7 +155,13 @@ test('2 workers: DenseNet-style step equals one process, uneven micro-batches', 
 test('replicas stay bit-identical and nothing grows over 200 steps', { timeout: 300_000 }, async () => {
   const spec: ModelSpec = { kind: 'module', module: NETS, exportName: 'tinyNet', options: { inputSize: 8 } };
   const model = await buildSpecModel(spec);
-  const trainer = await DataParallelTrainer.create({ workers: 2, model, modelSpec: spec, optimizerSpec: ADAM, maxBatch: 8 });
+  const trainer = await DataParallelTrainer.create({
+    workers: 2,
+    model,
+    modelSpec: spec,
+    optimizerSpec: ADAM,
+    maxBatch: 8,
+  });
   try {
     const { x, y } = batch(8, 8, 3);
     await trainer.step(x, y, 2);
@@ -125,7 +174,11 @@ test('replicas stay bit-identical and nothing grows over 200 steps', { timeout: 
     assert.equal(sums[0], sums[1], 'replicas are bit-identical after 201 steps');
     assert.notEqual(sums[0], initial[0], 'the steps changed the weights');
     last.forEach((m, w) => {
-      assert.equal(m.numTensors, first[w]!.numTensors, `worker ${w}: tensors ${first[w]!.numTensors} → ${m.numTensors}`);
+      assert.equal(
+        m.numTensors,
+        first[w]!.numTensors,
+        `worker ${w}: tensors ${first[w]!.numTensors} → ${m.numTensors}`,
+      );
       assert.equal(m.numBytes, first[w]!.numBytes, `worker ${w}: tensor bytes`);
       assert.equal(m.heapBytes, first[w]!.heapBytes, `worker ${w}: wasm heap ${first[w]!.heapBytes} → ${m.heapBytes}`);
     });
@@ -134,48 +187,82 @@ test('replicas stay bit-identical and nothing grows over 200 steps', { timeout: 
   }
 });
 
-test('weights and optimizer state round-trip through setWeights / setOptimizerState', { timeout: 120_000 }, async () => {
-  const spec: ModelSpec = { kind: 'module', module: NETS, exportName: 'tinyNet', options: { inputSize: 8 } };
-  const model = await buildSpecModel(spec);
-  const a = await DataParallelTrainer.create({ workers: 2, model, modelSpec: spec, optimizerSpec: ADAM, maxBatch: 4 });
-  const b = await DataParallelTrainer.create({ workers: 2, model, modelSpec: spec, optimizerSpec: ADAM, maxBatch: 4 });
-  try {
-    const { x, y } = batch(4, 8, 5);
-    await a.step(x, y, 2);
-    const weights = await a.weights();
-    await b.setWeights(weights);
-    await b.setOptimizerState(await a.optimizerState());
-    tf.dispose(weights);
-    await a.step(x, y, 2);
-    await b.step(x, y, 2);
-    tf.dispose([x, y]);
-    assert.deepEqual(await b.checksums(), await a.checksums(), 'a resumed trainer continues exactly');
-  } finally {
-    await Promise.all([a.dispose(), b.dispose()]);
-  }
-});
+test(
+  'weights and optimizer state round-trip through setWeights / setOptimizerState',
+  { timeout: 120_000 },
+  async () => {
+    const spec: ModelSpec = { kind: 'module', module: NETS, exportName: 'tinyNet', options: { inputSize: 8 } };
+    const model = await buildSpecModel(spec);
+    const a = await DataParallelTrainer.create({
+      workers: 2,
+      model,
+      modelSpec: spec,
+      optimizerSpec: ADAM,
+      maxBatch: 4,
+    });
+    const b = await DataParallelTrainer.create({
+      workers: 2,
+      model,
+      modelSpec: spec,
+      optimizerSpec: ADAM,
+      maxBatch: 4,
+    });
+    try {
+      const { x, y } = batch(4, 8, 5);
+      await a.step(x, y, 2);
+      const weights = await a.weights();
+      await b.setWeights(weights);
+      await b.setOptimizerState(await a.optimizerState());
+      tf.dispose(weights);
+      await a.step(x, y, 2);
+      await b.step(x, y, 2);
+      tf.dispose([x, y]);
+      assert.deepEqual(await b.checksums(), await a.checksums(), 'a resumed trainer continues exactly');
+    } finally {
+      await Promise.all([a.dispose(), b.dispose()]);
+    }
+  },
+);
 
 for (const how of ['throw', 'exit'] as const) {
-  test(`a worker that fails (${how}) rejects the step and every later call, without a hang`, { timeout: 120_000 }, async () => {
-    const spec: ModelSpec = { kind: 'module', module: NETS, exportName: 'failingNet', options: { inputSize: 8, how, worker: 1 } };
-    const model = await buildSpecModel(spec);
-    const trainer = await DataParallelTrainer.create({ workers: 2, model, modelSpec: spec, optimizerSpec: ADAM, maxBatch: 4 });
-    const { x, y } = batch(4, 8, 1);
-    try {
-      const failed = await trainer.step(x, y, 1).then(() => null, (e: unknown) => e);
-      assert.ok(failed instanceof WorkerError, `rejected with ${String(failed)}`);
-      assert.equal(failed.worker, 1);
-      if (how === 'throw') {
-        assert.match(failed.message, /boom: a layer failed inside the worker/);
-        assert.match(failed.stack ?? '', /worker 1 stack[\s\S]*nets\.ts/, 'the worker stack is kept');
-      } else {
-        assert.match(failed.message, /exited with code 3/);
+  test(
+    `a worker that fails (${how}) rejects the step and every later call, without a hang`,
+    { timeout: 120_000 },
+    async () => {
+      const spec: ModelSpec = {
+        kind: 'module',
+        module: NETS,
+        exportName: 'failingNet',
+        options: { inputSize: 8, how, worker: 1 },
+      };
+      const model = await buildSpecModel(spec);
+      const trainer = await DataParallelTrainer.create({
+        workers: 2,
+        model,
+        modelSpec: spec,
+        optimizerSpec: ADAM,
+        maxBatch: 4,
+      });
+      const { x, y } = batch(4, 8, 1);
+      try {
+        const failed = await trainer.step(x, y, 1).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        assert.ok(failed instanceof WorkerError, `rejected with ${String(failed)}`);
+        assert.equal(failed.worker, 1);
+        if (how === 'throw') {
+          assert.match(failed.message, /boom: a layer failed inside the worker/);
+          assert.match(failed.stack ?? '', /worker 1 stack[\s\S]*nets\.ts/, 'the worker stack is kept');
+        } else {
+          assert.match(failed.message, /exited with code 3/);
+        }
+        await assert.rejects(trainer.step(x, y, 1), (e) => e === failed, 'the failure is re-raised on the next call');
+        await assert.rejects(trainer.checksums(), (e) => e === failed);
+      } finally {
+        tf.dispose([x, y]);
+        await trainer.dispose();
       }
-      await assert.rejects(trainer.step(x, y, 1), (e) => e === failed, 'the failure is re-raised on the next call');
-      await assert.rejects(trainer.checksums(), (e) => e === failed);
-    } finally {
-      tf.dispose([x, y]);
-      await trainer.dispose();
-    }
-  });
+    },
+  );
 }

@@ -37,7 +37,10 @@ export function tinyNet(options: { inputSize: number }): tf.LayersModel {
 /** Fails in training mode, in worker `worker` only: throws, or ends the thread. */
 class Failing extends tf.layers.Layer {
   static className = 'TestFailing';
-  constructor(private readonly how: 'throw' | 'exit', private readonly worker: number) {
+  constructor(
+    private readonly how: 'throw' | 'exit',
+    private readonly worker: number,
+  ) {
     super({});
   }
 
