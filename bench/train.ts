@@ -53,7 +53,9 @@ const FULL: Config[] = [
 ];
 const QUICK: Config[] = [{ model: 'mobilenetv2', alpha: 1, size: 32 }];
 /** The configurations measured with 1 and N data-parallel workers (issue 13). */
-const WORKER_CONFIGS = new Set(['densenet121@160', 'mobilenetv2@160', 'mobilenetv2@32', 'resnet50@160', 'inceptionv3@160']);
+const WORKER_CONFIGS = new Set([
+  'densenet121@160', 'mobilenetv2@160', 'mobilenetv2@32', 'resnet50@160', 'inceptionv3@160',
+]);
 
 const BATCH = 32;
 // The cpu backend is ~60× slower: it runs only the smallest configurations, at batch 8 (pure JS is
@@ -170,11 +172,13 @@ async function parallelChild(job: Job & { workers: number }): Promise<void> {
   const { buildSpecModel } = await import('../src/train/parallel/model-spec.ts');
   const { DataParallelTrainer } = await import('../src/train/parallel/trainer.ts');
   const config: Config = { model: job.model, size: job.size, ...(job.alpha !== undefined ? { alpha: job.alpha } : {}) };
-  const spec = { kind: 'module' as const, module: new URL('./train-model.ts', import.meta.url).href, exportName: 'benchModel', options: config };
+  const module = new URL('./train-model.ts', import.meta.url).href;
+  const spec = { kind: 'module' as const, module, exportName: 'benchModel', options: config };
   const model = await buildSpecModel(spec);
   const macs = await macsPerImage(model);
   const trainer = await DataParallelTrainer.create({
-    workers: job.workers, model, modelSpec: spec, optimizerSpec: { name: 'adam', learningRate: 1e-3 }, maxBatch: job.batch,
+    workers: job.workers, model, modelSpec: spec, maxBatch: job.batch,
+    optimizerSpec: { name: 'adam', learningRate: 1e-3 },
   });
   try {
     const x = tf.randomNormal([job.batch, job.size, job.size, 3]);
@@ -267,7 +271,9 @@ async function measureWorkers(c: Config, workers: number, cap: number, rows: str
   for (const n of counts) {
     // The same micro-batches for 1 and N workers: what one heap holds, cut so that N workers all get some.
     const microBatch = planMicroBatch(BATCH, startMicroBatch(c, 'train'), workers);
-    const job: Job = { ...c, backend: 'wasm', mode: 'train', batch: BATCH, microBatch, capSeconds: cap, maxSteps: 5, workers: n };
+    const job: Job = {
+      ...c, backend: 'wasm', mode: 'train', batch: BATCH, microBatch, capSeconds: cap, maxSteps: 5, workers: n,
+    };
     const r = await measure(job);
     const name = `wasm ×${n} worker${n === 1 ? '' : 's'}`;
     if ('error' in r) {
@@ -301,9 +307,14 @@ export async function run(flags: string[]): Promise<void> {
   const only = flag(flags, 'only')?.split(',');
   const ab = flags.includes('--ab');
   const workers = Number(flag(flags, 'workers') ?? availableParallelism());
-  if (!Number.isInteger(workers) || workers < 1) throw new Error(`--workers: expected a positive integer, got ${flag(flags, 'workers')}`);
+  if (!Number.isInteger(workers) || workers < 1) {
+    throw new Error(`--workers: expected a positive integer, got ${flag(flags, 'workers')}`);
+  }
   const configs = (quick ? QUICK : FULL).filter((c) => !only || only.includes(`${c.model}@${c.size}`));
-  console.log(`data-parallel rows: the same training step through src/train/parallel with 1 and ${workers} wasm workers; heap = largest worker's (sum over workers in brackets)`);
+  console.log(
+    `data-parallel rows: training through src/train/parallel with 1 and ${workers} wasm workers; ` +
+      "heap = the largest worker's (Σ over workers)",
+  );
   console.log(`training = forward + backward + Adam at batch ${BATCH} (cpu: ${CPU_BATCH}); forward = predict at batch ${BATCH}; median step after a warm-up, cap ${cap}s per measurement`);
   console.log('GFLOP/s = 2 × multiply-adds per image (modelCost) × images/s, ×3 for training\n');
   if (ab) console.log('--ab: wasm rows alternate steps with the kernels from before the MobileNetV2 speed-up ("before") and ours, in one process\n');
