@@ -57,6 +57,8 @@ const floats = (shape: readonly (number | null)[]) => shape.reduce<number>((n, d
 export class DataParallelTrainer {
   private failure: Error | null = null;
   private closed = false;
+  /** A request is in flight: the shared buffers are the workers' until it settles. */
+  private busy = false;
   private readonly view: ReturnType<typeof views>;
 
   private constructor(
@@ -139,34 +141,40 @@ export class DataParallelTrainer {
           `do not match the model's input and ${labelFloats} classes`,
       );
     }
-    this.check();
-    this.view.images.set(x.dataSync() as Float32Array);
-    this.view.labels.set(y.dataSync() as Float32Array);
-    await this.all({ type: 'step', size, microBatch, ...(learningRate !== undefined ? { learningRate } : {}) });
-    let loss = 0;
-    let correct = 0;
-    for (let w = 0; w < this.workers; w++) {
-      loss += this.view.results[2 * w]!;
-      correct += this.view.results[2 * w + 1]!;
-    }
-    return { loss, correct, count: size };
+    if (!Number.isInteger(microBatch) || microBatch < 1)
+      throw new Error(`step: microBatch must be a positive integer, got ${microBatch}`);
+    return this.exclusive(async () => {
+      this.view.images.set(x.dataSync() as Float32Array);
+      this.view.labels.set(y.dataSync() as Float32Array);
+      await this.all({ type: 'step', size, microBatch, ...(learningRate !== undefined ? { learningRate } : {}) });
+      let loss = 0;
+      let correct = 0;
+      for (let w = 0; w < this.workers; w++) {
+        loss += this.view.results[2 * w]!;
+        correct += this.view.results[2 * w + 1]!;
+      }
+      return { loss, correct, count: size };
+    });
   }
 
   /** The batch-mean gradient the last step applied, flat in model.trainableWeights order (a copy). */
   lastGradients(): Float32Array {
     this.check();
+    if (this.busy) throw new Error('DataParallelTrainer: lastGradients() while a request is in flight');
     return this.view.reduced.slice();
   }
 
   /** The replicas' weights in model.weights order (for checkpoints and evaluation); the caller disposes them. */
   async weights(): Promise<tf.Tensor[]> {
-    await this.one(0, { type: 'save-weights' });
-    let offset = 0;
-    return this.model.weights.map((w) => {
-      const n = floats(w.shape);
-      const t = tf.tensor(this.view.weights.slice(offset, offset + n), w.shape as number[]);
-      offset += n;
-      return t;
+    return this.exclusive(async () => {
+      await this.one(0, { type: 'save-weights' });
+      let offset = 0;
+      return this.model.weights.map((w) => {
+        const n = floats(w.shape);
+        const t = tf.tensor(this.view.weights.slice(offset, offset + n), w.shape as number[]);
+        offset += n;
+        return t;
+      });
     });
   }
 
@@ -174,27 +182,28 @@ export class DataParallelTrainer {
   async setWeights(values: tf.Tensor[]): Promise<void> {
     if (values.length !== this.model.weights.length)
       throw new Error(`setWeights: ${values.length} tensors for ${this.model.weights.length} weights`);
-    this.check();
-    writeWeights(this.view.weights, values);
-    await this.all({ type: 'load-weights' });
+    return this.exclusive(async () => {
+      writeWeights(this.view.weights, values);
+      await this.all({ type: 'load-weights' });
+    });
   }
 
   /** The optimizer's state (identical in every replica), in tfjs' getWeights order. */
   async optimizerState(): Promise<OptimizerWeight[]> {
-    return (await this.one(0, { type: 'get-optimizer-state' })) as OptimizerWeight[];
+    return this.exclusive(async () => (await this.one(0, { type: 'get-optimizer-state' })) as OptimizerWeight[]);
   }
 
   async setOptimizerState(state: OptimizerWeight[]): Promise<void> {
-    await this.all({ type: 'set-optimizer-state', state });
+    await this.exclusive(() => this.all({ type: 'set-optimizer-state', state }));
   }
 
   /** sha256 of each replica's weights: equal strings mean bit-identical replicas. */
   async checksums(): Promise<string[]> {
-    return (await this.all({ type: 'checksum' })) as string[];
+    return this.exclusive(async () => (await this.all({ type: 'checksum' })) as string[]);
   }
 
   async memory(): Promise<WorkerMemory[]> {
-    return (await this.all({ type: 'memory' })) as WorkerMemory[];
+    return this.exclusive(async () => (await this.all({ type: 'memory' })) as WorkerMemory[]);
   }
 
   async dispose(): Promise<void> {
@@ -220,7 +229,10 @@ export class DataParallelTrainer {
     replica.worker.on('error', (e: Error) => fail(e.message, e.stack ?? e.message));
     replica.worker.on('exit', (code) => {
       replica.exited = true;
-      if (this.closed) return;
+      if (this.closed) {
+        settle({ ok: false, error: new WorkerError(index, 'the trainer was disposed', ''), aborted: true });
+        return;
+      }
       fail(`exited with code ${code}`, '(the worker thread ended)');
       this.failure ??= new WorkerError(index, `exited with code ${code}`, '(the worker thread ended)');
     });
@@ -229,6 +241,18 @@ export class DataParallelTrainer {
   private check(): void {
     if (this.closed) throw new Error('DataParallelTrainer: used after dispose()');
     if (this.failure) throw this.failure;
+  }
+
+  /** Runs one request at a time: the shared buffers belong to the workers while one is in flight. */
+  private async exclusive<T>(run: () => Promise<T>): Promise<T> {
+    this.check();
+    if (this.busy) throw new Error('DataParallelTrainer: one request at a time (await the previous call first)');
+    this.busy = true;
+    try {
+      return await run();
+    } finally {
+      this.busy = false;
+    }
   }
 
   private request(index: number, request: Request): Promise<Outcome> {
@@ -242,13 +266,11 @@ export class DataParallelTrainer {
   }
 
   private async all(request: Request): Promise<unknown[]> {
-    this.check();
     const outcomes = await Promise.all(this.replicas.map((_, i) => this.request(i, request)));
     return this.raise(outcomes);
   }
 
   private async one(index: number, request: Request): Promise<unknown> {
-    this.check();
     return this.raise([await this.request(index, request)])[0];
   }
 

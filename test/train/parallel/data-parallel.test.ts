@@ -232,7 +232,14 @@ test(
     });
     try {
       const { x, y } = batch(4, 8, 5);
-      await a.step(x, y, 2);
+      const first = a.step(x, y, 2);
+      await assert.rejects(
+        a.step(x, y, 2),
+        /one request at a time/,
+        'a second step may not overwrite the shared batch',
+      );
+      await assert.rejects(a.weights(), /one request at a time/);
+      await first;
       const weights = await a.weights();
       await b.setWeights(weights);
       await b.setOptimizerState(await a.optimizerState());
