@@ -12,6 +12,11 @@ export function crossEntropy(y: tf.Tensor, probs: tf.Tensor, axis?: number): tf.
   return tf.tidy(() => tf.neg(tf.sum(tf.mul(y, tf.log(tf.clipByValue(probs, 1e-7, 1 - 1e-7))), axis)));
 }
 
+export interface Gradients extends StepResult {
+  /** Summed micro-batch gradients by variable name; the caller disposes them. */
+  grads: tf.NamedTensorMap;
+}
+
 /**
  * One optimizer step on a batch: forward and backward in micro-batches (each loss scaled by 1/batch,
  * so the summed gradients are the batch-mean gradient), then one update. The model runs with
@@ -25,6 +30,24 @@ export function trainStep(
   y: tf.Tensor2D,
   microBatch: number,
 ): StepResult {
+  const { grads, ...result } = batchGradients(model, x, y, microBatch);
+  if (Object.keys(grads).length > 0) optimizer.applyGradients(grads);
+  tf.dispose(grads);
+  return result;
+}
+
+/**
+ * The forward and backward passes of `trainStep` without the update. `batchSize` is the batch the
+ * loss is averaged over: x's own size, or the whole batch when x is one data-parallel worker's
+ * share of it (then the workers' summed gradients and losses are the batch's).
+ */
+export function batchGradients(
+  model: tf.LayersModel,
+  x: tf.Tensor,
+  y: tf.Tensor2D,
+  microBatch: number,
+  batchSize = x.shape[0]!,
+): Gradients {
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const n = x.shape[0]!;
   let accumulated: tf.NamedTensorMap | null = null;
@@ -39,7 +62,7 @@ export function trainStep(
       const result = tf.variableGrads(() => {
         const probs = model.apply(xs, { training: true }) as tf.Tensor;
         hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probs, -1), tf.argMax(ys, -1)), 'float32')));
-        return tf.div(crossEntropy(ys, probs), n) as tf.Scalar;
+        return tf.div(crossEntropy(ys, probs), batchSize) as tf.Scalar;
       }, variables);
       return { ...result, hits: hits! as tf.Scalar };
     });
@@ -58,9 +81,5 @@ export function trainStep(
       tf.dispose([previous, grads]);
     }
   }
-  if (accumulated !== null && Object.keys(accumulated).length > 0) {
-    optimizer.applyGradients(accumulated);
-    tf.dispose(accumulated);
-  }
-  return { loss: lossSum, correct, count: n };
+  return { grads: accumulated ?? {}, loss: lossSum, correct, count: n };
 }
