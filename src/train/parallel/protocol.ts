@@ -1,5 +1,5 @@
 import type { BackendPreference } from '../../backends/names.ts';
-import type { OptimizerSpec } from '../definition.ts';
+import type { OptimizerSpec } from '../../experiment/definition.ts';
 import type { SharedBuffers } from './buffers.ts';
 import type { ModelSpec } from './model-spec.ts';
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Worker } from 'node:worker_threads';
 import type { BackendPreference } from '../../backends/names.ts';
-import type { OptimizerSpec } from '../definition.ts';
+import type { OptimizerSpec } from '../../experiment/definition.ts';
 import type { StepResult } from '../step.ts';
 import { SharedBarrier } from './barrier.ts';
 import { allocateBuffers, views, type BufferSizes, type SharedBuffers } from './buffers.ts';

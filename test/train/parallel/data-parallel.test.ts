@@ -2,7 +2,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../src/backends/index.ts';
-import type { OptimizerSpec } from '../../../src/train/definition.ts';
+import type { OptimizerSpec } from '../../../src/experiment/definition.ts';
 import { createOptimizer } from '../../../src/train/optimizer.ts';
 import { type ModelSpec, buildSpecModel } from '../../../src/train/parallel/model-spec.ts';
 import { DataParallelTrainer, WorkerError } from '../../../src/train/parallel/trainer.ts';
