@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import { runsCsv, runsJson } from '../../report/export/tables.ts';
-import { rowSignature } from '../../report/pages/runs-page.ts';
+import { summarySignature } from '../live-signature.ts';
 import { stringParam } from '../query.ts';
-import { sendCsv, withStore } from '../respond.ts';
+import { freshEvents, runsKey, sendCachedJson, sendCsv, withStore } from '../respond.ts';
 import { runIdFromPath } from '../run-path.ts';
 import type { Site } from '../site.ts';
 
@@ -12,8 +12,20 @@ export function runsApiRoutes(site: Site): Router {
   const router = Router();
   router.get(
     ['/api/runs', '/api/runs.json'],
+    withStore(site, async (req, res) => {
+      await sendCachedJson(req, res, site, `runs|${store.listVersion}`, () => {
+        const summaries = store.summaries();
+        const { runs } = runsJson(summaries);
+        return { runs: runs.map((r, i) => ({ ...r, damage: store.damage(summaries[i].id) })) };
+      });
+    }),
+  );
+  // What a live page polls first: one number that changes whenever the runs table would.
+  router.get(
+    '/api/version.json',
     withStore(site, async (_req, res) => {
-      res.set('Cache-Control', 'no-store').json(runsJson(store.summaries()));
+      const body = { version: store.listVersion, pendingDamageChecks: store.pendingDamageChecks() };
+      res.set('Cache-Control', 'no-store').json(body);
     }),
   );
   router.get(
@@ -24,8 +36,10 @@ export function runsApiRoutes(site: Site): Router {
   );
   router.get(
     '/api/runs/status.json',
-    withStore(site, async (_req, res) => {
-      res.set('Cache-Control', 'no-store').json(store.summaries().map((s) => ({ id: s.id, sig: rowSignature(s) })));
+    withStore(site, async (req, res) => {
+      await sendCachedJson(req, res, site, `status|${store.listVersion}`, () =>
+        store.summaries().map((s) => ({ id: s.id, sig: summarySignature(site, s) })),
+      );
     }),
   );
 
@@ -34,13 +48,18 @@ export function runsApiRoutes(site: Site): Router {
     withStore(site, async (req, res) => {
       const id = runIdFromPath(req.path, '/api/runs/', '/scalars');
       if (!id || !store.has(id)) return res.status(404).json({ error: 'no such run' });
+      await freshEvents(site, [id]);
       const events = await store.events(id);
       const tags = events?.scalarKeys() ?? [];
       const tag = stringParam(req.query.tag);
       if (!tag) return res.json({ run: id, tags });
-      const points = events?.scalars(tag) ?? [];
-      if (points.length === 0 && !tags.includes(tag)) return res.status(404).json({ error: 'no such tag', tags });
-      res.set('Cache-Control', 'no-store').json({ run: id, tag, points });
+      if (!tags.includes(tag)) return res.status(404).json({ error: 'no such tag', tags });
+      // The full series, every point (charts draw a thinned copy).
+      await sendCachedJson(req, res, site, `scalars|${runsKey(site, [id])}|${tag}`, () => ({
+        run: id,
+        tag,
+        points: events?.scalars(tag) ?? [],
+      }));
     }),
   );
 
