@@ -44,7 +44,11 @@ export function pageRoutes(site: Site): Router {
       const key = `${JSON.stringify(options)}|${runsKey(site, ids)}`;
       await sendCachedPage(site, req, res, key, 'compare', async () => {
         const model = await comparePage(site.ctx, ids, options);
-        const q = new URLSearchParams({ runs: ids.join(','), threshold: String(options.threshold), cost: options.cost });
+        const q = new URLSearchParams({
+          runs: ids.join(','),
+          threshold: String(options.threshold),
+          cost: options.cost,
+        });
         const api = {
           compareCsv: `/api/compare.csv?${q}`,
           compareJson: `/api/compare.json?${q}`,

@@ -1,12 +1,10 @@
 import { Router } from 'express';
 import { runsCsv, runsJson } from '../../report/export/tables.ts';
 import { summarySignature } from '../live-signature.ts';
-import { stringParam } from '../query.ts';
-import { freshEvents, runsKey, sendCachedJson, sendCsv, withStore } from '../respond.ts';
-import { runIdFromPath } from '../run-path.ts';
+import { sendCachedJson, sendCsv, withStore } from '../respond.ts';
 import type { Site } from '../site.ts';
 
-/** The runs as data: the table (JSON, CSV), the live page's change signatures, a run's scalars and images. */
+/** The runs as data: the table (JSON, CSV), the version and change signatures the live page polls. */
 export function runsApiRoutes(site: Site): Router {
   const { store } = site;
   const router = Router();
@@ -43,37 +41,5 @@ export function runsApiRoutes(site: Site): Router {
     }),
   );
 
-  router.get(
-    /^\/api\/runs\/.+\/scalars$/,
-    withStore(site, async (req, res) => {
-      const id = runIdFromPath(req.path, '/api/runs/', '/scalars');
-      if (!id || !store.has(id)) return res.status(404).json({ error: 'no such run' });
-      await freshEvents(site, [id]);
-      const events = await store.events(id);
-      const tags = events?.scalarKeys() ?? [];
-      const tag = stringParam(req.query.tag);
-      if (!tag) return res.json({ run: id, tags });
-      if (!tags.includes(tag)) return res.status(404).json({ error: 'no such tag', tags });
-      // The full series, every point (charts draw a thinned copy).
-      await sendCachedJson(req, res, site, `scalars|${runsKey(site, [id])}|${tag}`, () => ({
-        run: id,
-        tag,
-        points: events?.scalars(tag) ?? [],
-      }));
-    }),
-  );
-
-  router.get(
-    /^\/api\/runs\/.+\/image$/,
-    withStore(site, async (req, res) => {
-      const id = runIdFromPath(req.path, '/api/runs/', '/image');
-      if (!id || !store.has(id)) return res.status(404).json({ error: 'no such run' });
-      const images = (await store.events(id))?.images(stringParam(req.query.tag) ?? '') ?? [];
-      const index = Number(req.query.index ?? images.length - 1);
-      const image = Number.isInteger(index) ? images[index] : undefined;
-      if (!image) return res.status(404).json({ error: 'no such image' });
-      res.set('Cache-Control', 'private, max-age=60').type('image/png').send(Buffer.from(image.png));
-    }),
-  );
   return router;
 }
