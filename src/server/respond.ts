@@ -78,9 +78,15 @@ export function withStore(site: Site, handler: (req: Request, res: Response) => 
   };
 }
 
-/** Brings the event data of `ids` up to date (rate-limited per run by the store), so their revisions are current. */
+/**
+ * Loads the event data of `ids` that is not in memory yet; data already loaded is brought up to
+ * date in the background (rate-limited per run by the store) and shows from the next request on.
+ */
 export async function freshEvents(site: Site, ids: readonly string[]): Promise<void> {
-  await Promise.all(ids.map((id) => site.store.events(id).catch(() => undefined)));
+  const { store } = site;
+  const read = (id: string) => store.events(id).catch(() => undefined);
+  for (const id of ids) if (store.eventsLoaded(id)) void read(id);
+  await Promise.all(ids.filter((id) => store.has(id) && !store.eventsLoaded(id)).map(read));
 }
 
 /** What a cache key says about runs: each id with its revision (or `-` for an unknown id). */

@@ -101,6 +101,7 @@ export class RunStore {
   private readonly now: () => number;
   private readonly entries = new Map<string, Entry>();
   private lastRefresh = -Infinity;
+  private lastScanMs = 0;
   private refreshing: Promise<void> | null = null;
   private summariesCache: RunSummary[] | null = null;
   private readonly lru: EventsLru;
@@ -143,11 +144,18 @@ export class RunStore {
     return this.lru.loadedRuns;
   }
 
-  /** Rescans the logdir unless it was scanned less than `minRefreshMs` ago (or `force`). */
+  /**
+   * Rescans the logdir unless it was scanned less than `minRefreshMs` ago (or `force`). A large
+   * logdir is rescanned less often: at most 5% of the time goes to scanning (with `minRefreshMs: 0`
+   * every call rescans).
+   */
   async refresh(force = false): Promise<void> {
     if (this.refreshing) return this.refreshing;
-    if (!force && this.now() - this.lastRefresh < this.minRefreshMs) return;
+    const interval = this.minRefreshMs > 0 ? Math.max(this.minRefreshMs, 20 * this.lastScanMs) : 0;
+    if (!force && this.now() - this.lastRefresh < interval) return;
+    const started = performance.now();
     this.refreshing = this.scan().finally(() => {
+      this.lastScanMs = performance.now() - started;
       this.lastRefresh = this.now();
       this.refreshing = null;
     });
@@ -166,7 +174,8 @@ export class RunStore {
       }
     }
     const load = (f: FoundRun) => (f.kind === 'record' ? this.loadRecord(f.id) : this.loadFromEvents(f.id));
-    const results = await mapLimit(found, 64, load);
+    // A few reads at a time, so the file-system threads stay free for the requests that need them.
+    const results = await mapLimit(found, 16, load);
     if (changed || results.some(Boolean)) this.listChanged();
     if (this.checkDamage && !this.sweeping) void this.sweepDamage();
   }
@@ -312,6 +321,11 @@ export class RunStore {
   /** Damaged stretches found in the run's event files (as far as they have been read). */
   damage(id: string): DamageWarning[] {
     return this.visible(id)?.damage ?? [];
+  }
+
+  /** Whether the run's event data is in memory (then `events` answers at once, re-reading in the background). */
+  eventsLoaded(id: string): boolean {
+    return this.visible(id)?.events != null;
   }
 
   /** The run's event files, read up to now (at most every `minRefreshMs`). */
