@@ -56,6 +56,12 @@ interface LoadFigure {
   rps: number;
   errors: number;
   non2xx: number;
+  /** Pages or bodies the server rendered during the load (null for the baseline). */
+  renders: number | null;
+}
+
+async function renderCount(url: string): Promise<number> {
+  return ((await (await fetch(`${url}/api/version.json`)).json()) as { renders: number }).renders;
 }
 
 async function load(name: string, url: string, seconds: number): Promise<LoadFigure> {
@@ -72,6 +78,7 @@ async function load(name: string, url: string, seconds: number): Promise<LoadFig
     rps: r.requests.average,
     errors: r.errors + r.timeouts,
     non2xx: r.non2xx,
+    renders: null,
   };
 }
 
@@ -93,6 +100,7 @@ function printFigure(f: LoadFigure, base: LoadFigure, targetP99: number) {
     `  ${f.name.padEnd(34)} p50 ${String(f.p50).padStart(5)} ms  p99 ${String(f.p99).padStart(5)} ms ` +
       `(${(f.p99 / Math.max(1, base.p99)).toFixed(1)}× 1-KB)  ${f.rps.toFixed(0).padStart(6)} req/s ` +
       `(${((100 * f.rps) / base.rps).toFixed(0)}% of 1-KB)  errors ${f.errors}  non-2xx ${f.non2xx}  ` +
+      (f.renders === null ? '' : `renders ${f.renders}  `) +
       `[p99 < ${targetP99} ms, 0 errors: ${ok}]`,
   );
 }
@@ -125,7 +133,9 @@ export async function siteUnderLoad(
     const before = await rssMb(site.child.pid!);
     const figures: LoadFigure[] = [];
     for (const p of paths) {
-      figures.push(await load(p.startsWith('/compare') ? '/compare?runs=<3>' : p, site.url + p, seconds));
+      const before = await renderCount(site.url);
+      const f = await load(p.startsWith('/compare') ? '/compare?runs=<3>' : p, site.url + p, seconds);
+      figures.push({ ...f, renders: (await renderCount(site.url)) - before });
     }
     const after = await rssMb(site.child.pid!);
     console.log(

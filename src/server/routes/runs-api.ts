@@ -22,7 +22,12 @@ export function runsApiRoutes(site: Site): Router {
   router.get(
     '/api/version.json',
     withStore(site, async (_req, res) => {
-      const body = { version: store.listVersion, pendingDamageChecks: store.pendingDamageChecks() };
+      const body = {
+        version: store.listVersion,
+        pendingDamageChecks: store.pendingDamageChecks(),
+        // How many pages and API bodies were rendered since start (each is rendered once per change of its inputs).
+        renders: site.renders.renders,
+      };
       res.set('Cache-Control', 'no-store').json(body);
     }),
   );
