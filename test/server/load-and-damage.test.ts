@@ -191,3 +191,33 @@ test('concurrent identical requests for an uncached page share one render; a rep
   await (await fetch(url + path.replace('0.37', '0.38'))).text();
   assert.equal(site.renders.renders - before, 2, 'other options are another render');
 });
+
+async function eventually(check: () => Promise<boolean>, what: string) {
+  for (let i = 0; i < 100; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`${what} within 5 s`);
+}
+
+test('a cached page is rendered again once what it reads changes (run.json, event files)', async () => {
+  const dir = join(root, 'logs', ...OK.split('/'));
+  const page = () => fetch(`${url}/runs/${OK}`).then((r) => r.text());
+  const first = await page();
+  assert.ok(!first.includes('renamed-run'));
+  await writeFile(join(dir, 'run.json'), JSON.stringify({ ...JSON.parse(runJson(OK)), name: 'renamed-run' }));
+  await eventually(async () => (await page()).includes('renamed-run'), 'the run page shows the new run.json');
+  await eventually(
+    async () => (await fetch(`${url}/`).then((r) => r.text())).includes('renamed-run'),
+    'the runs table shows the new run.json',
+  );
+  const scalars = () =>
+    fetch(`${url}/api/runs/${OK}/scalars?tag=${encodeURIComponent('train/epoch_loss')}`)
+      .then((r) => r.json())
+      .then((b: { points: unknown[] }) => b.points.length);
+  assert.equal(await scalars(), 20);
+  const writer = await SummaryWriter.create(join(dir, 'train'));
+  writer.scalar('epoch_loss', 0.01, 21, 1_700_000_100);
+  await writer.close();
+  await eventually(async () => (await scalars()) === 21, 'the scalars API shows the appended event');
+});
