@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 
 /** run.json files larger than this are not read: the run is listed as unreadable instead. */
-export const RUN_JSON_MAX_BYTES = 1024 * 1024;
+const RUN_JSON_MAX_BYTES = 1024 * 1024;
 
 export type RunJsonText = { text: string } | { tooLarge: number } | null;
 
