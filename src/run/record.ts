@@ -129,7 +129,7 @@ type Lenient<T> = T extends readonly (infer U)[]
 export type LenientRunRecord = { [K in keyof Fields]?: Lenient<z.infer<Fields[K]>> };
 export type HistoryEntry = NonNullable<LenientRunRecord['history']>[number];
 
-interface ParsedRecord {
+export interface ParsedRecord {
   record: LenientRunRecord;
   /** One line per field dropped, or the reason the whole file is unreadable. */
   warnings: string[];

@@ -6,6 +6,7 @@ import { publicDir } from '../report/pages/templates.ts';
 import { sendNotFound, sendPage } from './respond.ts';
 import { compareApiRoutes } from './routes/compare-api.ts';
 import { pageRoutes } from './routes/pages.ts';
+import { runSeriesRoutes } from './routes/run-series-api.ts';
 import { runsApiRoutes } from './routes/runs-api.ts';
 import { loopbackHostGuard, securityHeaders } from './security.ts';
 import { createSite, type Site, type SiteOptions } from './site.ts';
@@ -22,8 +23,8 @@ function errorHandler(site: Site) {
   };
 }
 
-export function createApp(opts: SiteOptions): Express {
-  const site = createSite(opts);
+/** The site's app; `site` may be passed in to look at its store and render cache (tests, benches). */
+export function createApp(opts: SiteOptions, site: Site = createSite(opts)): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -32,6 +33,7 @@ export function createApp(opts: SiteOptions): Express {
   app.use('/static', express.static(publicDir, { index: false, fallthrough: false, maxAge: 60_000 }));
   app.use(pageRoutes(site));
   app.use(runsApiRoutes(site));
+  app.use(runSeriesRoutes(site));
   app.use(compareApiRoutes(site));
   app.use((_req: Request, res: Response) => void sendNotFound(site, res));
   app.use(errorHandler(site));

@@ -1,6 +1,6 @@
 import type { RunSummary } from '../metrics/run-summary.ts';
 import type { LenientRunRecord as RunRecord } from '../../run/record.ts';
-import { compact, duration, fixed, int, pct, si } from './format.ts';
+import { clip, compact, duration, fixed, int, pct, si } from './format.ts';
 
 type Row = [label: string, value: string];
 
@@ -29,7 +29,7 @@ function identityRows(s: RunSummary, r: RunRecord): Row[] {
     ['Experiment', s.experiment],
     ['Name', s.name ?? '—'],
     ['Status', s.stale ? 'running (stale)' : s.status],
-    ['Error', s.error ?? ''],
+    ['Error', clip(s.error ?? '', 20, 4000)],
     ['Started', s.startTime ?? '—'],
     ['Ended', s.endTime ?? '—'],
     ['Wall time', duration(s.wallSeconds)],
@@ -82,7 +82,7 @@ function provenanceRows(s: RunSummary, r: RunRecord): Row[] {
     ['Feature cache', orDash(r.featureCache, featureCache)],
     ['Resumed from', orDash(r.resumedFrom, (f) => `epoch ${f.epoch}, step ${f.globalStep}`)],
     ['Tags', s.tags.join(', ') || '—'],
-    ['Notes', r.notes || '—'],
+    ['Notes', clip(r.notes || '—', 50, 4000)],
   ];
 }
 

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { discoverRuns, RunReader } from '../../tensorboard/index.ts';
 import type { HParamsData, ImagePoint, ScalarPoint, TextPoint } from '../../tensorboard/index.ts';
+import { damageOf, describeDamage, type DamageWarning } from './damage.ts';
 
 type SeriesKind = 'scalar' | 'image' | 'text';
 
@@ -22,10 +23,14 @@ export class RunEvents {
   /** Increments whenever anything new was read. */
   revision = 0;
 
-  /** `only`: the sub-runs to read (default: every event directory below `dir` except checkpoints). */
+  /**
+   * `only`: the sub-runs to read (default: every event directory below `dir` except checkpoints);
+   * `logdir`: what damaged files are named relative to.
+   */
   constructor(
     private readonly dir: string,
     private readonly only?: ReadonlySet<string>,
+    private readonly logdir = dir,
   ) {}
 
   /** Discovers new sub-runs and reads what was appended since the last call; true when anything changed. */
@@ -110,7 +115,31 @@ export class RunEvents {
     return out;
   }
 
+  /** The reader's warnings, damage worded by `describeDamage`. */
   warnings(): string[] {
+    return this.readerWarnings().map((w) => {
+      const damage = damageOf(this.logdir, w);
+      return damage ? describeDamage(damage) : w;
+    });
+  }
+
+  /** Damaged stretches of the event files read so far. */
+  damage(): DamageWarning[] {
+    return this.readerWarnings()
+      .map((w) => damageOf(this.logdir, w))
+      .filter((d): d is DamageWarning => d !== null);
+  }
+
+  private readerWarnings(): string[] {
     return [...this.readers.values()].flatMap((r) => r.warnings);
+  }
+
+  /** Scalar points held in memory (what the store's budget of loaded runs counts). */
+  scalarPointCount(): number {
+    let n = 0;
+    for (const reader of this.readers.values()) {
+      for (const tag of reader.tags('scalars')) n += reader.scalarColumns(tag).values.length;
+    }
+    return n;
   }
 }

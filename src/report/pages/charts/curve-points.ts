@@ -26,13 +26,31 @@ function seriesFor(record: RunRecord, events: RunEvents | undefined, key: Metric
   return key.history ? historySeries(record, key.history) : [];
 }
 
-/** Evenly spaced points (first and last kept) so a 10,000-step curve stays a light SVG path. */
-export function downsample<T>(points: readonly T[], max: number): T[] {
+/**
+ * At most `max` points so a 10,000-step curve stays a light path: evenly spaced, or with `value`,
+ * the lowest and highest point of each of `(max - 2) / 2` stretches, so the true first, last, minimum and
+ * maximum (a loss spike) are always drawn.
+ */
+export function downsample<T>(points: readonly T[], max: number, value?: (p: T) => number): T[] {
   if (points.length <= max) return points.slice();
-  const out: T[] = [];
-  const stride = (points.length - 1) / (max - 1);
-  for (let i = 0; i < max; i++) out.push(points[Math.round(i * stride)]);
-  return out;
+  if (!value) {
+    const stride = (points.length - 1) / (max - 1);
+    return Array.from({ length: max }, (_, i) => points[Math.round(i * stride)]);
+  }
+  const buckets = Math.max(1, Math.floor((max - 2) / 2));
+  const keep = new Set<number>([0, points.length - 1]);
+  for (let b = 0; b < buckets; b++) {
+    const from = Math.floor((b * points.length) / buckets);
+    const to = Math.floor(((b + 1) * points.length) / buckets);
+    let lo = from;
+    let hi = from;
+    for (let i = from + 1; i < to; i++) {
+      if (value(points[i]) < value(points[lo])) lo = i;
+      if (value(points[i]) > value(points[hi])) hi = i;
+    }
+    keep.add(lo).add(hi);
+  }
+  return [...keep].sort((a, b) => a - b).map((i) => points[i]);
 }
 
 export interface CurveRun {
@@ -96,10 +114,8 @@ export function groupPoints(
       opts.smoothing,
     );
     const origin = c.series[0].wallTime;
-    for (const i of downsample(
-      c.series.map((_, i) => i),
-      opts.maxPoints ?? 600,
-    )) {
+    const all = c.series.map((_, i) => i);
+    for (const i of downsample(all, opts.maxPoints ?? 600, (j) => c.series[j].value)) {
       const p = c.series[i];
       const x = xAxis === 'step' ? p.step : xAxis === 'relative' ? (p.wallTime - origin) / unit.div : p.wallTime * 1000;
       const y = smoothed[i];
