@@ -4,7 +4,7 @@
 // format/ only, never the other. Imports nothing else from transfer-lab.
 export { SummaryWriter } from './write/summary-writer.ts';
 export { writeHparamsExperiment } from './write/hparams-experiment.ts';
-export { RunReader } from './read/run-reader.ts';
+export { type EventFileDamage, RunReader } from './read/run-reader.ts';
 export { discoverRuns } from './read/discover.ts';
 export { isEventFileName } from './format/file-name.ts';
 export type { ScalarPoint, ImagePoint, TextPoint } from './read/run-data.ts';

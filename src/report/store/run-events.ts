@@ -115,23 +115,19 @@ export class RunEvents {
     return out;
   }
 
-  /** The reader's warnings, damage worded by `describeDamage`. */
+  /** The readers' warnings, their lines about damage worded by `describeDamage` (file relative to the logdir). */
   warnings(): string[] {
-    return this.readerWarnings().map((w) => {
-      const damage = damageOf(this.logdir, w);
-      return damage ? describeDamage(damage) : w;
-    });
+    const readers = [...this.readers.values()];
+    const damageLine = (w: string) =>
+      readers.some((r) =>
+        r.damage.some((d) => w.startsWith(`${d.file}: ${d.reason} in the record at byte ${d.offset}`)),
+      );
+    return [...readers.flatMap((r) => r.warnings).filter((w) => !damageLine(w)), ...this.damage().map(describeDamage)];
   }
 
   /** Damaged stretches of the event files read so far. */
   damage(): DamageWarning[] {
-    return this.readerWarnings()
-      .map((w) => damageOf(this.logdir, w))
-      .filter((d): d is DamageWarning => d !== null);
-  }
-
-  private readerWarnings(): string[] {
-    return [...this.readers.values()].flatMap((r) => r.warnings);
+    return [...this.readers.values()].flatMap((r) => r.damage).map((d) => damageOf(this.logdir, d));
   }
 
   /** Scalar points held in memory (what the store's budget of loaded runs counts). */
