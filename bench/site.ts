@@ -166,12 +166,14 @@ export async function run(flags: string[]): Promise<void> {
     ]);
     const raw = await median(3, () => rawEventRead(logdir, ids));
     console.log(
-      `baseline: static 1-KB Express response ${baseline.toFixed(2)} ms; raw read of the 5 compared runs' event files ${raw.toFixed(1)} ms`,
+      `baseline: static 1-KB Express response ${baseline.toFixed(2)} ms; ` +
+        `raw read of the 5 compared runs' event files ${raw.toFixed(1)} ms`,
     );
     console.log(`${runs} runs × ${steps} steps`);
     for (const [name, ms] of rows) {
       console.log(
-        `  ${name.padEnd(58)} ${ms.toFixed(1).padStart(8)} ms  ${(ms / baseline).toFixed(0).padStart(6)}× 1-KB  ${(ms / raw).toFixed(2).padStart(6)}× raw read`,
+        `  ${name.padEnd(58)} ${ms.toFixed(1).padStart(8)} ms  ` +
+          `${(ms / baseline).toFixed(0).padStart(6)}× 1-KB  ${(ms / raw).toFixed(2).padStart(6)}× raw read`,
       );
     }
     const warm = rows.filter(([n]) => n.includes('warm')).map(([, ms]) => ms);

@@ -45,8 +45,10 @@ export async function resolveCifar10Dir(opts: ResolveCifar10Options = {}): Promi
   const archive = opts.archive ?? CIFAR10_ARCHIVE;
   const missing = missingCifar10Files(target);
   const whatToDo =
-    `download ${archive.url}${archive.md5 ? ` (md5 ${archive.md5})` : ''} by hand and extract it in ${dirname(target)}, ` +
-    `so that ${target} holds ${CIFAR10_FILES.join(', ')}; or point --data-dir or TRANSFERLAB_DATA_DIR at a folder that has them`;
+    `download ${archive.url}${archive.md5 ? ` (md5 ${archive.md5})` : ''} ` +
+    `by hand and extract it in ${dirname(target)}, ` +
+    `so that ${target} holds ${CIFAR10_FILES.join(', ')}; or point ` +
+    `--data-dir or TRANSFERLAB_DATA_DIR at a folder that has them`;
   const notFound = (why: string): Cifar10NotFoundError =>
     new Cifar10NotFoundError(`CIFAR-10 not found: ${target} lacks ${missing.join(', ')}${why}; ${whatToDo}`);
   if (opts.download === false) throw notFound(' (downloading is off)');

@@ -99,7 +99,7 @@ test('other input sizes rebuild the fully convolutional part', async () => {
   base.dispose();
 });
 
-test('models dir: option > TRANSFERLAB_MODELS_DIR > <cache>/models; offline with nothing there is one clear error', async () => {
+test('models dir: option > TRANSFERLAB_MODELS_DIR > <cache>/models; offline, none there: one error', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'tl-pre-'));
   try {
     assert.equal(modelsDir({ modelsDir: '/a', env: { TRANSFERLAB_MODELS_DIR: '/b' } }), '/a');

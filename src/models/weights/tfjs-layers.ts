@@ -94,7 +94,7 @@ async function saveArtifacts(jsonPath: string, artifacts: tf.io.ModelArtifacts):
     await syncDir(dir);
   } catch (err) {
     await Promise.all([rm(tmpWeights, { force: true }), rm(tmpJson, { force: true })]);
-    throw new Error(`${jsonPath}: saving failed: ${(err as Error).message}`);
+    throw new Error(`${jsonPath}: saving failed: ${(err as Error).message}`, { cause: err });
   }
   return {
     modelArtifactsInfo: {
@@ -134,7 +134,7 @@ async function readModelJson(jsonPath: string): Promise<ModelJson> {
   try {
     raw = JSON.parse(await readFile(jsonPath, 'utf8'));
   } catch (err) {
-    throw new Error(`${jsonPath}: not valid JSON (${(err as Error).message})`);
+    throw new Error(`${jsonPath}: not valid JSON (${(err as Error).message})`, { cause: err });
   }
   const parsed = modelJsonSchema.safeParse(raw);
   if (!parsed.success) {
@@ -228,7 +228,9 @@ export async function loadLayersModelFromDir(
     return await tf.loadLayersModel(io, { strict: opts.strict ?? true });
   } catch (err) {
     const msg = (err as Error).message ?? String(err);
-    throw new Error(msg.includes(modelJsonPath(dirOrModelJson)) ? msg : `${modelJsonPath(dirOrModelJson)}: ${msg}`);
+    throw new Error(msg.includes(modelJsonPath(dirOrModelJson)) ? msg : `${modelJsonPath(dirOrModelJson)}: ${msg}`, {
+      cause: err,
+    });
   }
 }
 

@@ -91,7 +91,9 @@ export class SummaryWriter {
     try {
       JSON.parse(modelConfigJson); // TensorBoard's Graphs tab would fail on it
     } catch (err) {
-      throw new Error(`keras model (${this.path}): field modelConfigJson: not JSON (${(err as Error).message})`);
+      throw new Error(`keras model (${this.path}): field modelConfigJson: not JSON (${(err as Error).message})`, {
+        cause: err,
+      });
     }
     this.write(kerasModelValue(modelConfigJson), step);
   }
