@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { batchCount, batches, loadCifar10, resolveCifar10Dir, type ImageSet } from '../src/data/index.ts';
+import { resolveLocations } from '../src/experiment/locations.ts';
 
 const BATCH = 32;
 const SIZES = [32, 96, 160] as const;
@@ -25,12 +26,12 @@ async function chooseBackend(): Promise<string> {
   }
 }
 
-/** The data folder: --data-dir / TRANSFERLAB_DATA_DIR, else the shared fixtures beside the checkout. */
+/** The data folder: --data-dir / TRANSFERLAB_DATA_DIR (locations.ts), else the shared fixtures beside the checkout. */
 async function dataDir(flags: string[]): Promise<string> {
   const flag = flags.find((f) => f.startsWith('--data-dir='))?.slice('--data-dir='.length);
   const shared = resolve(process.env.TRANSFERLAB_SHARED ?? join(import.meta.dirname, '..', '..', 'shared'), 'data');
   const fallback = !flag && !process.env.TRANSFERLAB_DATA_DIR && existsSync(shared) ? shared : undefined;
-  return resolveCifar10Dir({ dataDir: flag ?? fallback, download: false });
+  return resolveCifar10Dir({ dataDir: resolveLocations({ dataDir: flag ?? fallback }).dataDir, download: false });
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
