@@ -1,10 +1,11 @@
+import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isEventFileName } from '../../tensorboard/index.ts';
-import { SUBRUNS } from '../../run/layout.ts';
+import { discoverRuns } from '../../tensorboard/index.ts';
+import { CHECKPOINT_DIR, RUN_RECORD_FILE, SUBRUNS } from '../../run/layout.ts';
 
-// The report's own walk over the log directory. `src/run/layout.ts` is to become the only walker;
-// until the integration re-points the store at it, these two functions are that walk.
+// The store's view of the log directory, on top of the one walker (tensorboard's discoverRuns, as
+// run/layout.ts findRunIds uses it): event folders are grouped into runs by the run layout.
 
 export interface FoundRun {
   id: string;
@@ -12,39 +13,29 @@ export interface FoundRun {
   kind: 'record' | 'events';
 }
 
-async function hasEventFile(dir: string): Promise<boolean> {
-  const dirents = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  return dirents.some((d) => d.isFile() && isEventFileName(d.name));
+/** `a/b/train` is run `a/b`'s sub-run; a top-level folder named `train` is a run of its own. */
+function runIdOf(folder: string): string {
+  const cut = folder.lastIndexOf('/');
+  return cut > 0 && SUBRUNS.includes(folder.slice(cut + 1)) ? folder.slice(0, cut) : folder;
 }
 
 /**
- * Run directories below `logdir` (ids `/`-separated, sorted): a directory holding run.json, or one
- * holding event files directly or in `train/`/`validation/`. Symbolic links are not followed, so
- * everything found lies inside the logdir.
+ * Run directories below `logdir` (ids `/`-separated, sorted): a directory holding event files
+ * directly or in `train/`/`validation/`, a `record` run when it holds run.json. Symbolic links are
+ * not followed, so everything found lies inside the logdir.
  */
 export async function findRunDirs(logdir: string, maxDepth: number): Promise<FoundRun[]> {
-  const found: FoundRun[] = [];
-  const walk = async (rel: string, depth: number): Promise<void> => {
-    const dirents = await readdir(rel ? join(logdir, rel) : logdir, { withFileTypes: true }).catch(() => null);
-    if (!dirents) return;
-    if (rel && dirents.some((d) => d.name === 'run.json' && d.isFile())) {
-      found.push({ id: rel, kind: 'record' });
-      return;
-    }
-    const dirs = dirents.filter((d) => d.isDirectory() && !d.name.startsWith('.'));
-    const splits = dirs.filter((d) => SUBRUNS.includes(d.name));
-    let isRun = false;
-    if (rel) {
-      isRun = dirents.some((d) => d.isFile() && isEventFileName(d.name));
-      for (const d of splits) if (!isRun) isRun = await hasEventFile(join(logdir, rel, d.name));
-    }
-    if (isRun) found.push({ id: rel, kind: 'events' });
-    if (depth >= maxDepth) return;
-    const below = isRun ? dirs.filter((d) => !splits.includes(d)) : dirs;
-    await Promise.all(below.map((d) => walk(rel ? `${rel}/${d.name}` : d.name, depth + 1)));
-  };
-  await walk('', 0);
-  return found.sort((a, b) => (a.id < b.id ? -1 : 1));
+  const skipDir = (name: string) => name.startsWith('.') || name === CHECKPOINT_DIR;
+  // One level deeper than the runs themselves: their sub-runs hold the event files.
+  const folders = await discoverRuns(logdir, { followSymlinks: false, maxDepth: maxDepth + 1, skipDir });
+  const ids = new Set(folders.filter((f) => f !== '.').map(runIdOf));
+  const records = [...ids].filter((id) => existsSync(join(logdir, id, RUN_RECORD_FILE)));
+  // Nothing inside a project run is a run of its own (as --resume's findRunIds sees it).
+  const insideRecord = (id: string) => records.some((r) => id.startsWith(`${r}/`));
+  return [...ids]
+    .filter((id) => !insideRecord(id) && id.split('/').length <= maxDepth)
+    .map((id): FoundRun => ({ id, kind: records.includes(id) ? 'record' : 'events' }))
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 
 /** The newest modification time of the event files in a run directory and its sub-runs (ms; 0 if none). */
