@@ -1,6 +1,8 @@
-// ImageNet weights for a base: which official Keras no-top file (URL, md5, size), where it lives
-// (--weights-dir > TRANSFERLAB_WEIGHTS_DIR > <cache>/models), downloading it once, and loading it
-// with the 224-px fallback warning Keras gives for MobileNet input sizes it has no file for.
+// ImageNet weights for a base: which official Keras no-top file (URL, md5, size), finding it in the
+// weights folder the caller names (experiment/locations.ts resolves it), downloading it once, and
+// loading it with the 224-px fallback warning Keras gives for MobileNet input sizes it has no file for.
+// src/models/weights/ owns the three weight formats (Keras .h5, ImageNet resolution, tfjs layers);
+// it imports @tensorflow/tfjs, download/ and models/ itself, never a backend.
 import type * as tf from '@tensorflow/tfjs';
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
