@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendPreference } from '../src/backends/index.ts';
+import { resolveLocations } from '../src/experiment/locations.ts';
 import {
   FreezableBatchNormalization,
   buildBase,
@@ -33,7 +34,8 @@ const sharedModels = resolve(
   process.env.TRANSFERLAB_SHARED ?? join(import.meta.dirname, '..', '..', 'shared'),
   'models',
 );
-const modelsDir = process.env.TRANSFERLAB_MODELS_DIR ?? sharedModels;
+// --models-dir > TRANSFERLAB_MODELS_DIR as everywhere (locations.ts); the shared fixtures stand in for the cache.
+const modelsDir = resolveLocations(process.env.TRANSFERLAB_MODELS_DIR ? {} : { modelsDir: sharedModels }).modelsDir;
 
 const CONFIGS: Config[] = [
   {

@@ -325,7 +325,8 @@ async function measure(job: Job): Promise<{ m: Measurement; microBatch: number }
     if (r.ok) return { m: r.m, microBatch };
     if (!r.heap || microBatch === 1) return { error: r.error };
     console.log(
-      `    ${job.backend} ${job.mode} micro-batch ${microBatch} overflowed the wasm heap; retrying with ${microBatch / 2}`,
+      `    ${job.backend} ${job.mode} micro-batch ${microBatch} ` +
+        `overflowed the wasm heap; retrying with ${microBatch / 2}`,
     );
     microBatch = Math.max(1, microBatch >> 1);
   }
@@ -396,12 +397,14 @@ export async function run(flags: string[]): Promise<void> {
       "heap = the largest worker's (Σ over workers)",
   );
   console.log(
-    `training = forward + backward + Adam at batch ${BATCH} (cpu: ${CPU_BATCH}); forward = predict at batch ${BATCH}; median step after a warm-up, cap ${cap}s per measurement`,
+    `training = forward + backward + Adam at batch ${BATCH} (cpu: ${CPU_BATCH}); forward ` +
+      `= predict at batch ${BATCH}; median step after a warm-up, cap ${cap}s per measurement`,
   );
   console.log('GFLOP/s = 2 × multiply-adds per image (modelCost) × images/s, ×3 for training\n');
   if (ab)
     console.log(
-      '--ab: wasm rows alternate steps with the kernels from before the MobileNetV2 speed-up ("before") and ours, in one process\n',
+      '--ab: wasm rows alternate steps with the kernels from before ' +
+        'the MobileNetV2 speed-up ("before") and ours, in one process\n',
     );
   const rows: string[][] = [['model', 'mode', 'backend', 'micro-batch', 'images/s', 'GFLOP/s', 'wasm/cpu', 'heap MiB']];
   for (const c of configs) {

@@ -1,3 +1,5 @@
+// src/models/layers/: the custom tfjs layers the builders use (freezable BN and its training op,
+// ReLU6, UpSample); imports @tensorflow/tfjs only.
 import * as tf from '@tensorflow/tfjs';
 // One differentiable op (closed-form backward); one-pass kernels on wasm, tfjs' ops elsewhere.
 import { batchNormTraining } from './batch-norm-training.ts';

@@ -1,3 +1,5 @@
+// src/report/pages/: the HTML pages (runs, run, compare) and their SVG/Vega-Lite charts, rendered
+// with Handlebars from report/store and report/metrics; imports run/ for ids and URLs, never train/.
 import type { SiteLinks } from './links.ts';
 import { tensorboardLinks } from './tensorboard-links.ts';
 import { readAsset } from './templates.ts';
