@@ -2,6 +2,7 @@
 // progress heartbeat, and the last-gasp write on a second Ctrl-C. The record itself is changed only
 // by run-experiment.ts; these functions build or write it.
 import { renameSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { BackendChoice } from '../backends/index.ts';
 import type { ExperimentDefinition } from '../experiment/definition.ts';
@@ -51,8 +52,13 @@ export function newRecord(
     dataset: null,
     history: [],
     progress: null,
-    hparamsSessionEndFile: null,
+    ...thisProcess(),
   };
+}
+
+/** Who trains the run now: a monitor on this host can tell whether the process still exists. */
+function thisProcess(): Pick<RunRecord, 'pid' | 'hostname'> {
+  return { pid: process.pid, hostname: hostname() };
 }
 
 /** The record of a run being resumed: running again, on this process's backend. */
@@ -64,7 +70,7 @@ export function resumedRecord(previous: RunRecord, backend: RunRecord['backend']
     endTime: null,
     backend,
     progress: null,
-    hparamsSessionEndFile: null,
+    ...thisProcess(),
   };
 }
 

@@ -12,25 +12,36 @@ export function crossEntropy(y: tf.Tensor, probs: tf.Tensor, axis?: number): tf.
   return tf.tidy(() => tf.neg(tf.sum(tf.mul(y, tf.log(tf.clipByValue(probs, 1e-7, 1 - 1e-7))), axis)));
 }
 
+/** Lets the event loop run once, so a signal handler can set the stop flag. */
+const turnEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /**
  * One optimizer step on a batch: forward and backward in micro-batches (each loss scaled by 1/batch,
  * so the summed gradients are the batch-mean gradient), then one update. The model runs with
  * training=true: dropout is on, trainable BatchNormalization layers use batch statistics, frozen ones
- * (FreezableBatchNormalization) stay in inference mode.
+ * (FreezableBatchNormalization) stay in inference mode. Each micro-batch is synchronous (seconds on
+ * WebAssembly), so before each one the event loop turns and `shouldStop` is asked: a stop abandons
+ * the step (no update; null), and a Ctrl-C waits at most one micro-batch.
  */
-export function trainStep(
+export async function trainStep(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
   x: tf.Tensor,
   y: tf.Tensor2D,
   microBatch: number,
-): StepResult {
+  shouldStop: () => boolean = () => false,
+): Promise<StepResult | null> {
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const n = x.shape[0]!;
   let accumulated: tf.NamedTensorMap | null = null;
   let lossSum = 0;
   let correct = 0;
   for (let start = 0; start < n; start += microBatch) {
+    await turnEventLoop();
+    if (shouldStop()) {
+      if (accumulated !== null) tf.dispose(accumulated);
+      return null;
+    }
     const size = Math.min(microBatch, n - start);
     const { value, grads, hits } = tf.tidy(() => {
       const xs = n === size ? x : tf.slice(x, start, size);

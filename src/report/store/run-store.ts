@@ -4,7 +4,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { summarize, type RunSummary } from '../metrics/run-summary.ts';
-import { parseRunRecord, type LenientRunRecord as RunRecord } from '../../run/record.ts';
+import { parseRunRecord, runProcessGone, type LenientRunRecord as RunRecord } from '../../run/record.ts';
 import { recordFromEvents } from './record-from-events.ts';
 import { RunEvents } from './run-events.ts';
 import { findRunDirs, latestEventMtime, type FoundRun } from './scan-logdir.ts';
@@ -173,7 +173,7 @@ export class RunStore {
 
   private isStale(e: Entry): boolean {
     const quietMs = this.now() - Math.max(e.mtimeMs, e.eventsMtimeMs);
-    return e.record.status === 'running' && quietMs > this.staleAfterMs;
+    return e.record.status === 'running' && (quietMs > this.staleAfterMs || runProcessGone(e.record));
   }
 
   private summaryOf(e: Entry): RunSummary {
@@ -185,6 +185,7 @@ export class RunStore {
       nowMs: this.now(),
       staleAfterMs: this.staleAfterMs,
     });
+    if (!e.summary.stale && this.isStale(e)) e.summary = { ...e.summary, stale: true };
     return e.summary;
   }
 
