@@ -17,11 +17,13 @@ export interface StopSignal {
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /**
- * One Ctrl-C reaches the program twice: the terminal signals the whole process group, and
- * `npm run` relays the signal it got to its child (shared/docs/tensorboard-live.md). A repeat this
- * soon after the first is that same press; a press after it forces the exit.
+ * Under `npm run`, one Ctrl-C reaches the program twice: the terminal signals the whole process
+ * group, and npm relays the signal it got to its child (shared/docs/tensorboard-live.md). There, a
+ * repeat this soon after the first is that same press; a press after it forces the exit. npm sets
+ * `npm_lifecycle_event` for the scripts it runs; started any other way, every repeat forces.
  */
-export const SAME_PRESS_MS = 500;
+const SAME_PRESS_MS = 500;
+const samePressMs = () => (process.env.npm_lifecycle_event === undefined ? 0 : SAME_PRESS_MS);
 
 export function installStopSignal(
   opts: { onFirst?: (s: NodeJS.Signals) => void; onForce?: () => void; handleProcessSignals?: boolean } = {},
@@ -30,7 +32,7 @@ export function installStopSignal(
   let signal: NodeJS.Signals | null = null;
   let firstAt = -Infinity;
   const handler = (s: NodeJS.Signals): void => {
-    if (requested && performance.now() - firstAt >= SAME_PRESS_MS) {
+    if (requested && performance.now() - firstAt >= samePressMs()) {
       try {
         opts.onForce?.();
       } finally {
