@@ -1,8 +1,7 @@
 // run.json, schemaVersion 1: the one schema of a run's record (docs/ARCHITECTURE.md). Read strictly
 // when a run is resumed (a wrong field stops it), leniently when the site shows it (a wrong field is
 // dropped with a warning; a file that is no JSON object is an unreadable run with its reason).
-// src/run/ owns run.json and the log layout; it imports src/experiment/ (the definition) and
-// src/tensorboard/ (event-folder discovery) only.
+// src/run/ owns run.json and the log layout; it imports src/experiment/ (the definition) only.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';

@@ -155,7 +155,7 @@ async function trainOneEpoch(io: LoopInput, state: TrainState, stepsPerEpoch: nu
  * Steps between batch_* points: `logEveryBatches`, but at least four points per epoch, so a short
  * run (fewer steps than the interval) still draws a curve.
  */
-export function batchLogInterval(logEveryBatches: number, stepsPerEpoch: number): number {
+function batchLogInterval(logEveryBatches: number, stepsPerEpoch: number): number {
   return Math.max(1, Math.min(logEveryBatches, Math.ceil(stepsPerEpoch / 4)));
 }
 

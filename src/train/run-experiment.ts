@@ -12,7 +12,7 @@ import type { LoadedDefinition } from '../experiment/load.ts';
 import { resolveLocations, type LocationFlags, type Locations } from '../experiment/locations.ts';
 import type { BackendPreference } from '../backends/names.ts';
 import type { ProgressMode } from '../experiment/names.ts';
-import { checkRunName, createRunDir, RUN_RECORD_FILE, TRAIN_SUBRUN, VALIDATION_SUBRUN } from '../run/layout.ts';
+import { checkRunName, createRunDir, RUN_RECORD_FILE } from '../run/layout.ts';
 import type { RunProgress, RunRecord, RunStatus } from '../run/record.ts';
 import { kerasModelConfigFromTfjs, writeWeightHistograms } from '../tensorboard/index.ts';
 import {

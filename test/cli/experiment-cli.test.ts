@@ -277,7 +277,11 @@ async function signalThenResume(signal: 'SIGINT' | 'SIGTERM'): Promise<void> {
   const { code, signal: raised, stderr } = await run.exited;
   assert.ok(code === 130 || raised === signal, `exit ${code} ${raised}: ${stderr}`);
   assert.match(stderr, new RegExp(`${signal}: finishing the current step`));
-  assert.match(stderr, /resume with {2}npm run experiment -- --resume quickstart\//, 'the orderly stop, not the forced');
+  assert.match(
+    stderr,
+    /resume with {2}npm run experiment -- --resume quickstart\//,
+    'the orderly stop, not the forced',
+  );
   const [, stoppedAt] = /stopping at epoch 1, batch \d+\/\d+ \(step (\d+)\)/.exec(stderr) ?? [];
   const runDir = onlyRun(logdir);
   const record = readJson(join(runDir, 'run.json'));
@@ -295,7 +299,10 @@ async function signalThenResume(signal: 'SIGINT' | 'SIGTERM'): Promise<void> {
 
   const resumed = experimentCli(['--resume', record.id, '--logdir', logdir, '--progress', 'none'], env);
   assert.equal(resumed.status, 0, resumed.stderr);
-  assert.match(resumed.stderr, new RegExp(`resuming at epoch 1, batch ${state.batchInEpoch} \\(step ${state.globalStep}\\)`));
+  assert.match(
+    resumed.stderr,
+    new RegExp(`resuming at epoch 1, batch ${state.batchInEpoch} \\(step ${state.globalStep}\\)`),
+  );
   await assertFinished(runDir, 1);
 }
 
@@ -328,7 +335,10 @@ test('SIGKILL to the process group after an epoch: stale in the site; --resume c
   await store.refresh(true);
   assert.equal(store.summaries()[0]?.stale, true, 'the site shows the killed run as stale at once');
   const killed = await readerOf(trainDir);
-  assert.ok(killed.scalars('batch_loss').some((p) => p.step > STEPS), 'points past the checkpoint were written');
+  assert.ok(
+    killed.scalars('batch_loss').some((p) => p.step > STEPS),
+    'points past the checkpoint were written',
+  );
   assert.equal(readJson(join(runDir, 'checkpoints', 'state.json')).globalStep, STEPS);
 
   const resumed = experimentCli(['--resume', record.id, '--logdir', logdir, '--progress', 'none'], env);

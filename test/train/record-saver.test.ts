@@ -1,12 +1,11 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { selectBackend } from '../../src/backends/index.ts';
-import { RunReader } from '../../src/tensorboard/index.ts';
 import { cachedFeatures } from '../../src/train/feature-cache.ts';
 import { resolveInlineDefinition } from '../../src/experiment/load.ts';
 import { buildRunModel, splitAtPooling } from '../../src/train/model-setup.ts';
@@ -102,7 +101,7 @@ test('cached features keep run.json fresh while they are computed', async () => 
   assert.deepEqual(entry, { used: true, hit: false, key: entry.key, path: '' }, 'random weights are not kept');
 });
 
-test('run.json names the training process; a running record whose process is gone from this host reads as such', async () => {
+test('run.json names the training process; a running run whose process left this host reads as gone', async () => {
   const r = record();
   assert.equal(r.pid, process.pid);
   assert.equal(r.hostname, hostname());
@@ -110,7 +109,11 @@ test('run.json names the training process; a running record whose process is gon
   const child = spawn(process.execPath, ['-e', '0']);
   await new Promise((done) => child.on('exit', done));
   assert.equal(runProcessGone({ ...r, pid: child.pid! }), true, 'an exited process is gone');
-  assert.equal(runProcessGone({ ...r, pid: child.pid!, hostname: `${hostname()}-other` }), false, 'another host: unknown');
+  assert.equal(
+    runProcessGone({ ...r, pid: child.pid!, hostname: `${hostname()}-other` }),
+    false,
+    'another host: unknown',
+  );
   assert.equal(runProcessGone({ ...r, pid: child.pid!, status: 'interrupted' }), false, 'only a running record');
   assert.equal(runProcessGone({ status: 'running' }), false, 'older records name no process');
 });

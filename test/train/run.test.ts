@@ -132,7 +132,11 @@ test('quickstart end to end: event files, run.json, HParams session, feature cac
   assert.deepEqual([hparams.feature_cache, hparams.backend], ['on', 'wasm']);
   const { seed, ...withoutSeed } = hparams;
   assert.equal(seed, onDisk.seed);
-  assert.equal(hp.sessionStart?.groupName, hparamsGroupName(withoutSeed as Parameters<typeof hparamsGroupName>[0]), 'repeats with other seeds group together');
+  assert.equal(
+    hp.sessionStart?.groupName,
+    hparamsGroupName(withoutSeed as Parameters<typeof hparamsGroupName>[0]),
+    'repeats with other seeds group together',
+  );
   assert.equal(hp.sessionEnd?.status, 'success');
   assert.equal(sessionEndFiles(runDir).length, 1, 'one session end');
   assert.deepEqual(readdirSync(runDir).filter((f) => f.includes('tfevents')).length, 1, 'no session-end file');
@@ -240,7 +244,12 @@ test('a TensorBoard open throughout (Python loader) watches a real run train, st
   assert.deepEqual(steps(onDisk, 'batch_loss'), range(1, 3 * STEPS_PER_EPOCH));
   const kernels = onDisk.tags('histograms').filter((t) => t.endsWith('/kernel_0'));
   assert.ok(kernels.length >= 2, `a kernel histogram per layer: ${kernels.join(', ')}`);
-  for (const tag of kernels) assert.deepEqual(onDisk.histograms(tag).map((p) => p.step), [0, 2], tag);
+  for (const tag of kernels)
+    assert.deepEqual(
+      onDisk.histograms(tag).map((p) => p.step),
+      [0, 2],
+      tag,
+    );
   assert.equal(sessionEndFiles(first.runDir).length, 1);
 });
 

@@ -21,7 +21,7 @@ export function sessionStartOf(def: ExperimentDefinition, experiment: string, co
 }
 
 /** The hyperparameters a run reports to TensorBoard's HParams dashboard, flattened from its definition. */
-export function runHparams(
+function runHparams(
   def: ExperimentDefinition,
   experiment: string,
   conditions: RunConditions,
@@ -75,5 +75,3 @@ export async function removeWrittenExperiments(logdir: string): Promise<void> {
     await rm(join(logdir, name), { force: true });
   }
 }
-
-
