@@ -63,8 +63,10 @@ function thisProcess(): Pick<RunRecord, 'pid' | 'hostname'> {
 
 /** The record of a run being resumed: running again, on this process's backend. */
 export function resumedRecord(previous: RunRecord, backend: RunRecord['backend']): RunRecord {
+  // Earlier versions named a separate session-end file here; the resume removes such files.
+  const { hparamsSessionEndFile: _legacy, ...kept } = previous as RunRecord & { hparamsSessionEndFile?: unknown };
   return {
-    ...previous,
+    ...kept,
     status: 'running',
     error: null,
     endTime: null,

@@ -381,6 +381,12 @@ test('a second Ctrl-C exits at once: run.json interrupted, no session end; resum
   assert.equal(resumed.status, 0, resumed.stderr);
   assert.equal(sessionEndFiles(runDir).length, 1);
   assert.equal((await readerOf(runDir)).hparams().sessionEnd?.status, 'success');
+  const train = await readerOf(join(runDir, TRAIN_SUBRUN));
+  assert.deepEqual(
+    train.scalars('batch_loss').map((p) => p.step),
+    range(1, 75),
+    'what the exit hook wrote past the checkpoint was cut back: each step once',
+  );
 });
 
 test('npm run tensorboard without TensorBoard installed says how to install it, exit 1', async () => {
