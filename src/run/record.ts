@@ -1,11 +1,11 @@
 // run.json, schemaVersion 1: the one schema of a run's record (docs/ARCHITECTURE.md). Read strictly
 // when a run is resumed (a wrong field stops it), leniently when the site shows it (a wrong field is
 // dropped with a warning; a file that is no JSON object is an unreadable run with its reason).
-// src/run/ owns run.json and the log layout; it imports src/experiment/ (the definition) and
-// src/tensorboard/ (event-folder discovery) only.
+// src/run/ owns run.json and the log layout; it imports src/experiment/ (the definition) only.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { definitionSchema, type ExperimentDefinition } from '../experiment/definition.ts';
@@ -96,8 +96,10 @@ const fields = {
   history: z.array(epochHistory),
   /** Where a long phase stands while running (a heartbeat for monitors); null between phases. Older runs lack it. */
   progress: progress.nullable().optional(),
-  /** added: the run-root event file ending the HParams session of an unfinished run (deleted by --resume). */
-  hparamsSessionEndFile: z.string().nullable().optional(),
+  /** added: the process training the run (the last one, after a resume) and its host: a monitor on that
+   * host tells a run.json left at `running` by a killed process from a live run. Older runs lack them. */
+  pid: num.nullable().optional(),
+  hostname: z.string().nullable().optional(),
 };
 
 const recordSchema = z.object(fields);
@@ -135,6 +137,20 @@ export interface ParsedRecord {
   warnings: string[];
   /** Why the file cannot be read as a run at all (not JSON, not an object); null when it can. */
   unreadable: string | null;
+}
+
+/**
+ * True when the record says `running` but names a process of this host that no longer exists (killed,
+ * or the machine restarted): the site shows such a run as stale at once instead of after a quiet spell.
+ */
+export function runProcessGone(record: Pick<LenientRunRecord, 'status' | 'pid' | 'hostname'>): boolean {
+  if (record.status !== 'running' || typeof record.pid !== 'number' || record.hostname !== hostname()) return false;
+  try {
+    process.kill(record.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 /** Writes run.json atomically: a temp file in the same directory, then rename over the old one. */

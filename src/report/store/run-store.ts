@@ -5,7 +5,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { summarize, type RunSummary } from '../metrics/run-summary.ts';
-import { parseRunRecord, type LenientRunRecord as RunRecord, type ParsedRecord } from '../../run/record.ts';
+import { parseRunRecord, runProcessGone, type LenientRunRecord as RunRecord, type ParsedRecord } from '../../run/record.ts';
 import type { DamageWarning } from './damage.ts';
 import { EventsLru } from './events-lru.ts';
 import { readRunJson, tooLargeWarning, type RunJsonText } from './read-run-json.ts';
@@ -272,7 +272,7 @@ export class RunStore {
 
   private isStale(e: Entry): boolean {
     const quietMs = this.now() - Math.max(e.mtimeMs, e.eventsMtimeMs);
-    return e.record.status === 'running' && quietMs > this.staleAfterMs;
+    return e.record.status === 'running' && (quietMs > this.staleAfterMs || runProcessGone(e.record));
   }
 
   private summaryOf(e: Entry): RunSummary {
@@ -284,6 +284,7 @@ export class RunStore {
       nowMs: this.now(),
       staleAfterMs: this.staleAfterMs,
     });
+    if (!e.summary.stale && this.isStale(e)) e.summary = { ...e.summary, stale: true };
     return e.summary;
   }
 
