@@ -78,7 +78,7 @@ function mobilenetV1Like(input: T): T {
   return x;
 }
 
-function densenetLike(input: T): T {
+export function densenetLike(input: T): T {
   let x = L.zeroPadding2d({ padding: 3 }).apply(input) as T;
   x = convBn(x, 16, 7, 2, 'valid');
   x = L.zeroPadding2d({ padding: 1 }).apply(x) as T;
