@@ -31,6 +31,14 @@ const epochHistory = z.object({
   imagesPerSecond: num,
   seconds: num,
 });
+/** Which engine ran a phase's forward passes of fixed weights (`--engine`); tfjs with the notice when ONNX Runtime was not used. */
+const engineEntry = z.object({
+  engine: z.enum(['onnx', 'tfjs']),
+  provider: z.string().nullable(),
+  threads: nullableNum,
+  version: z.string().nullable(),
+  notice: z.string().nullable(),
+});
 const progress = z.object({
   phase: z.enum(['features', 'evaluate']),
   /** Split being processed (features: train / validation / test). */
@@ -96,6 +104,15 @@ const fields = {
   history: z.array(epochHistory),
   /** Where a long phase stands while running (a heartbeat for monitors); null between phases. Older runs lack it. */
   progress: progress.nullable().optional(),
+  /** added: the forward engine of each phase of fixed weights (feature extraction, validation, test, frozen prefix). Older runs lack it. */
+  engines: z
+    .object({
+      features: engineEntry.optional(),
+      validation: engineEntry.optional(),
+      test: engineEntry.optional(),
+      prefix: engineEntry.optional(),
+    })
+    .optional(),
   /** added: the run-root event file ending the HParams session of an unfinished run (deleted by --resume). */
   hparamsSessionEndFile: z.string().nullable().optional(),
 };
@@ -108,6 +125,7 @@ export type RunRecord = Omit<z.infer<typeof recordSchema>, 'definition'> & { def
 export type EpochHistory = z.infer<typeof epochHistory>;
 export type RunProgress = z.infer<typeof progress>;
 export type ParamCounts = z.infer<typeof paramCounts>;
+export type EngineEntry = z.infer<typeof engineEntry>;
 
 type Fields = typeof fields;
 /**

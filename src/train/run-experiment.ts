@@ -3,6 +3,7 @@
 // set. The run record is changed here and nowhere else.
 // src/train/ owns a run's story (this file), the loop and its step, inputs, checkpoints and what a run
 // writes (summaries/); it may import experiment/, run/, models/, data/, backends/, tensorboard/, download/.
+import type * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { selectBackend } from '../backends/index.ts';
 import { NUM_CLASSES } from '../data/index.ts';
@@ -16,6 +17,9 @@ import type { RunProgress, RunRecord, RunStatus } from '../run/record.ts';
 import { SummaryWriter } from '../tensorboard/index.ts';
 import { checkpointDir, initialTrainState, loadCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.ts';
 import { computeCosts } from './compute-cost.ts';
+import type { EnginePreference } from './engine-names.ts';
+import { ForwardEngines } from './forward-engine.ts';
+import { frozenPrefixTraining } from './frozen-prefix.ts';
 import { loadRunData, trainingInputs, type TrainingInputs } from './inputs.ts';
 import { trainEpochs } from './loop.ts';
 import { buildRunModel, paramCounts, type RunModel } from './model-setup.ts';
@@ -45,6 +49,10 @@ export interface RunOptions extends LocationFlags {
   /** `--set key=value` overrides. */
   overrides?: string[];
   backend?: BackendPreference;
+  /** The engine of the forward passes of fixed weights (default auto: ONNX Runtime where it loads). */
+  engine?: EnginePreference;
+  /** ONNX Runtime's threads (default every core). */
+  threads?: number;
   /** Continue a run (its id relative to the logdir, or its path) from its last checkpoint. */
   resume?: string;
   experimentsDir?: string;
@@ -74,6 +82,7 @@ interface Run {
   runDir: string;
   record: RunRecord;
   saver: RecordSaver;
+  engines: ForwardEngines;
   writers: { root: SummaryWriter; train: SummaryWriter; validation: SummaryWriter };
   stop: StopSignal;
   options: RunOptions;
@@ -91,7 +100,12 @@ export async function runExperiment(
 ): Promise<RunResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const where = resolveLocations(options);
-  const { loaded, def, resumed, runDir, id, record, saver } = await openRun(definitionOrName, options, where, log);
+  const { loaded, def, resumed, runDir, id, record, saver, engines } = await openRun(
+    definitionOrName,
+    options,
+    where,
+    log,
+  );
 
   // Event files; an unfinished run ends its HParams session in a file of its own (session-end.ts).
   const writers = {
@@ -109,7 +123,7 @@ export async function runExperiment(
       // Queued records are written whole by the event writers' exit hook.
       onForce: () => forceMarkInterrupted(runDir, { ...record, hparamsSessionEndFile: sessionEnd.endSync('aborted') }),
     });
-  const run: Run = { def, where, runDir, record, saver, writers, stop, options, log };
+  const run: Run = { def, where, runDir, record, saver, engines, writers, stop, options, log };
   try {
     if (!resumed) startSession(run, loaded, id);
     record.status = await trainAndTest(run, resumed);
@@ -144,6 +158,12 @@ async function openRun(
   });
   const backend = await selectBackend(options.backend ?? 'auto', { quiet: true });
   log(`backend: ${backend.name} (${backend.reason})`);
+  const engine = options.engine ?? 'auto';
+  const engines = await ForwardEngines.create({
+    engine,
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
+    log,
+  });
   const { dir: runDir, id } = resume
     ? { dir: resume.runDir, id: resume.previous.id }
     : await createRunDir(where.logdir, loaded.experiment, options.name ?? null);
@@ -157,9 +177,17 @@ async function openRun(
   const saver = new RecordSaver(runDir, { onError: warnSave });
   await saver.save(record);
   log(`${resume ? 'resuming' : 'run'}: ${runDir}`);
-  const config = { experiment: loaded.experiment, id, ...where, backend: backend.name, seed: def.seed };
+  const config = {
+    experiment: loaded.experiment,
+    id,
+    ...where,
+    backend: backend.name,
+    engine,
+    threads: options.threads ?? null,
+    seed: def.seed,
+  };
   log(`config: ${JSON.stringify({ ...config, resume: resume !== null })}`);
-  return { loaded, def, resumed: resume !== null, runDir, id, record, saver };
+  return { loaded, def, resumed: resume !== null, runDir, id, record, saver, engines };
 }
 
 function startSession(run: Run, loaded: LoadedDefinition, id: string): void {
@@ -189,7 +217,7 @@ async function timed<T>(record: RunRecord, phase: keyof RunRecord['phases'], wor
 
 /** Data → model → (cached features) → the epochs → the test set. Returns the run's status. */
 async function trainAndTest(run: Run, resuming: boolean): Promise<RunStatus> {
-  const { def, record, saver, stop, options, log, where } = run;
+  const { def, record, saver, stop, options, log, where, engines } = run;
   const progress = options.progress ?? 'auto';
   const download = options.download ?? true;
   const data = await timed(record, 'data', () => loadRunData(def, where.dataDir, progress, download));
@@ -208,33 +236,53 @@ async function trainAndTest(run: Run, resuming: boolean): Promise<RunStatus> {
   // Frozen base, no augmentation: the base's pooled features are computed once per split and cached.
   const heartbeat = (p: RunProgress | null) => saver.heartbeat(p);
   const inputs = await timed(record, 'features', () =>
-    trainingInputs({ def, built, data, numClasses: NUM_CLASSES, cacheDir: where.cacheDir, stop, log, heartbeat }),
+    trainingInputs({
+      def,
+      built,
+      data,
+      numClasses: NUM_CLASSES,
+      cacheDir: where.cacheDir,
+      stop,
+      log,
+      heartbeat,
+      engines,
+    }),
   );
   record.featureCache = inputs.featureCache;
+  record.engines = { ...engines.used };
   if ('stopped' in inputs) return 'interrupted';
 
   const costs = computeCosts(record, inputs.featureCache !== null, built.freeze.trainableParams, baseTotal);
   const sync = (state: TrainState): Promise<void> => {
     Object.assign(record, trainStateFields(state, def.train.epochs));
     record.compute = costs(state.trainImages, record.phases);
+    record.engines = { ...engines.used };
     return saver.save(record);
   };
-  const state = await trainEpochsOf(run, built, inputs, resuming, sync);
+  const prefix = await frozenPrefixTraining(inputs, built, engines, log);
+  const training = prefix
+    ? { ...inputs, model: prefix.model, sources: { ...inputs.sources, train: prefix.train } }
+    : inputs;
+  const state = await trainEpochsOf(run, built, training, inputs.model, resuming, sync).finally(() =>
+    prefix?.dispose(),
+  );
   if (state === null) return 'interrupted';
 
   // Test set, once, after training.
   const report = await timed(record, 'evaluate', () =>
-    testReport({
-      model: inputs.model,
-      source: inputs.sources.test,
-      data,
-      numClasses: NUM_CLASSES,
-      batchSize: inputs.evalBatchSize,
-      history: state.history,
-      root: run.writers.root,
-      shouldStop: () => stop.requested,
-      heartbeat,
-    }),
+    engines.pass('test', inputs.model, (model) =>
+      testReport({
+        model,
+        source: inputs.sources.test,
+        data,
+        numClasses: NUM_CLASSES,
+        batchSize: inputs.evalBatchSize,
+        history: state.history,
+        root: run.writers.root,
+        shouldStop: () => stop.requested,
+        heartbeat,
+      }),
+    ),
   );
   saver.heartbeat(null);
   if (report !== null) Object.assign(record, report);
@@ -265,10 +313,11 @@ async function trainEpochsOf(
   run: Run,
   built: RunModel,
   inputs: TrainingInputs,
+  evalModel: tf.LayersModel,
   resuming: boolean,
   sync: (state: TrainState) => Promise<void>,
 ): Promise<TrainState | null> {
-  const { def, record, runDir, saver, writers, log } = run;
+  const { def, record, runDir, saver, writers, log, engines } = run;
   const optimizer = createOptimizer(def.optimizer);
   // compile() only attaches the optimizer and loss, so checkpoints can save the optimizer state.
   built.classifier.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
@@ -285,6 +334,8 @@ async function trainEpochsOf(
   const epochs = trainEpochs({
     def,
     model: inputs.model,
+    evalModel,
+    engines,
     optimizer,
     train: inputs.sources.train,
     validation: inputs.sources.validation,

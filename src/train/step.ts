@@ -26,7 +26,7 @@ export interface Gradients extends StepResult {
 export function trainStep(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
-  x: tf.Tensor,
+  x: tf.Tensor | tf.Tensor[],
   y: tf.Tensor2D,
   microBatch: number,
 ): StepResult {
@@ -43,20 +43,21 @@ export function trainStep(
  */
 export function batchGradients(
   model: tf.LayersModel,
-  x: tf.Tensor,
+  x: tf.Tensor | tf.Tensor[],
   y: tf.Tensor2D,
   microBatch: number,
-  batchSize = x.shape[0]!,
+  batchSize = (Array.isArray(x) ? x[0]! : x).shape[0]!,
 ): Gradients {
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const n = x.shape[0]!;
+  const n = (Array.isArray(x) ? x[0]! : x).shape[0]!;
   let accumulated: tf.NamedTensorMap | null = null;
   let lossSum = 0;
   let correct = 0;
   for (let start = 0; start < n; start += microBatch) {
     const size = Math.min(microBatch, n - start);
     const { value, grads, hits } = tf.tidy(() => {
-      const xs = n === size ? x : tf.slice(x, start, size);
+      const slice = (t: tf.Tensor) => tf.slice(t, start, size);
+      const xs = n === size ? x : Array.isArray(x) ? x.map(slice) : slice(x);
       const ys = n === size ? y : tf.slice(y, start, size);
       let hits: tf.Scalar | null = null;
       const result = tf.variableGrads(() => {
