@@ -34,23 +34,35 @@ export class ForwardEngines {
   readonly used: NonNullable<RunRecord['engines']> = {};
   private readonly noticed = new Set<string>();
 
-  private constructor(private readonly opts: ForwardEngineOptions) {}
+  private constructor(
+    private readonly opts: ForwardEngineOptions,
+    /** Why ONNX Runtime cannot be used at all (noticed once, at the start), or null. */
+    private readonly unavailable: string | null,
+  ) {}
 
-  /** `--engine onnx` fails here, before anything runs, when ONNX Runtime cannot be loaded. */
+  /**
+   * Probes ONNX Runtime unless tfjs was asked for: `--engine onnx` fails here, before anything runs,
+   * when it cannot be loaded; `auto` prints one notice line and runs every pass on tfjs.
+   */
   static async create(opts: ForwardEngineOptions): Promise<ForwardEngines> {
-    if (opts.engine === 'onnx') {
-      const runtime = await loadOnnxRuntime();
-      if (!runtime.available) throw new Error(`--engine onnx: ONNX Runtime unavailable (${runtime.reason})`);
-    }
-    return new ForwardEngines(opts);
+    if (opts.engine === 'tfjs') return new ForwardEngines(opts, null);
+    const runtime = await loadOnnxRuntime();
+    if (runtime.available) return new ForwardEngines(opts, null);
+    if (opts.engine === 'onnx') throw new Error(`--engine onnx: ONNX Runtime unavailable (${runtime.reason})`);
+    opts.log(`engine: ${runtime.notice}`);
+    return new ForwardEngines(opts, runtime.notice);
   }
 
-  /** `model` exported from its current weights and opened on ONNX Runtime, or null for tfjs (noticed once). */
+  /** `model` exported from its current weights and opened on ONNX Runtime, or null for tfjs (each reason noticed once). */
   async open(
     phase: EnginePhase,
     model: tf.LayersModel,
     exportOpts: OnnxExportOptions = {},
   ): Promise<OnnxForward | null> {
+    if (this.unavailable) {
+      this.used[phase] = tfjsEntry(this.unavailable);
+      return null;
+    }
     const session = this.opts.threads === undefined ? {} : { threads: this.opts.threads };
     const choice = await chooseForward(model, { engine: this.opts.engine, export: exportOpts, session });
     if (choice.engine === 'onnx') {
