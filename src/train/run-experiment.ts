@@ -156,14 +156,15 @@ async function openRun(
     seed: options.seed,
     tags: options.tags,
   });
-  const backend = await selectBackend(options.backend ?? 'auto', { quiet: true });
-  log(`backend: ${backend.name} (${backend.reason})`);
+  // ONNX Runtime is probed first: `--engine onnx` without it fails before anything else is done.
   const engine = options.engine ?? 'auto';
   const engines = await ForwardEngines.create({
     engine,
     ...(options.threads === undefined ? {} : { threads: options.threads }),
     log,
   });
+  const backend = await selectBackend(options.backend ?? 'auto', { quiet: true });
+  log(`backend: ${backend.name} (${backend.reason})`);
   const { dir: runDir, id } = resume
     ? { dir: resume.runDir, id: resume.previous.id }
     : await createRunDir(where.logdir, loaded.experiment, options.name ?? null);
