@@ -31,7 +31,7 @@ const epochHistory = z.object({
   imagesPerSecond: num,
   seconds: num,
 });
-/** Which engine ran a phase's forward passes of fixed weights (`--engine`); tfjs with the notice when ONNX Runtime was not used. */
+/** The engine of a phase's forward passes of fixed weights (`--engine`); tfjs with the notice saying why. */
 const engineEntry = z.object({
   engine: z.enum(['onnx', 'tfjs']),
   provider: z.string().nullable(),
@@ -104,7 +104,7 @@ const fields = {
   history: z.array(epochHistory),
   /** Where a long phase stands while running (a heartbeat for monitors); null between phases. Older runs lack it. */
   progress: progress.nullable().optional(),
-  /** added: the forward engine of each phase of fixed weights (feature extraction, validation, test, frozen prefix). Older runs lack it. */
+  /** added: the forward engine of each phase of fixed weights (features, validation, test, frozen prefix). */
   engines: z
     .object({
       features: engineEntry.optional(),

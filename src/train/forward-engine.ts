@@ -53,7 +53,7 @@ export class ForwardEngines {
     return new ForwardEngines(opts, runtime.notice);
   }
 
-  /** `model` exported from its current weights and opened on ONNX Runtime, or null for tfjs (each reason noticed once). */
+  /** `model` exported from its current weights and opened on ONNX Runtime, or null for tfjs (noticed once). */
   async open(
     phase: EnginePhase,
     model: tf.LayersModel,

@@ -10,7 +10,7 @@ import type { BatchSource, TrainingInputs } from './inputs.ts';
 import type { RunModel } from './model-setup.ts';
 
 export interface PrefixTraining {
-  /** The classifier after its frozen prefix: boundary tensors in, class probabilities out (shares the classifier's weights). */
+  /** The classifier after its frozen prefix: boundary tensors in, probabilities out (the classifier's weights). */
   model: tf.LayersModel;
   /** The training split as boundary tensors: each (augmented) batch through the prefix on ONNX Runtime. */
   train: BatchSource;

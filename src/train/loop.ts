@@ -20,7 +20,7 @@ interface LoopInput {
   def: ExperimentDefinition;
   /** What is trained: the whole classifier, or only its head on cached features. */
   model: tf.LayersModel;
-  /** What the validation pass evaluates (the whole classifier when `model` is the trainable part after a frozen prefix). */
+  /** What validation evaluates (the whole classifier when `model` is the part after a frozen prefix). */
   evalModel: tf.LayersModel;
   /** The engine of the validation pass (ONNX Runtime on the current weights, or tfjs). */
   engines: ForwardEngines;

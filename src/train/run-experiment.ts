@@ -20,7 +20,7 @@ import { computeCosts } from './compute-cost.ts';
 import type { EnginePreference } from './engine-names.ts';
 import { ForwardEngines } from './forward-engine.ts';
 import { frozenPrefixTraining } from './frozen-prefix.ts';
-import { loadRunData, trainingInputs, type TrainingInputs } from './inputs.ts';
+import { loadRunData, trainingInputs, type RunData, type TrainingInputs } from './inputs.ts';
 import { trainEpochs } from './loop.ts';
 import { buildRunModel, paramCounts, type RunModel } from './model-setup.ts';
 import { createOptimizer } from './optimizer.ts';
@@ -260,37 +260,59 @@ async function trainAndTest(run: Run, resuming: boolean): Promise<RunStatus> {
     record.engines = { ...engines.used };
     return saver.save(record);
   };
-  const prefix = await frozenPrefixTraining(inputs, built, engines, log);
-  const training = prefix
-    ? { ...inputs, model: prefix.model, sources: { ...inputs.sources, train: prefix.train } }
-    : inputs;
-  const state = await trainEpochsOf(run, built, training, inputs.model, resuming, sync).finally(() =>
-    prefix?.dispose(),
-  );
+  const state = await trainAfterPrefix(run, built, inputs, resuming, sync);
   if (state === null) return 'interrupted';
 
   // Test set, once, after training.
-  const report = await timed(record, 'evaluate', () =>
-    engines.pass('test', inputs.model, (model) =>
-      testReport({
-        model,
-        source: inputs.sources.test,
-        data,
-        numClasses: NUM_CLASSES,
-        batchSize: inputs.evalBatchSize,
-        history: state.history,
-        root: run.writers.root,
-        shouldStop: () => stop.requested,
-        heartbeat,
-      }),
-    ),
-  );
+  const report = await timed(record, 'evaluate', () => testPass(run, inputs, data, state, heartbeat));
   saver.heartbeat(null);
   if (report !== null) Object.assign(record, report);
   await sync(state);
   if (report === null) return 'interrupted';
   log(`test: loss ${report.final.testLoss.toFixed(4)} · accuracy ${(report.final.testAccuracy * 100).toFixed(2)} %`);
   return 'success';
+}
+
+/** The epochs; a partly frozen base's frozen prefix runs on ONNX Runtime for their duration (frozen-prefix.ts). */
+async function trainAfterPrefix(
+  run: Run,
+  built: RunModel,
+  inputs: TrainingInputs,
+  resuming: boolean,
+  sync: (state: TrainState) => Promise<void>,
+): Promise<TrainState | null> {
+  const prefix = await frozenPrefixTraining(inputs, built, run.engines, run.log);
+  const training = prefix
+    ? { ...inputs, model: prefix.model, sources: { ...inputs.sources, train: prefix.train } }
+    : inputs;
+  try {
+    return await trainEpochsOf(run, built, training, inputs.model, resuming, sync);
+  } finally {
+    await prefix?.dispose();
+  }
+}
+
+/** The test split through the whole model on the chosen engine, with its summaries (testReport). */
+function testPass(
+  run: Run,
+  inputs: TrainingInputs,
+  data: RunData,
+  state: TrainState,
+  heartbeat: (p: RunProgress) => void,
+): ReturnType<typeof testReport> {
+  return run.engines.pass('test', inputs.model, (model) =>
+    testReport({
+      model,
+      source: inputs.sources.test,
+      data,
+      numClasses: NUM_CLASSES,
+      batchSize: inputs.evalBatchSize,
+      history: state.history,
+      root: run.writers.root,
+      shouldStop: () => run.stop.requested,
+      heartbeat,
+    }),
+  );
 }
 
 /** Parameter counts and multiply-adds into the record (and one log line); returns the base's parameter count. */

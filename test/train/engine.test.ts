@@ -58,7 +58,7 @@ async function checkpointed(runDir: string, def: ExperimentDefinition): Promise<
 
 let quickstartRun = '';
 
-test('--engine onnx: run.json records ONNX Runtime per phase; the test predictions equal tfjs on the same weights', async () => {
+test('--engine onnx: run.json records ONNX Runtime per phase; test predictions equal tfjs on the same weights', async () => {
   const { runDir, record } = await runExperiment('quickstart', {
     ...common(),
     overrides: [...TINY, 'train.epochs=2'],
@@ -120,7 +120,7 @@ test('--engine tfjs: every phase on tfjs, no notice', async () => {
   assert.deepEqual(record.engines, { features: tfjs, validation: tfjs, test: tfjs });
 });
 
-test('a partly frozen base trains after its frozen prefix on ONNX Runtime: loss falls, the prefix is unchanged', async () => {
+test('a partly frozen base trains after its frozen prefix on ONNX Runtime: loss falls, prefix unchanged', async () => {
   const definition = { extends: 'quickstart', model: { freeze: { last: 12 } } };
   const overrides = [...TINY, 'train.epochs=3', 'data.augment.flip=true'];
   const lines: string[] = [];
@@ -197,7 +197,8 @@ const { record } = await runExperiment('quickstart', {
   backend: 'wasm', progress: 'none', download: false, log: (l) => lines.push(l),
   overrides: ${JSON.stringify([...TINY, 'train.epochs=1', 'seed=11'])},
 });
-console.log(JSON.stringify({ engines: record.engines, status: record.status, notices: lines.filter((l) => l.includes('ONNX Runtime')) }));
+const notices = lines.filter((l) => l.includes('ONNX Runtime'));
+console.log(JSON.stringify({ engines: record.engines, status: record.status, notices }));
 const cli = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/experiment.ts', 'quickstart', '--engine', 'onnx',
   '--logdir', 'logs', '--data-dir', ${JSON.stringify(dataDir)}], { encoding: 'utf8' });
 console.log(JSON.stringify({ status: cli.status, stderr: cli.stderr }));
