@@ -58,7 +58,7 @@ async function checkpointed(runDir: string, def: ExperimentDefinition): Promise<
 
 let quickstartRun = '';
 
-test('--engine onnx: run.json records ONNX Runtime per phase; test predictions equal tfjs on the same weights', async () => {
+test('--engine onnx: run.json records ONNX Runtime per phase; test predictions equal tfjs (same weights)', async () => {
   const { runDir, record } = await runExperiment('quickstart', {
     ...common(),
     overrides: [...TINY, 'train.epochs=2'],
