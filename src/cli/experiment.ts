@@ -8,6 +8,7 @@ import { BACKEND_PREFERENCES, type BackendPreference } from '../backends/names.t
 import { PROGRESS_MODES, type ProgressMode } from '../experiment/names.ts';
 import { UsageError } from '../experiment/usage-error.ts';
 import { checkRunName } from '../run/layout.ts';
+import { ENGINE_PREFERENCES, type EnginePreference } from '../train/engine-names.ts';
 import { commandLine } from '../train/environment.ts';
 import { isEntryPoint, parseFlags, runCli } from './args.ts';
 
@@ -21,6 +22,8 @@ const OPTIONS = {
   'weights-dir': { type: 'string' },
   'models-dir': { type: 'string' },
   backend: { type: 'string' },
+  engine: { type: 'string' },
+  threads: { type: 'string' },
   resume: { type: 'string' },
   'dry-run': { type: 'boolean' },
   progress: { type: 'string' },
@@ -46,6 +49,9 @@ Flags:
   --weights-dir DIR    Keras .h5 weights (default: TRANSFERLAB_WEIGHTS_DIR, else <cache>/models)
   --models-dir DIR     tfjs layers-format models (default: TRANSFERLAB_MODELS_DIR, else <cache>/models)
   --backend B          ${BACKEND_PREFERENCES.join(' | ')} (default auto)
+  --engine E           forward passes of fixed weights (features, validation, test, a frozen prefix):
+                       ${ENGINE_PREFERENCES.join(' | ')} (default auto: ONNX Runtime where it loads, else tfjs)
+  --threads N          ONNX Runtime's threads (default: every core)
   --resume RUN         continue a run (id like quickstart/20261128-151200, or its path) from its last checkpoint
   --dry-run            print the resolved definition, parameter counts and multiply-adds, then exit
   --progress MODE      auto | bar | lines | none (default auto: a bar on a terminal)
@@ -67,6 +73,8 @@ type Values = ReturnType<typeof parseFlags<typeof OPTIONS>>['values'];
 interface RunFlags {
   name: string | null;
   backend: BackendPreference;
+  engine: EnginePreference;
+  threads: number | undefined;
   seed: number | undefined;
   progress: ProgressMode;
 }
@@ -81,6 +89,14 @@ function checkFlags(values: Values, positionals: string[]): RunFlags {
   if (!BACKEND_PREFERENCES.includes(backend)) {
     throw new UsageError(`--backend ${values.backend}: expected ${BACKEND_PREFERENCES.join(', ')}`);
   }
+  const engine = (values.engine ?? 'auto') as EnginePreference;
+  if (!ENGINE_PREFERENCES.includes(engine)) {
+    throw new UsageError(`--engine ${values.engine}: expected ${ENGINE_PREFERENCES.join(', ')}`);
+  }
+  const threads = values.threads === undefined ? undefined : Number(values.threads);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 1024)) {
+    throw new UsageError(`--threads ${values.threads}: expected a positive integer`);
+  }
   const seed = values.seed === undefined ? undefined : Number(values.seed);
   if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed <= 2 ** 31 - 1)) {
     throw new UsageError(`--seed ${values.seed}: expected an integer in 0..2147483647`);
@@ -93,7 +109,7 @@ function checkFlags(values: Values, positionals: string[]): RunFlags {
     throw new UsageError('--resume continues a run with its own definition: --set and --dry-run do not apply');
   }
   if (values.name !== undefined) checkRunName(values.name);
-  return { name, backend, seed, progress };
+  return { name, backend, engine, threads, seed, progress };
 }
 
 async function main(): Promise<number> {
@@ -102,7 +118,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${usage()}\n`);
     return 0;
   }
-  const { name, backend, seed, progress } = checkFlags(values, positionals);
+  const { name, backend, engine, threads, seed, progress } = checkFlags(values, positionals);
   const where = locationFlags(values);
   // Validated here before anything heavy loads; runExperiment resolves it again (microseconds).
   const loaded = name && !values.resume ? loadDefinition(name, { overrides: values.set ?? [] }) : null;
@@ -125,6 +141,8 @@ async function main(): Promise<number> {
     overrides: values.set ?? [],
     ...(values.resume ? { resume: values.resume } : {}),
     backend,
+    engine,
+    ...(threads === undefined ? {} : { threads }),
     progress,
     handleSignals: true,
     command: commandLine(),

@@ -31,6 +31,14 @@ const epochHistory = z.object({
   imagesPerSecond: num,
   seconds: num,
 });
+/** The engine of a phase's forward passes of fixed weights (`--engine`); tfjs with the notice saying why. */
+const engineEntry = z.object({
+  engine: z.enum(['onnx', 'tfjs']),
+  provider: z.string().nullable(),
+  threads: nullableNum,
+  version: z.string().nullable(),
+  notice: z.string().nullable(),
+});
 const progress = z.object({
   phase: z.enum(['features', 'evaluate']),
   /** Split being processed (features: train / validation / test). */
@@ -100,6 +108,17 @@ const fields = {
    * host tells a run.json left at `running` by a killed process from a live run. Older runs lack them. */
   pid: num.nullable().optional(),
   hostname: z.string().nullable().optional(),
+  /** added: the forward engine of each phase of fixed weights (features, validation, test, frozen prefix). */
+  engines: z
+    .object({
+      features: engineEntry.optional(),
+      validation: engineEntry.optional(),
+      test: engineEntry.optional(),
+      prefix: engineEntry.optional(),
+    })
+    .optional(),
+  /** added: the run-root event file ending the HParams session of an unfinished run (deleted by --resume). */
+  hparamsSessionEndFile: z.string().nullable().optional(),
 };
 
 const recordSchema = z.object(fields);
@@ -110,6 +129,7 @@ export type RunRecord = Omit<z.infer<typeof recordSchema>, 'definition'> & { def
 export type EpochHistory = z.infer<typeof epochHistory>;
 export type RunProgress = z.infer<typeof progress>;
 export type ParamCounts = z.infer<typeof paramCounts>;
+export type EngineEntry = z.infer<typeof engineEntry>;
 
 type Fields = typeof fields;
 /**

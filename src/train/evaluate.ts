@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { forwardBatch, type PassForward } from './forward-engine.ts';
 import type { BatchSource } from './inputs.ts';
 import { crossEntropy } from './step.ts';
 
@@ -14,7 +15,7 @@ export interface Evaluation {
 
 /** Loss, accuracy and confusion matrix in inference mode; null when `shouldStop` turns true midway. */
 export async function evaluate(
-  model: tf.LayersModel,
+  model: PassForward,
   source: BatchSource,
   numClasses: number,
   batchSize: number,
@@ -28,10 +29,8 @@ export async function evaluate(
   let correct = 0;
   let done = 0;
   for await (const batch of source.stream({ batchSize, epoch: 0, shuffle: false })) {
-    const [p, l] = tf.tidy(() => {
-      const p = model.apply(batch.x, { training: false }) as tf.Tensor2D;
-      return [p, crossEntropy(batch.y, p, -1)];
-    });
+    const p = await forwardBatch(model, batch.x);
+    const l = crossEntropy(batch.y, p, -1);
     const probs = p.dataSync() as Float32Array;
     const losses = l.dataSync() as Float32Array;
     tf.dispose([p, l, batch.x, batch.y]);

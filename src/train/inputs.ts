@@ -57,8 +57,8 @@ export async function loadRunData(
 }
 
 interface SourceBatch {
-  /** Model inputs; the consumer disposes x and y. */
-  x: tf.Tensor;
+  /** Model inputs (one tensor per input of the model); the consumer disposes x and y. */
+  x: tf.Tensor | tf.Tensor[];
   /** One-hot labels. */
   y: tf.Tensor2D;
   /** Each row's index in the split. */

@@ -8,6 +8,7 @@ import type { EpochHistory, RunProgress } from '../run/record.ts';
 import type { SummaryWriter } from '../tensorboard/index.ts';
 import type { TrainState } from './checkpoint.ts';
 import { evaluate, type Evaluation } from './evaluate.ts';
+import type { ForwardEngines } from './forward-engine.ts';
 import type { BatchSource } from './inputs.ts';
 import { learningRateAt, setLearningRate } from './optimizer.ts';
 import type { EpochProgress } from './progress.ts';
@@ -19,6 +20,10 @@ interface LoopInput {
   def: ExperimentDefinition;
   /** What is trained: the whole classifier, or only its head on cached features. */
   model: tf.LayersModel;
+  /** What validation evaluates (the whole classifier when `model` is the part after a frozen prefix). */
+  evalModel: tf.LayersModel;
+  /** The engine of the validation pass (ONNX Runtime on the current weights, or tfjs). */
+  engines: ForwardEngines;
   optimizer: tf.Optimizer;
   train: BatchSource;
   validation: BatchSource | null;
@@ -76,8 +81,11 @@ export async function* trainEpochs(io: LoopInput): AsyncGenerator<EpochResult, v
     const evalStart = performance.now();
     const heartbeat = (done: number, total: number) =>
       io.heartbeat({ phase: 'evaluate', split: 'validation', done, total });
-    const val = io.validation
-      ? await evaluate(io.model, io.validation, io.numClasses, io.evalBatchSize, 0, () => io.stop.requested, heartbeat)
+    const validation = io.validation;
+    const val = validation
+      ? await io.engines.pass('validation', io.evalModel, (model) =>
+          evaluate(model, validation, io.numClasses, io.evalBatchSize, 0, () => io.stop.requested, heartbeat),
+        )
       : null;
     timed.evaluateSeconds = (performance.now() - evalStart) / 1000;
     if (io.validation && val === null) {

@@ -4,6 +4,7 @@
 // stage: docs/tensorboard.md.
 // src/train/ owns a run's story (this file), the loop and its step, inputs, checkpoints and what a run
 // writes (summaries/); it may import experiment/, run/, models/, data/, backends/, tensorboard/, download/.
+import type * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { selectBackend } from '../backends/index.ts';
 import { NUM_CLASSES } from '../data/index.ts';
@@ -24,7 +25,10 @@ import {
   type TrainState,
 } from './checkpoint.ts';
 import { computeCosts } from './compute-cost.ts';
-import { loadRunData, trainingInputs, type TrainingInputs } from './inputs.ts';
+import type { EnginePreference } from './engine-names.ts';
+import { ForwardEngines } from './forward-engine.ts';
+import { frozenPrefixTraining } from './frozen-prefix.ts';
+import { loadRunData, trainingInputs, type RunData, type TrainingInputs } from './inputs.ts';
 import { trainEpochs } from './loop.ts';
 import { buildRunModel, paramCounts, type RunModel } from './model-setup.ts';
 import { createOptimizer } from './optimizer.ts';
@@ -61,6 +65,10 @@ export interface RunOptions extends LocationFlags {
   /** `--set key=value` overrides. */
   overrides?: string[];
   backend?: BackendPreference;
+  /** The engine of the forward passes of fixed weights (default auto: ONNX Runtime where it loads). */
+  engine?: EnginePreference;
+  /** ONNX Runtime's threads (default every core). */
+  threads?: number;
   /** Continue a run (its id relative to the logdir, or its path) from its last checkpoint. */
   resume?: string;
   experimentsDir?: string;
@@ -95,6 +103,7 @@ interface Run {
   /** The backend's name (an hparam). */
   backend: string;
   resumed: boolean;
+  engines: ForwardEngines;
   stop: StopSignal;
   options: RunOptions;
   log: (line: string) => void;
@@ -169,6 +178,13 @@ async function openRun(
     seed: options.seed,
     tags: options.tags,
   });
+  // ONNX Runtime is probed first: `--engine onnx` without it fails before anything else is done.
+  const engine = options.engine ?? 'auto';
+  const engines = await ForwardEngines.create({
+    engine,
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
+    log,
+  });
   const backend = await selectBackend(options.backend ?? 'auto', { quiet: true });
   log(`backend: ${backend.name} (${backend.reason})`);
   const { dir: runDir, id } = resume
@@ -183,9 +199,17 @@ async function openRun(
   const saver = new RecordSaver(runDir, { onError: warnSave });
   await saver.save(record);
   log(`${resume ? 'resuming' : 'run'}: ${runDir}`);
-  const config = { experiment: loaded.experiment, id, ...where, backend: backend.name, seed: def.seed };
+  const config = {
+    experiment: loaded.experiment,
+    id,
+    ...where,
+    backend: backend.name,
+    engine,
+    threads: options.threads ?? null,
+    seed: def.seed,
+  };
   log(`config: ${JSON.stringify({ ...config, resume: resume !== null })}`);
-  return { loaded, def, resumed: resume !== null, runDir, record, saver, backend: backend.name };
+  return { loaded, def, resumed: resume !== null, runDir, record, saver, backend: backend.name, engines };
 }
 
 /**
@@ -220,7 +244,7 @@ async function timed<T>(record: RunRecord, phase: keyof RunRecord['phases'], wor
 
 /** Data → model → (cached features) → the epochs → the test set. Returns the run's status. */
 async function trainAndTest(run: Run): Promise<RunStatus> {
-  const { def, record, saver, stop, options, log, where } = run;
+  const { def, record, saver, stop, options, log, where, engines } = run;
   const progress = options.progress ?? 'auto';
   const download = options.download ?? true;
   const data = await timed(record, 'data', () => loadRunData(def, where.dataDir, progress, download));
@@ -239,9 +263,20 @@ async function trainAndTest(run: Run): Promise<RunStatus> {
   // Frozen base, no augmentation: the base's pooled features are computed once per split and cached.
   const heartbeat = (p: RunProgress | null) => saver.heartbeat(p);
   const inputs = await timed(record, 'features', () =>
-    trainingInputs({ def, built, data, numClasses: NUM_CLASSES, cacheDir: where.cacheDir, stop, log, heartbeat }),
+    trainingInputs({
+      def,
+      built,
+      data,
+      numClasses: NUM_CLASSES,
+      cacheDir: where.cacheDir,
+      stop,
+      log,
+      heartbeat,
+      engines,
+    }),
   );
   record.featureCache = inputs.featureCache;
+  record.engines = { ...engines.used };
   if ('stopped' in inputs) return 'interrupted';
   await startSession(run, built, inputs.featureCache !== null);
 
@@ -249,31 +284,61 @@ async function trainAndTest(run: Run): Promise<RunStatus> {
   const sync = (state: TrainState): Promise<void> => {
     Object.assign(record, trainStateFields(state, def.train.epochs));
     record.compute = costs(state.trainImages, record.phases);
+    record.engines = { ...engines.used };
     return saver.save(record);
   };
-  const state = await trainEpochsOf(run, built, inputs, sync);
+  const state = await trainAfterPrefix(run, built, inputs, sync);
   if (state === null) return 'interrupted';
 
   // Test set, once, after training.
-  const report = await timed(record, 'evaluate', () =>
-    testReport({
-      model: inputs.model,
-      source: inputs.sources.test,
-      data,
-      numClasses: NUM_CLASSES,
-      batchSize: inputs.evalBatchSize,
-      history: state.history,
-      root: run.writers.root,
-      shouldStop: () => stop.requested,
-      heartbeat,
-    }),
-  );
+  const report = await timed(record, 'evaluate', () => testPass(run, inputs, data, state, heartbeat));
   saver.heartbeat(null);
   if (report !== null) Object.assign(record, report);
   await sync(state);
   if (report === null) return 'interrupted';
   log(`test: loss ${report.final.testLoss.toFixed(4)} · accuracy ${(report.final.testAccuracy * 100).toFixed(2)} %`);
   return 'success';
+}
+
+/** The epochs; a partly frozen base's frozen prefix runs on ONNX Runtime for their duration (frozen-prefix.ts). */
+async function trainAfterPrefix(
+  run: Run,
+  built: RunModel,
+  inputs: TrainingInputs,
+  sync: (state: TrainState) => Promise<void>,
+): Promise<TrainState | null> {
+  const prefix = await frozenPrefixTraining(inputs, built, run.engines, run.log);
+  const training = prefix
+    ? { ...inputs, model: prefix.model, sources: { ...inputs.sources, train: prefix.train } }
+    : inputs;
+  try {
+    return await trainEpochsOf(run, built, training, inputs.model, sync);
+  } finally {
+    await prefix?.dispose();
+  }
+}
+
+/** The test split through the whole model on the chosen engine, with its summaries (testReport). */
+function testPass(
+  run: Run,
+  inputs: TrainingInputs,
+  data: RunData,
+  state: TrainState,
+  heartbeat: (p: RunProgress) => void,
+): ReturnType<typeof testReport> {
+  return run.engines.pass('test', inputs.model, (model) =>
+    testReport({
+      model,
+      source: inputs.sources.test,
+      data,
+      numClasses: NUM_CLASSES,
+      batchSize: inputs.evalBatchSize,
+      history: state.history,
+      root: run.writers.root,
+      shouldStop: () => run.stop.requested,
+      heartbeat,
+    }),
+  );
 }
 
 /** Parameter counts and multiply-adds into the record (and one log line); returns the base's parameter count. */
@@ -297,9 +362,10 @@ async function trainEpochsOf(
   run: Run,
   built: RunModel,
   inputs: TrainingInputs,
+  evalModel: tf.LayersModel,
   sync: (state: TrainState) => Promise<void>,
 ): Promise<TrainState | null> {
-  const { def, record, runDir, saver, writers, log, resumed: resuming } = run;
+  const { def, record, runDir, saver, writers, log, engines, resumed: resuming } = run;
   const optimizer = createOptimizer(def.optimizer);
   // compile() only attaches the optimizer and loss, so checkpoints can save the optimizer state.
   built.classifier.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
@@ -316,6 +382,8 @@ async function trainEpochsOf(
   const epochs = trainEpochs({
     def,
     model: inputs.model,
+    evalModel,
+    engines,
     optimizer,
     train: inputs.sources.train,
     validation: inputs.sources.validation,

@@ -17,6 +17,9 @@ export function crossEntropy(y: tf.Tensor, probs: tf.Tensor, axis?: number): tf.
   return tf.tidy(() => tf.neg(tf.sum(tf.mul(y, tf.log(tf.clipByValue(probs, 1e-7, 1 - 1e-7))), axis)));
 }
 
+/** The batch size of a model input: one tensor, or several (a frozen prefix's outputs). */
+const batchOf = (x: tf.Tensor | tf.Tensor[]): number => (Array.isArray(x) ? x[0]! : x).shape[0]!;
+
 /** Lets the event loop run once, so a signal handler can set the stop flag. */
 const turnEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -31,13 +34,13 @@ const turnEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate
 export async function trainStep(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
-  x: tf.Tensor,
+  x: tf.Tensor | tf.Tensor[],
   y: tf.Tensor2D,
   microBatch: number,
   shouldStop: () => boolean = () => false,
 ): Promise<StepResult | null> {
   const sum = new GradientSum();
-  const n = x.shape[0]!;
+  const n = batchOf(x);
   for (let start = 0; start < n; start += microBatch) {
     await turnEventLoop();
     if (shouldStop()) {
@@ -59,13 +62,13 @@ export async function trainStep(
  */
 export function batchGradients(
   model: tf.LayersModel,
-  x: tf.Tensor,
+  x: tf.Tensor | tf.Tensor[],
   y: tf.Tensor2D,
   microBatch: number,
-  batchSize = x.shape[0]!,
+  batchSize = batchOf(x),
 ): Gradients {
   const sum = new GradientSum();
-  const n = x.shape[0]!;
+  const n = batchOf(x);
   for (let start = 0; start < n; start += microBatch) {
     sum.add(microBatchGradients(model, x, y, start, Math.min(microBatch, n - start), batchSize));
   }
@@ -80,16 +83,17 @@ interface MicroBatchGradients {
 
 function microBatchGradients(
   model: tf.LayersModel,
-  x: tf.Tensor,
+  x: tf.Tensor | tf.Tensor[],
   y: tf.Tensor2D,
   start: number,
   size: number,
   batchSize: number,
 ): MicroBatchGradients {
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const n = x.shape[0]!;
+  const n = batchOf(x);
   const { value, grads, hits } = tf.tidy(() => {
-    const xs = n === size ? x : tf.slice(x, start, size);
+    const slice = (t: tf.Tensor) => tf.slice(t, start, size);
+    const xs = n === size ? x : Array.isArray(x) ? x.map(slice) : slice(x);
     const ys = n === size ? y : tf.slice(y, start, size);
     let hits: tf.Scalar | null = null;
     const result = tf.variableGrads(() => {
