@@ -1,5 +1,7 @@
 import type { CostQualityRow } from '../metrics/cost-quality.ts';
 import type { DiffView } from '../metrics/definition-diff.ts';
+import type { GroupAggregate } from '../metrics/groups.ts';
+import type { Spread } from '../metrics/stats.ts';
 import type { RunSummary } from '../metrics/run-summary.ts';
 import { columnsOf, toCsv, type Column } from './csv.ts';
 
@@ -9,6 +11,7 @@ const RUN_KEYS = [
   'name',
   'status',
   'stale',
+  'deadReason',
   'progress',
   'error',
   'tags',
@@ -58,8 +61,29 @@ const COMPARE_COLUMNS: Column<CostQualityRow>[] = columnsOf<CostQualityRow>([
   'pflops',
   'accuracyPerDeviceHour',
   'accuracyPerPflop',
+  'deviceSeconds',
+  'cacheHit',
+  'costNote',
   'pareto',
+  'excluded',
 ]);
+
+const SPREADS = ['bestValAccuracy', 'finalValAccuracy', 'finalTestAccuracy', 'flops', 'deviceSeconds'] as const;
+
+/** Groups as CSV: one row per group, mean / std / min / max / n of each measure. */
+export function groupsCsv(groups: readonly GroupAggregate[]): string {
+  const stat = (k: (typeof SPREADS)[number], f: keyof Spread): Column<GroupAggregate> => ({
+    key: `${k}_${f}`,
+    value: (g) => g[k]?.[f] ?? null,
+  });
+  const columns: Column<GroupAggregate>[] = [
+    { key: 'group', value: (g) => g.label },
+    { key: 'n', value: (g) => g.n },
+    ...SPREADS.flatMap((k) => (['mean', 'std', 'min', 'max', 'n'] as const).map((f) => stat(k, f))),
+    { key: 'runs', value: (g) => g.ids.join(' ') },
+  ];
+  return toCsv(groups, columns);
+}
 
 /** The runs table as CSV: one row per run. */
 export function runsCsv(summaries: readonly RunSummary[]): string {

@@ -2,7 +2,9 @@
 // their event data, loaded once and then incrementally. May import src/tensorboard, report/metrics
 // and the run.json schema; never src/train, pages, export or server.
 import { readFile, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { deathReason, pidAlive, runProcessOf, type RunProcess } from '../metrics/liveness.ts';
 import { summarize, type RunSummary } from '../metrics/run-summary.ts';
 import { parseRunRecord, type RunRecord } from '../run-record.ts';
 import { recordFromEvents } from './record-from-events.ts';
@@ -28,6 +30,7 @@ interface Entry {
   dir: string;
   record: RunRecord;
   warnings: string[];
+  process: RunProcess | null;
   mtimeMs: number;
   size: number;
   eventsMtimeMs: number;
@@ -49,6 +52,7 @@ function newEntry(id: string, kind: FoundRun['kind'], dir: string, old?: Entry):
     dir,
     record: {},
     warnings: [],
+    process: null,
     mtimeMs: 0,
     size: 0,
     eventsMtimeMs: old?.eventsMtimeMs ?? 0,
@@ -153,6 +157,7 @@ export class RunStore {
       const text = await readFile(file, 'utf8').catch(() => null);
       if (text === null) return false;
       entry = { ...newEntry(id, 'record', dir, old), ...parseRunRecord(text, `${id}/run.json`) };
+      entry.process = runProcessOf(text);
       entry.mtimeMs = info.mtimeMs;
       entry.size = info.size;
       this.entries.set(id, entry);
@@ -166,13 +171,20 @@ export class RunStore {
         e.summary = null;
       }
     }
-    if (e.summary && e.summary.stale !== this.isStale(e)) e.summary = null;
+    if (e.summary && (e.summary.stale !== this.isStale(e) || e.summary.deadReason !== this.deadReason(e))) {
+      e.summary = null;
+    }
     return e !== old || e.summary === null;
   }
 
   private isStale(e: Entry): boolean {
     const quietMs = this.now() - Math.max(e.mtimeMs, e.eventsMtimeMs);
     return e.record.status === 'running' && quietMs > this.staleAfterMs;
+  }
+
+  private deadReason(e: Entry): string | null {
+    if (e.record.status !== 'running' || !e.process) return null;
+    return deathReason({ process: e.process, nowMs: this.now(), thisHost: hostname(), isAlive: pidAlive });
   }
 
   private summaryOf(e: Entry): RunSummary {
@@ -183,6 +195,7 @@ export class RunStore {
       lastUpdateMs: Math.max(e.mtimeMs, e.eventsMtimeMs),
       nowMs: this.now(),
       staleAfterMs: this.staleAfterMs,
+      deadReason: this.deadReason(e),
     });
     return e.summary;
   }
