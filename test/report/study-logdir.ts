@@ -36,11 +36,11 @@ export const STUDY = {
 
 function specs(): RunSpec[] {
   const d = (id: string, seed: number, j: number) =>
-    base({ id, seed, base: 'densenet121', freeze: 'none', valAcc: [0.6, 0.75, 0.86 + j], flops: 8e15 * (1 + j), seconds: 4000 + 300 * seed });
+    base({ id, seed, base: 'densenet121', freeze: 'none', valAcc: [0.6, 0.75, 0.86 + j], flops: 8e15 * (1 + j), seconds: 4000 + 300 * seed, startedAgo: 52_000 - seed * 900 });
   const m = (id: string, seed: number, j: number) =>
-    base({ id, seed, base: 'mobilenetv2', freeze: 'all', valAcc: [0.6, 0.72, 0.8 + j], flops: 5e14, seconds: 500 + 20 * seed, startedAgo: 40_000 - seed });
+    base({ id, seed, base: 'mobilenetv2', freeze: 'all', valAcc: [0.6, 0.72, 0.8 + j], flops: 5e14, seconds: 500 + 20 * seed, startedAgo: 40_000 - seed * 700 });
   const i = (id: string, seed: number, j: number) =>
-    base({ id, seed, base: 'inceptionv3', freeze: 'all', valAcc: [0.5, 0.66, 0.74 + j], flops: 2e15, seconds: 1500 + 50 * seed });
+    base({ id, seed, base: 'inceptionv3', freeze: 'all', valAcc: [0.5, 0.66, 0.74 + j], flops: 2e15, seconds: 1500 + 50 * seed, startedAgo: 45_000 - seed * 800 });
   return [
     ...STUDY.dense.map((id, k) => d(id, k + 1, k * 0.01)),
     ...STUDY.mobile.map((id, k) => m(id, k + 1, k * 0.008)),

@@ -68,7 +68,7 @@ export function lineChartSpec(input: LineChartInput): TopLevelSpec {
   const x = { field: 'x', type: 'quantitative' };
   const y = { field: 'y', type: 'quantitative', title: input.yTitle, scale: { zero: false }, axis: { format: input.yFormat ?? '~s' } };
   const line = { x, y, color, ...(dash ? { strokeDash: dash } : {}), ...detail };
-  const hover = { name: 'hover', select: { type: 'point', on: 'pointerover', nearest: true, clear: 'pointerout' } };
+  const hover = { name: 'hover', select: { type: 'point', on: 'pointerover', clear: 'pointerout' } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: input.title,

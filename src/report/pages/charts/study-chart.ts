@@ -53,7 +53,7 @@ export function studySpec(study: Study): TopLevelSpec | null {
     width: 'container',
     height: 300,
     autosize: { type: 'fit-x', contains: 'padding' },
-    config: { legend: { orient: 'bottom', direction: 'horizontal', columns: 3, labelLimit: 200 } },
+    config: { legend: { orient: 'bottom', direction: 'vertical', columns: 1, labelLimit: 140 } },
     layer: [
       { name: 'front', data: { values: front }, mark: { type: 'line', color: '#d62728', strokeDash: [5, 3], strokeWidth: 1.5 }, encoding: { x, y, order: { field: 'cost' } } },
       { name: 'qspread', data: { values }, mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { x, y: { field: 'qlo', type: 'quantitative' }, y2: { field: 'qhi' }, color } },

@@ -1,0 +1,155 @@
+// The study view in Chromium at 1440 and 390 px over a 10-run, 4-base logdir: groups, colours and
+// front from the SVG, no overlapping labels, hover values, smoothing without a page load, the
+// chance-level and the dead run off the front, one name and colour per run on every page.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startServer, type RunningServer } from '../../src/server/start.ts';
+import { encodeRunPath } from '../../src/report/run-id.ts';
+import { makeStudyLogdir, STUDY } from '../report/study-logdir.ts';
+import { repoRoot } from '../helpers/shared.ts';
+
+const executablePath = process.env.TRANSFERLAB_CHROMIUM ?? '/usr/bin/chromium';
+const skip = !existsSync(executablePath) && !process.env.CI ? `no Chromium at ${executablePath}` : false;
+const artifacts = join(repoRoot, 'test-artifacts', 'site');
+const ALL = [...STUDY.dense, ...STUDY.mobile, ...STUDY.incep, STUDY.chance, STUDY.dead, STUDY.mobileLast];
+
+let root: string;
+let server: RunningServer;
+let browser: Browser;
+
+before(async () => {
+  if (skip) return;
+  root = await mkdtemp(join(tmpdir(), 'tl-study-'));
+  await makeStudyLogdir(join(root, 'logs'));
+  await mkdir(artifacts, { recursive: true });
+  server = await startServer({ logdir: join(root, 'logs'), port: 0, tensorboardUrl: 'http://localhost:6006' });
+  browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu'] });
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+function watch(page: Page) {
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
+  return problems;
+}
+
+/** Text boxes of the study chart's SVG that overlap another (axis, legend and title labels). */
+async function overlappingLabels(page: Page) {
+  return page.$$eval('figure[data-chart="study"] svg text', (texts) => {
+    const boxes = texts
+      .map((t) => ({ text: t.textContent ?? '', r: t.getBoundingClientRect() }))
+      .filter((b) => b.text.trim() !== '' && b.r.width > 0);
+    const hits: string[] = [];
+    for (let i = 0; i < boxes.length; i++)
+      for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i].r;
+        const b = boxes[j].r;
+        const overlap = Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1 && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1;
+        if (overlap) hits.push(`${boxes[i].text} × ${boxes[j].text}`);
+      }
+    return hits;
+  });
+}
+
+async function studyMarks(page: Page) {
+  await page.waitForSelector('figure[data-chart="study"] svg path[aria-roledescription="point"]');
+  return page.$$eval('figure[data-chart="study"] svg path[aria-roledescription="point"]', (ps) =>
+    ps.map((p) => ({ gid: p.getAttribute('aria-label') ?? '', stroke: p.getAttribute('stroke'), fill: p.getAttribute('fill') })),
+  );
+}
+
+async function checkStudy(page: Page, width: number) {
+  const marks = await studyMarks(page);
+  const rows = await page.$$eval('#study-table tbody tr', (trs) =>
+    trs.map((tr) => ({ gid: tr.getAttribute('data-gid'), pareto: tr.getAttribute('data-pareto') === '1', text: tr.textContent ?? '' })),
+  );
+  assert.equal(rows.length, 6, 'six groups: densenet, mobilenet ×2 configs, inception, resnet ×2');
+  for (const r of rows) assert.ok(marks.some((m) => m.gid.includes(r.gid!)), `a mark for ${r.text.slice(0, 40)}`);
+  const mobile = rows.find((r) => r.text.includes('mobilenetv2') && r.text.includes('n = 3'))!;
+  assert.ok(mobile, 'the three mobilenet seeds form one group');
+  const chance = rows.find((r) => r.text.includes('resnet50') && r.text.includes('chance'))!;
+  const dead = rows.find((r) => r.text.includes('resnet50') && r.text.includes('dead'))!;
+  assert.equal(chance.pareto, false, 'the chance-level run is not on the front');
+  assert.equal(dead.pareto, false, 'the dead run is not on the front');
+  assert.ok(rows.filter((r) => r.pareto).length >= 2);
+  const colors = new Set(marks.map((m) => m.stroke));
+  assert.ok(colors.size >= 4, `one colour per base: ${[...colors].join(' ')}`);
+  assert.deepEqual(await overlappingLabels(page), [], `no overlapping labels at ${width} px`);
+}
+
+test('study view at 1440 and 390 px: groups, colours, front, labels', { skip }, async () => {
+  for (const width of [1440, 390]) {
+    const page = await browser.newPage({ viewport: { width, height: 900 } });
+    const problems = watch(page);
+    await page.goto(`${server.url}/compare?runs=${ALL.map(encodeURIComponent).join(',')}`);
+    await checkStudy(page, width);
+    await page.waitForSelector('figure[data-chart="accuracy"] svg');
+    await page.screenshot({ path: join(artifacts, `study-compare-${width}.png`), fullPage: true });
+    await page.goto(`${server.url}/`);
+    await studyMarks(page);
+    const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+    const wide = await page.evaluate(
+      (w) =>
+        [...document.querySelectorAll('body *')]
+          .filter((e) => e.getBoundingClientRect().right > w + 1)
+          .slice(0, 5)
+          .map((e) => e.tagName),
+      width,
+    );
+    if (width < 700) assert.ok(scrollWidth <= width + 1, `no sideways scrolling at ${width} px: ${scrollWidth} ${wide.join(' ')}`);
+    await page.screenshot({ path: join(artifacts, `study-runs-${width}.png`), fullPage: true });
+    assert.deepEqual(problems, []);
+    await page.close();
+  }
+});
+
+test('hover shows values and smoothing redraws without a page load', { skip }, async () => {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const problems = watch(page);
+  await page.goto(`${server.url}/compare?runs=${ALL.slice(0, 4).map(encodeURIComponent).join(',')}`);
+  const chart = page.locator('figure[data-chart="accuracy"]');
+  await chart.locator('svg').waitFor();
+  let loads = 0;
+  page.on('load', () => (loads += 1));
+  const drawn = await chart.getAttribute('data-drawn');
+  await page.locator('#smoothing-range').fill('0.2');
+  await page.waitForFunction((d) => document.querySelector('figure[data-chart="accuracy"]')?.getAttribute('data-drawn') !== d, drawn);
+  assert.equal(loads, 0, 'no page load');
+  const box = (await chart.locator('svg').boundingBox())!;
+  assert.ok(box.width > 100);
+  await chart.locator('svg path[aria-roledescription="point"]').nth(3).hover({ force: true });
+  await page.waitForSelector('#vg-tooltip-element.visible', { timeout: 5000 });
+  const tip = await page.textContent('#vg-tooltip-element');
+  assert.match(tip!, /accuracy \(smoothed\)\s*\d+%/, tip!);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('one name and one colour per run on every page; the dead run says so', { skip }, async () => {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const id = STUDY.mobile[0];
+  const look = (sel: string) => page.$eval(sel, (el) => [el.textContent?.trim(), el.getAttribute('data-color')]);
+  await page.goto(`${server.url}/`);
+  const onRuns = await look(`#runs-table .run-name[data-id="${id}"]`);
+  assert.match((await page.textContent(`#runs-table tr[data-id="${STUDY.dead}"]`))!, /dead/);
+  await page.goto(`${server.url}/compare?runs=${ALL.map(encodeURIComponent).join(',')}`);
+  assert.deepEqual(await look(`#cost-table .run-name[data-id="${id}"]`), onRuns);
+  assert.deepEqual(await look(`#study-table .run-name[data-id="${id}"]`), onRuns);
+  await page.goto(`${server.url}/runs/${encodeRunPath(id)}`);
+  assert.deepEqual(await look(`h1 .run-name`), onRuns);
+  const names = await page.$$eval('.run-name', (els) => els.map((e) => e.textContent));
+  assert.equal(new Set(names).size, names.length);
+  await page.close();
+});
