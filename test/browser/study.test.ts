@@ -56,7 +56,9 @@ async function overlappingLabels(page: Page) {
       for (let j = i + 1; j < boxes.length; j++) {
         const a = boxes[i].r;
         const b = boxes[j].r;
-        const overlap = Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1 && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1;
+        const overlap =
+          Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1 &&
+          Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1;
         if (overlap) hits.push(`${boxes[i].text} × ${boxes[j].text}`);
       }
     return hits;
@@ -66,17 +68,29 @@ async function overlappingLabels(page: Page) {
 async function studyMarks(page: Page) {
   await page.waitForSelector('figure[data-chart="study"] svg path[aria-roledescription="point"]');
   return page.$$eval('figure[data-chart="study"] svg path[aria-roledescription="point"]', (ps) =>
-    ps.map((p) => ({ gid: p.getAttribute('aria-label') ?? '', stroke: p.getAttribute('stroke'), fill: p.getAttribute('fill') })),
+    ps.map((p) => ({
+      gid: p.getAttribute('aria-label') ?? '',
+      stroke: p.getAttribute('stroke'),
+      fill: p.getAttribute('fill'),
+    })),
   );
 }
 
 async function checkStudy(page: Page, width: number) {
   const marks = await studyMarks(page);
   const rows = await page.$$eval('#study-table tbody tr', (trs) =>
-    trs.map((tr) => ({ gid: tr.getAttribute('data-gid'), pareto: tr.getAttribute('data-pareto') === '1', text: tr.textContent ?? '' })),
+    trs.map((tr) => ({
+      gid: tr.getAttribute('data-gid'),
+      pareto: tr.getAttribute('data-pareto') === '1',
+      text: tr.textContent ?? '',
+    })),
   );
   assert.equal(rows.length, 6, 'six groups: densenet, mobilenet ×2 configs, inception, resnet ×2');
-  for (const r of rows) assert.ok(marks.some((m) => m.gid.includes(r.gid!)), `a mark for ${r.text.slice(0, 40)}`);
+  for (const r of rows)
+    assert.ok(
+      marks.some((m) => m.gid.includes(r.gid!)),
+      `a mark for ${r.text.slice(0, 40)}`,
+    );
   const mobile = rows.find((r) => r.text.includes('mobilenetv2') && r.text.includes('n = 3'))!;
   assert.ok(mobile, 'the three mobilenet seeds form one group');
   const chance = rows.find((r) => r.text.includes('resnet50') && r.text.includes('chance'))!;
@@ -108,7 +122,8 @@ test('study view at 1440 and 390 px: groups, colours, front, labels', { skip }, 
           .map((e) => e.tagName),
       width,
     );
-    if (width < 700) assert.ok(scrollWidth <= width + 1, `no sideways scrolling at ${width} px: ${scrollWidth} ${wide.join(' ')}`);
+    if (width < 700)
+      assert.ok(scrollWidth <= width + 1, `no sideways scrolling at ${width} px: ${scrollWidth} ${wide.join(' ')}`);
     await page.screenshot({ path: join(artifacts, `study-runs-${width}.png`), fullPage: true });
     assert.deepEqual(problems, []);
     await page.close();
@@ -125,7 +140,10 @@ test('hover shows values and smoothing redraws without a page load', { skip }, a
   page.on('load', () => (loads += 1));
   const drawn = await chart.getAttribute('data-drawn');
   await page.locator('#smoothing-range').fill('0.2');
-  await page.waitForFunction((d) => document.querySelector('figure[data-chart="accuracy"]')?.getAttribute('data-drawn') !== d, drawn);
+  await page.waitForFunction(
+    (d) => document.querySelector('figure[data-chart="accuracy"]')?.getAttribute('data-drawn') !== d,
+    drawn,
+  );
   assert.equal(loads, 0, 'no page load');
   const box = (await chart.locator('svg').boundingBox())!;
   assert.ok(box.width > 100);

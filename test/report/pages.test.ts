@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { tensorboardLinks } from '../../src/report/pages/tensorboard-links.ts';
 import { shortLabels } from '../../src/report/pages/labels.ts';
 import { parseCompareOptions } from '../../src/report/pages/context.ts';
+import { DEFAULT_GROUP_BY } from '../../src/report/metrics/groups.ts';
 import { downsample } from '../../src/report/pages/charts/curve-points.ts';
 import { compact, duration, pct, si } from '../../src/report/pages/format.ts';
 
@@ -67,12 +68,14 @@ test('labels, options and downsampling', () => {
     xAxis: 'wall',
     threshold: 0.75,
     cost: 'hours',
+    groupBy: DEFAULT_GROUP_BY,
   });
   assert.deepEqual(parseCompareOptions({ smoothing: '7', x: 'nope', threshold: '-1' }), {
     smoothing: 0.6,
     xAxis: 'step',
-    threshold: 0.8,
+    threshold: NaN,
     cost: 'flops',
+    groupBy: DEFAULT_GROUP_BY,
   });
   const d = downsample(
     Array.from({ length: 10_000 }, (_, i) => i),

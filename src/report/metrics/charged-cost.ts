@@ -35,5 +35,10 @@ export function chargedCost(run: Pooled, pool: readonly Pooled[]): ChargedCost {
   }
   const ownFeatures = record.phases?.features ?? 0;
   const seconds = own.seconds - ownFeatures + extraction;
-  return { flops: own.flops, seconds, cacheHit: true, note: `feature-cache hit, charged ${extraction.toFixed(1)} s extraction` };
+  return {
+    flops: own.flops,
+    seconds,
+    cacheHit: true,
+    note: `feature-cache hit, charged ${extraction.toFixed(1)} s extraction`,
+  };
 }

@@ -41,6 +41,7 @@ export function exclusionReason(
   if (quality === null) return 'no accuracy recorded';
   if (cost === null || !(cost > 0)) return 'no cost recorded';
   const chance = chanceLevel(run);
-  if (quality <= chance.limit) return `at chance level (≤ ${Math.round(chance.limit * 100)} % for ${chance.classes} classes)`;
+  if (quality <= chance.limit)
+    return `at chance level (≤ ${Math.round(chance.limit * 100)} % for ${chance.classes} classes)`;
   return null;
 }

@@ -56,7 +56,11 @@ export function groupRuns<T extends MeasuredRun>(runs: readonly T[], by: GroupBy
   const groups = new Map<string, RunGroup<T>>();
   for (const run of runs) {
     const values = definingValues(run, by);
-    const key = JSON.stringify(Object.keys(values).sort().map((k) => [k, values[k]]));
+    const key = JSON.stringify(
+      Object.keys(values)
+        .sort()
+        .map((k) => [k, values[k]]),
+    );
     const group = groups.get(key) ?? { key, label: '', values, members: [] };
     group.members.push(run);
     groups.set(key, group);
@@ -88,7 +92,8 @@ export interface GroupAggregate {
 }
 
 export function aggregateGroup(group: RunGroup): GroupAggregate {
-  const of = (pick: (s: MeasuredRun['summary']) => number | null) => spreadOf(group.members.map((m) => pick(m.summary)));
+  const of = (pick: (s: MeasuredRun['summary']) => number | null) =>
+    spreadOf(group.members.map((m) => pick(m.summary)));
   return {
     key: group.key,
     label: group.label,

@@ -61,7 +61,8 @@ export function deathReason({ process: p, nowMs, thisHost, isAlive }: LivenessIn
   }
   if (p.heartbeatMs !== null) {
     const interval = p.heartbeatIntervalMs ?? DEFAULT_INTERVAL_MS;
-    if (nowMs - p.heartbeatMs > MISSED_BEATS * interval) return `no heartbeat since ${new Date(p.heartbeatMs).toISOString()}`;
+    if (nowMs - p.heartbeatMs > MISSED_BEATS * interval)
+      return `no heartbeat since ${new Date(p.heartbeatMs).toISOString()}`;
   }
   return null;
 }

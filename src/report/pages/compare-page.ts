@@ -59,7 +59,13 @@ async function perClassChart(ctx: ReportContext, ids: string, runs: LoadedRun[])
   const rows = runs.flatMap((r, i) => perClassAccuracy(r).map((p) => ({ ...p, series: labels[i] })));
   if (rows.length === 0) return null;
   const colors = runs.map((r) => names.get(r.summary.id)?.color ?? '#888');
-  const spec = groupedBarSpec({ title: 'Test accuracy per class', rows, xTitle: 'accuracy', colorDomain: labels, colorRange: colors });
+  const spec = groupedBarSpec({
+    title: 'Test accuracy per class',
+    rows,
+    xTitle: 'accuracy',
+    colorDomain: labels,
+    colorRange: colors,
+  });
   return ctx.charts.get(`perclass-compare|${ids}|${ctx.store.version}`, () => renderSvg(spec));
 }
 
@@ -80,7 +86,12 @@ function optionsView(opts: CompareOptions, target: number) {
     x: { step: opts.xAxis === 'step', relative: opts.xAxis === 'relative', wall: opts.xAxis === 'wall' },
     cost: { flops: opts.cost === 'flops', hours: opts.cost === 'hours' },
     costLabel: opts.cost === 'flops' ? 'FLOP' : 'device time',
-    group: { study: group === 'study', seed: group === 'seed', none: group === 'none', custom: !['study', 'seed', 'none'].includes(group) ? group : '' },
+    group: {
+      study: group === 'study',
+      seed: group === 'seed',
+      none: group === 'none',
+      custom: !['study', 'seed', 'none'].includes(group) ? group : '',
+    },
   };
 }
 
@@ -96,13 +107,19 @@ export async function comparePage(ctx: ReportContext, ids: readonly string[], op
   return {
     pageTitle: 'Compare runs',
     navCompare: true,
-    runs: runs.map((r) => ({ id: r.summary.id, ...names.get(r.summary.id), href: ctx.links.run(r.summary.id), ...statusView(r.summary) })),
+    runs: runs.map((r) => ({
+      id: r.summary.id,
+      ...names.get(r.summary.id),
+      href: ctx.links.run(r.summary.id),
+      ...statusView(r.summary),
+    })),
     runIds: runs.map((r) => r.summary.id).join(','),
     missing: unique.filter((id) => !runs.some((r) => r.summary.id === id)),
     empty: runs.length === 0,
     charts,
     hasGroups: groups.some((g) => g.members.length > 1),
-    diff: { ...definitionDiffView(runs), headers: runs.map((r) => names.get(r.summary.id)?.name ?? r.summary.id) },
+    diff: definitionDiffView(runs),
+    diffNames: runs.map((r) => names.get(r.summary.id)?.name ?? r.summary.id),
     table: rows.map((r) => costTableRow(ctx, r)),
     measureTitle: rows[0]?.qualitySource === 'test' ? 'test accuracy' : 'best validation accuracy',
     study: studyView(ctx, runs, opts.groupBy, studyCostOf(opts.cost)),

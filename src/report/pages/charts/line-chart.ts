@@ -47,7 +47,11 @@ function colorOf(input: LineChartInput) {
 function dashOf(input: LineChartInput) {
   if (input.splits.length < 2 || input.colorBy === 'split') return null;
   const legend = { symbolType: 'stroke', symbolStrokeColor: '#444', symbolStrokeWidth: 2, title: 'split' };
-  const range = [[1, 0], [6, 3], [2, 2]].slice(0, input.splits.length);
+  const range = [
+    [1, 0],
+    [6, 3],
+    [2, 2],
+  ].slice(0, input.splits.length);
   return { field: 'split', type: 'nominal', sort: null, scale: { domain: input.splits, range }, legend };
 }
 
@@ -66,7 +70,13 @@ export function lineChartSpec(input: LineChartInput): TopLevelSpec {
   const dash = dashOf(input);
   const detail = { detail: [{ field: input.colorBy }, { field: 'split' }] };
   const x = { field: 'x', type: 'quantitative' };
-  const y = { field: 'y', type: 'quantitative', title: input.yTitle, scale: { zero: false }, axis: { format: input.yFormat ?? '~s' } };
+  const y = {
+    field: 'y',
+    type: 'quantitative',
+    title: input.yTitle,
+    scale: { zero: false },
+    axis: { format: input.yFormat ?? '~s' },
+  };
   const line = { x, y, color, ...(dash ? { strokeDash: dash } : {}), ...detail };
   const hover = { name: 'hover', select: { type: 'point', on: 'pointerover', clear: 'pointerout' } };
   return {
@@ -77,9 +87,22 @@ export function lineChartSpec(input: LineChartInput): TopLevelSpec {
     autosize: { type: 'fit-x', contains: 'padding' },
     data: { name: 'points' },
     layer: [
-      { name: 'band', mark: { type: 'area', opacity: 0.18 }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color, ...detail } },
-      { name: 'raw', mark: { type: 'line', opacity: 0.22, strokeWidth: 1 }, encoding: { ...line, y: { ...y, field: 'value' } } },
-      { name: 'line', mark: { type: 'line', strokeWidth: 1.8 }, encoding: line, params: [{ name: 'zoom', select: 'interval', bind: 'scales' }] },
+      {
+        name: 'band',
+        mark: { type: 'area', opacity: 0.18 },
+        encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color, ...detail },
+      },
+      {
+        name: 'raw',
+        mark: { type: 'line', opacity: 0.22, strokeWidth: 1 },
+        encoding: { ...line, y: { ...y, field: 'value' } },
+      },
+      {
+        name: 'line',
+        mark: { type: 'line', strokeWidth: 1.8 },
+        encoding: line,
+        params: [{ name: 'zoom', select: 'interval', bind: 'scales' }],
+      },
       {
         name: 'points',
         mark: { type: 'point', filled: true, size: 36 },
@@ -96,7 +119,14 @@ export function lineChartSpec(input: LineChartInput): TopLevelSpec {
         name: 'phases',
         data: { name: 'phases' },
         mark: { type: 'rule', strokeDash: [2, 3], color: '#888' },
-        encoding: { x, tooltip: [{ field: 'name', title: 'run' }, { field: 'label', title: 'phase' }, { field: 'xLabel', title: 'at' }] },
+        encoding: {
+          x,
+          tooltip: [
+            { field: 'name', title: 'run' },
+            { field: 'label', title: 'phase' },
+            { field: 'xLabel', title: 'at' },
+          ],
+        },
       },
     ],
   } as TopLevelSpec;

@@ -36,10 +36,27 @@ export function studySpec(study: Study): TopLevelSpec | null {
   if (values.length === 0) return null;
   const bases = [...new Set(values.map((v) => v.base))].sort();
   const freezings = [...new Set(values.map((v) => v.freezing))].sort();
-  const x = { field: 'cost', type: 'quantitative', title: COST_TITLE[study.cost], scale: { type: 'log', nice: false, padding: 16 }, axis: { format: '~s', labelOverlap: true, tickCount: 5 } };
-  const y = { field: 'quality', type: 'quantitative', title: study.measureTitle, scale: { zero: false, padding: 12 }, axis: { format: '.0%', labelOverlap: true, tickCount: 6 } };
+  const x = {
+    field: 'cost',
+    type: 'quantitative',
+    title: COST_TITLE[study.cost],
+    scale: { type: 'log', nice: false, padding: 16 },
+    axis: { format: '~s', labelOverlap: true, tickCount: 5 },
+  };
+  const y = {
+    field: 'quality',
+    type: 'quantitative',
+    title: study.measureTitle,
+    scale: { zero: false, padding: 12 },
+    axis: { format: '.0%', labelOverlap: true, tickCount: 6 },
+  };
   const color = { field: 'base', type: 'nominal', title: 'base', scale: { domain: bases, range: bases.map(runColor) } };
-  const shape = { field: 'freezing', type: 'nominal', title: 'freezing', scale: { domain: freezings, range: SHAPES.slice(0, freezings.length) } };
+  const shape = {
+    field: 'freezing',
+    type: 'nominal',
+    title: 'freezing',
+    scale: { domain: freezings, range: SHAPES.slice(0, freezings.length) },
+  };
   const front = study.front.map((f) => values.find((v) => v.key === f.key)!).filter(Boolean);
   const tooltip = [
     { field: 'label', title: 'group' },
@@ -55,9 +72,24 @@ export function studySpec(study: Study): TopLevelSpec | null {
     autosize: { type: 'fit-x', contains: 'padding' },
     config: { legend: { orient: 'bottom', direction: 'vertical', columns: 1, labelLimit: 140 } },
     layer: [
-      { name: 'front', data: { values: front }, mark: { type: 'line', color: '#d62728', strokeDash: [5, 3], strokeWidth: 1.5 }, encoding: { x, y, order: { field: 'cost' } } },
-      { name: 'qspread', data: { values }, mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { x, y: { field: 'qlo', type: 'quantitative' }, y2: { field: 'qhi' }, color } },
-      { name: 'cspread', data: { values }, mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { y, x: { field: 'clo', type: 'quantitative' }, x2: { field: 'chi' }, color } },
+      {
+        name: 'front',
+        data: { values: front },
+        mark: { type: 'line', color: '#d62728', strokeDash: [5, 3], strokeWidth: 1.5 },
+        encoding: { x, y, order: { field: 'cost' } },
+      },
+      {
+        name: 'qspread',
+        data: { values },
+        mark: { type: 'rule', strokeWidth: 1.5 },
+        encoding: { x, y: { field: 'qlo', type: 'quantitative' }, y2: { field: 'qhi' }, color },
+      },
+      {
+        name: 'cspread',
+        data: { values },
+        mark: { type: 'rule', strokeWidth: 1.5 },
+        encoding: { y, x: { field: 'clo', type: 'quantitative' }, x2: { field: 'chi' }, color },
+      },
       {
         name: 'groups',
         data: { values },
@@ -67,7 +99,16 @@ export function studySpec(study: Study): TopLevelSpec | null {
           y,
           color,
           shape,
-          fill: { condition: { test: "datum.rated === 'rated'", field: 'base', type: 'nominal', scale: color.scale, title: 'base' }, value: 'white' },
+          fill: {
+            condition: {
+              test: "datum.rated === 'rated'",
+              field: 'base',
+              type: 'nominal',
+              scale: color.scale,
+              title: 'base',
+            },
+            value: 'white',
+          },
           opacity: { value: 1 },
           tooltip,
           description: { field: 'gid' },
