@@ -68,11 +68,11 @@ async function overlappingLabels(page: Page) {
 async function studyMarks(page: Page) {
   await page.waitForSelector('figure[data-chart="study"] svg path[aria-roledescription="point"]');
   return page.$$eval('figure[data-chart="study"] svg path[aria-roledescription="point"]', (ps) =>
-    ps.map((p) => ({
-      gid: p.getAttribute('aria-label') ?? '',
-      stroke: p.getAttribute('stroke'),
-      fill: p.getAttribute('fill'),
-    })),
+    ps.map((p) => {
+      const fill = p.getAttribute('fill');
+      const color = fill && fill !== 'transparent' && fill !== 'none' ? fill : p.getAttribute('stroke');
+      return { gid: p.getAttribute('aria-label') ?? '', color: color?.toLowerCase(), hollow: color !== fill };
+    }),
   );
 }
 
@@ -98,8 +98,10 @@ async function checkStudy(page: Page, width: number) {
   assert.equal(chance.pareto, false, 'the chance-level run is not on the front');
   assert.equal(dead.pareto, false, 'the dead run is not on the front');
   assert.ok(rows.filter((r) => r.pareto).length >= 2);
-  const colors = new Set(marks.map((m) => m.stroke));
-  assert.ok(colors.size >= 4, `one colour per base: ${[...colors].join(' ')}`);
+  const colors = new Set(marks.map((m) => m.color));
+  assert.equal(colors.size, 4, `one colour per base at ${width} px: ${JSON.stringify(marks)}`);
+  const hollow = marks.filter((m) => m.hollow).map((m) => m.gid);
+  assert.deepEqual(hollow.sort(), [chance.gid, dead.gid].sort(), 'the unrated groups are drawn hollow');
   assert.deepEqual(await overlappingLabels(page), [], `no overlapping labels at ${width} px`);
 }
 

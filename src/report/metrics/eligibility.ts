@@ -9,7 +9,7 @@ export function viewMeasure(summaries: readonly RunSummary[]): QualityMeasure {
 }
 
 export function measureTitle(m: QualityMeasure): string {
-  return m === 'test' ? 'test accuracy' : 'best validation accuracy (not every run has a test accuracy)';
+  return m === 'test' ? 'test accuracy' : 'best validation accuracy';
 }
 
 export function qualityOf(s: RunSummary, m: QualityMeasure): number | null {

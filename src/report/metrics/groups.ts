@@ -37,7 +37,9 @@ function definingValues(run: MeasuredRun, by: GroupBy): Record<string, unknown> 
   const flat = flatten(run.record.definition ?? {});
   if (by.kind === 'none') return { run: run.summary.id };
   if (by.kind === 'seed') return Object.fromEntries(Object.entries(flat).filter(([k]) => !NOT_DEFINING.test(k)));
-  return Object.fromEntries(by.keys.filter((k) => k in flat).map((k) => [k, flat[k]]));
+  // A key names a value or a subtree (`model.freeze` is "all" or { last: 20 }).
+  const chosen = Object.keys(flat).filter((f) => by.keys.some((k) => f === k || f.startsWith(`${k}.`)));
+  return Object.fromEntries(chosen.map((k) => [k, flat[k]]));
 }
 
 export interface RunGroup<T extends MeasuredRun = MeasuredRun> {
@@ -72,7 +74,7 @@ export function groupRuns<T extends MeasuredRun>(runs: readonly T[], by: GroupBy
     if (by.kind === 'none') g.label = g.members[0].summary.id;
     else {
       const named = (differing.length > 0 ? differing : keys).filter((k) => k in g.values);
-      g.label = named.map((k) => `${k.split('.').pop()}=${shown(g.values[k])}`).join(' · ') || 'all runs';
+      g.label = named.map((k) => `${k.replace(/^model\./, '')}=${shown(g.values[k])}`).join(' · ') || 'all runs';
     }
   }
   return list;

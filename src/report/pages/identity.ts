@@ -7,6 +7,41 @@ export interface RunIdentity {
   color: string;
 }
 
+/** Twenty well-separated colours (Tableau 10, then darker variants). */
+const PALETTE = [
+  '#4e79a7',
+  '#f28e2b',
+  '#e15759',
+  '#76b7b2',
+  '#59a14f',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#7f7f7f',
+  '#1f4e79',
+  '#b35806',
+  '#8e0c25',
+  '#2b7a78',
+  '#2d6a1f',
+  '#a68a00',
+  '#6a3d7c',
+  '#c2185b',
+  '#5d4037',
+  '#37474f',
+];
+
+/**
+ * Colours in the order runs started: a new run (the newest) takes the next colour, so the colour of
+ * every earlier run stays as it was; past twenty runs, a colour from the id.
+ */
+function colorsInStartOrder(summaries: readonly RunSummary[]): Map<string, string> {
+  const ordered = [...summaries].sort(
+    (a, b) => (a.startTime ?? '').localeCompare(b.startTime ?? '') || (a.id < b.id ? -1 : 1),
+  );
+  return new Map(ordered.map((s, i) => [s.id, i < PALETTE.length ? PALETTE[i] : runColor(s.id)]));
+}
+
 /** A colour from the run id: its hash picks a hue and one of three lightness steps, so it never depends on the page. */
 export function runColor(id: string): string {
   const h = createHash('sha256').update(id).digest();
@@ -63,7 +98,8 @@ export function runIdentities(summaries: readonly RunSummary[]): Map<string, Run
     pending = pending.filter((s) => !names.has(s.id));
   }
   for (const s of pending) names.set(s.id, s.id);
-  return new Map(summaries.map((s) => [s.id, { name: names.get(s.id)!, color: runColor(s.id) }]));
+  const colors = colorsInStartOrder(summaries);
+  return new Map(summaries.map((s) => [s.id, { name: names.get(s.id)!, color: colors.get(s.id)! }]));
 }
 
 const cache = new WeakMap<object, { version: number; map: Map<string, RunIdentity> }>();
@@ -80,4 +116,17 @@ export function identitiesOf(store: { version: number; summaries(): RunSummary[]
 /** A short id for a group key (its canonical JSON), for element ids and test hooks. */
 export function groupId(key: string): string {
   return `g${createHash('sha256').update(key).digest('hex').slice(0, 10)}`;
+}
+
+/** The study's bases in fixed, well-separated colours; any other base gets one from its name. */
+const BASE_COLORS: Record<string, string> = {
+  densenet121: '#1f77b4',
+  mobilenetv2: '#ff7f0e',
+  inceptionv3: '#2ca02c',
+  resnet50: '#d62728',
+  mobilenet: '#9467bd',
+};
+
+export function baseColor(base: string): string {
+  return BASE_COLORS[base.split(' ')[0].toLowerCase()] ?? runColor(base);
 }

@@ -85,6 +85,7 @@ export function lineChartSpec(input: LineChartInput): TopLevelSpec {
     width: 'container',
     height: 230,
     autosize: { type: 'fit-x', contains: 'padding' },
+    config: { legend: { symbolOpacity: 1, symbolStrokeWidth: 3, labelFontSize: 11, titleFontSize: 11 } },
     data: { name: 'points' },
     layer: [
       {

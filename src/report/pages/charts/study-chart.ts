@@ -1,6 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { Study, StudyCost } from '../../metrics/study.ts';
-import { groupId, runColor } from '../identity.ts';
+import { baseColor, groupId } from '../identity.ts';
 
 const SHAPES = ['circle', 'square', 'triangle-up', 'diamond', 'cross', 'triangle-down', 'wedge', 'stroke'];
 const COST_TITLE: Record<StudyCost, string> = {
@@ -50,7 +50,12 @@ export function studySpec(study: Study): TopLevelSpec | null {
     scale: { zero: false, padding: 12 },
     axis: { format: '.0%', labelOverlap: true, tickCount: 6 },
   };
-  const color = { field: 'base', type: 'nominal', title: 'base', scale: { domain: bases, range: bases.map(runColor) } };
+  const color = {
+    field: 'base',
+    type: 'nominal',
+    title: 'base',
+    scale: { domain: bases, range: bases.map(baseColor) },
+  };
   const shape = {
     field: 'freezing',
     type: 'nominal',
@@ -90,31 +95,13 @@ export function studySpec(study: Study): TopLevelSpec | null {
         mark: { type: 'rule', strokeWidth: 1.5 },
         encoding: { y, x: { field: 'clo', type: 'quantitative' }, x2: { field: 'chi' }, color },
       },
-      {
-        name: 'groups',
-        data: { values },
-        mark: { type: 'point', size: 110, strokeWidth: 2 },
-        encoding: {
-          x,
-          y,
-          color,
-          shape,
-          fill: {
-            condition: {
-              test: "datum.rated === 'rated'",
-              field: 'base',
-              type: 'nominal',
-              scale: color.scale,
-              title: 'base',
-            },
-            value: 'white',
-          },
-          opacity: { value: 1 },
-          tooltip,
-          description: { field: 'gid' },
-        },
-        params: [{ name: 'zoom', select: 'interval', bind: 'scales' }],
-      },
+      ...(['rated', 'not rated'] as const).map((rated) => ({
+        name: rated === 'rated' ? 'groups' : 'unrated',
+        data: { values: values.filter((v) => v.rated === rated) },
+        mark: { type: 'point', size: 110, strokeWidth: 2, filled: rated === 'rated', opacity: 1 },
+        encoding: { x, y, color, shape, tooltip, description: { field: 'gid' } },
+        ...(rated === 'rated' ? { params: [{ name: 'zoom', select: 'interval', bind: 'scales' }] } : {}),
+      })),
     ],
   } as TopLevelSpec;
 }
