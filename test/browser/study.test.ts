@@ -10,7 +10,33 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../src/server/start.ts';
 import { encodeRunPath } from '../../src/report/run-id.ts';
+import { spawn } from 'node:child_process';
+import { hostname } from 'node:os';
+import { writeRun, type RunSpec } from '../report/fixture-logdir.ts';
 import { makeStudyLogdir, STUDY } from '../report/study-logdir.ts';
+
+/** A running run written by a live process of this host. */
+function liveSpec(id: string, pid: number): RunSpec {
+  return {
+    id,
+    name: 'live',
+    status: 'running',
+    base: 'resnet50',
+    freeze: 'all',
+    inputSize: 96,
+    learningRate: 0.001,
+    epochsPlanned: 5,
+    valAcc: [0.5],
+    testAcc: null,
+    flops: 1e14,
+    seconds: 30,
+    epochSeconds: 30,
+    stepsPerEpoch: 20,
+    tags: [],
+    startedAgo: 40,
+    process: { pid, host: hostname() },
+  };
+}
 import { repoRoot } from '../helpers/shared.ts';
 
 const executablePath = process.env.TRANSFERLAB_CHROMIUM ?? '/usr/bin/chromium';
@@ -27,7 +53,12 @@ before(async () => {
   root = await mkdtemp(join(tmpdir(), 'tl-study-'));
   await makeStudyLogdir(join(root, 'logs'));
   await mkdir(artifacts, { recursive: true });
-  server = await startServer({ logdir: join(root, 'logs'), port: 0, tensorboardUrl: 'http://localhost:6006' });
+  server = await startServer({
+    logdir: join(root, 'logs'),
+    port: 0,
+    tensorboardUrl: 'http://localhost:6006',
+    pollMs: 1000,
+  });
   browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu'] });
 });
 after(async () => {
@@ -83,21 +114,40 @@ async function checkStudy(page: Page, width: number) {
       gid: tr.getAttribute('data-gid'),
       pareto: tr.getAttribute('data-pareto') === '1',
       text: tr.textContent ?? '',
+      color: tr.querySelector('.swatch')?.getAttribute('data-color')?.toLowerCase(),
     })),
   );
   assert.equal(rows.length, 6, 'six groups: densenet, mobilenet ×2 configs, inception, resnet ×2');
-  for (const r of rows)
-    assert.ok(
-      marks.some((m) => m.gid.includes(r.gid!)),
-      `a mark for ${r.text.slice(0, 40)}`,
-    );
+  for (const r of rows) {
+    const mark = marks.find((m) => m.gid === r.gid);
+    assert.ok(mark, `a mark for ${r.text.slice(0, 40)}`);
+    assert.ok(r.color, 'the table row has a colour swatch');
+    assert.equal(mark.color, r.color, `the mark of ${r.text.slice(0, 40)} has its base's colour`);
+  }
   const mobile = rows.find((r) => r.text.includes('mobilenetv2') && r.text.includes('n = 3'))!;
   assert.ok(mobile, 'the three mobilenet seeds form one group');
   const chance = rows.find((r) => r.text.includes('resnet50') && r.text.includes('chance'))!;
   const dead = rows.find((r) => r.text.includes('resnet50') && r.text.includes('dead'))!;
   assert.equal(chance.pareto, false, 'the chance-level run is not on the front');
   assert.equal(dead.pareto, false, 'the dead run is not on the front');
-  assert.ok(rows.filter((r) => r.pareto).length >= 2);
+  const front = rows
+    .filter((r) => r.pareto)
+    .map((r) =>
+      r.text
+        .match(/(\w+) · ([^·]+?) · (\d+) px/)!
+        .slice(1)
+        .join(' '),
+    );
+  assert.deepEqual(front.sort(), [
+    'densenet121 fine-tune all 96',
+    'mobilenetv2 frozen base 96',
+    'mobilenetv2 last 20 trainable 128',
+  ]);
+  const frontLine = await page.$$eval('figure[data-chart="study"] svg path[aria-roledescription="line mark"]', (ps) =>
+    ps.map((p) => p.getAttribute('stroke')),
+  );
+  assert.deepEqual(frontLine, ['#d62728'], 'the front is drawn as one red line');
+  assert.equal(await page.locator('#study-verdicts li').count(), 3, 'one sentence per front group');
   const colors = new Set(marks.map((m) => m.color));
   assert.equal(colors.size, 4, `one colour per base at ${width} px: ${JSON.stringify(marks)}`);
   const hollow = marks.filter((m) => m.hollow).map((m) => m.gid);
@@ -173,3 +223,31 @@ test('one name and one colour per run on every page; the dead run says so', { sk
   assert.equal(new Set(names).size, names.length);
   await page.close();
 });
+
+test(
+  'a run whose process gets SIGHUP shows as dead on the runs page within 60 s',
+  { skip, timeout: 90_000 },
+  async () => {
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { detached: true, stdio: 'ignore' });
+    const id = 'resnet50-frozen/20261201-170000-live';
+    await writeRun(join(root, 'logs'), liveSpec(id, child.pid!), Math.floor(Date.now() / 1000));
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await page.goto(`${server.url}/`);
+    const row = page.locator(`#runs-table tr[data-id="${id}"]`);
+    assert.match((await row.textContent())!, /running/);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    process.kill(-child.pid!, 'SIGHUP');
+    await exited;
+    const t0 = Date.now();
+    await page.waitForFunction(
+      (sel) => document.querySelector(sel)?.textContent?.includes('dead'),
+      `#runs-table tr[data-id="${id}"]`,
+      {
+        timeout: 60_000,
+      },
+    );
+    assert.ok(Date.now() - t0 < 60_000);
+    assert.match((await row.locator('.status').getAttribute('title'))!, /process \d+ on .+ is gone/);
+    await page.close();
+  },
+);
