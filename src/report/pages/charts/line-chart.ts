@@ -65,6 +65,38 @@ function tooltipOf(input: LineChartInput, colorField: string) {
   ];
 }
 
+/** Invisible points that light up and show their values under the pointer. */
+function hoverLayer(x: object, y: object, color: object, input: LineChartInput) {
+  const hover = { name: 'hover', select: { type: 'point', on: 'pointerover', clear: 'pointerout' } };
+  return {
+    name: 'points',
+    mark: { type: 'point', filled: true, size: 36 },
+    encoding: {
+      x,
+      y,
+      color,
+      opacity: { condition: { param: 'hover', empty: false, value: 1 }, value: 0 },
+      tooltip: tooltipOf(input, input.colorBy),
+    },
+    params: [hover],
+  };
+}
+
+/** Dotted rules where each run's phases ended (shown on the relative-time axis). */
+const PHASE_LAYER = {
+  name: 'phases',
+  data: { name: 'phases' },
+  mark: { type: 'rule', strokeDash: [2, 3], color: '#888' },
+  encoding: {
+    x: { field: 'x', type: 'quantitative' },
+    tooltip: [
+      { field: 'name', title: 'run' },
+      { field: 'label', title: 'phase' },
+      { field: 'xLabel', title: 'at' },
+    ],
+  },
+};
+
 export function lineChartSpec(input: LineChartInput): TopLevelSpec {
   const color = colorOf(input);
   const dash = dashOf(input);
@@ -78,7 +110,6 @@ export function lineChartSpec(input: LineChartInput): TopLevelSpec {
     axis: { format: input.yFormat ?? '~s' },
   };
   const line = { x, y, color, ...(dash ? { strokeDash: dash } : {}), ...detail };
-  const hover = { name: 'hover', select: { type: 'point', on: 'pointerover', clear: 'pointerout' } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: input.title,
@@ -104,31 +135,8 @@ export function lineChartSpec(input: LineChartInput): TopLevelSpec {
         encoding: line,
         params: [{ name: 'zoom', select: 'interval', bind: 'scales' }],
       },
-      {
-        name: 'points',
-        mark: { type: 'point', filled: true, size: 36 },
-        encoding: {
-          x,
-          y,
-          color,
-          opacity: { condition: { param: 'hover', empty: false, value: 1 }, value: 0 },
-          tooltip: tooltipOf(input, input.colorBy),
-        },
-        params: [hover],
-      },
-      {
-        name: 'phases',
-        data: { name: 'phases' },
-        mark: { type: 'rule', strokeDash: [2, 3], color: '#888' },
-        encoding: {
-          x,
-          tooltip: [
-            { field: 'name', title: 'run' },
-            { field: 'label', title: 'phase' },
-            { field: 'xLabel', title: 'at' },
-          ],
-        },
-      },
+      hoverLayer(x, y, color, input),
+      PHASE_LAYER,
     ],
   } as TopLevelSpec;
 }

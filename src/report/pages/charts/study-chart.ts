@@ -31,9 +31,7 @@ function marks(study: Study) {
     }));
 }
 
-export function studySpec(study: Study): TopLevelSpec | null {
-  const values = marks(study);
-  if (values.length === 0) return null;
+function encodings(study: Study, values: ReturnType<typeof marks>) {
   const bases = [...new Set(values.map((v) => v.base))].sort();
   const freezings = [...new Set(values.map((v) => v.freezing))].sort();
   const x = {
@@ -62,7 +60,6 @@ export function studySpec(study: Study): TopLevelSpec | null {
     title: 'freezing',
     scale: { domain: freezings, range: SHAPES.slice(0, freezings.length) },
   };
-  const front = study.front.map((f) => values.find((v) => v.key === f.key)!).filter(Boolean);
   const tooltip = [
     { field: 'label', title: 'group' },
     { field: 'quality', title: 'mean quality', format: '.1%' },
@@ -70,6 +67,14 @@ export function studySpec(study: Study): TopLevelSpec | null {
     { field: 'cost', title: study.cost === 'flops' ? 'mean FLOP' : 'mean device s', format: '.3~s' },
     { field: 'standing', title: 'standing' },
   ];
+  return { x, y, color, shape, tooltip };
+}
+
+export function studySpec(study: Study): TopLevelSpec | null {
+  const values = marks(study);
+  if (values.length === 0) return null;
+  const { x, y, color, shape, tooltip } = encodings(study, values);
+  const front = study.front.map((f) => values.find((v) => v.key === f.key)!).filter(Boolean);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     width: 'container',
