@@ -248,6 +248,13 @@ test('runs API: JSON, CSV, live status and scalars', async () => {
     lines.some((l) => l.startsWith(`${IDS.xss},xss,`)),
     'CSV carries the data itself, unescaped',
   );
+  const groups = (await (await get('/api/groups.json')).json()) as { groups: { n: number; ids: string[] }[] };
+  const pair = groups.groups.find((g) => g.n === 2)!;
+  assert.deepEqual(pair.ids.sort(), [IDS.mobilenet, IDS.xss].sort(), 'mobilenetv2 · frozen · 96 px');
+  assert.equal(groups.groups.length, 5);
+  const groupsCsv = (await (await get('/api/groups.csv?group=none')).text()).trim().split('\r\n');
+  assert.equal(groupsCsv.length, 7);
+  assert.match(groupsCsv[0], /^group,n,bestValAccuracy_mean,bestValAccuracy_std,/);
   const status = (await (await get('/api/runs/status.json')).json()) as { id: string; sig: string }[];
   assert.equal(status.find((s) => s.id === IDS.running)!.sig.split('|')[0], 'running');
   const tags = (await (await get(`/api/runs/${encodeRunPath(IDS.densenet)}/scalars`)).json()) as { tags: string[] };

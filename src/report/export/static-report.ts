@@ -4,7 +4,6 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ExpressHandlebars } from 'express-handlebars';
 import { costQualityRows } from '../metrics/cost-quality.ts';
-import { aggregateGroup, groupRuns } from '../metrics/groups.ts';
 import type { RunSummary } from '../metrics/run-summary.ts';
 import { SvgCache } from '../pages/charts/svg-cache.ts';
 import { comparePage } from '../pages/compare-page.ts';
@@ -17,7 +16,7 @@ import { createTemplates, publicDir, renderPage } from '../pages/templates.ts';
 import { VENDOR_SCRIPTS, vendorScript } from '../pages/vendor-assets.ts';
 import { loadRuns } from '../store/load-runs.ts';
 import { RunStore } from '../store/run-store.ts';
-import { compareCsv, diffCsv, groupsCsv, runsCsv, runsJson } from './tables.ts';
+import { compareCsv, diffCsv, groupsCsv, groupsOf, runsCsv, runsJson } from './tables.ts';
 
 interface StaticReportOptions {
   logdir: string;
@@ -87,8 +86,7 @@ async function writeRunsTable(job: Job, included: RunSummary[], shown: Set<strin
   const summaries = included.filter((s) => !restricted || shown.has(s.id));
   await job.out.write('runs.csv', runsCsv(summaries));
   await job.out.write('runs.json', `${JSON.stringify(runsJson(summaries), null, 2)}\n`);
-  const runs = summaries.map((s) => ({ summary: s, record: job.ctx.store.record(s.id) ?? {} }));
-  const groups = groupRuns(runs, job.options.groupBy).map(aggregateGroup);
+  const groups = groupsOf(job.ctx.store, job.options.groupBy, summaries);
   await job.out.write('groups.csv', groupsCsv(groups));
   await job.out.write('groups.json', `${JSON.stringify({ groupBy: job.options.groupBy, groups }, null, 2)}\n`);
 }

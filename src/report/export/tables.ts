@@ -1,8 +1,9 @@
 import type { CostQualityRow } from '../metrics/cost-quality.ts';
 import type { DiffView } from '../metrics/definition-diff.ts';
-import type { GroupAggregate } from '../metrics/groups.ts';
+import { aggregateGroup, groupRuns, type GroupAggregate, type GroupBy } from '../metrics/groups.ts';
 import type { Spread } from '../metrics/stats.ts';
 import type { RunSummary } from '../metrics/run-summary.ts';
+import type { RunStore } from '../store/run-store.ts';
 import { columnsOf, toCsv, type Column } from './csv.ts';
 
 const RUN_KEYS = [
@@ -108,4 +109,10 @@ export function diffCsv(diff: DiffView): string {
     ...diff.headers.map((h, i) => ({ key: h, value: (r: { cells: string[] }) => r.cells[i] })),
   ];
   return toCsv(diff.rows, columns);
+}
+
+/** The groups of a store's runs (or of the given summaries) with their spreads, as the exports write them. */
+export function groupsOf(store: RunStore, by: GroupBy, summaries: readonly RunSummary[] = store.summaries()) {
+  const runs = summaries.map((s) => ({ summary: s, record: store.record(s.id) ?? {} }));
+  return groupRuns(runs, by).map(aggregateGroup);
 }

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { parseGroupBy } from '../../report/metrics/groups.ts';
 import { comparePage } from '../../report/pages/compare-page.ts';
 import { parseCompareOptions } from '../../report/pages/context.ts';
 import { runPage } from '../../report/pages/run-page.ts';
@@ -15,7 +16,8 @@ export function pageRoutes(site: Site): Router {
     '/',
     withStore(site, async (req, res) => {
       const filter = stringParam(req.query.filter);
-      const model = await runsPage(site.ctx, { filter, tag: stringParam(req.query.tag), live: true });
+      const groupBy = parseGroupBy(req.query.group);
+      const model = await runsPage(site.ctx, { filter, tag: stringParam(req.query.tag), live: true, groupBy });
       await sendPage(site, res, 'runs', { ...model, site: site.layout() });
     }),
   );
