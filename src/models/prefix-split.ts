@@ -45,7 +45,11 @@ export function prefixBoundary(base: tf.LayersModel, firstTrainableIndex: number
  * the base's output as its output. It applies the base's own layer objects again, so it shares
  * their weights: training it trains the base.
  */
-export function trainableSuffix(base: tf.LayersModel, firstTrainableIndex: number, boundary = prefixBoundary(base, firstTrainableIndex)): tf.LayersModel {
+export function trainableSuffix(
+  base: tf.LayersModel,
+  firstTrainableIndex: number,
+  boundary = prefixBoundary(base, firstTrainableIndex),
+): tf.LayersModel {
   const container = containerOf(base)!;
   const index = new Map(base.layers.map((l, i) => [l.name, i]));
   const mapped = new Map<number, tf.SymbolicTensor>();
@@ -62,16 +66,21 @@ export function trainableSuffix(base: tf.LayersModel, firstTrainableIndex: numbe
     mapped.set(original.id, input);
     inputs.push(input);
   }
-  if (inputs.length === 0) throw new Error(`trainableSuffix: ${base.name} has no frozen prefix before index ${firstTrainableIndex}`);
+  if (inputs.length === 0)
+    throw new Error(`trainableSuffix: ${base.name} has no frozen prefix before index ${firstTrainableIndex}`);
   for (const node of nodesInOrder(container)) {
     const layer = node.outboundLayer;
     if ((index.get(layer.name) ?? -1) < firstTrainableIndex || layer.getClassName() === 'InputLayer') continue;
     const xs = node.inputTensors.map((t) => {
       const x = mapped.get(t.id);
-      if (!x) throw new Error(`trainableSuffix: ${layer.name} reads ${sourceLayer(t).name}, which is neither trainable nor on the boundary`);
+      if (!x)
+        throw new Error(
+          `trainableSuffix: ${layer.name} reads ${sourceLayer(t).name}, which is neither trainable nor on the boundary`,
+        );
       return x;
     });
-    const y = layer.apply(xs.length === 1 ? xs[0]! : xs, node.callArgs ?? {}) as tf.SymbolicTensor | tf.SymbolicTensor[];
+    const y = layer.apply(xs.length === 1 ? xs[0]! : xs, node.callArgs ?? {}) as
+      tf.SymbolicTensor | tf.SymbolicTensor[];
     const ys = Array.isArray(y) ? y : [y];
     node.outputTensors.forEach((t, i) => mapped.set(t.id, ys[i]!));
   }

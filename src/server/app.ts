@@ -3,6 +3,7 @@
 // each a thin layer over src/report. May import src/report; nothing imports src/server but the CLIs.
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { publicDir } from '../report/pages/templates.ts';
+import { vendorScript } from '../report/pages/vendor-assets.ts';
 import { sendNotFound, sendPage } from './respond.ts';
 import { compareApiRoutes } from './routes/compare-api.ts';
 import { pageRoutes } from './routes/pages.ts';
@@ -30,6 +31,11 @@ export function createApp(opts: SiteOptions, site: Site = createSite(opts)): Exp
   app.set('query parser', 'simple');
   app.use(loopbackHostGuard(opts.host ?? '127.0.0.1'));
   app.use(securityHeaders());
+  app.get('/static/vendor/:name', (req, res, next) => {
+    const script = vendorScript(req.params.name);
+    if (script === null) return next();
+    res.set('Cache-Control', 'public, max-age=3600').type('text/javascript').send(script);
+  });
   app.use('/static', express.static(publicDir, { index: false, fallthrough: false, maxAge: 60_000 }));
   app.use(pageRoutes(site));
   app.use(runsApiRoutes(site));

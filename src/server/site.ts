@@ -39,7 +39,12 @@ export function createSite(opts: SiteOptions): Site {
   if (!URL.canParse(tensorboardUrl) || !/^https?:$/.test(new URL(tensorboardUrl).protocol)) {
     throw new Error(`tensorboardUrl: expected an http(s) URL, got ${tensorboardUrl}`);
   }
-  const api = { runsCsv: '/api/runs.csv', runsJson: '/api/runs.json' };
+  const api = {
+    runsCsv: '/api/runs.csv',
+    runsJson: '/api/runs.json',
+    groupsCsv: '/api/groups.csv',
+    groupsJson: '/api/groups.json',
+  };
   return {
     store,
     ctx: { store, links: serverLinks, tensorboardUrl, charts: new SvgCache() },

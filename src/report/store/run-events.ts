@@ -81,6 +81,9 @@ export class RunEvents {
   imageKeys(): string[] {
     return this.keysOf('image');
   }
+  textKeys(): string[] {
+    return this.keysOf('text');
+  }
 
   /** The reader and tag behind a key, when the key names a series of that kind. */
   private series(key: string, kind: SeriesKind): { reader: RunReader; tag: string } | undefined {

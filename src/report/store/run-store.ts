@@ -2,10 +2,17 @@
 // their event data, loaded once and then incrementally. May import src/tensorboard, report/metrics
 // and the run.json schema; never src/train, pages, export or server.
 import { stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { deathReason, pidAlive, runProcessOf, type RunProcess } from '../metrics/liveness.ts';
 import { summarize, type RunSummary } from '../metrics/run-summary.ts';
-import { parseRunRecord, runProcessGone, type LenientRunRecord as RunRecord, type ParsedRecord } from '../../run/record.ts';
+import {
+  parseRunRecord,
+  runProcessGone,
+  type LenientRunRecord as RunRecord,
+  type ParsedRecord,
+} from '../../run/record.ts';
 import type { DamageWarning } from './damage.ts';
 import { EventsLru } from './events-lru.ts';
 import { readRunJson, tooLargeWarning, type RunJsonText } from './read-run-json.ts';
@@ -46,6 +53,7 @@ interface Entry {
   dir: string;
   record: RunRecord;
   warnings: string[];
+  process: RunProcess | null;
   mtimeMs: number;
   size: number;
   eventsMtimeMs: number;
@@ -77,6 +85,7 @@ function newEntry(id: string, kind: FoundRun['kind'], dir: string, old?: Entry):
     dir,
     record: {},
     warnings: [],
+    process: null,
     mtimeMs: 0,
     size: 0,
     eventsMtimeMs: old?.eventsMtimeMs ?? 0,
@@ -251,6 +260,7 @@ export class RunStore {
       const read = await readRunJson(file);
       if (read === null) return false;
       entry = { ...newEntry(id, 'record', dir, old), ...parsedRunJson(read, `${id}/run.json`) };
+      entry.process = 'text' in read ? runProcessOf(read.text) : null;
       entry.mtimeMs = info.mtimeMs;
       entry.size = info.size;
       this.restamp(entry);
@@ -265,7 +275,9 @@ export class RunStore {
         e.summary = null;
       }
     }
-    if (e.summary && e.summary.stale !== this.isStale(e)) e.summary = null;
+    if (e.summary && (e.summary.stale !== this.isStale(e) || e.summary.deadReason !== this.deadReason(e))) {
+      e.summary = null;
+    }
     if (e === old && e.summary === null) this.restamp(e);
     return e !== old || e.summary === null;
   }
@@ -273,6 +285,11 @@ export class RunStore {
   private isStale(e: Entry): boolean {
     const quietMs = this.now() - Math.max(e.mtimeMs, e.eventsMtimeMs);
     return e.record.status === 'running' && (quietMs > this.staleAfterMs || runProcessGone(e.record));
+  }
+
+  private deadReason(e: Entry): string | null {
+    if (e.record.status !== 'running' || !e.process) return null;
+    return deathReason({ process: e.process, nowMs: this.now(), thisHost: hostname(), isAlive: pidAlive });
   }
 
   private summaryOf(e: Entry): RunSummary {
@@ -283,6 +300,7 @@ export class RunStore {
       lastUpdateMs: Math.max(e.mtimeMs, e.eventsMtimeMs),
       nowMs: this.now(),
       staleAfterMs: this.staleAfterMs,
+      deadReason: this.deadReason(e),
     });
     if (!e.summary.stale && this.isStale(e)) e.summary = { ...e.summary, stale: true };
     return e.summary;

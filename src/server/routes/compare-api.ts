@@ -32,7 +32,9 @@ export function compareApiRoutes(site: Site): Router {
           runs: rows,
           missing: ids.filter((id) => !site.store.has(id)),
           diff: definitionDiffView(runs),
-          tensorboard: tensorboardLinks(site.ctx.tensorboardUrl, { runIds, smoothing: options.smoothing }),
+          tensorboard: site.ctx.tensorboardUrl
+            ? tensorboardLinks(site.ctx.tensorboardUrl, { runIds, smoothing: options.smoothing })
+            : null,
         };
       });
     }),

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { describeDamage } from '../../report/store/damage.ts';
+import { parseGroupBy } from '../../report/metrics/groups.ts';
 import { comparePage } from '../../report/pages/compare-page.ts';
 import { parseCompareOptions } from '../../report/pages/context.ts';
 import { runPage } from '../../report/pages/run-page.ts';
@@ -11,8 +12,13 @@ import { runIdFromPath } from '../../run/layout.ts';
 import type { Site } from '../site.ts';
 
 /** The runs table's model with each damaged run marked (file, offset, what was skipped). */
-async function runsModel(site: Site, filter: string | undefined, tag: string | undefined) {
-  const model = await runsPage(site.ctx, { filter, tag, live: true });
+async function runsModel(
+  site: Site,
+  filter: string | undefined,
+  tag: string | undefined,
+  groupBy: ReturnType<typeof parseGroupBy>,
+) {
+  const model = await runsPage(site.ctx, { filter, tag, live: true, groupBy });
   const rows = model.rows.map((row) => ({
     ...row,
     sig: liveSignature(site, row.id, row.sig),
@@ -30,8 +36,9 @@ export function pageRoutes(site: Site): Router {
     withStore(site, async (req, res) => {
       const filter = stringParam(req.query.filter);
       const tag = stringParam(req.query.tag);
-      const key = JSON.stringify([store.listVersion, filter, tag]);
-      await sendCachedPage(site, req, res, key, 'runs', () => runsModel(site, filter, tag));
+      const groupBy = parseGroupBy(req.query.group);
+      const key = JSON.stringify([store.listVersion, filter, tag, groupBy]);
+      await sendCachedPage(site, req, res, key, 'runs', () => runsModel(site, filter, tag, groupBy));
     }),
   );
 

@@ -1,7 +1,8 @@
 import { Router } from 'express';
-import { runsCsv, runsJson } from '../../report/export/tables.ts';
+import { groupsCsv, groupsOf, runsCsv, runsJson } from '../../report/export/tables.ts';
 import { summarySignature } from '../live-signature.ts';
 import { sendCachedJson, sendCsv, withStore } from '../respond.ts';
+import { parseGroupBy } from '../../report/metrics/groups.ts';
 import type { Site } from '../site.ts';
 
 /** The runs as data: the table (JSON, CSV), the version and change signatures the live page polls. */
@@ -35,6 +36,15 @@ export function runsApiRoutes(site: Site): Router {
     '/api/runs.csv',
     withStore(site, async (_req, res) => {
       sendCsv(res, 'runs.csv', runsCsv(store.summaries()));
+    }),
+  );
+  router.get(
+    ['/api/groups.json', '/api/groups.csv'],
+    withStore(site, async (req, res) => {
+      const by = parseGroupBy(req.query.group);
+      const groups = groupsOf(store, by);
+      if (req.path.endsWith('.csv')) return sendCsv(res, 'groups.csv', groupsCsv(groups));
+      res.set('Cache-Control', 'no-store').json({ groupBy: by, groups });
     }),
   );
   router.get(
