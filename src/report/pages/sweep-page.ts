@@ -111,7 +111,8 @@ function comparisonRow(c: GroupComparison, s: SweepSummary) {
     df: w ? w.df.toFixed(1) : '—',
     p: w ? pValue(w.p) : '—',
     significant: c.significant,
-    verdict: w === null ? `not tested: ${c.reason}` : c.significant ? 'larger than the seed noise' : 'within the seed noise',
+    verdict:
+      w === null ? `not tested: ${c.reason}` : c.significant ? 'larger than the seed noise' : 'within the seed noise',
   };
 }
 
@@ -129,9 +130,7 @@ function bestView(s: SweepSummary, links: SiteLinks) {
 }
 
 async function chart(ctx: ReportContext, s: SweepSummary): Promise<string | null> {
-  const lines = s.trials
-    .filter((t) => t.counted)
-    .map((t) => ({ id: t.trial, values: t.hparams, metric: t.value! }));
+  const lines = s.trials.filter((t) => t.counted).map((t) => ({ id: t.trial, values: t.hparams, metric: t.value! }));
   const label = SWEEP_METRIC_LABELS[s.metric];
   const spec = parallelCoordinatesSpec(s.varying, lines, label, `Hyperparameters → ${label}, one line per trial`);
   if (!spec) return null;

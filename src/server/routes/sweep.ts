@@ -39,7 +39,11 @@ export function sweepRoutes(site: Site): Router {
     withStore(site, async (req, res) => {
       const file = String(req.params.file);
       const name = file.endsWith('.json') ? file.slice(0, -'.json'.length) : file;
-      if (!known(site, name)) return void res.status(404).set('Cache-Control', 'no-store').json({ error: missing(name) });
+      if (!known(site, name))
+        return void res
+          .status(404)
+          .set('Cache-Control', 'no-store')
+          .json({ error: missing(name) });
       await sendCachedJson(req, res, site, `sweep|${site.store.listVersion}|${name}`, () =>
         sweepJson(site.store, name, site.ctx.links),
       );

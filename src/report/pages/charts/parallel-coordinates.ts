@@ -51,7 +51,14 @@ export function parallelCoordinatesSpec(
   if (lines.length === 0) return null;
   const axes = [...keys, metricLabel];
   const scales = new Map<string, AxisScale>();
-  for (const key of keys) scales.set(key, axisScale(lines.map((l) => l.values[key]), shortNumber));
+  for (const key of keys)
+    scales.set(
+      key,
+      axisScale(
+        lines.map((l) => l.values[key]),
+        shortNumber,
+      ),
+    );
   scales.set(
     metricLabel,
     axisScale(
