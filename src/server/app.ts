@@ -9,6 +9,7 @@ import { compareApiRoutes } from './routes/compare-api.ts';
 import { pageRoutes } from './routes/pages.ts';
 import { runSeriesRoutes } from './routes/run-series-api.ts';
 import { runsApiRoutes } from './routes/runs-api.ts';
+import { sweepRoutes } from './routes/sweep.ts';
 import { loopbackHostGuard, securityHeaders } from './security.ts';
 import { createSite, type Site, type SiteOptions } from './site.ts';
 
@@ -41,6 +42,7 @@ export function createApp(opts: SiteOptions, site: Site = createSite(opts)): Exp
   app.use(runsApiRoutes(site));
   app.use(runSeriesRoutes(site));
   app.use(compareApiRoutes(site));
+  app.use(sweepRoutes(site));
   app.use((_req: Request, res: Response) => void sendNotFound(site, res));
   app.use(errorHandler(site));
   return app;

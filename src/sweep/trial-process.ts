@@ -5,7 +5,8 @@ import { createInterface } from 'node:readline';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Trial } from './expand.ts';
-import { groupTag, sweepTag, trialRunName, trialTag, type TrialState } from './trial-runs.ts';
+import { groupTag, sweepTag, trialTag } from '../run/sweep-tags.ts';
+import { trialRunName, type TrialState } from './trial-runs.ts';
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const experimentCli = join(projectRoot, 'src', 'cli', 'experiment.ts');

@@ -4,10 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RUN_RECORD_FILE } from '../run/layout.ts';
 import { parseRunRecord, type RunRecord } from '../run/record.ts';
-
-export const sweepTag = (sweep: string): string => `sweep:${sweep}`;
-export const trialTag = (trialId: string): string => `trial:${trialId}`;
-export const groupTag = (groupId: string): string => `group:${groupId}`;
+import { sweepTag, trialOfTags } from '../run/sweep-tags.ts';
 
 /** The run folder's suffix: the sweep and the trial, so `ls` shows which trial a run is. */
 export const trialRunName = (sweep: string, trialId: string): string => `${sweep}-${trialId}`;
@@ -34,8 +31,8 @@ export function findTrialRuns(logdir: string, experiment: string, sweep: string)
   for (const folder of readdirSync(dir)) {
     const record = readRecord(join(dir, folder));
     if (!record || !record.tags.includes(sweepTag(sweep))) continue;
-    const tag = record.tags.find((t) => t.startsWith('trial:'));
-    if (!tag) continue;
+    const id = trialOfTags(record.tags);
+    if (id === null) continue;
     const run: TrialRun = {
       runDir: join(dir, folder),
       runId: record.id,
@@ -44,7 +41,6 @@ export function findTrialRuns(logdir: string, experiment: string, sweep: string)
       globalStep: record.globalStep,
       epochs: record.epochs,
     };
-    const id = tag.slice('trial:'.length);
     byTrial.set(id, [...(byTrial.get(id) ?? []), run]);
   }
   return byTrial;
