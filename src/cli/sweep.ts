@@ -99,42 +99,13 @@ async function main(): Promise<number> {
     throw new UsageError(`--executor ${executor}: expected local or bullmq`);
   if (executor === 'bullmq' && !values.redis) throw new UsageError('--executor bullmq: give --redis URL');
   if (values.emit !== undefined && values.emit !== 'k8s') throw new UsageError(`--emit ${values.emit}: expected k8s`);
-  const numbers = {
-    parallel: positiveInt(values.parallel, '--parallel'),
-    threads: positiveInt(values.threads, '--threads'),
-    gpus: nonNegativeInt(values.gpus, '--gpus'),
-    attempts: positiveInt(values.attempts, '--attempts') ?? 3,
-    backoffSeconds: nonNegativeInt(values['backoff-seconds'], '--backoff-seconds') ?? 30,
-    trialIndex: nonNegativeInt(values['trial-index'], '--trial-index'),
-  };
+  const numbers = parseNumbers(values);
 
   const loaded = loadSweep(name);
   const trials = expandSweep(loaded, { yes: values.yes ?? false });
 
-  if (values.emit === 'k8s') {
-    const manifest = k8sManifest(trials, {
-      sweep: loaded.name,
-      sweepArgument: name,
-      image: values.image ?? 'transfer-lab:latest',
-      claim: values.pvc ?? 'transfer-lab-logs',
-      parallelism: numbers.parallel ?? loaded.sweep.maxParallel ?? trials.length,
-      cpu: numbers.threads ?? 2,
-      memory: values.memory ?? '8Gi',
-      retriesPerTrial: numbers.attempts - 1,
-    });
-    if (values.out) writeFileSync(values.out, manifest);
-    else process.stdout.write(manifest);
-    return 0;
-  }
-  if (values['dry-run']) {
-    const { estimateTrials } = await import('../sweep/estimate.ts');
-    const estimates = await estimateTrials(
-      trials,
-      process.env.TRANSFERLAB_MODELS_DIR ? { modelsDir: process.env.TRANSFERLAB_MODELS_DIR } : {},
-    );
-    process.stdout.write(formatPlan(loaded, trials, statesOf(trials, logdir, loaded.name), estimates));
-    return 0;
-  }
+  if (values.emit === 'k8s') return emitK8s(loaded, name, trials, values, numbers);
+  if (values['dry-run']) return printPlan(loaded, trials, logdir);
   if (numbers.trialIndex !== undefined)
     return runOneTrial(loaded, trials, numbers.trialIndex, logdir, values, numbers.threads);
   if (executor === 'bullmq') {
@@ -159,6 +130,45 @@ async function main(): Promise<number> {
   });
 }
 
+type Numbers = ReturnType<typeof parseNumbers>;
+
+function parseNumbers(values: Values) {
+  return {
+    parallel: positiveInt(values.parallel, '--parallel'),
+    threads: positiveInt(values.threads, '--threads'),
+    gpus: nonNegativeInt(values.gpus, '--gpus'),
+    attempts: positiveInt(values.attempts, '--attempts') ?? 3,
+    backoffSeconds: nonNegativeInt(values['backoff-seconds'], '--backoff-seconds') ?? 30,
+    trialIndex: nonNegativeInt(values['trial-index'], '--trial-index'),
+  };
+}
+
+function emitK8s(loaded: LoadedSweep, name: string, trials: Trial[], values: Values, numbers: Numbers): number {
+  const manifest = k8sManifest(trials, {
+    sweep: loaded.name,
+    sweepArgument: name,
+    image: values.image ?? 'transfer-lab:latest',
+    claim: values.pvc ?? 'transfer-lab-logs',
+    parallelism: numbers.parallel ?? loaded.sweep.maxParallel ?? trials.length,
+    cpu: numbers.threads ?? 2,
+    memory: values.memory ?? '8Gi',
+    retriesPerTrial: numbers.attempts - 1,
+  });
+  if (values.out) writeFileSync(values.out, manifest);
+  else process.stdout.write(manifest);
+  return 0;
+}
+
+async function printPlan(loaded: LoadedSweep, trials: Trial[], logdir: string): Promise<number> {
+  const { estimateTrials } = await import('../sweep/estimate.ts');
+  const estimates = await estimateTrials(
+    trials,
+    process.env.TRANSFERLAB_MODELS_DIR ? { modelsDir: process.env.TRANSFERLAB_MODELS_DIR } : {},
+  );
+  process.stdout.write(formatPlan(loaded, trials, statesOf(trials, logdir, loaded.name), estimates));
+  return 0;
+}
+
 function statesOf(trials: Trial[], logdir: string, sweep: string): Map<string, TrialState> {
   const byExperiment = new Map<string, ReturnType<typeof findTrialRuns>>();
   const states = new Map<string, TrialState>();
@@ -179,16 +189,21 @@ async function runHere(
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
-    process.stderr.write(
-      `\n${signal}: ${signals === 1 ? 'stopping the running trials at their next step (checkpointed); again to stop them at once' : 'stopping the trials at once'}\n`,
-    );
+    const what =
+      signals === 1
+        ? 'stopping the running trials at their next step (checkpointed); again to stop them at once'
+        : 'stopping the trials at once';
+    process.stderr.write(`\n${signal}: ${what}\n`);
     // The trials run in process groups of their own: each gets exactly the signals forwarded here.
     for (const t of running) t.child.kill('SIGTERM');
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const trialCount = `${trials.length} trial${trials.length === 1 ? '' : 's'}`;
+  const threadCount = `${how.threads} thread${how.threads === 1 ? '' : 's'}`;
   process.stderr.write(
-    `sweep ${loaded.name}: ${trials.length} trial${trials.length === 1 ? '' : 's'}, ${how.parallel} at once, ${how.threads} thread${how.threads === 1 ? '' : 's'} each${how.gpus ? `, ${how.gpus} GPUs` : ''} → ${how.logdir}\n`,
+    `sweep ${loaded.name}: ${trialCount}, ${how.parallel} at once, ${threadCount} each` +
+      `${how.gpus ? `, ${how.gpus} GPUs` : ''} → ${how.logdir}\n`,
   );
   const outcome = await runLocal(trials, {
     sweep: loaded.name,
@@ -215,8 +230,9 @@ async function runHere(
     outcome.interrupted.length -
     outcome.elsewhere.length;
   process.stderr.write(
-    `sweep ${loaded.name}: ${outcome.succeeded.length} succeeded, ${outcome.skipped.length} had succeeded before, ${outcome.failed.length} failed, ` +
-      `${outcome.interrupted.length + notRun} not finished${outcome.elsewhere.length ? `, ${outcome.elsewhere.length} running elsewhere` : ''}\n`,
+    `sweep ${loaded.name}: ${outcome.succeeded.length} succeeded, ${outcome.skipped.length} had succeeded before, ` +
+      `${outcome.failed.length} failed, ${outcome.interrupted.length + notRun} not finished` +
+      `${outcome.elsewhere.length ? `, ${outcome.elsewhere.length} running elsewhere` : ''}\n`,
   );
   if (signals > 0) return 130;
   return outcome.failed.length > 0 || outcome.elsewhere.length > 0 ? 1 : 0;
@@ -237,7 +253,8 @@ async function runOneTrial(
   const expected = process.env.TRANSFERLAB_SWEEP_TRIAL_IDS?.split(',');
   if (expected && expected[index] !== trial.id) {
     throw new UsageError(
-      `${loaded.where}: trial ${index} is ${trial.id} here but ${expected[index] ?? 'absent'} in the manifest: the image's sweep or experiments differ from those it was emitted from`,
+      `${loaded.where}: trial ${index} is ${trial.id} here but ${expected[index] ?? 'absent'} in the manifest: ` +
+        "the image's sweep or experiments differ from those it was emitted from",
     );
   }
   return runHere(loaded, [trial], {
@@ -265,8 +282,8 @@ async function runThroughQueue(
       backoffSeconds: how.backoffSeconds,
     });
     process.stderr.write(
-      `sweep ${loaded.name} → queue ${how.queue} on ${how.url}: ${added.added.length} queued, ${added.alreadyQueued.length} already queued, ` +
-        `${added.skipped.length} had succeeded\n` +
+      `sweep ${loaded.name} → queue ${how.queue} on ${how.url}: ${added.added.length} queued, ` +
+        `${added.alreadyQueued.length} already queued, ${added.skipped.length} had succeeded\n` +
         `start workers with:  npm run worker -- --redis ${how.url} --queue ${how.queue} --logdir <the shared logdir>\n`,
     );
     if (how.detach) return 0;

@@ -70,7 +70,8 @@ async function main(): Promise<number> {
     ...(values.backend ? { backend: values.backend } : {}),
   });
   log(
-    `worker: queue ${values.queue} on ${values.redis}, ${concurrency} at once, ${threads} thread${threads === 1 ? '' : 's'} each → ${logdir}`,
+    `worker: queue ${values.queue} on ${values.redis}, ${concurrency} at once, ` +
+      `${threads} thread${threads === 1 ? '' : 's'} each → ${logdir}`,
   );
   const onSignal = (signal: NodeJS.Signals) => {
     log(`${signal}: checkpointing the running trials and putting them back in the queue`);

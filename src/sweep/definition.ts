@@ -3,7 +3,10 @@ import { z } from 'zod';
 /** Sweep names become queue names, run-folder suffixes and tags: no spaces, slashes or colons. */
 export const SWEEP_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/;
 
-/** A definition key as `--set` takes it: a dotted path such as `optimizer.learningRate` or `model.head.dense.0.units`. */
+/**
+ * A definition key as `--set` takes it: a dotted path such as `optimizer.learningRate` or
+ * `model.head.dense.0.units`.
+ */
 const keyPath = z
   .string()
   .regex(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/, 'expected a dotted definition key such as optimizer.learningRate');

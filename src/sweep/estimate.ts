@@ -27,7 +27,7 @@ interface ModelFacts {
 }
 
 /** Image counts of each split, as load-data picks them from CIFAR-10. */
-export function splitSizes(def: ExperimentDefinition): { train: number; validation: number; test: number } {
+function splitSizes(def: ExperimentDefinition): { train: number; validation: number; test: number } {
   const pool = CIFAR_TRAIN - def.data.validationSize;
   const train = def.data.trainPerClass
     ? NUM_CLASSES * Math.min(def.data.trainPerClass, Math.floor(pool / NUM_CLASSES))

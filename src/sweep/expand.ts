@@ -47,17 +47,7 @@ export function trialCount(loaded: LoadedSweep): number {
  */
 export function expandSweep(loaded: LoadedSweep, options: ExpandOptions = {}): Trial[] {
   const { sweep: s, where } = loaded;
-  const count = trialCount(loaded);
-  if (count > CONFIRM_ABOVE_TRIALS && !options.yes) {
-    const parts = [
-      s.grid ? 'grid' : null,
-      s.random ? 'random.count' : null,
-      s.seeds ? 'seeds' : s.repeats ? 'repeats' : null,
-    ].filter(Boolean);
-    throw new UsageError(
-      `${where}: ${parts.join(' × ')}: ${count.toLocaleString('en-US')} trials, more than ${CONFIRM_ABOVE_TRIALS.toLocaleString('en-US')}: pass --yes to run them all`,
-    );
-  }
+  if (!options.yes) checkTrialCount(loaded);
   const parent = resolveParent(loaded, options.experimentsDir);
   const shared: string[] = [];
   for (const [key, value] of Object.entries(s.set)) {
@@ -65,17 +55,7 @@ export function expandSweep(loaded: LoadedSweep, options: ExpandOptions = {}): T
     resolveOrExplain(parent, shared, where, `set.${key}`, options.experimentsDir);
   }
   const parentDef = resolveOrExplain(parent, shared, where, 'set', options.experimentsDir);
-
-  // Each key and value on its own first, so an error names the key that is wrong.
-  for (const [key, values] of Object.entries(s.grid ?? {})) {
-    for (const v of values)
-      resolveOrExplain(parent, [...shared, setFlag(key, v)], where, `grid.${key}`, options.experimentsDir);
-  }
-  for (const [key, d] of Object.entries(s.random?.params ?? {})) {
-    const ends = d.distribution === 'choice' ? d.values : [d.min, d.max];
-    for (const v of ends)
-      resolveOrExplain(parent, [...shared, setFlag(key, v)], where, `random.params.${key}`, options.experimentsDir);
-  }
+  checkEachValue(loaded, parent, shared, options.experimentsDir);
 
   const cells = gridCells(s.grid ?? {});
   const draws = s.random ? randomDraws(s.random.params, s.random.count, s.random.seed) : [[]];
@@ -110,17 +90,52 @@ export function expandSweep(loaded: LoadedSweep, options: ExpandOptions = {}): T
       }
     }
   }
+  checkDistinct(trials, where);
+  return trials;
+}
+
+/** Refuses a sweep of more than CONFIRM_ABOVE_TRIALS trials (the caller skips this with --yes). */
+function checkTrialCount(loaded: LoadedSweep): void {
+  const { sweep: s, where } = loaded;
+  const count = trialCount(loaded);
+  if (count <= CONFIRM_ABOVE_TRIALS) return;
+  const parts = [
+    s.grid ? 'grid' : null,
+    s.random ? 'random.count' : null,
+    s.seeds ? 'seeds' : s.repeats ? 'repeats' : null,
+  ].filter(Boolean);
+  throw new UsageError(
+    `${where}: ${parts.join(' × ')}: ${count.toLocaleString('en-US')} trials, ` +
+      `more than ${CONFIRM_ABOVE_TRIALS.toLocaleString('en-US')}: pass --yes to run them all`,
+  );
+}
+
+/** Each key and value on its own, so an error names the key that is wrong. */
+function checkEachValue(loaded: LoadedSweep, parent: string, shared: string[], experimentsDir?: string): void {
+  const { sweep: s, where } = loaded;
+  for (const [key, values] of Object.entries(s.grid ?? {})) {
+    for (const v of values)
+      resolveOrExplain(parent, [...shared, setFlag(key, v)], where, `grid.${key}`, experimentsDir);
+  }
+  for (const [key, d] of Object.entries(s.random?.params ?? {})) {
+    const ends = d.distribution === 'choice' ? d.values : [d.min, d.max];
+    for (const v of ends)
+      resolveOrExplain(parent, [...shared, setFlag(key, v)], where, `random.params.${key}`, experimentsDir);
+  }
+}
+
+function checkDistinct(trials: Trial[], where: string): void {
   const seen = new Map<string, Trial>();
   for (const t of trials) {
     const twin = seen.get(t.id);
     if (twin) {
       throw new UsageError(
-        `${where}: trials ${twin.index + 1} and ${t.index + 1} resolve to the same definition (a grid value that the parent already has, or a repeated value)`,
+        `${where}: trials ${twin.index + 1} and ${t.index + 1} resolve to the same definition ` +
+          '(a grid value that the parent already has, or a repeated value)',
       );
     }
     seen.set(t.id, t);
   }
-  return trials;
 }
 
 /** The parent as loadDefinition takes it here: a bare name, or a path resolved from the project root. */
@@ -131,7 +146,7 @@ function resolveParent(loaded: LoadedSweep, experimentsDir?: string): string {
 }
 
 /** A YAML value as the text `--set key=value` takes; numbers print exactly (shortest round trip). */
-export function setFlag(key: string, value: unknown): string {
+function setFlag(key: string, value: unknown): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   return `${key}=${text}`;
 }

@@ -28,12 +28,12 @@ const EXIT_USAGE = 2;
 const EXIT_INTERRUPTED = 130;
 
 /** Kubernetes object names: lower-case DNS labels. */
-export function k8sName(sweep: string): string {
+function k8sName(sweep: string): string {
   const name = `sweep-${sweep.toLowerCase().replace(/[^a-z0-9-]+/g, '-')}`.replace(/-+$/, '').slice(0, 52);
   return name.replace(/-+$/, '');
 }
 
-export function k8sIndexedJob(trials: Trial[], options: K8sJobOptions): Record<string, unknown> {
+function k8sIndexedJob(trials: Trial[], options: K8sJobOptions): Record<string, unknown> {
   const labels = {
     'app.kubernetes.io/name': 'transfer-lab',
     'transfer-lab/sweep': k8sName(options.sweep).slice('sweep-'.length),
@@ -60,37 +60,7 @@ export function k8sIndexedJob(trials: Trial[], options: K8sJobOptions): Record<s
           restartPolicy: 'Never',
           // Time for the running step to finish and the checkpoint to be written after SIGTERM.
           terminationGracePeriodSeconds: 300,
-          containers: [
-            {
-              name: CONTAINER,
-              image: options.image,
-              workingDir: WORKDIR,
-              // node directly (not npm), so SIGTERM reaches the sweep CLI, which forwards it to the trial.
-              command: ['node', '--import', 'tsx', 'src/cli/sweep.ts'],
-              args: [
-                options.sweepArgument,
-                '--trial-index',
-                '$(JOB_COMPLETION_INDEX)',
-                '--logdir',
-                LOGDIR,
-                '--threads',
-                String(options.cpu),
-              ],
-              env: [
-                { name: 'TRANSFERLAB_CACHE_DIR', value: CACHE },
-                // The pod checks that its trial is the one this manifest was written for.
-                { name: 'TRANSFERLAB_SWEEP_TRIAL_IDS', value: trials.map((t) => t.id).join(',') },
-              ],
-              resources: {
-                requests: { cpu: String(options.cpu), memory: options.memory },
-                limits: { memory: options.memory },
-              },
-              volumeMounts: [
-                { name: 'shared', mountPath: LOGDIR, subPath: 'logs' },
-                { name: 'shared', mountPath: CACHE, subPath: 'cache' },
-              ],
-            },
-          ],
+          containers: [trialContainer(trials, options)],
           volumes: [{ name: 'shared', persistentVolumeClaim: { claimName: options.claim } }],
         },
       },
@@ -98,6 +68,42 @@ export function k8sIndexedJob(trials: Trial[], options: K8sJobOptions): Record<s
   };
 }
 
+/** The pod's one container: runs trial $(JOB_COMPLETION_INDEX) of the plan. */
+function trialContainer(trials: Trial[], options: K8sJobOptions): Record<string, unknown> {
+  return {
+    name: CONTAINER,
+    image: options.image,
+    workingDir: WORKDIR,
+    // node directly (not npm), so SIGTERM reaches the sweep CLI, which forwards it to the trial.
+    command: ['node', '--import', 'tsx', 'src/cli/sweep.ts'],
+    args: [
+      options.sweepArgument,
+      '--trial-index',
+      '$(JOB_COMPLETION_INDEX)',
+      '--logdir',
+      LOGDIR,
+      '--threads',
+      String(options.cpu),
+    ],
+    env: [
+      { name: 'TRANSFERLAB_CACHE_DIR', value: CACHE },
+      // The pod checks that its trial is the one this manifest was written for.
+      { name: 'TRANSFERLAB_SWEEP_TRIAL_IDS', value: trials.map((t) => t.id).join(',') },
+    ],
+    resources: {
+      requests: { cpu: String(options.cpu), memory: options.memory },
+      limits: { memory: options.memory },
+    },
+    volumeMounts: [
+      { name: 'shared', mountPath: LOGDIR, subPath: 'logs' },
+      { name: 'shared', mountPath: CACHE, subPath: 'cache' },
+    ],
+  };
+}
+
 export function k8sManifest(trials: Trial[], options: K8sJobOptions): string {
-  return `# ${options.sweep}: ${trials.length} trials as a Kubernetes Indexed Job (npm run sweep -- ${options.sweepArgument} --emit k8s)\n${toYaml(k8sIndexedJob(trials, options))}`;
+  const header =
+    `# ${options.sweep}: ${trials.length} trials as a Kubernetes Indexed Job ` +
+    `(npm run sweep -- ${options.sweepArgument} --emit k8s)`;
+  return `${header}\n${toYaml(k8sIndexedJob(trials, options))}`;
 }

@@ -5,7 +5,7 @@ import { defaultExperimentsDir, describeIssue } from '../experiment/load.ts';
 import { UsageError } from '../experiment/usage-error.ts';
 import { sweepSchema, type SweepDefinition } from './definition.ts';
 
-export const defaultSweepsDir = (): string => join(defaultExperimentsDir(), 'sweeps');
+const defaultSweepsDir = (): string => join(defaultExperimentsDir(), 'sweeps');
 
 const EXTENSIONS = ['.yaml', '.yml', '.json'];
 

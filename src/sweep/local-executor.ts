@@ -78,9 +78,9 @@ export async function runLocal(trials: Trial[], options: LocalOptions): Promise<
     if (code === 0) outcome.succeeded.push(trial.id);
     else if (code === 130) outcome.interrupted.push(trial.id);
     else outcome.failed.push({ id: trial.id, code, message: running.lastLine() });
-    options.log(
-      `${label} ${code === 0 ? 'succeeded' : code === 130 ? 'interrupted' : `failed (exit ${code}): ${running.lastLine()}`}`,
-    );
+    const result =
+      code === 0 ? 'succeeded' : code === 130 ? 'interrupted' : `failed (exit ${code}): ${running.lastLine()}`;
+    options.log(`${label} ${result}`);
   };
   await Promise.all(Array.from({ length: Math.max(1, options.parallel) }, (_, i) => slot(i)));
   return outcome;

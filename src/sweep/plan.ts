@@ -11,13 +11,6 @@ export function formatPlan(
   states: Map<string, TrialState>,
   estimates: Map<string, TrialEstimate>,
 ): string {
-  const groups = new Map<string, number>();
-  for (const t of trials) groups.set(t.groupId, (groups.get(t.groupId) ?? 0) + 1);
-  const sizes = [...new Set(groups.values())];
-  const groupText =
-    sizes.length === 1
-      ? `${groups.size} group${groups.size === 1 ? '' : 's'} of ${sizes[0]} seed${sizes[0] === 1 ? '' : 's'}`
-      : `${groups.size} groups`;
   const keys = [...new Set(trials.flatMap((t) => Object.keys(t.assignments)))];
   const header = ['#', 'trial', 'group', 'seed', ...keys, 'train FLOPs', 'logdir'];
   const rows = trials.map((t) => {
@@ -45,16 +38,9 @@ export function formatPlan(
       .trimEnd();
   const counts = { done: 0, resume: 0, new: 0 };
   for (const t of trials) counts[(states.get(t.id) ?? { kind: 'new' }).kind]++;
-  const flops = trials.map((t) => estimates.get(t.id)?.flops ?? 0);
-  const total = flops.reduce((a, b) => a + b, 0);
-  const left = trials
-    .filter((t) => (states.get(t.id)?.kind ?? 'new') !== 'done')
-    .reduce((a, t) => a + (estimates.get(t.id)?.flops ?? 0), 0);
-  const perTrial = flops.length
-    ? `${formatFlops(Math.min(...flops))}–${formatFlops(Math.max(...flops))} per trial`
-    : '';
   return [
-    `sweep ${loaded.name} (${loaded.where}): ${trials.length} trial${trials.length === 1 ? '' : 's'} in ${groupText}, parent experiment ${loaded.experiment}` +
+    `sweep ${loaded.name} (${loaded.where}): ${trials.length} trial${trials.length === 1 ? '' : 's'} ` +
+      `in ${groupText(trials)}, parent experiment ${loaded.experiment}` +
       (loaded.sweep.maxParallel ? `, at most ${loaded.sweep.maxParallel} at once` : ''),
     ...(Object.keys(loaded.sweep.set).length
       ? [
@@ -67,10 +53,32 @@ export function formatPlan(
     line(header),
     ...rows.map(line),
     '',
-    `estimated training compute: ${perTrial}, ${formatFlops(total)} in all (${formatFlops(left)} still to run)`,
+    computeLine(trials, states, estimates),
     `logdir: ${counts.done} done, ${counts.resume} to resume, ${counts.new} new`,
     '',
   ].join('\n');
+}
+
+/** How the trials fall into groups of seed repeats. */
+function groupText(trials: Trial[]): string {
+  const groups = new Map<string, number>();
+  for (const t of trials) groups.set(t.groupId, (groups.get(t.groupId) ?? 0) + 1);
+  const sizes = [...new Set(groups.values())];
+  return sizes.length === 1
+    ? `${groups.size} group${groups.size === 1 ? '' : 's'} of ${sizes[0]} seed${sizes[0] === 1 ? '' : 's'}`
+    : `${groups.size} groups`;
+}
+
+function computeLine(trials: Trial[], states: Map<string, TrialState>, estimates: Map<string, TrialEstimate>): string {
+  const flops = trials.map((t) => estimates.get(t.id)?.flops ?? 0);
+  const total = flops.reduce((a, b) => a + b, 0);
+  const left = trials
+    .filter((t) => (states.get(t.id)?.kind ?? 'new') !== 'done')
+    .reduce((a, t) => a + (estimates.get(t.id)?.flops ?? 0), 0);
+  const perTrial = flops.length
+    ? `${formatFlops(Math.min(...flops))}–${formatFlops(Math.max(...flops))} per trial`
+    : '';
+  return `estimated training compute: ${perTrial}, ${formatFlops(total)} in all (${formatFlops(left)} still to run)`;
 }
 
 function display(value: unknown): string {

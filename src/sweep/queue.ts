@@ -24,7 +24,7 @@ export interface TrialProgress {
   worker: string;
 }
 
-export class RedisUnreachableError extends Error {
+class RedisUnreachableError extends Error {
   override name = 'RedisUnreachableError';
   readonly exitCode = 1;
 }
@@ -62,9 +62,8 @@ export async function connectRedis(url: string): Promise<Redis> {
   try {
     await Promise.race([probe.connect().then(() => probe.ping()), silence]);
   } catch (error) {
-    throw new RedisUnreachableError(
-      `cannot reach Redis at ${url}: ${(error as Error).message.split('\n')[0] || (error as { code?: string }).code || 'connection failed'}`,
-    );
+    const reason = (error as Error).message.split('\n')[0] || (error as { code?: string }).code || 'connection failed';
+    throw new RedisUnreachableError(`cannot reach Redis at ${url}: ${reason}`);
   } finally {
     clearTimeout(timer);
     probe.disconnect();
@@ -184,17 +183,16 @@ export async function queueStatus(queue: Queue<TrialJob>): Promise<QueueStatus> 
 export function formatStatus(name: string, status: QueueStatus): string {
   const c = status.counts;
   const lines = [
-    `queue ${name}: ${c.active ?? 0} active · ${(c.waiting ?? 0) + (c.prioritized ?? 0)} waiting · ${c.delayed ?? 0} delayed (retry backoff) · ${c.completed ?? 0} completed · ${c.failed ?? 0} failed`,
+    `queue ${name}: ${c.active ?? 0} active · ${(c.waiting ?? 0) + (c.prioritized ?? 0)} waiting · ` +
+      `${c.delayed ?? 0} delayed (retry backoff) · ${c.completed ?? 0} completed · ${c.failed ?? 0} failed`,
   ];
   for (const job of status.jobs) {
     const p = job.progress;
-    const where = p
-      ? ` ${p.runId} epoch ${p.epoch}/${p.epochs ?? '?'} step ${p.globalStep}${job.state === 'active' ? ` on ${p.worker}` : ''}`
-      : '';
+    const on = p && job.state === 'active' ? ` on ${p.worker}` : '';
+    const where = p ? ` ${p.runId} epoch ${p.epoch}/${p.epochs ?? '?'} step ${p.globalStep}${on}` : '';
     const why = job.failedReason ? ` — ${job.failedReason}` : '';
-    lines.push(
-      `  ${String(job.index + 1).padStart(4)}  ${job.id}  ${job.state.padEnd(9)} attempts ${job.attemptsMade}${where}${why}`,
-    );
+    const index = String(job.index + 1).padStart(4);
+    lines.push(`  ${index}  ${job.id}  ${job.state.padEnd(9)} attempts ${job.attemptsMade}${where}${why}`);
   }
   return `${lines.join('\n')}\n`;
 }

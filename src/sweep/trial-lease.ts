@@ -20,7 +20,7 @@ export interface Lease {
 
 export type LeaseResult = { ok: true; lease: Lease } | { ok: false; heldBy: string; expiresInMs: number };
 
-export function leaseDir(logdir: string, sweep: string): string {
+function leaseDir(logdir: string, sweep: string): string {
   return join(logdir, '.sweeps', sweep, 'leases');
 }
 

@@ -26,7 +26,10 @@ export interface TrialLaunch {
   env?: NodeJS.ProcessEnv;
 }
 
-/** The experiment CLI's arguments: a new run tagged with its sweep, trial and group, or `--resume` of its unfinished run. */
+/**
+ * The experiment CLI's arguments: a new run tagged with its sweep, trial and group, or `--resume`
+ * of its unfinished run.
+ */
 export function trialArguments(
   trial: TrialSpec,
   state: Exclude<TrialState, { kind: 'done' }>,
@@ -57,7 +60,7 @@ export function trialArguments(
   ];
 }
 
-export function trialEnvironment(launch: TrialLaunch): NodeJS.ProcessEnv {
+function trialEnvironment(launch: TrialLaunch): NodeJS.ProcessEnv {
   const threads = String(Math.max(1, launch.threads));
   const env = launch.env ?? process.env;
   return {

@@ -43,10 +43,11 @@ export function startWorker(options: WorkerOptions): TrialWorker {
   let stopping = false;
   const busyGpus = new Set<number>();
   const me = `${hostname()}:${process.pid}`;
+  const state: WorkerState = { options, running, busyGpus, me, stopping: () => stopping };
 
   const processor = async (job: Job<TrialJob>, token?: string): Promise<{ runId: string; skipped: boolean }> => {
     const data = job.data;
-    const label = `[${data.sweep} ${data.index + 1}/${data.total} ${data.id}]`;
+    const label = jobLabel(data);
     checkSameTrial(data);
     const taken = acquireLease(options.logdir, data.sweep, data.id, options.stalledSeconds * 1000);
     if (!taken.ok) {
@@ -56,67 +57,10 @@ export function startWorker(options: WorkerOptions): TrialWorker {
       throw new DelayedError();
     }
     try {
-      return await runTrial(job, token);
+      return await runTrial(job, token, state);
     } finally {
       taken.lease.release();
     }
-  };
-
-  const runTrial = async (
-    job: Job<TrialJob>,
-    token: string | undefined,
-  ): Promise<{ runId: string; skipped: boolean }> => {
-    const data = job.data;
-    const label = `[${data.sweep} ${data.index + 1}/${data.total} ${data.id}]`;
-    const state = trialState(findTrialRuns(options.logdir, data.experimentName, data.sweep).get(data.id));
-    if (state.kind === 'done') {
-      options.log(`${label} already succeeded: ${state.run.runId}`);
-      return { runId: state.run.runId, skipped: true };
-    }
-    if (stopping) {
-      // Taken in the moment the worker was told to stop.
-      await job.moveToWait(token);
-      throw new WaitingError();
-    }
-    const gpu =
-      options.gpus > 0 ? Array.from({ length: options.gpus }, (_, i) => i).find((i) => !busyGpus.has(i)) : undefined;
-    if (gpu !== undefined) busyGpus.add(gpu);
-    const launch: TrialLaunch = {
-      sweep: data.sweep,
-      logdir: options.logdir,
-      threads: options.threads,
-      ...(gpu !== undefined ? { gpu } : {}),
-      ...(options.backend ? { backend: options.backend } : {}),
-    };
-    options.log(
-      `${label} ${state.kind === 'resume' ? `resuming ${state.run.runId}` : 'starting'} (attempt ${job.attemptsMade + 1})`,
-    );
-    const trial = startTrial(trialArguments(data, state, launch), launch, (line) => options.log(`${label} ${line}`));
-    running.set(data.id, trial);
-    const report = setInterval(() => void reportProgress(job, options.logdir, me).catch(() => {}), PROGRESS_EVERY_MS);
-    let code: number;
-    try {
-      code = await trial.exited;
-    } finally {
-      clearInterval(report);
-      running.delete(data.id);
-      if (gpu !== undefined) busyGpus.delete(gpu);
-    }
-    await reportProgress(job, options.logdir, me).catch(() => {});
-    if (code === 0) {
-      const done = trialState(findTrialRuns(options.logdir, data.experimentName, data.sweep).get(data.id));
-      options.log(`${label} succeeded`);
-      return { runId: done.kind === 'done' ? done.run.runId : '?', skipped: false };
-    }
-    if (stopping && code !== 2) {
-      // Stopped by our SIGTERM (exit 130; 143 if it came before the trial set its handlers): back to
-      // the queue without spending an attempt; the checkpoint is in the shared logdir.
-      options.log(`${label} checkpointed; back to the queue`);
-      await job.moveToWait(token);
-      throw new WaitingError();
-    }
-    if (code === 2) throw new UnrecoverableError(`bad definition or flags: ${trial.lastLine()}`);
-    throw new Error(`exit ${code}: ${trial.lastLine()}`);
   };
 
   const worker = new Worker<TrialJob>(options.queue, processor, {
@@ -128,10 +72,7 @@ export function startWorker(options: WorkerOptions): TrialWorker {
     maxStalledCount: 2,
   });
   worker.on('failed', (job, error) => {
-    if (job)
-      options.log(
-        `[${job.data.sweep} ${job.data.index + 1}/${job.data.total} ${job.data.id}] failed (attempt ${job.attemptsMade}): ${error.message}`,
-      );
+    if (job) options.log(`${jobLabel(job.data)} failed (attempt ${job.attemptsMade}): ${error.message}`);
   });
   worker.on('error', (error) => options.log(`worker: ${error.message.split('\n')[0]}`));
 
@@ -140,7 +81,8 @@ export function startWorker(options: WorkerOptions): TrialWorker {
   let closing: Promise<void> | null = null;
   const stop = async (): Promise<void> => {
     if (stopping) {
-      // Second request: the trials stop at once (run.json says interrupted; they resume from the last checkpoint).
+      // Second request: the trials stop at once (run.json says interrupted; they resume from the last
+      // checkpoint).
       for (const t of running.values()) t.child.kill('SIGTERM');
       return closing ?? undefined;
     }
@@ -150,6 +92,77 @@ export function startWorker(options: WorkerOptions): TrialWorker {
     return closing;
   };
   return { stop, closed };
+}
+
+interface WorkerState {
+  options: WorkerOptions;
+  running: Map<string, RunningTrial>;
+  busyGpus: Set<number>;
+  me: string;
+  stopping: () => boolean;
+}
+
+function jobLabel(data: TrialJob): string {
+  return `[${data.sweep} ${data.index + 1}/${data.total} ${data.id}]`;
+}
+
+/** Runs (or resumes) the job's trial in a child process, unless the logdir says it has succeeded. */
+async function runTrial(
+  job: Job<TrialJob>,
+  token: string | undefined,
+  worker: WorkerState,
+): Promise<{ runId: string; skipped: boolean }> {
+  const { options, running, busyGpus, me } = worker;
+  const data = job.data;
+  const label = jobLabel(data);
+  const state = trialState(findTrialRuns(options.logdir, data.experimentName, data.sweep).get(data.id));
+  if (state.kind === 'done') {
+    options.log(`${label} already succeeded: ${state.run.runId}`);
+    return { runId: state.run.runId, skipped: true };
+  }
+  if (worker.stopping()) {
+    // Taken in the moment the worker was told to stop.
+    await job.moveToWait(token);
+    throw new WaitingError();
+  }
+  const gpu =
+    options.gpus > 0 ? Array.from({ length: options.gpus }, (_, i) => i).find((i) => !busyGpus.has(i)) : undefined;
+  if (gpu !== undefined) busyGpus.add(gpu);
+  const launch: TrialLaunch = {
+    sweep: data.sweep,
+    logdir: options.logdir,
+    threads: options.threads,
+    ...(gpu !== undefined ? { gpu } : {}),
+    ...(options.backend ? { backend: options.backend } : {}),
+  };
+  const how = state.kind === 'resume' ? `resuming ${state.run.runId}` : 'starting';
+  options.log(`${label} ${how} (attempt ${job.attemptsMade + 1})`);
+  const trial = startTrial(trialArguments(data, state, launch), launch, (line) => options.log(`${label} ${line}`));
+  running.set(data.id, trial);
+  const report = setInterval(() => void reportProgress(job, options.logdir, me).catch(() => {}), PROGRESS_EVERY_MS);
+  let code: number;
+  try {
+    code = await trial.exited;
+  } finally {
+    clearInterval(report);
+    running.delete(data.id);
+    if (gpu !== undefined) busyGpus.delete(gpu);
+  }
+  await reportProgress(job, options.logdir, me).catch(() => {});
+  if (code === 0) {
+    const done = trialState(findTrialRuns(options.logdir, data.experimentName, data.sweep).get(data.id));
+    options.log(`${label} succeeded`);
+    return { runId: done.kind === 'done' ? done.run.runId : '?', skipped: false };
+  }
+  if (worker.stopping() && code !== 2) {
+    // Stopped by our SIGTERM (exit 130; 143 if it came before the trial set its handlers): back to
+    // the queue without spending an attempt; the checkpoint is in the shared logdir.
+    options.log(`${label} checkpointed; back to the queue`);
+    await job.moveToWait(token);
+    throw new WaitingError();
+  }
+  if (code === 2) throw new UnrecoverableError(`bad definition or flags: ${trial.lastLine()}`);
+  throw new Error(`exit ${code}: ${trial.lastLine()}`);
 }
 
 /**
@@ -167,7 +180,8 @@ function checkSameTrial(data: TrialJob): void {
   }
   if (here !== data.id) {
     throw new UnrecoverableError(
-      `trial ${data.id} resolves to ${here} on this worker: its experiments/ or code differ from where the sweep was queued`,
+      `trial ${data.id} resolves to ${here} on this worker: ` +
+        'its experiments/ or code differ from where the sweep was queued',
     );
   }
 }

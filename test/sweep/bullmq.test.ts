@@ -90,7 +90,8 @@ async function sweepThroughTwoWorkers(
   assert.equal(
     resumed.length,
     1,
-    `A's trial was resumed, not restarted: ${runs.map((r) => `${r.record.id} ${JSON.stringify(r.record.resumedFrom)}`).join('; ')}`,
+    `A's trial was resumed, not restarted: ` +
+      runs.map((r) => `${r.record.id} ${JSON.stringify(r.record.resumedFrom)}`).join('; '),
   );
   assert.ok(resumed[0]!.record.resumedFrom!.globalStep >= 1, 'resumed after the step A had reached');
 
@@ -104,83 +105,96 @@ async function sweepThroughTwoWorkers(
   return { a, b, runs };
 }
 
-test('bullmq: a worker stopped by SIGTERM mid-trial checkpoints and gives the trial back; the other worker resumes it', async () => {
-  const { a } = await sweepThroughTwoWorkers('sigterm', (w) => w.child.kill('SIGTERM'));
-  assert.equal(await a.exited, 0, a.output());
-  assert.match(a.output(), /checkpointed; back to the queue/);
-  assert.match(a.output(), /worker: stopped/);
-});
+test(
+  'bullmq: a worker stopped by SIGTERM mid-trial checkpoints and gives the trial back; the other ' +
+    'worker resumes it',
+  async () => {
+    const { a } = await sweepThroughTwoWorkers('sigterm', (w) => w.child.kill('SIGTERM'));
+    assert.equal(await a.exited, 0, a.output());
+    assert.match(a.output(), /checkpointed; back to the queue/);
+    assert.match(a.output(), /worker: stopped/);
+  },
+);
 
-test('bullmq: a worker killed with SIGKILL (its whole process group) loses no trial and duplicates no step', async () => {
-  const { a } = await sweepThroughTwoWorkers('sigkill', (w) => process.kill(-w.child.pid!, 'SIGKILL'));
-  assert.equal(await a.exited, null, 'killed');
-  assert.doesNotMatch(a.output(), /back to the queue/);
-});
+test(
+  'bullmq: a worker killed with SIGKILL (its whole process group) loses no trial and duplicates ' + 'no step',
+  async () => {
+    const { a } = await sweepThroughTwoWorkers('sigkill', (w) => process.kill(-w.child.pid!, 'SIGKILL'));
+    assert.equal(await a.exited, null, 'killed');
+    assert.doesNotMatch(a.output(), /back to the queue/);
+  },
+);
 
-test('bullmq: Redis restarts empty mid-trial; the sweep run again queues what is unfinished, and nothing runs twice', async () => {
-  const env = await sweepEnv();
-  const dir = await tempDir('tl-sweep-restart-');
-  const logdir = join(dir, 'logs');
-  const file = writeSweep(dir, 'restart', `experiment: quickstart\nset:${STEPPED_TRIAL}\nseeds: [1, 2]\n`);
-  const ids = expandSweep(loadSweep(file)).map((t) => t.id);
-  const queued = sweepCli([file, '--redis', redis.url, '--logdir', logdir, '--detach'], env);
-  assert.equal(queued.status, 0, queued.stderr);
+test(
+  'bullmq: Redis restarts empty mid-trial; the sweep run again queues what is unfinished, and ' + 'nothing runs twice',
+  async () => {
+    const env = await sweepEnv();
+    const dir = await tempDir('tl-sweep-restart-');
+    const logdir = join(dir, 'logs');
+    const file = writeSweep(dir, 'restart', `experiment: quickstart\nset:${STEPPED_TRIAL}\nseeds: [1, 2]\n`);
+    const ids = expandSweep(loadSweep(file)).map((t) => t.id);
+    const queued = sweepCli([file, '--redis', redis.url, '--logdir', logdir, '--detach'], env);
+    assert.equal(queued.status, 0, queued.stderr);
 
-  const a = worker('restart', logdir, env);
-  let b: Spawned | null = null;
-  try {
-    await a.waitFor(/batch 1\/30/);
-    // A fresh server on the same port: the queue, its jobs and their locks are gone; A trains on.
-    await redis.stop();
-    redis = await startRedis(redis.port);
-    const again = spawnCli('src/cli/sweep.ts', [file, '--redis', redis.url, '--logdir', logdir], env);
-    await again.waitFor(/2 queued, 0 already queued, 0 had succeeded/);
-    // B may take the trial A is still training: its lease in the logdir sends B elsewhere.
-    b = worker('restart', logdir, env);
-    assert.equal(await again.exited, 0, `${again.output()}\n--- A:\n${a.output()}\n--- B:\n${b.output()}`);
-    assert.match(again.output(), /2 of 2 trials succeeded/);
-  } finally {
-    for (const w of [a, b]) w?.child.kill('SIGTERM');
-    await Promise.all([a.exited, b?.exited]);
-  }
-  const runs = await assertEachTrialOnce(logdir, ids);
-  assert.ok(
-    runs.every((r) => r.record.resumedFrom === null),
-    'no run was resumed by a second worker while the first trained it',
-  );
-});
-
-test('bullmq: a trial that fails is retried with backoff, resuming its run, and ends as failed after its attempts', async () => {
-  const env = await sweepEnv();
-  const dir = await tempDir('tl-sweep-retry-');
-  const logdir = join(dir, 'logs');
-  const file = writeSweep(
-    dir,
-    'retry',
-    `experiment: quickstart\nset:${STEPPED_TRIAL}\n  model.weights: ${join(dir, 'missing.h5')}\n`,
-  );
-  const [trial] = expandSweep(loadSweep(file));
-  const w = worker('retry', logdir, env);
-  try {
-    const run = sweepCli(
-      [file, '--redis', redis.url, '--logdir', logdir, '--attempts', '2', '--backoff-seconds', '1'],
-      env,
+    const a = worker('restart', logdir, env);
+    let b: Spawned | null = null;
+    try {
+      await a.waitFor(/batch 1\/30/);
+      // A fresh server on the same port: the queue, its jobs and their locks are gone; A trains on.
+      await redis.stop();
+      redis = await startRedis(redis.port);
+      const again = spawnCli('src/cli/sweep.ts', [file, '--redis', redis.url, '--logdir', logdir], env);
+      await again.waitFor(/2 queued, 0 already queued, 0 had succeeded/);
+      // B may take the trial A is still training: its lease in the logdir sends B elsewhere.
+      b = worker('restart', logdir, env);
+      assert.equal(await again.exited, 0, `${again.output()}\n--- A:\n${a.output()}\n--- B:\n${b.output()}`);
+      assert.match(again.output(), /2 of 2 trials succeeded/);
+    } finally {
+      for (const w of [a, b]) w?.child.kill('SIGTERM');
+      await Promise.all([a.exited, b?.exited]);
+    }
+    const runs = await assertEachTrialOnce(logdir, ids);
+    assert.ok(
+      runs.every((r) => r.record.resumedFrom === null),
+      'no run was resumed by a second worker while the first trained it',
     );
-    assert.equal(run.status, 1, run.stderr);
-    assert.match(run.stderr, new RegExp(`\\[1/1 ${trial!.id}\\] failed: exit 1: `));
-    assert.match(run.stderr, /0 of 1 trials succeeded/);
-  } finally {
-    w.child.kill('SIGTERM');
-    await w.exited;
-  }
-  assert.match(w.output(), /starting \(attempt 1\)/);
-  assert.match(w.output(), /resuming quickstart\/\S+ \(attempt 2\)/, 'the retry continues the failed run');
-  const runs = runsIn(logdir);
-  assert.equal(runs.length, 1);
-  assert.equal(runs[0]!.record.status, 'failed');
-  const status = sweepCli(['--status', '--redis', redis.url, '--queue', 'retry'], env);
-  assert.match(status.stdout, new RegExp(`${trial!.id}  failed    attempts 2 .*— exit 1: `));
-});
+  },
+);
+
+test(
+  'bullmq: a trial that fails is retried with backoff, resuming its run, and ends as failed after ' + 'its attempts',
+  async () => {
+    const env = await sweepEnv();
+    const dir = await tempDir('tl-sweep-retry-');
+    const logdir = join(dir, 'logs');
+    const file = writeSweep(
+      dir,
+      'retry',
+      `experiment: quickstart\nset:${STEPPED_TRIAL}\n  model.weights: ${join(dir, 'missing.h5')}\n`,
+    );
+    const [trial] = expandSweep(loadSweep(file));
+    const w = worker('retry', logdir, env);
+    try {
+      const run = sweepCli(
+        [file, '--redis', redis.url, '--logdir', logdir, '--attempts', '2', '--backoff-seconds', '1'],
+        env,
+      );
+      assert.equal(run.status, 1, run.stderr);
+      assert.match(run.stderr, new RegExp(`\\[1/1 ${trial!.id}\\] failed: exit 1: `));
+      assert.match(run.stderr, /0 of 1 trials succeeded/);
+    } finally {
+      w.child.kill('SIGTERM');
+      await w.exited;
+    }
+    assert.match(w.output(), /starting \(attempt 1\)/);
+    assert.match(w.output(), /resuming quickstart\/\S+ \(attempt 2\)/, 'the retry continues the failed run');
+    const runs = runsIn(logdir);
+    assert.equal(runs.length, 1);
+    assert.equal(runs[0]!.record.status, 'failed');
+    const status = sweepCli(['--status', '--redis', redis.url, '--queue', 'retry'], env);
+    assert.match(status.stdout, new RegExp(`${trial!.id}  failed    attempts 2 .*— exit 1: `));
+  },
+);
 
 test('unreachable Redis: one line naming the URL, exit 1, within 10 s', async () => {
   const env = await sweepEnv();
@@ -239,7 +253,8 @@ test('bad sweep files: one line naming the file and key, exit 2, nothing queued'
     ],
     [
       'min-max',
-      'experiment: quickstart\nrandom:\n  count: 2\n  params:\n    optimizer.learningRate: { distribution: log-uniform, min: 0.01, max: 0.001 }\n',
+      'experiment: quickstart\nrandom:\n  count: 2\n  params:\n' +
+        '    optimizer.learningRate: { distribution: log-uniform, min: 0.01, max: 0.001 }\n',
       /min-max\.yaml: random\.params\.optimizer\.learningRate\.min: must be at most max \(0\.01 > 0\.001\)$/,
     ],
     [
@@ -259,7 +274,10 @@ test('bad sweep files: one line naming the file and key, exit 2, nothing queued'
     ],
     [
       'huge',
-      'experiment: quickstart\ngrid:\n  train.epochs: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n  train.batchSize: [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096]\nrandom:\n  count: 100\n  params:\n    optimizer.learningRate: { distribution: log-uniform, min: 0.0001, max: 0.1 }\nrepeats: 10\n',
+      'experiment: quickstart\ngrid:\n  train.epochs: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n' +
+        '  train.batchSize: [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096]\n' +
+        'random:\n  count: 100\n  params:\n' +
+        '    optimizer.learningRate: { distribution: log-uniform, min: 0.0001, max: 0.1 }\nrepeats: 10\n',
       /huge\.yaml: grid × random\.count × repeats: 100,000 trials, more than 1,000: pass --yes to run them all$/,
     ],
   ];
