@@ -151,7 +151,9 @@ export async function run(flags: string[]): Promise<void> {
     console.log(`  ${config.label}, batch ${config.batch}: ${cells.join(' | ')}`);
     if (runtime.available) {
       console.log(
-        `    ONNX Runtime ${runtime.version} vs folded tfjs: 1 thread ${(ips('ort1') / ips('folded')).toFixed(2)}×, 2 threads ${(ips('ort2') / ips('folded')).toFixed(2)}×`,
+        `    ONNX Runtime ${runtime.version} vs folded tfjs: ` +
+          `1 thread ${(ips('ort1') / ips('folded')).toFixed(2)}×, ` +
+          `2 threads ${(ips('ort2') / ips('folded')).toFixed(2)}×`,
       );
     }
     console.log(`    folded: ${JSON.stringify(folded.summary)}`);

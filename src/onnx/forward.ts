@@ -57,7 +57,10 @@ export class OnnxForward {
 export type ForwardChoice = { engine: 'onnx'; forward: OnnxForward } | { engine: 'tfjs'; notice: string | null };
 
 export interface ChooseForwardOptions {
-  /** `auto`: ONNX Runtime where it loads and the model exports, else tfjs with a notice; `onnx`: fail instead; `tfjs`: always tfjs. */
+  /**
+   * `auto`: ONNX Runtime where it loads and the model exports, else tfjs with a notice; `onnx`: fail
+   * instead; `tfjs`: always tfjs.
+   */
   engine: 'auto' | 'onnx' | 'tfjs';
   export?: OnnxExportOptions;
   session?: OnnxSessionOptions;
@@ -81,7 +84,8 @@ export async function chooseForward(model: tf.LayersModel, opts: ChooseForwardOp
   } catch (error) {
     if (error instanceof UnsupportedLayerError) return fail(error.message);
     return fail(
-      `ONNX Runtime could not open ${model.name}: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`,
+      `ONNX Runtime could not open ${model.name}: ` +
+        (error instanceof Error ? error.message : String(error)).split('\n')[0],
     );
   }
 }

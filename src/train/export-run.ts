@@ -13,7 +13,7 @@ import { loadRunData } from './inputs.ts';
 import { buildRunModel } from './model-setup.ts';
 import { createOptimizer } from './optimizer.ts';
 
-export const ONNX_MODEL_FILE = 'model.onnx';
+const ONNX_MODEL_FILE = 'model.onnx';
 /** Test images the exported file is checked on. */
 const CHECK_IMAGES = 64;
 /** Largest |ONNX Runtime − tfjs| accepted, relative to the largest output (softmax: ≤ 1). */

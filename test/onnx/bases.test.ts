@@ -25,7 +25,7 @@ async function checkPooled(base: tf.LayersModel, x: tf.Tensor4D, label: string):
   want.dispose();
 }
 
-test('MobileNet v1 0.25 with its pretrained weights, real CIFAR images @96 and @128: ONNX Runtime features = tfjs', async () => {
+test('pretrained MobileNet v1 0.25, real CIFAR images @96 and @128: ONNX Runtime features = tfjs', async () => {
   const set = await loadBatchFiles([join(cifarDir(), 'test_batch.bin')]);
   const n = 8;
   const raw = tf.tidy(
@@ -45,7 +45,8 @@ test('MobileNet v1 0.25 with its pretrained weights, real CIFAR images @96 and @
   raw.dispose();
 });
 
-test('the whole pretrained MobileNet v1 (GAP → Reshape to 1×1 → conv → softmax → Reshape): same ImageNet probabilities and classes', async () => {
+// The head: GAP → Reshape to 1×1 → conv → softmax → Reshape.
+test('the whole pretrained MobileNet v1: same ImageNet probabilities and classes', async () => {
   const { model } = await loadPretrainedMobileNetV1({ modelsDir: sharedModelsDir(), download: false, inputSize: 128 });
   const set = await loadBatchFiles([join(cifarDir(), 'test_batch.bin')]);
   const x = tf.tidy(() =>

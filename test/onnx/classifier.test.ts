@@ -19,7 +19,8 @@ async function cifarImages(n: number): Promise<tf.Tensor4D> {
   return tf.tidy(() => tf.tensor4d(set.images.subarray(0, n * 32 * 32 * 3), [n, 32, 32, 3], 'int32').toFloat());
 }
 
-test('pretrained MobileNet v1 classifier (UpSample each mode → base → head), preprocessing in the graph: same probabilities and classes on CIFAR', async () => {
+// UpSample in each mode → base → head, preprocessing in the graph.
+test('pretrained MobileNet v1 classifier: same probabilities and classes on CIFAR', async () => {
   const raw = await cifarImages(16);
   const base = await mobileNetV1Base({ modelsDir: sharedModelsDir(), download: false, inputSize: 96 });
   for (const resize of ['bilinear', 'nearest', 'pad'] as const) {
@@ -48,7 +49,8 @@ test('pretrained MobileNet v1 classifier (UpSample each mode → base → head),
   raw.dispose();
 });
 
-test('frozen prefixes (DenseNet121 last 250, MobileNetV2 from block_11_expand_relu): boundary outputs on ONNX Runtime equal tfjs, and feed the trainable suffix', async () => {
+// DenseNet121 last 250, MobileNetV2 from block_11_expand_relu.
+test('frozen prefixes: boundary outputs on ONNX Runtime equal tfjs, and feed the trainable suffix', async () => {
   const cases = [
     {
       name: 'densenet121' as const,
@@ -79,7 +81,8 @@ test('frozen prefixes (DenseNet121 last 250, MobileNetV2 from block_11_expand_re
       const { diff, scale } = compare(got[i]!.data, w.dataSync());
       assert.ok(diff <= 1e-4 * scale, `${c.name} ${boundary.outputs[i]}: ${diff} vs scale ${scale}`);
     });
-    // The trainable part on tfjs, fed ONNX Runtime's prefix outputs, computes the base; it trains the base's own weights.
+    // The trainable part on tfjs, fed ONNX Runtime's prefix outputs, computes the base;
+    // it trains the base's own weights.
     const suffix = trainableSuffix(base, freeze.firstTrainableIndex!, boundary);
     assert.deepEqual(
       suffix.inputNames,

@@ -29,7 +29,7 @@ function withTransposedConv(): tf.LayersModel {
   });
 }
 
-test('an unsupported layer: one line naming its class and name; a cut before it exports; auto falls back to tfjs, onnx fails', async () => {
+test('an unsupported layer: one line naming it; a cut before it exports; auto falls back, onnx fails', async () => {
   const model = withTransposedConv();
   assert.throws(
     () => exportOnnx(model),
@@ -74,7 +74,7 @@ test('an unsupported layer: one line naming its class and name; a cut before it 
   );
 });
 
-test('a loader that fails (package missing, broken binding) gives "unavailable" with a one-line notice, and auto runs on tfjs', async () => {
+test('a failing loader (missing package, broken binding): "unavailable", one notice line, auto on tfjs', async () => {
   const missing = () =>
     Promise.reject(
       Object.assign(new Error("Cannot find package 'onnxruntime-node' imported from /x/load.ts\n    at resolve"), {
@@ -104,7 +104,8 @@ test('a loader that fails (package missing, broken binding) gives "unavailable" 
   assert.deepEqual(choice, {
     engine: 'tfjs',
     notice:
-      "ONNX Runtime unavailable (Cannot find package 'onnxruntime-node' imported from /x/load.ts); running tiny on tfjs",
+      "ONNX Runtime unavailable (Cannot find package 'onnxruntime-node' imported from /x/load.ts); " +
+      'running tiny on tfjs',
   });
   await assert.rejects(
     chooseForward(model, { engine: 'onnx', loader: missing }),
@@ -113,7 +114,7 @@ test('a loader that fails (package missing, broken binding) gives "unavailable" 
   assert.deepEqual(await chooseForward(model, { engine: 'tfjs' }), { engine: 'tfjs', notice: null });
 });
 
-test('the session: all cores by default, CPU provider, a batch of any size, bad thread counts and runs after dispose refused', async () => {
+test('the session: all cores, CPU provider, any batch size; bad threads, runs after dispose refused', async () => {
   const ort = await ortOrThrow();
   const input = tf.input({ shape: [5, 5, 2], name: 'x' });
   const model = tf.model({
@@ -154,7 +155,7 @@ test('the session: all cores by default, CPU provider, a batch of any size, bad 
   await assert.rejects(session.run({ data: new Float32Array(50), shape: [1, 5, 5, 2] }), /run after dispose/);
 });
 
-test('with onnxruntime-node absent from node_modules (a real copy without it), auto runs on tfjs with one notice line', () => {
+test('onnxruntime-node absent (a real copy without it): auto runs on tfjs with one notice line', () => {
   const child = runWithoutOnnxRuntime(`
 import * as tf from '@tensorflow/tfjs';
 import { chooseForward } from './src/onnx/index.ts';

@@ -27,7 +27,7 @@ function classifier(): tf.LayersModel {
   return model;
 }
 
-test('writeOnnxFile: a .onnx file (preprocessing inside) that, read back, matches tfjs on 64 CIFAR test images', async () => {
+test('writeOnnxFile: a .onnx file (preprocessing inside) that, read back, matches tfjs on 64 images', async () => {
   const rt = await loadOnnxRuntime();
   assert.ok(rt.available);
   const set = await loadBatchFiles([join(cifarDir(), 'test_batch.bin')]);
@@ -48,7 +48,7 @@ test('writeOnnxFile: a .onnx file (preprocessing inside) that, read back, matche
   }
 });
 
-test('collectOutputs: batches of mixed sizes concatenate to the one-batch result; a stop gives null; a wrong total is an error', async () => {
+test('collectOutputs: mixed batch sizes concatenate as one batch; a stop gives null; a wrong total errs', async () => {
   const rt = await loadOnnxRuntime();
   assert.ok(rt.available);
   const model = classifier();

@@ -108,7 +108,8 @@ function layerZoo(): tf.LayersModel {
   return tf.model({ inputs: input, outputs: [probs, spatialSoftmax, sum], name: 'zoo' });
 }
 
-test('every translated layer kind (odd sizes, SAME/VALID, dilation, depth multiplier, folded and standalone BN, three outputs) matches tfjs', async () => {
+// Odd sizes, SAME/VALID, dilation, depth multiplier, folded and standalone BN, three outputs.
+test('every translated layer kind matches tfjs', async () => {
   const model = layerZoo();
   seedWeights(model, 3);
   const x = tf.randomUniform([3, 17, 17, 3], -2, 2, 'float32', 11);
@@ -122,7 +123,7 @@ test('every translated layer kind (odd sizes, SAME/VALID, dilation, depth multip
   });
 });
 
-test('UpSample: bilinear, nearest and pad from 32 px to sizes up and down equal tfjs (nearest and pad exactly)', async () => {
+test('UpSample: bilinear, nearest and pad from 32 px, up and down, equal tfjs (nearest and pad exactly)', async () => {
   const x = tf.randomUniform([2, 32, 32, 3], 0, 255, 'float32', 3);
   for (const mode of ['bilinear', 'nearest', 'pad'] as const) {
     for (const size of mode === 'pad' ? [32, 33, 75, 160] : [20, 32, 48, 75, 107, 160, 224]) {
@@ -139,7 +140,7 @@ test('UpSample: bilinear, nearest and pad from 32 px to sizes up and down equal 
   }
 });
 
-test('preprocessing in the graph (torch, tf, caffe, none) equals src/data preprocess on real CIFAR pixels', async () => {
+test('preprocessing in the graph (torch, tf, caffe, none) equals src/data preprocess on CIFAR pixels', async () => {
   const set = await loadBatchFiles([join(cifarDir(), 'test_batch.bin')]);
   const raw = tf.tidy(() => tf.tensor4d(set.images.subarray(0, 4 * 32 * 32 * 3), [4, 32, 32, 3], 'int32').toFloat());
   const input = tf.input({ shape: [32, 32, 3] });

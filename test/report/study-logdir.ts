@@ -21,7 +21,7 @@ const base = (over: Partial<RunSpec> & Pick<RunSpec, 'id' | 'base' | 'freeze' | 
 });
 
 /** A pid that surely exited: a child that ran and was reaped. */
-export function deadPid(): number {
+function deadPid(): number {
   return spawnSync(process.execPath, ['-e', '0']).pid!;
 }
 

@@ -94,7 +94,7 @@ test('the sweep JSON: 12 trials in 4 groups of 3, the best group, and Welch figu
   assert.ok(s.trials.every((t) => t.href.startsWith('/runs/quickstart/')));
 });
 
-test('the sweep page: trials table grouped by group id, n and mean ± std per group, the test named, the chart', async () => {
+test('sweep page: trials grouped by group id, n and mean ± std per group, the test named, the chart', async () => {
   const res = await get('/sweeps/lr-units');
   assert.equal(res.status, 200);
   const html = await res.text();

@@ -53,7 +53,7 @@ export class OnnxSession {
         return new OnnxSession(ort, session, 'cuda', threads, null);
       } catch (error) {
         if (opts.provider === 'cuda')
-          throw new Error(`ONNX Runtime: the CUDA execution provider failed: ${firstLine(error)}`);
+          throw new Error(`ONNX Runtime: the CUDA execution provider failed: ${firstLine(error)}`, { cause: error });
         fallbackReason = firstLine(error);
       }
     } else if (opts.provider === 'auto') {

@@ -3,6 +3,7 @@ import type { PreprocessMode } from '../../data/index.ts';
 import { containerOf, nodesInOrder, type GraphContainer, type GraphNode } from '../../models/inference/graph.ts';
 import { UnsupportedLayerError } from './errors.ts';
 import { OnnxGraph, type Value } from './graph.ts';
+import type { LayerContext } from './layers/context.ts';
 import { LAYER_CONVERTERS } from './layers/index.ts';
 import { convLayer } from './layers/conv.ts';
 import { TO_NCHW, TO_NHWC } from './layout.ts';
@@ -10,7 +11,7 @@ import { preprocessNodes } from './preprocess.ts';
 import { producesNonNegative } from './sign.ts';
 
 export interface OnnxExportOptions {
-  /** Keras `preprocess_input` applied inside the graph to raw 0..255 input (default `none`: the caller preprocesses). */
+  /** Keras `preprocess_input` inside the graph, on raw 0..255 input (default `none`: the caller preprocesses). */
   preprocess?: PreprocessMode;
   /**
    * Cut points: the graph ends at these layers' outputs (layer names, also of layers inside a
@@ -45,6 +46,14 @@ interface SymbolicTensorRef {
 }
 
 type Bound = Value | { error: UnsupportedLayerError };
+
+/** What converting one container's nodes needs to know about its graph. */
+interface WalkGraph {
+  consumers: Map<number, GraphNode[]>;
+  outputIds: Set<number>;
+  /** BatchNormalization nodes folded into the convolution before them (skipped by the walk). */
+  absorbed: Set<GraphNode>;
+}
 
 /**
  * Translates a tfjs LayersModel (the project's bases and classifiers, nested models inlined) into
@@ -100,7 +109,9 @@ export function exportOnnx(model: tf.LayersModel, opts: OnnxExportOptions = {}):
   });
   const bytes = graph.serialize([input], outputs, {
     producer: model.name,
-    docString: `${model.name}${opts.outputs ? ` cut at ${opts.outputs.join(', ')}` : ''}; preprocess ${opts.preprocess ?? 'none'}; pooling ${opts.pooling ?? 'none'}`,
+    docString:
+      `${model.name}${opts.outputs ? ` cut at ${opts.outputs.join(', ')}` : ''}; ` +
+      `preprocess ${opts.preprocess ?? 'none'}; pooling ${opts.pooling ?? 'none'}`,
   });
   return {
     bytes,
@@ -131,11 +142,10 @@ class Walker {
     const consumers = new Map<number, GraphNode[]>();
     for (const node of nodes)
       for (const t of node.inputTensors) consumers.set(t.id, [...(consumers.get(t.id) ?? []), node]);
-    const outputIds = new Set(container.outputs.map((t) => t.id));
-    const absorbed = new Set<GraphNode>();
+    const graph: WalkGraph = { consumers, outputIds: new Set(container.outputs.map((t) => t.id)), absorbed: new Set() };
     for (const node of nodes) {
       if (this.pending?.size === 0) return false;
-      if (absorbed.has(node)) continue;
+      if (graph.absorbed.has(node)) continue;
       const layer = node.outboundLayer;
       const inputs = node.inputTensors.map(
         (t) =>
@@ -150,69 +160,75 @@ class Walker {
         this.noteOutput(layer.name, node);
         continue;
       }
-      const values = inputs as Value[];
       const nested = containerOf(layer);
-      if (nested) {
-        nested.inputs.forEach((t, i) => this.bound.set(t.id, values[i]!));
-        const more = this.walk(nested);
-        nested.outputs.forEach((t, i) =>
-          this.bound.set(
-            node.outputTensors[i]!.id,
-            this.bound.get(t.id) ?? {
-              error: new UnsupportedLayerError(layer.getClassName(), layer.name, 'cut inside it'),
-            },
-          ),
-        );
-        this.noteOutput(layer.name, node);
-        if (!more) return false;
-        continue;
-      }
-      const out = node.outputTensors[0] as unknown as SymbolicTensorRef;
-      const config = layer.getConfig() as Record<string, unknown>;
-      const readers = outputIds.has(out.id) ? null : (consumers.get(out.id) ?? []).map((n) => n.outboundLayer);
-      const ctx = { graph: this.graph, layer, inputs: values, outputShape: out.shape, config, consumers: readers };
-      let result: Bound;
-      let endNode = node;
-      try {
-        const bn = this.foldableBatchNorm(node, config, consumers, outputIds);
-        if (bn) {
-          absorbed.add(bn);
-          endNode = bn;
-          this.foldedBatchNorms++;
-          result = {
-            name: convLayer(ctx, bn.outboundLayer),
-            shape: (bn.outputTensors[0] as unknown as SymbolicTensorRef).shape,
-          };
-        } else {
-          const convert = LAYER_CONVERTERS[layer.getClassName()];
-          if (!convert) throw new UnsupportedLayerError(layer.getClassName(), layer.name, 'no ONNX translation');
-          result = { name: convert(ctx), shape: out.shape };
-        }
-        if (producesNonNegative(layer, config, values)) result.nonNegative = true;
-        this.layers++;
-      } catch (error) {
-        if (!(error instanceof UnsupportedLayerError)) throw error;
-        result = { error };
-      }
-      if (node.outputTensors.length !== 1)
-        result = {
-          error: new UnsupportedLayerError(layer.getClassName(), layer.name, `${node.outputTensors.length} outputs`),
-        };
-      if (endNode !== node) {
-        // The convolution's own output no longer exists: only its BN's does (never a requested cut).
-        this.bound.set(node.outputTensors[0]!.id, {
-          error: new UnsupportedLayerError(
-            layer.getClassName(),
-            layer.name,
-            `folded into ${endNode.outboundLayer.name}`,
-          ),
-        });
-        this.noteOutput(layer.name, node);
-      }
-      this.bound.set(endNode.outputTensors[0]!.id, result);
-      this.noteOutput(endNode.outboundLayer.name, endNode);
+      if (nested && !this.walkNested(node, nested, inputs as Value[])) return false;
+      if (!nested) this.convertNode(node, inputs as Value[], graph);
     }
     return this.pending?.size !== 0;
+  }
+
+  /** A model used as a layer: its graph inlined; false once every requested cut is reached inside it. */
+  private walkNested(node: GraphNode, nested: GraphContainer, values: Value[]): boolean {
+    const layer = node.outboundLayer;
+    nested.inputs.forEach((t, i) => this.bound.set(t.id, values[i]!));
+    const more = this.walk(nested);
+    nested.outputs.forEach((t, i) =>
+      this.bound.set(
+        node.outputTensors[i]!.id,
+        this.bound.get(t.id) ?? { error: new UnsupportedLayerError(layer.getClassName(), layer.name, 'cut inside it') },
+      ),
+    );
+    this.noteOutput(layer.name, node);
+    return more;
+  }
+
+  /** One layer (with the BatchNormalization folded into it, if any) written as ONNX nodes. */
+  private convertNode(node: GraphNode, values: Value[], graph: WalkGraph): void {
+    const layer = node.outboundLayer;
+    const out = node.outputTensors[0] as unknown as SymbolicTensorRef;
+    const config = layer.getConfig() as Record<string, unknown>;
+    const readers = graph.outputIds.has(out.id)
+      ? null
+      : (graph.consumers.get(out.id) ?? []).map((n) => n.outboundLayer);
+    const ctx = { graph: this.graph, layer, inputs: values, outputShape: out.shape, config, consumers: readers };
+    const bn = this.foldableBatchNorm(node, config, graph.consumers, graph.outputIds);
+    if (bn) graph.absorbed.add(bn);
+    let result = this.converted(ctx, node, bn, values);
+    if (node.outputTensors.length !== 1) {
+      const why = `${node.outputTensors.length} outputs`;
+      result = { error: new UnsupportedLayerError(layer.getClassName(), layer.name, why) };
+    }
+    const endNode = bn ?? node;
+    if (bn) {
+      // The convolution's own output no longer exists: only its BN's does (never a requested cut).
+      const why = `folded into ${bn.outboundLayer.name}`;
+      this.bound.set(out.id, { error: new UnsupportedLayerError(layer.getClassName(), layer.name, why) });
+      this.noteOutput(layer.name, node);
+    }
+    this.bound.set(endNode.outputTensors[0]!.id, result);
+    this.noteOutput(endNode.outboundLayer.name, endNode);
+  }
+
+  private converted(ctx: LayerContext, node: GraphNode, bn: GraphNode | null, values: Value[]): Bound {
+    const { layer, config } = ctx;
+    try {
+      let result: Bound;
+      if (bn) {
+        this.foldedBatchNorms++;
+        const shape = (bn.outputTensors[0] as unknown as SymbolicTensorRef).shape;
+        result = { name: convLayer(ctx, bn.outboundLayer), shape };
+      } else {
+        const convert = LAYER_CONVERTERS[layer.getClassName()];
+        if (!convert) throw new UnsupportedLayerError(layer.getClassName(), layer.name, 'no ONNX translation');
+        result = { name: convert(ctx), shape: (node.outputTensors[0] as unknown as SymbolicTensorRef).shape };
+      }
+      if (producesNonNegative(layer, config, values)) result.nonNegative = true;
+      this.layers++;
+      return result;
+    } catch (error) {
+      if (!(error instanceof UnsupportedLayerError)) throw error;
+      return { error };
+    }
   }
 
   /** The BatchNormalization node that alone reads a linear convolution's output, if any. */

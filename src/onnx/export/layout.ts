@@ -44,7 +44,7 @@ export function depthwiseKernelToOihw(k: Float32Array, [kh, kw, c, m]: number[])
 }
 
 /** TensorFlow's SAME padding for one spatial axis: [before, after], the odd pixel after. */
-export function samePadding(size: number, kernel: number, stride: number, dilation: number): [number, number] {
+function samePadding(size: number, kernel: number, stride: number, dilation: number): [number, number] {
   const out = Math.ceil(size / stride);
   const total = Math.max((out - 1) * stride + (kernel - 1) * dilation + 1 - size, 0);
   const before = Math.floor(total / 2);

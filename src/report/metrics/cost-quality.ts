@@ -39,7 +39,7 @@ export interface CostQualityRow {
   excluded: string | null;
 }
 
-export function costOf(row: Pick<CostQualityRow, 'deviceHours' | 'pflops'>, axis: CostAxis): number | null {
+function costOf(row: Pick<CostQualityRow, 'deviceHours' | 'pflops'>, axis: CostAxis): number | null {
   return axis === 'flops' ? row.pflops : row.deviceHours;
 }
 
@@ -48,7 +48,7 @@ export function displayStatus(s: RunSummary): string {
 }
 
 /** The default accuracy target: 90 % of the best validation accuracy any of the runs reached. */
-export function defaultTarget(runs: readonly Pick<MeasuredRun, 'summary'>[]): number {
+function defaultTarget(runs: readonly Pick<MeasuredRun, 'summary'>[]): number {
   const best = Math.max(0, ...runs.map((r) => r.summary.bestValAccuracy ?? 0));
   return best > 0 ? Math.round(best * 0.9 * 1000) / 1000 : 0.8;
 }

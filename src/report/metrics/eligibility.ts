@@ -19,7 +19,7 @@ export function qualityOf(s: RunSummary, m: QualityMeasure): number | null {
 /** Above this accuracy a run has learnt something: chance (1 / classes) plus a margin. */
 const CHANCE_MARGIN = 0.05;
 
-export function chanceLevel(run: Pick<MeasuredRun, 'record'>): { classes: number; limit: number } {
+function chanceLevel(run: Pick<MeasuredRun, 'record'>): { classes: number; limit: number } {
   const names = run.record.dataset?.classNames?.length;
   const perClass = run.record.perClassAccuracy ? Object.keys(run.record.perClassAccuracy).length : 0;
   const classes = names && names > 1 ? names : perClass > 1 ? perClass : 10;

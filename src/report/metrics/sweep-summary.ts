@@ -22,7 +22,7 @@ export const SWEEP_METRIC_LABELS: Record<SweepMetric, string> = {
 };
 
 /** The significance level of the comparisons (two-sided), before Holm's correction. */
-export const SWEEP_ALPHA = 0.05;
+const SWEEP_ALPHA = 0.05;
 
 export interface Spread {
   n: number;
@@ -96,7 +96,7 @@ export interface SweepSummary {
 /** Labels and the seed: what is not a hyperparameter of the configuration. */
 const NOT_HPARAMS = /^(seed|description|notes|tags)(\.|$)/;
 
-export function spreadOf(values: readonly (number | null)[]): Spread | null {
+function spreadOf(values: readonly (number | null)[]): Spread | null {
   const xs = values.filter((v): v is number => v !== null && Number.isFinite(v));
   if (xs.length === 0) return null;
   const variance = sampleVariance(xs);
@@ -185,7 +185,7 @@ function groupsOf(trials: SweepTrial[]): SweepGroup[] {
  * Welch's t of the best group's seeds against each other group's, two-sided; a lead counts as
  * larger than the seed noise when it survives Holm's step-down correction over all comparisons.
  */
-export function compareWithBest(best: SweepGroup, others: readonly SweepGroup[], alpha = SWEEP_ALPHA) {
+function compareWithBest(best: SweepGroup, others: readonly SweepGroup[], alpha = SWEEP_ALPHA) {
   const values = (g: SweepGroup) => g.trials.filter((t) => t.counted).map((t) => t.value!);
   const comparisons: GroupComparison[] = others.map((g) => {
     const a = values(best);

@@ -43,7 +43,7 @@ function colorsInStartOrder(summaries: readonly RunSummary[]): Map<string, strin
 }
 
 /** A colour from the run id: its hash picks a hue and one of three lightness steps, so it never depends on the page. */
-export function runColor(id: string): string {
+function runColor(id: string): string {
   const h = createHash('sha256').update(id).digest();
   const hue = ((h[0] << 8) | h[1]) % 360;
   const light = [36, 44, 52][h[2] % 3];

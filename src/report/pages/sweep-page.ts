@@ -18,7 +18,7 @@ import { pct, si } from './format.ts';
 import type { SiteLinks } from './links.ts';
 
 /** The runs of the sweep `name` with their run.json records (runs of other sweeps are not read). */
-export function sweepRuns(store: RunStore, name: string): SweepRun[] {
+function sweepRuns(store: RunStore, name: string): SweepRun[] {
   const runs: SweepRun[] = [];
   for (const summary of store.summaries()) {
     if (sweepMembership(summary.tags)?.sweep !== name) continue;

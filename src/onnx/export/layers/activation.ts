@@ -11,7 +11,7 @@ const SELU_SCALE = 1.0507009873554805;
  * Nodes computing a tfjs activation (by its serialized name) on `x`; softmax is over the last
  * tfjs axis. Returns null for a name with no ONNX equivalent here.
  */
-export function activation(graph: OnnxGraph, name: string, x: Value, hint: string): string | null {
+function activation(graph: OnnxGraph, name: string, x: Value, hint: string): string | null {
   switch (name) {
     case 'linear':
       return x.name;
@@ -42,7 +42,7 @@ export function activation(graph: OnnxGraph, name: string, x: Value, hint: strin
   }
 }
 
-export function clip(graph: OnnxGraph, x: string, min: number, max: number, hint: string): string {
+function clip(graph: OnnxGraph, x: string, min: number, max: number, hint: string): string {
   const lo = graph.float(`${hint}/clip_min`, Float32Array.of(min), []);
   const hi = graph.float(`${hint}/clip_max`, Float32Array.of(max), []);
   return graph.node('Clip', [x, lo, hi], hint);

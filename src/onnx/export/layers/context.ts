@@ -16,10 +16,6 @@ export interface LayerContext {
 /** Emits a layer's nodes and returns its output's ONNX value name; throws UnsupportedLayerError. */
 export type LayerConverter = (ctx: LayerContext) => string;
 
-export function only(ctx: LayerContext): Value {
-  return ctx.inputs[0]!;
-}
-
 export function weightData(layer: tf.layers.Layer): { values: Float32Array; shape: number[] }[] {
   return layer.getWeights().map((w) => ({ values: w.dataSync() as Float32Array, shape: w.shape }));
 }

@@ -66,14 +66,25 @@ export function parallelCoordinatesSpec(
       (v) => `${(v * 100).toFixed(1)} %`,
     ),
   );
-  const points = lines.flatMap((l) =>
+  return chartSpec(axes, points(lines, axes, metricLabel, scales), ticksOf(axes, scales), metricLabel, title);
+}
+
+function points(lines: readonly ParallelLine[], axes: string[], metricLabel: string, scales: Map<string, AxisScale>) {
+  return lines.flatMap((l) =>
     axes.map((axis, index) => {
       const value = axis === metricLabel ? l.metric : l.values[axis];
       return { id: l.id, axis, index, y: scales.get(axis)!.position(value), metric: l.metric };
     }),
   );
-  const ticks = axes.flatMap((axis) => scales.get(axis)!.ticks.map((t) => ({ axis, ...t })));
-  const x = {
+}
+
+function ticksOf(axes: string[], scales: Map<string, AxisScale>) {
+  return axes.flatMap((axis) => scales.get(axis)!.ticks.map((t) => ({ axis, ...t })));
+}
+
+/** The shared x encoding: one nominal position per axis, its name below. */
+function xEncoding(axes: string[]) {
+  return {
     field: 'axis',
     type: 'nominal' as const,
     sort: axes,
@@ -87,9 +98,21 @@ export function parallelCoordinatesSpec(
       ticks: false,
       grid: false,
       // A long dotted key on two lines: `model.head.dense.0.` above `units`.
-      labelExpr: `length(datum.label) > 20 ? [slice(datum.label, 0, lastindexof(datum.label, '.') + 1), slice(datum.label, lastindexof(datum.label, '.') + 1)] : datum.label`,
+      labelExpr:
+        "length(datum.label) > 20 ? [slice(datum.label, 0, lastindexof(datum.label, '.') + 1), " +
+        "slice(datum.label, lastindexof(datum.label, '.') + 1)] : datum.label",
     },
   };
+}
+
+function chartSpec(
+  axes: string[],
+  values: ReturnType<typeof points>,
+  ticks: ReturnType<typeof ticksOf>,
+  metricLabel: string,
+  title: string,
+): TopLevelSpec {
+  const x = xEncoding(axes);
   const y = { field: 'y', type: 'quantitative' as const, scale: { domain: [0, 1] }, axis: null };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -103,7 +126,7 @@ export function parallelCoordinatesSpec(
         encoding: { x, y: { datum: 0, type: 'quantitative', scale: { domain: [0, 1] }, axis: null }, y2: { datum: 1 } },
       },
       {
-        data: { values: points },
+        data: { values },
         mark: { type: 'line', strokeWidth: 1.6, opacity: 0.85 },
         encoding: {
           x,
