@@ -8,7 +8,8 @@ import { selectBackend } from '../../src/backends/index.ts';
 import { RunReader } from '../../src/tensorboard/index.ts';
 import { cachedFeatures } from '../../src/train/feature-cache.ts';
 import { resolveInlineDefinition } from '../../src/experiment/load.ts';
-import { buildRunModel, splitAtPooling } from '../../src/train/model-setup.ts';
+import { buildRunModel } from '../../src/train/model-setup.ts';
+import { featureModels } from '../../src/train/feature-models.ts';
 import { newRecord, RecordSaver } from '../../src/train/record-saver.ts';
 import type { RunRecord } from '../../src/run/record.ts';
 import {
@@ -83,7 +84,7 @@ test('cached features keep run.json fresh while they are computed', async () => 
   const { splits, entry } = await cachedFeatures({
     def,
     built,
-    split: splitAtPooling(built.classifier),
+    models: featureModels(built.classifier, def.model),
     data,
     numClasses: 10,
     cacheDir: process.env.TRANSFERLAB_CACHE_DIR!,
