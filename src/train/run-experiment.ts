@@ -16,6 +16,7 @@ import type { RunProgress, RunRecord, RunStatus } from '../run/record.ts';
 import { SummaryWriter } from '../tensorboard/index.ts';
 import { checkpointDir, initialTrainState, loadCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.ts';
 import { computeCosts } from './compute-cost.ts';
+import { estimateLines, estimateRun, measuredCost } from './estimate.ts';
 import { loadRunData, trainingInputs, type TrainingInputs } from './inputs.ts';
 import { trainEpochs } from './loop.ts';
 import { buildRunModel, paramCounts, type RunModel } from './model-setup.ts';
@@ -31,6 +32,7 @@ import {
 } from './record-saver.ts';
 import { resolveRun } from './resolve-run.ts';
 import { installStopSignal, type StopSignal } from './signals.ts';
+import { TimeBudget } from './time-budget.ts';
 import { writeEpochSummaries } from './summaries/epoch.ts';
 import { rebuildHparamsExperiment, runHparams } from './summaries/hparams.ts';
 import { removeSessionEndFiles, SessionEndFile } from './summaries/session-end.ts';
@@ -61,6 +63,8 @@ export interface RunOptions extends LocationFlags {
   log?: (line: string) => void;
   /** Called after every optimizer step with the global step (monitoring; tests stop runs midway with it). */
   onStep?: (globalStep: number) => void;
+  /** `--time-budget`: seconds of wall time from the start; training ends at the last whole epoch that fits. */
+  timeBudget?: number;
 }
 
 export interface RunResult {
@@ -78,6 +82,7 @@ interface Run {
   stop: StopSignal;
   options: RunOptions;
   log: (line: string) => void;
+  budget: TimeBudget | null;
 }
 
 /**
@@ -90,6 +95,7 @@ export async function runExperiment(
   options: RunOptions = {},
 ): Promise<RunResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const budget = options.timeBudget ? new TimeBudget(options.timeBudget, performance.now()) : null;
   const where = resolveLocations(options);
   const { loaded, def, resumed, runDir, id, record, saver } = await openRun(definitionOrName, options, where, log);
 
@@ -109,7 +115,7 @@ export async function runExperiment(
       // Queued records are written whole by the event writers' exit hook.
       onForce: () => forceMarkInterrupted(runDir, { ...record, hparamsSessionEndFile: sessionEnd.endSync('aborted') }),
     });
-  const run: Run = { def, where, runDir, record, saver, writers, stop, options, log };
+  const run: Run = { def, where, runDir, record, saver, writers, stop, options, log, budget };
   try {
     if (!resumed) startSession(run, loaded, id);
     record.status = await trainAndTest(run, resumed);
@@ -202,6 +208,9 @@ async function trainAndTest(run: Run, resuming: boolean): Promise<RunStatus> {
     buildRunModel(def, { weightsDir: where.weightsDir, modelsDir: where.modelsDir, download, progress, warn: log }),
   );
   const baseTotal = recordModelSize(run, built);
+  record.estimate = await estimateRun(def, built, record.dataset, record.backend ?? { name: 'cpu', kind: 'cpu' });
+  for (const line of estimateLines(record.estimate, def.train.epochs)) log(line);
+  if (run.budget) run.budget.reserveSeconds = record.estimate.testSeconds;
   // The heartbeats of the long phases below rewrite this record with their progress.
   await saver.save(record);
 
@@ -221,8 +230,11 @@ async function trainAndTest(run: Run, resuming: boolean): Promise<RunStatus> {
   };
   const state = await trainEpochsOf(run, built, inputs, resuming, sync);
   if (state === null) return 'interrupted';
+  if (run.budget) record.timeBudget = run.budget.entry();
+  if (record.timeBudget?.endedTraining) log(`time budget: training ended after epoch ${state.epoch}`);
 
   // Test set, once, after training.
+  const evaluatedBefore = record.phases.evaluate;
   const report = await timed(record, 'evaluate', () =>
     testReport({
       model: inputs.model,
@@ -237,6 +249,7 @@ async function trainAndTest(run: Run, resuming: boolean): Promise<RunStatus> {
     }),
   );
   saver.heartbeat(null);
+  record.estimate.actual = measuredCost(record, record.phases.evaluate - evaluatedBefore);
   if (report !== null) Object.assign(record, report);
   await sync(state);
   if (report === null) return 'interrupted';
@@ -297,6 +310,7 @@ async function trainEpochsOf(
     start: state,
     heartbeat: (p) => saver.heartbeat(p),
     onStep: run.options.onStep,
+    budget: run.budget,
   });
   for await (const epoch of epochs) {
     if (!epoch.stopped) writeEpochSummaries(writers, epoch.entry, epoch.validation);
