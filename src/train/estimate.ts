@@ -187,12 +187,19 @@ export async function estimateRun(
     totalSeconds,
     flops,
     peakMemoryBytes: t.peakBytes,
-    advice: totalSeconds > CPU_LIMIT_SECONDS && backend.kind !== 'gpu' ? cheaperSettings(def, cached) : [],
+    advice: cheaperSettings(def, cached, totalSeconds, backend.kind),
     actual: null,
   };
 }
 
-function cheaperSettings(def: ExperimentDefinition, cached: boolean): string[] {
+/** Over 12 h on a CPU: the settings that would make the run cheaper (none otherwise). */
+export function cheaperSettings(
+  def: ExperimentDefinition,
+  cached: boolean,
+  totalSeconds: number,
+  backendKind: string,
+): string[] {
+  if (totalSeconds <= CPU_LIMIT_SECONDS || backendKind === 'gpu') return [];
   const advice = [];
   if (!cached) advice.push('a frozen base (--set model.freeze=all: its features are computed once and cached)');
   if (def.model.inputSize > 96) {
@@ -209,7 +216,8 @@ const duration = (s: number): string =>
 
 /** The estimate as the first lines of a run (and of --dry-run). */
 export function estimateLines(e: RunEstimate, epochs: number): string[] {
-  const flops = e.flops >= 1e15 ? `${(e.flops / 1e15).toFixed(2)} PFLOPs` : `${(e.flops / 1e12).toFixed(2)} TFLOPs`;
+  const [unit, scale] = e.flops >= 1e15 ? ['P', 1e15] : e.flops >= 1e12 ? ['T', 1e12] : ['G', 1e9];
+  const flops = `${(e.flops / scale).toFixed(2)} ${unit}FLOPs`;
   const memory = `${(e.peakMemoryBytes / 2 ** 20).toFixed(0)} MiB`;
   const lines = [
     `estimate (${e.backend}, ${e.timedSteps} timed steps): ${duration(e.secondsPerEpoch)} per epoch · ` +
