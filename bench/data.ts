@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { batchCount, batches, loadCifar10, resolveCifar10Dir, type ImageSet } from '../src/data/index.ts';
+import { resolveLocations } from '../src/experiment/locations.ts';
 
 const BATCH = 32;
 const SIZES = [32, 96, 160] as const;
@@ -25,12 +26,12 @@ async function chooseBackend(): Promise<string> {
   }
 }
 
-/** The data folder: --data-dir / TRANSFERLAB_DATA_DIR, else the shared fixtures beside the checkout. */
+/** The data folder: --data-dir / TRANSFERLAB_DATA_DIR (locations.ts), else the shared fixtures beside the checkout. */
 async function dataDir(flags: string[]): Promise<string> {
   const flag = flags.find((f) => f.startsWith('--data-dir='))?.slice('--data-dir='.length);
   const shared = resolve(process.env.TRANSFERLAB_SHARED ?? join(import.meta.dirname, '..', '..', 'shared'), 'data');
   const fallback = !flag && !process.env.TRANSFERLAB_DATA_DIR && existsSync(shared) ? shared : undefined;
-  return resolveCifar10Dir({ dataDir: flag ?? fallback, download: false });
+  return resolveCifar10Dir({ dataDir: resolveLocations({ dataDir: flag ?? fallback }).dataDir, download: false });
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -140,7 +141,8 @@ async function epochMemory(set: ImageSet, nBatches: number): Promise<void> {
   peak = Math.max(peak, process.memoryUsage().rss);
   const flat = counts.size === 1 ? `flat at ${[...counts][0]}` : `NOT flat: ${[...counts].join(', ')}`;
   console.log(
-    `  ${limit === total ? 'full epoch' : `first ${limit} of ${total} batches`} at 160 px (augmented, torch): ${images} images in ` +
+    `  ${limit === total ? 'full epoch' : `first ${limit} of ${total} batches`} ` +
+      `at 160 px (augmented, torch): ${images} images in ` +
       `${seconds.toFixed(1)} s (${(images / seconds).toFixed(0)} img/s); peak RSS ${(peak / MiB).toFixed(0)} MiB ` +
       `(${((100 * peak) / (2 * 1024 * MiB)).toFixed(0)} % of the 2 GiB budget); tensor count ${flat}`,
   );
@@ -180,11 +182,13 @@ export async function run(flags: string[]): Promise<void> {
   console.log(`  baselines, batch ${BATCH}, median of ${stepRuns} steps after warm-up:`);
   baselines.forEach((b, i) =>
     console.log(
-      `   [${String.fromCharCode(65 + i)}] ${b.label}: ${SIZES.map((s) => `${s} px ${b.imagesPerSecond.get(s)!.toFixed(1)} img/s`).join(', ')}`,
+      `   [${String.fromCharCode(65 + i)}] ${b.label}: ` +
+        `${SIZES.map((s) => `${s} px ${b.imagesPerSecond.get(s)!.toFixed(1)} img/s`).join(', ')}`,
     ),
   );
   console.log(
-    `  pipeline (batches(): gather, [augment], preprocess 'tf', bilinear resize; fastest of 3 windows; ratio = pipeline img/s ÷ baseline img/s, > 1: never the bottleneck):`,
+    `  pipeline (batches(): gather, [augment], preprocess 'tf', bilinear resize; fastest ` +
+      `of 3 windows; ratio = pipeline img/s ÷ baseline img/s, > 1: never the bottleneck):`,
   );
   const window = quick ? 8 : 30;
   for (const size of SIZES) {
@@ -194,7 +198,8 @@ export async function run(flags: string[]): Promise<void> {
         .map((b, i) => `${(rate / b.imagesPerSecond.get(size)!).toFixed(1)}× [${String.fromCharCode(65 + i)}]`)
         .join(', ');
       console.log(
-        `   ${String(size).padStart(3)} px ${augment ? 'augmented' : 'plain    '}: ${rate.toFixed(0).padStart(6)} img/s = ${ratios}`,
+        `   ${String(size).padStart(3)} px ${augment ? 'augmented' : 'plain    '}: ` +
+          `${rate.toFixed(0).padStart(6)} img/s = ${ratios}`,
       );
     }
   }

@@ -1,6 +1,7 @@
 // `npm run bench -- site [--quick]`: latency of the site over a large logdir, as ratios against
-// baselines measured in the same run (a static 1-KB Express response; raw reads of the event files).
-// Full: 1,000 runs × 10,000 steps; --quick: 100 runs × 1,000 steps. The logdir is cached in tmpdir.
+// baselines measured in the same run (a static 1-KB Express response; raw reads of the event files),
+// then the site under 64 concurrent connections on 30 and on 1,000 runs (site-load.ts).
+// Full: 1,000 runs × 10,000 steps; --quick: 100 runs × 1,000 steps. The logdirs are cached in tmpdir.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -9,16 +10,20 @@ import { join } from 'node:path';
 import express from 'express';
 import { SummaryWriter } from '../src/tensorboard/index.ts';
 import { startServer } from '../src/server/start.ts';
+import { baselineFigure, siteUnderLoad } from './site-load.ts';
 
 const EPOCHS = 10;
+
+const runId = (r: number) =>
+  `exp-${String(r % 20).padStart(2, '0')}/20261128-${String(100000 + r).padStart(6, '0')}-r${r}`;
 
 async function makeLogdir(dir: string, runs: number, steps: number): Promise<void> {
   await rm(dir, { recursive: true, force: true });
   const start = Date.now() / 1000 - 86_400;
   const bases = ['densenet121', 'mobilenetv2', 'inceptionv3', 'resnet50'];
   for (let r = 0; r < runs; r++) {
-    const experiment = `exp-${String(r % 20).padStart(2, '0')}`;
-    const id = `${experiment}/20261128-${String(100000 + r).padStart(6, '0')}-r${r}`;
+    const id = runId(r);
+    const experiment = id.split('/')[0];
     const runDir = join(dir, ...id.split('/'));
     await mkdir(runDir, { recursive: true });
     const train = await SummaryWriter.create(join(runDir, 'train'));
@@ -108,10 +113,7 @@ async function rawEventRead(logdir: string, ids: string[]): Promise<number> {
   return performance.now() - t;
 }
 
-export async function run(flags: string[]): Promise<void> {
-  const quick = flags.includes('--quick');
-  const runs = quick ? 100 : 1000;
-  const steps = quick ? 1000 : 10_000;
+async function cachedLogdir(runs: number, steps: number): Promise<string> {
   const logdir = join(tmpdir(), `transfer-lab-bench-site-${runs}x${steps}-v1`);
   if (!existsSync(join(logdir, '.complete'))) {
     console.log(`writing ${runs} runs × ${steps} steps to ${logdir} (cached for later runs)`);
@@ -121,7 +123,25 @@ export async function run(flags: string[]): Promise<void> {
   } else {
     console.log(`using cached logdir ${logdir}`);
   }
+  return logdir;
+}
 
+export async function run(flags: string[]): Promise<void> {
+  const quick = flags.includes('--quick');
+  const runs = quick ? 100 : 1000;
+  const steps = quick ? 1000 : 10_000;
+  const logdir = await cachedLogdir(runs, steps);
+  await latencies(logdir, runs, steps);
+  const small = await cachedLogdir(30, 1000);
+  // --seconds=N: shorter load phases for a trial run (the figures are for 20 s).
+  const seconds = Number(flags.find((f) => f.startsWith('--seconds='))?.slice(10) ?? 20);
+  const base = await baselineFigure(seconds);
+  const three = (n: number) => [0, 1, 2].map((i) => runId(Math.floor((i * n) / 3) + 1));
+  await siteUnderLoad(small, '30 runs × 1,000 steps', three(30), { base, seconds });
+  await siteUnderLoad(logdir, `${runs} runs × ${steps} steps`, three(runs), { base, seconds });
+}
+
+async function latencies(logdir: string, runs: number, steps: number): Promise<void> {
   // Baseline: a static 1-KB response from a bare Express app on the same machine.
   const kb = 'x'.repeat(1024);
   const base = express()
@@ -135,10 +155,7 @@ export async function run(flags: string[]): Promise<void> {
 
   const server = await startServer({ logdir, port: 0 });
   try {
-    const ids = Array.from({ length: 5 }, (_, i) => {
-      const r = Math.floor((i * runs) / 5) + 3;
-      return `exp-${String(r % 20).padStart(2, '0')}/20261128-${String(100000 + r).padStart(6, '0')}-r${r}`;
-    });
+    const ids = Array.from({ length: 5 }, (_, i) => runId(Math.floor((i * runs) / 5) + 3));
     const compare = `/compare?runs=${ids.map(encodeURIComponent).join(',')}`;
     const compare2 = `/compare?runs=${ids.slice(0, 2).map(encodeURIComponent).join(',')}`;
     const rows: [string, number][] = [];
@@ -166,12 +183,14 @@ export async function run(flags: string[]): Promise<void> {
     ]);
     const raw = await median(3, () => rawEventRead(logdir, ids));
     console.log(
-      `baseline: static 1-KB Express response ${baseline.toFixed(2)} ms; raw read of the 5 compared runs' event files ${raw.toFixed(1)} ms`,
+      `baseline: static 1-KB Express response ${baseline.toFixed(2)} ms; ` +
+        `raw read of the 5 compared runs' event files ${raw.toFixed(1)} ms`,
     );
     console.log(`${runs} runs × ${steps} steps`);
     for (const [name, ms] of rows) {
       console.log(
-        `  ${name.padEnd(58)} ${ms.toFixed(1).padStart(8)} ms  ${(ms / baseline).toFixed(0).padStart(6)}× 1-KB  ${(ms / raw).toFixed(2).padStart(6)}× raw read`,
+        `  ${name.padEnd(58)} ${ms.toFixed(1).padStart(8)} ms  ` +
+          `${(ms / baseline).toFixed(0).padStart(6)}× 1-KB  ${(ms / raw).toFixed(2).padStart(6)}× raw read`,
       );
     }
     const warm = rows.filter(([n]) => n.includes('warm')).map(([, ms]) => ms);

@@ -29,8 +29,10 @@ function keepBest(best: Timing | undefined, t: Timing): Timing {
 
 function line(name: string, n: number, bytes: number, t: Timing, base: Timing, baseName: string): void {
   console.log(
-    `${name.padEnd(30)} ${(n / t.wall / 1e6).toFixed(2).padStart(6)} M events/s ${(bytes / 1e6 / t.wall).toFixed(0).padStart(5)} MB/s` +
-      `  ${(t.wall / base.wall).toFixed(2).padStart(6)}x wall, ${(t.cpu / base.cpu).toFixed(2).padStart(6)}x CPU of ${baseName}`,
+    `${name.padEnd(30)} ${(n / t.wall / 1e6).toFixed(2).padStart(6)} ` +
+      `M events/s ${(bytes / 1e6 / t.wall).toFixed(0).padStart(5)} MB/s` +
+      `  ${(t.wall / base.wall).toFixed(2).padStart(6)}x wall, ` +
+      `${(t.cpu / base.cpu).toFixed(2).padStart(6)}x CPU of ${baseName}`,
   );
 }
 
@@ -92,7 +94,8 @@ export async function run(flags: string[]): Promise<void> {
       if (r.result.warnings.length > 0) throw new Error(`bench tensorboard: reader warned: ${r.result.warnings[0]}`);
     }
     console.log(
-      `${n} scalar events, ${(bytes / 1e6).toFixed(1)} MB, ${(bytes / n).toFixed(1)} bytes/event, best of ${reps} interleaved runs`,
+      `${n} scalar events, ${(bytes / 1e6).toFixed(1)} MB, ` +
+        `${(bytes / n).toFixed(1)} bytes/event, best of ${reps} interleaved runs`,
     );
     line('fs.readFile (baseline)', n, bytes, rawRead!, rawRead!, 'fs.readFile');
     line('fs.read 4 MiB pieces (baseline)', n, bytes, rawPieces!, rawRead!, 'fs.readFile');
@@ -103,8 +106,10 @@ export async function run(flags: string[]): Promise<void> {
     line('', n, bytes, read!, rawPieces!, 'fs.read pieces');
     const ratio = read!.wall / rawRead!.wall;
     console.log(
-      `targets: write ${n / write!.wall >= 1e6 ? 'met' : 'MISSED'} (>1M events/s), read ${n / read!.wall >= 1e6 ? 'met' : 'MISSED'} (>1M events/s), ` +
-        `read within 3x of fs.readFile ${ratio <= 3 ? 'met' : 'MISSED'} (${ratio.toFixed(1)}x wall, ${(read!.cpu / rawRead!.cpu).toFixed(1)}x CPU)`,
+      `targets: write ${n / write!.wall >= 1e6 ? 'met' : 'MISSED'} (>1M events/s), ` +
+        `read ${n / read!.wall >= 1e6 ? 'met' : 'MISSED'} (>1M events/s), ` +
+        `read within 3x of fs.readFile ${ratio <= 3 ? 'met' : 'MISSED'} ` +
+        `(${ratio.toFixed(1)}x wall, ${(read!.cpu / rawRead!.cpu).toFixed(1)}x CPU)`,
     );
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -10,18 +10,18 @@
 // `--ab` (wasm only): every wasm measurement alternates steps with the kernels from before the
 // MobileNetV2 speed-up (wasm's own Sum/Mean/Transpose/FusedBatchNorm, the first depthwise filter
 // gradient) and ours, in one process, and prints both and their ratio.
+// `--workers=N` (default: one per core): the configurations issue 13 names also train through the
+// data-parallel trainer (src/train/parallel) with 1 and with N wasm workers, in the same run; the
+// heap column is then the largest worker's heap, and the sum over workers is printed with it.
 import { spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
+import { planMicroBatch } from '../src/train/parallel/plan.ts';
+import { benchModel, type Config } from './train-model.ts';
 
 type Backend = 'wasm' | 'cpu';
 type Mode = 'train' | 'forward';
-
-interface Config {
-  model: 'mobilenetv2' | 'densenet121' | 'resnet50' | 'inceptionv3';
-  alpha?: number;
-  size: number;
-}
 
 interface Job extends Config {
   backend: Backend;
@@ -31,6 +31,8 @@ interface Job extends Config {
   capSeconds: number;
   maxSteps: number;
   ab?: boolean;
+  /** Training through the data-parallel trainer with this many wasm workers. */
+  workers?: number;
 }
 
 interface Measurement {
@@ -39,6 +41,8 @@ interface Measurement {
   steps: number;
   macsPerImage: number;
   heapBytes: number;
+  /** Data-parallel runs: every worker's wasm heap. */
+  workerHeaps?: number[];
   /** With --ab: the same measurement with the kernels from before the speed-up, interleaved. */
   before?: { imagesPerSecond: number; medianStepMs: number };
 }
@@ -53,6 +57,14 @@ const FULL: Config[] = [
   { model: 'inceptionv3', size: 160 },
 ];
 const QUICK: Config[] = [{ model: 'mobilenetv2', alpha: 1, size: 32 }];
+/** The configurations measured with 1 and N data-parallel workers (issue 13). */
+const WORKER_CONFIGS = new Set([
+  'densenet121@160',
+  'mobilenetv2@160',
+  'mobilenetv2@32',
+  'resnet50@160',
+  'inceptionv3@160',
+]);
 
 const BATCH = 32;
 // The cpu backend is ~60× slower: it runs only the smallest configurations, at batch 8 (pure JS is
@@ -75,16 +87,6 @@ export function startMicroBatch(c: Config, mode: Mode): number {
 const label = (c: Config): string => `${c.model}${c.alpha != null ? ` α${c.alpha}` : ''} @${c.size}`;
 
 // ---------------------------------------------------------------- child: one measurement
-
-async function buildModel(c: Config): Promise<tf.LayersModel> {
-  const { buildBase } = await import('../src/models/builders/index.ts');
-  const base = buildBase({ name: c.model, alpha: c.alpha, inputSize: c.size });
-  const input = tf.input({ shape: [c.size, c.size, 3] });
-  let x = tf.layers.globalAveragePooling2d({}).apply(base.apply(input)) as tf.SymbolicTensor;
-  x = tf.layers.dropout({ rate: 0.2 }).apply(x) as tf.SymbolicTensor;
-  const out = tf.layers.dense({ units: 10, activation: 'softmax' }).apply(x) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: out });
-}
 
 async function macsPerImage(model: tf.LayersModel): Promise<number> {
   const { modelCost } = await import('../src/models/cost.ts');
@@ -191,10 +193,66 @@ export function measureAlternating(
   return { ours: median(times.ours), before: median(times.before) };
 }
 
+/** Training steps through the data-parallel trainer: the batch split over `workers` wasm engines. */
+async function parallelChild(job: Job & { workers: number }): Promise<void> {
+  const { buildSpecModel } = await import('../src/train/parallel/model-spec.ts');
+  const { DataParallelTrainer } = await import('../src/train/parallel/trainer.ts');
+  const config: Config = { model: job.model, size: job.size, ...(job.alpha !== undefined ? { alpha: job.alpha } : {}) };
+  const module = new URL('./train-model.ts', import.meta.url).href;
+  const spec = { kind: 'module' as const, module, exportName: 'benchModel', options: config };
+  const model = await buildSpecModel(spec);
+  const macs = await macsPerImage(model);
+  const trainer = await DataParallelTrainer.create({
+    workers: job.workers,
+    model,
+    modelSpec: spec,
+    maxBatch: job.batch,
+    optimizerSpec: { name: 'adam', learningRate: 1e-3 },
+  });
+  try {
+    const x = tf.randomNormal([job.batch, job.size, job.size, 3]);
+    const y = tf.oneHot(
+      tf.tensor1d(
+        Array.from({ length: job.batch }, (_, i) => i % 10),
+        'int32',
+      ),
+      10,
+    );
+    await trainer.step(x, y, job.microBatch);
+    const times: number[] = [];
+    const start = performance.now();
+    while (times.length < job.maxSteps && (times.length === 0 || performance.now() - start < job.capSeconds * 1000)) {
+      const t = performance.now();
+      await trainer.step(x, y, job.microBatch);
+      times.push(performance.now() - t);
+    }
+    const medianMs = median(times);
+    const heaps = (await trainer.memory()).map((m) => m.heapBytes);
+    const result: Measurement = {
+      imagesPerSecond: (job.batch / medianMs) * 1000,
+      medianStepMs: medianMs,
+      steps: times.length,
+      macsPerImage: macs,
+      heapBytes: Math.max(...heaps),
+      workerHeaps: heaps,
+    };
+    console.log(`RESULT ${JSON.stringify(result)}`);
+  } finally {
+    await trainer.dispose();
+  }
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((p, q) => p - q);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
 async function child(job: Job): Promise<void> {
   const { selectBackend } = await import('../src/backends/index.ts');
   await selectBackend(job.backend, { quiet: true });
-  const model = await buildModel(job);
+  if (job.workers !== undefined) return parallelChild({ ...job, workers: job.workers });
+  const model = benchModel(job);
   const macs = await macsPerImage(model);
   const step = job.mode === 'train' ? makeTrainStep(model, job) : makeForwardStep(model, job);
   if (job.ab && job.backend === 'wasm') {
@@ -267,9 +325,51 @@ async function measure(job: Job): Promise<{ m: Measurement; microBatch: number }
     if (r.ok) return { m: r.m, microBatch };
     if (!r.heap || microBatch === 1) return { error: r.error };
     console.log(
-      `    ${job.backend} ${job.mode} micro-batch ${microBatch} overflowed the wasm heap; retrying with ${microBatch / 2}`,
+      `    ${job.backend} ${job.mode} micro-batch ${microBatch} ` +
+        `overflowed the wasm heap; retrying with ${microBatch / 2}`,
     );
     microBatch = Math.max(1, microBatch >> 1);
+  }
+}
+
+/** The data-parallel trainer with 1 and with N workers, each worker with the single-process micro-batch. */
+async function measureWorkers(c: Config, workers: number, cap: number, rows: string[][]): Promise<void> {
+  const counts = workers === 1 ? [1] : [1, workers];
+  const speeds: number[] = [];
+  for (const n of counts) {
+    // The same micro-batches for 1 and N workers: what one heap holds, cut so that N workers all get some.
+    const microBatch = planMicroBatch(BATCH, startMicroBatch(c, 'train'), workers);
+    const job: Job = {
+      ...c,
+      backend: 'wasm',
+      mode: 'train',
+      batch: BATCH,
+      microBatch,
+      capSeconds: cap,
+      maxSteps: 5,
+      workers: n,
+    };
+    const r = await measure(job);
+    const name = `wasm ×${n} worker${n === 1 ? '' : 's'}`;
+    if ('error' in r) {
+      rows.push([label(c), 'train', name, '', `failed: ${r.error}`, '', '', '']);
+      console.log(`  ${rows[rows.length - 1].join('  ')}`);
+      return;
+    }
+    speeds.push(r.m.imagesPerSecond);
+    const heaps = r.m.workerHeaps ?? [r.m.heapBytes];
+    const mib = (b: number) => (b / 2 ** 20).toFixed(0);
+    rows.push([
+      label(c),
+      'train',
+      name,
+      String(r.microBatch),
+      r.m.imagesPerSecond.toFixed(2),
+      gflops(r.m.macsPerImage, r.m.imagesPerSecond, 'train').toFixed(2),
+      n === 1 ? '' : `×${n}/×1 ${(r.m.imagesPerSecond / speeds[0]!).toFixed(2)}×`,
+      `${mib(r.m.heapBytes)} (Σ ${mib(heaps.reduce((a, b) => a + b, 0))})`,
+    ]);
+    console.log(`  ${rows[rows.length - 1].join('  ')}`);
   }
 }
 
@@ -287,14 +387,24 @@ export async function run(flags: string[]): Promise<void> {
   const backends = (flag(flags, 'backends') ?? 'wasm,cpu').split(',') as Backend[];
   const only = flag(flags, 'only')?.split(',');
   const ab = flags.includes('--ab');
+  const workers = Number(flag(flags, 'workers') ?? availableParallelism());
+  if (!Number.isInteger(workers) || workers < 1) {
+    throw new Error(`--workers: expected a positive integer, got ${flag(flags, 'workers')}`);
+  }
   const configs = (quick ? QUICK : FULL).filter((c) => !only || only.includes(`${c.model}@${c.size}`));
   console.log(
-    `training = forward + backward + Adam at batch ${BATCH} (cpu: ${CPU_BATCH}); forward = predict at batch ${BATCH}; median step after a warm-up, cap ${cap}s per measurement`,
+    `data-parallel rows: training through src/train/parallel with 1 and ${workers} wasm workers; ` +
+      "heap = the largest worker's (Σ over workers)",
+  );
+  console.log(
+    `training = forward + backward + Adam at batch ${BATCH} (cpu: ${CPU_BATCH}); forward ` +
+      `= predict at batch ${BATCH}; median step after a warm-up, cap ${cap}s per measurement`,
   );
   console.log('GFLOP/s = 2 × multiply-adds per image (modelCost) × images/s, ×3 for training\n');
   if (ab)
     console.log(
-      '--ab: wasm rows alternate steps with the kernels from before the MobileNetV2 speed-up ("before") and ours, in one process\n',
+      '--ab: wasm rows alternate steps with the kernels from before ' +
+        'the MobileNetV2 speed-up ("before") and ours, in one process\n',
     );
   const rows: string[][] = [['model', 'mode', 'backend', 'micro-batch', 'images/s', 'GFLOP/s', 'wasm/cpu', 'heap MiB']];
   for (const c of configs) {
@@ -345,6 +455,9 @@ export async function run(flags: string[]): Promise<void> {
           console.log(`  ${rows[rows.length - 1].join('  ')}`);
         }
       }
+      if (mode === 'train' && backends.includes('wasm') && WORKER_CONFIGS.has(`${c.model}@${c.size}`)) {
+        await measureWorkers(c, workers, cap, rows);
+      }
       const w = results.get('wasm');
       const cpu = results.get('cpu');
       if (w && cpu) {
@@ -365,7 +478,7 @@ export async function run(flags: string[]): Promise<void> {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   console.log('');
   for (const r of rows) console.log(r.map((cell, i) => cell.padEnd(widths[i])).join('  '));
-  console.log('\ntargets: wasm training ≥ 50× cpu and ≥ 10 GFLOP/s; forward ≥ 20 GFLOP/s');
+  console.log('\ntargets: wasm training ≥ 50× cpu and ≥ 10 GFLOP/s; forward ≥ 20 GFLOP/s; 2 workers ≥ 1.8× 1 worker');
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv[2] === '--child') {

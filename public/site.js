@@ -39,6 +39,12 @@
   }
   Array.prototype.forEach.call(document.querySelectorAll('table.sortable'), makeSortable);
 
+  // Run colours come from data-color (the CSP forbids style attributes; CSSOM properties are fine).
+  Array.prototype.forEach.call(document.querySelectorAll('[data-color]'), function (el) {
+    var color = el.getAttribute('data-color');
+    if (/^#[0-9a-f]{6}$/i.test(color)) el.style.setProperty('--run-color', color);
+  });
+
   // Runs page: regex filter, tag chips, selection for comparison.
   var runsTable = document.getElementById('runs-table');
   if (runsTable) {
@@ -214,15 +220,10 @@
   }
 
   // Compare and run pages: controls apply on change.
-  Array.prototype.forEach.call(document.querySelectorAll('#compare-controls, #chart-controls'), function (form) {
+  // (the chart controls redraw in place: public/charts.js)
+  Array.prototype.forEach.call(document.querySelectorAll('#compare-controls'), function (form) {
     form.addEventListener('change', function () {
       form.submit();
     });
-    var range = document.getElementById('smoothing-range');
-    var out = document.getElementById('smoothing-value');
-    if (range && out)
-      range.addEventListener('input', function () {
-        out.textContent = range.value;
-      });
   });
 })();

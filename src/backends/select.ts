@@ -18,8 +18,12 @@ export class BackendUnavailableError extends Error {
 }
 
 const INSTALL: Record<'gpu' | 'node', string> = {
-  gpu: 'npm install @tensorflow/tfjs-node-gpu (Linux x64 with an NVIDIA GPU, CUDA 11.2 and cuDNN 8.1; its install script downloads libtensorflow)',
-  node: 'npm install @tensorflow/tfjs-node (its install script downloads libtensorflow, so it needs network access at install time)',
+  gpu:
+    'npm install @tensorflow/tfjs-node-gpu (Linux x64 with an NVIDIA GPU, ' +
+    'CUDA 11.2 and cuDNN 8.1; its install script downloads libtensorflow)',
+  node:
+    'npm install @tensorflow/tfjs-node (its install script downloads ' +
+    'libtensorflow, so it needs network access at install time)',
 };
 
 type Attempt = { ok: true; choice: BackendChoice } | { ok: false; why: string };
@@ -59,7 +63,9 @@ async function importNative(pkg: string): Promise<{ ok: true; mod: NativeModule 
     if (!tf.findBackendFactory('tensorflow')) {
       return {
         ok: false,
-        why: `${pkg} loaded but registered no 'tensorflow' backend with this project's @tensorflow/tfjs ${tf.version.tfjs} (a second tfjs copy? align the versions)`,
+        why:
+          `${pkg} loaded but registered no 'tensorflow' backend with this project's ` +
+          `@tensorflow/tfjs ${tf.version.tfjs} (a second tfjs copy? align the versions)`,
       };
     }
     return { ok: true, mod };
@@ -80,7 +86,9 @@ async function tryGpu(): Promise<Attempt> {
   if (!backend.isUsingGpuDevice) {
     return {
       ok: false,
-      why: `${pkg} is installed but TensorFlow found no usable CUDA device (check nvidia-smi, CUDA 11.2 and cuDNN 8.1 libraries on LD_LIBRARY_PATH)`,
+      why:
+        `${pkg} is installed but TensorFlow found no usable CUDA device (check ` +
+        `nvidia-smi, CUDA 11.2 and cuDNN 8.1 libraries on LD_LIBRARY_PATH)`,
     };
   }
   return {
@@ -137,7 +145,9 @@ async function tryWasm(): Promise<Attempt> {
       choice: {
         name: 'wasm',
         kind: 'wasm',
-        reason: `WebAssembly (XNNPACK${simd ? ', SIMD' : ''}, ${threads} thread${threads === 1 ? '' : 's'}) with transfer-lab's training kernels`,
+        reason:
+          `WebAssembly (XNNPACK${simd ? ', SIMD' : ''}, ${threads} ` +
+          `thread${threads === 1 ? '' : 's'}) with transfer-lab's training kernels`,
         versions: { ...tfjsVersions(), 'tfjs-backend-wasm': wasm.version_wasm },
         threads,
       },

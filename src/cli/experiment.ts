@@ -8,6 +8,7 @@ import { BACKEND_PREFERENCES, type BackendPreference } from '../backends/names.t
 import { PROGRESS_MODES, type ProgressMode } from '../experiment/names.ts';
 import { UsageError } from '../experiment/usage-error.ts';
 import { checkRunName } from '../run/layout.ts';
+import { ENGINE_PREFERENCES, type EnginePreference } from '../train/engine-names.ts';
 import { commandLine } from '../train/environment.ts';
 import { parseDuration } from '../train/time-budget.ts';
 import { isEntryPoint, parseFlags, runCli } from './args.ts';
@@ -22,6 +23,8 @@ const OPTIONS = {
   'weights-dir': { type: 'string' },
   'models-dir': { type: 'string' },
   backend: { type: 'string' },
+  engine: { type: 'string' },
+  threads: { type: 'string' },
   resume: { type: 'string' },
   'dry-run': { type: 'boolean' },
   'time-budget': { type: 'string' },
@@ -48,6 +51,9 @@ Flags:
   --weights-dir DIR    Keras .h5 weights (default: TRANSFERLAB_WEIGHTS_DIR, else <cache>/models)
   --models-dir DIR     tfjs layers-format models (default: TRANSFERLAB_MODELS_DIR, else <cache>/models)
   --backend B          ${BACKEND_PREFERENCES.join(' | ')} (default auto)
+  --engine E           forward passes of fixed weights (features, validation, test, a frozen prefix):
+                       ${ENGINE_PREFERENCES.join(' | ')} (default auto: ONNX Runtime where it loads, else tfjs)
+  --threads N          ONNX Runtime's threads (default: every core)
   --resume RUN         continue a run (id like quickstart/20261128-151200, or its path) from its last checkpoint
   --dry-run            print the resolved definition, parameter counts, multiply-adds and the cost estimate
                        (a few timed steps on the backend: s/epoch, total time, FLOPs, peak memory), then exit
@@ -71,6 +77,8 @@ type Values = ReturnType<typeof parseFlags<typeof OPTIONS>>['values'];
 interface RunFlags {
   name: string | null;
   backend: BackendPreference;
+  engine: EnginePreference;
+  threads: number | undefined;
   seed: number | undefined;
   progress: ProgressMode;
 }
@@ -85,6 +93,14 @@ function checkFlags(values: Values, positionals: string[]): RunFlags {
   if (!BACKEND_PREFERENCES.includes(backend)) {
     throw new UsageError(`--backend ${values.backend}: expected ${BACKEND_PREFERENCES.join(', ')}`);
   }
+  const engine = (values.engine ?? 'auto') as EnginePreference;
+  if (!ENGINE_PREFERENCES.includes(engine)) {
+    throw new UsageError(`--engine ${values.engine}: expected ${ENGINE_PREFERENCES.join(', ')}`);
+  }
+  const threads = values.threads === undefined ? undefined : Number(values.threads);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 1024)) {
+    throw new UsageError(`--threads ${values.threads}: expected a positive integer`);
+  }
   const seed = values.seed === undefined ? undefined : Number(values.seed);
   if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed <= 2 ** 31 - 1)) {
     throw new UsageError(`--seed ${values.seed}: expected an integer in 0..2147483647`);
@@ -97,7 +113,7 @@ function checkFlags(values: Values, positionals: string[]): RunFlags {
     throw new UsageError('--resume continues a run with its own definition: --set and --dry-run do not apply');
   }
   if (values.name !== undefined) checkRunName(values.name);
-  return { name, backend, seed, progress };
+  return { name, backend, engine, threads, seed, progress };
 }
 
 async function main(): Promise<number> {
@@ -106,7 +122,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${usage()}\n`);
     return 0;
   }
-  const { name, backend, seed, progress } = checkFlags(values, positionals);
+  const { name, backend, engine, threads, seed, progress } = checkFlags(values, positionals);
   const where = locationFlags(values);
   // Validated here before anything heavy loads; runExperiment resolves it again (microseconds).
   const loaded = name && !values.resume ? loadDefinition(name, { overrides: values.set ?? [] }) : null;
@@ -129,6 +145,8 @@ async function main(): Promise<number> {
     overrides: values.set ?? [],
     ...(values.resume ? { resume: values.resume } : {}),
     backend,
+    engine,
+    ...(threads === undefined ? {} : { threads }),
     progress,
     ...(values['time-budget'] === undefined ? {} : { timeBudget: parseDuration(values['time-budget']) }),
     handleSignals: true,

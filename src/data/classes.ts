@@ -24,6 +24,7 @@ export async function readClassNames(path: string): Promise<string[]> {
   } catch (err) {
     throw new Error(
       `${path}: cannot read class names (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      { cause: err },
     );
   }
   const names = text

@@ -9,7 +9,7 @@ export { extractCifar10Archive } from './extract.ts';
 export { Cifar10NotFoundError, resolveCifar10Dir } from './locate.ts';
 export { mulberry32 } from './random.ts';
 export { splitValidation, stratifiedSubset } from './splits.ts';
-export { preprocess, preprocessTable } from './preprocess.ts';
+export { CAFFE_MEAN_BGR, TORCH_MEAN, TORCH_STD, preprocess, preprocessTable } from './preprocess.ts';
 export { resizeBatch } from './resize.ts';
 export { PREPROCESS_MODES, type PreprocessMode } from './modes.ts';
 export { drawAugmentation, writeAugmented, type AugmentOptions } from './augment.ts';

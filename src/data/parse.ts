@@ -55,6 +55,7 @@ async function readBatchFile(path: string): Promise<Buffer> {
   } catch (err) {
     throw new Error(
       `${path}: cannot read CIFAR-10 batch (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      { cause: err },
     );
   }
   const expected = RECORDS_PER_FILE * RECORD_BYTES;

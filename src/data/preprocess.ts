@@ -2,10 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { PREPROCESS_MODES, type PreprocessMode } from './modes.ts';
 
 /** ImageNet statistics used by Keras' `imagenet_utils.preprocess_input`. */
-const TORCH_MEAN = [0.485, 0.456, 0.406];
-const TORCH_STD = [0.229, 0.224, 0.225];
+export const TORCH_MEAN = [0.485, 0.456, 0.406];
+export const TORCH_STD = [0.229, 0.224, 0.225];
 /** BGR order, in 0..255 units. */
-const CAFFE_MEAN_BGR = [103.939, 116.779, 123.68];
+export const CAFFE_MEAN_BGR = [103.939, 116.779, 123.68];
 
 /**
  * Keras `preprocess_input` on float RGB images in 0..255 (NHWC), with the same operations in the same order:

@@ -10,7 +10,10 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-/** One 32-bit seed from several integers (murmur3 finaliser per part), so (seed, epoch, batch) streams are independent. */
+/**
+ * One 32-bit seed from several integers (murmur3 finaliser per part), so (seed, epoch, batch)
+ * streams are independent.
+ */
 export function mixSeed(...parts: number[]): number {
   let h = 0x9e3779b9;
   for (const part of parts) {

@@ -17,50 +17,65 @@ function formatSeconds(s: number): string {
   return `${(s / 3600).toFixed(1)} h`;
 }
 
+type ProgressStream = NodeJS.WritableStream & { isTTY?: boolean };
+type Rate = (bytes: number) => number;
+
 /** Reports bytes, rate and ETA: a live bar on a TTY, a plain line every few seconds otherwise. */
 export function createProgress(
   mode: ProgressMode,
   label: string,
   total: number | undefined,
-  stream: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr,
+  stream: ProgressStream = process.stderr,
   lineIntervalMs = 5000,
 ): ProgressReporter {
   const resolved = mode === 'auto' ? (stream.isTTY ? 'bar' : 'lines') : mode;
   if (resolved === 'none') return { update() {}, finish() {} };
   const start = Date.now();
   const rate = (bytes: number): number => bytes / Math.max((Date.now() - start) / 1000, 1e-3);
+  return resolved === 'bar'
+    ? barProgress(label, total, stream, rate)
+    : lineProgress(label, total, stream, rate, start, lineIntervalMs);
+}
 
-  if (resolved === 'bar') {
-    const bar = new cliProgress.SingleBar(
-      {
-        stream,
-        format: total
-          ? `${label} [{bar}] {percentage}% | {got}/{all} MiB | {speed} MiB/s | ETA {eta_formatted}`
-          : `${label} {got} MiB | {speed} MiB/s`,
-        hideCursor: true,
-        etaBuffer: 50,
-        fps: 5,
-      },
-      cliProgress.Presets.shades_classic,
-    );
-    bar.start(total ?? 0, 0, { got: '0.0', all: total ? mib(total) : '?', speed: '0.0' });
-    return {
-      update(bytes) {
-        bar.update(bytes, { got: mib(bytes), speed: mib(rate(bytes)) });
-      },
-      finish() {
-        bar.stop();
-      },
-    };
-  }
+function barProgress(label: string, total: number | undefined, stream: ProgressStream, rate: Rate): ProgressReporter {
+  const bar = new cliProgress.SingleBar(
+    {
+      stream,
+      format: total
+        ? `${label} [{bar}] {percentage}% | {got}/{all} MiB | {speed} MiB/s | ETA {eta_formatted}`
+        : `${label} {got} MiB | {speed} MiB/s`,
+      hideCursor: true,
+      etaBuffer: 50,
+      fps: 5,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total ?? 0, 0, { got: '0.0', all: total ? mib(total) : '?', speed: '0.0' });
+  return {
+    update(bytes) {
+      bar.update(bytes, { got: mib(bytes), speed: mib(rate(bytes)) });
+    },
+    finish() {
+      bar.stop();
+    },
+  };
+}
 
+function lineProgress(
+  label: string,
+  total: number | undefined,
+  stream: ProgressStream,
+  rate: Rate,
+  start: number,
+  lineIntervalMs: number,
+): ProgressReporter {
   let lastLine = start;
   let lastBytes = 0;
   const line = (bytes: number): string => {
     const r = rate(bytes);
-    const head = `${label}: ${mib(bytes)}${total ? `/${mib(total)} MiB (${Math.floor((100 * bytes) / total)}%)` : ' MiB'}`;
+    const share = total ? `/${mib(total)} MiB (${Math.floor((100 * bytes) / total)}%)` : ' MiB';
     const eta = total ? `, ETA ${formatSeconds((total - bytes) / r)}` : '';
-    return `${head}, ${mib(r)} MiB/s${eta}\n`;
+    return `${label}: ${mib(bytes)}${share}, ${mib(r)} MiB/s${eta}\n`;
   };
   stream.write(`${label}: starting${total ? ` (${mib(total)} MiB)` : ''}\n`);
   return {

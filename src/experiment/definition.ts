@@ -151,6 +151,8 @@ const trainSchema = z
     microBatch: positiveInt.optional(),
     logEveryBatches: positiveInt.default(50),
     featureCache: z.enum(['auto', 'off']).default('auto'),
+    /** Weight histograms every N epochs, as Keras' `histogram_freq` (0: none). */
+    histogramFreq: z.number().int().min(0).max(1000).default(0),
   })
   .superRefine((t, ctx) => {
     if (t.microBatch !== undefined && t.microBatch > t.batchSize) {

@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { definitionSchema, type ExperimentDefinition } from './definition.ts';
 import { UsageError } from './usage-error.ts';
 
-const defaultExperimentsDir = (): string => resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'experiments');
+export const defaultExperimentsDir = (): string =>
+  resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'experiments');
 
 const EXTENSIONS = ['.yaml', '.yml', '.json'];
 
@@ -93,7 +94,7 @@ function validate(raw: Record<string, unknown>, where: string): ExperimentDefini
   throw new UsageError(`${where}: ${describeIssue(result.error.issues[0]!)}`);
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+export function describeIssue(issue: z.core.$ZodIssue): string {
   const path = issue.path.map(String).join('.');
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((k) => (path ? `${path}.${k}` : k));

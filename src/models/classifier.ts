@@ -41,7 +41,8 @@ export function buildClassifier(base: tf.LayersModel, spec: ClassifierSpec): tf.
   const baseShape = base.inputs[0]?.shape;
   if (!baseShape || baseShape[1] !== spec.inputSize || baseShape[2] !== spec.inputSize) {
     throw new Error(
-      `buildClassifier: inputSize ${spec.inputSize} does not match base ${base.name}'s input ${JSON.stringify(baseShape?.slice(1))}`,
+      `buildClassifier: inputSize ${spec.inputSize} does not match ` +
+        `base ${base.name}'s input ${JSON.stringify(baseShape?.slice(1))}`,
     );
   }
   if (!Number.isInteger(spec.numClasses) || spec.numClasses < 2) {

@@ -14,7 +14,10 @@ interface ModelCost {
     conv: number;
     depthwise: number;
     dense: number;
-    /** Not in macsPerImage: one op per output element of BatchNormalization, activations, Add/Multiply, pooling and resizing layers. */
+    /**
+     * Not in macsPerImage: one op per output element of BatchNormalization, activations,
+     * Add/Multiply, pooling and resizing layers.
+     */
     elementwise: number;
   };
 }

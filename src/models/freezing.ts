@@ -25,7 +25,8 @@ export function applyFreezing(base: tf.LayersModel, policy: FreezePolicy): Freez
   const nested = layers.find((l) => (l as { layers?: unknown }).layers !== undefined);
   if (nested) {
     throw new Error(
-      `freezing: ${base.name} contains the model "${nested.name}": freeze the base itself (classifierBase(model)), not the classifier`,
+      `freezing: ${base.name} contains the model "${nested.name}": ` +
+        `freeze the base itself (classifierBase(model)), not the classifier`,
     );
   }
   const first = firstTrainable(base, policy);
@@ -61,7 +62,8 @@ function firstTrainable(base: tf.LayersModel, policy: FreezePolicy): number {
       const index = base.layers.findIndex((l) => l.name === policy.layer);
       if (index < 0) {
         throw new Error(
-          `freezing: ${base.name} has no layer named "${policy.layer}" (${n} layers, ${base.layers[1]?.name ?? ''} … ${base.layers[n - 1]?.name ?? ''})`,
+          `freezing: ${base.name} has no layer named "${policy.layer}" (${n} ` +
+            `layers, ${base.layers[1]?.name ?? ''} … ${base.layers[n - 1]?.name ?? ''})`,
         );
       }
       return index;

@@ -9,3 +9,8 @@ export { FreezableBatchNormalization, freezableBatchNorm, batchNormInference } f
 export { fastRelu6Enabled, useFastRelu6 } from './layers/relu6.ts';
 export { mobileNetV1Base } from './weights/tfjs-layers.ts';
 export { loadImagenetWeights } from './weights/imagenet.ts';
+export { classifierBase } from './classifier.ts';
+export { applyFreezing } from './freezing.ts';
+export { type BaseName } from './names.ts';
+export { UpSample } from './layers/up-sample.ts';
+export { loadPretrainedMobileNetV1 } from './weights/tfjs-layers.ts';

@@ -5,7 +5,6 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../experiment/usage-error.ts';
-import { discoverRuns } from '../tensorboard/index.ts';
 
 export const RUN_RECORD_FILE = 'run.json';
 export const CHECKPOINT_DIR = 'checkpoints';
@@ -14,8 +13,6 @@ export const TRAIN_SUBRUN = 'train';
 export const VALIDATION_SUBRUN = 'validation';
 export const SUBRUNS: readonly string[] = [TRAIN_SUBRUN, VALIDATION_SUBRUN];
 
-/** How deep run folders are looked for below the logdir (`<experiment>/<run>` is depth 2). */
-const RUN_SEARCH_DEPTH = 4;
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export function checkRunName(name: string): void {
@@ -59,16 +56,6 @@ export function locateRun(logdir: string, runIdOrPath: string): string {
   const found = candidates.find((c) => existsSync(join(c, RUN_RECORD_FILE)));
   if (!found) throw new UsageError(`--resume ${runIdOrPath}: no ${RUN_RECORD_FILE} in ${candidates.join(' or ')}`);
   return found;
-}
-
-/**
- * Ids of the project's runs under a logdir: the event folders TensorBoard would show (discoverRuns)
- * that hold run.json, without descending into sub-runs, checkpoints or hidden folders.
- */
-export async function findRunIds(logdir: string): Promise<string[]> {
-  const skip = (name: string) => name.startsWith('.') || name === CHECKPOINT_DIR || SUBRUNS.includes(name);
-  const folders = await discoverRuns(logdir, { maxDepth: RUN_SEARCH_DEPTH, skipDir: skip });
-  return folders.filter((id) => existsSync(join(logdir, id, RUN_RECORD_FILE)));
 }
 
 /**

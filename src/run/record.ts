@@ -1,11 +1,11 @@
 // run.json, schemaVersion 1: the one schema of a run's record (docs/ARCHITECTURE.md). Read strictly
 // when a run is resumed (a wrong field stops it), leniently when the site shows it (a wrong field is
 // dropped with a warning; a file that is no JSON object is an unreadable run with its reason).
-// src/run/ owns run.json and the log layout; it imports src/experiment/ (the definition) and
-// src/tensorboard/ (event-folder discovery) only.
+// src/run/ owns run.json and the log layout; it imports src/experiment/ (the definition) only.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { definitionSchema, type ExperimentDefinition } from '../experiment/definition.ts';
@@ -30,6 +30,14 @@ const epochHistory = z.object({
   learningRate: num,
   imagesPerSecond: num,
   seconds: num,
+});
+/** The engine of a phase's forward passes of fixed weights (`--engine`); tfjs with the notice saying why. */
+const engineEntry = z.object({
+  engine: z.enum(['onnx', 'tfjs']),
+  provider: z.string().nullable(),
+  threads: nullableNum,
+  version: z.string().nullable(),
+  notice: z.string().nullable(),
 });
 const progress = z.object({
   phase: z.enum(['features', 'evaluate']),
@@ -96,6 +104,19 @@ const fields = {
   history: z.array(epochHistory),
   /** Where a long phase stands while running (a heartbeat for monitors); null between phases. Older runs lack it. */
   progress: progress.nullable().optional(),
+  /** added: the process training the run (the last one, after a resume) and its host: a monitor on that
+   * host tells a run.json left at `running` by a killed process from a live run. Older runs lack them. */
+  pid: num.nullable().optional(),
+  hostname: z.string().nullable().optional(),
+  /** added: the forward engine of each phase of fixed weights (features, validation, test, frozen prefix). */
+  engines: z
+    .object({
+      features: engineEntry.optional(),
+      validation: engineEntry.optional(),
+      test: engineEntry.optional(),
+      prefix: engineEntry.optional(),
+    })
+    .optional(),
   /**
    * added: what the run was estimated to cost before it started (src/train/estimate.ts: a few timed
    * steps scaled to the run), and `actual`, the same figures measured, filled in when it ends.
@@ -124,8 +145,6 @@ const fields = {
     .object({ seconds: num, endedTraining: z.boolean(), predictedEpochSeconds: nullableNum })
     .nullable()
     .optional(),
-  /** added: the run-root event file ending the HParams session of an unfinished run (deleted by --resume). */
-  hparamsSessionEndFile: z.string().nullable().optional(),
 };
 
 const recordSchema = z.object(fields);
@@ -136,6 +155,7 @@ export type RunRecord = Omit<z.infer<typeof recordSchema>, 'definition'> & { def
 export type EpochHistory = z.infer<typeof epochHistory>;
 export type RunProgress = z.infer<typeof progress>;
 export type ParamCounts = z.infer<typeof paramCounts>;
+export type EngineEntry = z.infer<typeof engineEntry>;
 
 type Fields = typeof fields;
 /**
@@ -157,12 +177,26 @@ type Lenient<T> = T extends readonly (infer U)[]
 export type LenientRunRecord = { [K in keyof Fields]?: Lenient<z.infer<Fields[K]>> };
 export type HistoryEntry = NonNullable<LenientRunRecord['history']>[number];
 
-interface ParsedRecord {
+export interface ParsedRecord {
   record: LenientRunRecord;
   /** One line per field dropped, or the reason the whole file is unreadable. */
   warnings: string[];
   /** Why the file cannot be read as a run at all (not JSON, not an object); null when it can. */
   unreadable: string | null;
+}
+
+/**
+ * True when the record says `running` but names a process of this host that no longer exists (killed,
+ * or the machine restarted): the site shows such a run as stale at once instead of after a quiet spell.
+ */
+export function runProcessGone(record: Pick<LenientRunRecord, 'status' | 'pid' | 'hostname'>): boolean {
+  if (record.status !== 'running' || typeof record.pid !== 'number' || record.hostname !== hostname()) return false;
+  try {
+    process.kill(record.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 /** Writes run.json atomically: a temp file in the same directory, then rename over the old one. */

@@ -5,6 +5,7 @@ import { serverLinks } from '../report/pages/links.ts';
 import { siteContext } from '../report/pages/site-context.ts';
 import { createTemplates } from '../report/pages/templates.ts';
 import { RunStore } from '../report/store/run-store.ts';
+import { RenderCache } from './render-cache.ts';
 
 export interface SiteOptions {
   logdir: string;
@@ -22,21 +23,33 @@ export interface Site {
   store: RunStore;
   ctx: ReportContext;
   templates: ExpressHandlebars;
+  /** Rendered pages and API bodies, by what they read. */
+  renders: RenderCache;
   /** The layout context, with extra download links (`api`) for the page at hand. */
   layout(extraApi?: Record<string, string>): ReturnType<typeof siteContext>;
 }
 
 export function createSite(opts: SiteOptions): Site {
-  const store = new RunStore(opts.logdir, { minRefreshMs: opts.minRefreshMs, staleAfterMs: opts.staleAfterMs });
+  const store = new RunStore(opts.logdir, {
+    minRefreshMs: opts.minRefreshMs,
+    staleAfterMs: opts.staleAfterMs,
+    checkDamage: true,
+  });
   const tensorboardUrl = opts.tensorboardUrl ?? 'http://localhost:6006';
   if (!URL.canParse(tensorboardUrl) || !/^https?:$/.test(new URL(tensorboardUrl).protocol)) {
     throw new Error(`tensorboardUrl: expected an http(s) URL, got ${tensorboardUrl}`);
   }
-  const api = { runsCsv: '/api/runs.csv', runsJson: '/api/runs.json' };
+  const api = {
+    runsCsv: '/api/runs.csv',
+    runsJson: '/api/runs.json',
+    groupsCsv: '/api/groups.csv',
+    groupsJson: '/api/groups.json',
+  };
   return {
     store,
     ctx: { store, links: serverLinks, tensorboardUrl, charts: new SvgCache() },
     templates: createTemplates(),
+    renders: new RenderCache(),
     layout: (extraApi = {}) =>
       siteContext(serverLinks, {
         logdir: opts.logdir,

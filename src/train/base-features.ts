@@ -5,30 +5,46 @@
 import * as tf from '@tensorflow/tfjs';
 import { batches, type ImageSet, type PreprocessMode } from '../data/index.ts';
 import { foldBatchNorm, type InferenceModel } from '../models/index.ts';
+import type { OnnxForward } from '../onnx/index.ts';
 import type { SizeFeatures } from './feature-models.ts';
+import type { ForwardEngines } from './forward-engine.ts';
 import { viewOf, type ImageView } from './feature-views.ts';
 
 const FEATURE_BATCH = 64;
 
-/** The frozen base at one input size, ready for inference. */
+/** The frozen base at one input size, ready for inference: on ONNX Runtime where it opened, else tfjs. */
 export interface Extractor {
   size: number;
   dim: number;
-  model: InferenceModel;
+  engine: { onnx: OnnxForward } | { tfjs: InferenceModel };
 }
 
-/** Inference-only copy with BatchNorm folded into the convolutions: ~3.6× faster on wasm. */
-export function createExtractor(features: SizeFeatures): Extractor {
-  return { size: features.size, dim: features.dim, model: foldBatchNorm(features.model) };
+/**
+ * ONNX Runtime through the run's engines (the base exported from its live weights; preprocessing stays
+ * in the batch pipeline), else an inference-only tfjs copy with BatchNorm folded into the convolutions.
+ */
+export async function createExtractor(features: SizeFeatures, engines?: ForwardEngines): Promise<Extractor> {
+  const onnx = engines ? await engines.open('features', features.model) : null;
+  return {
+    size: features.size,
+    dim: features.dim,
+    engine: onnx ? { onnx } : { tfjs: foldBatchNorm(features.model) },
+  };
 }
 
-export function disposeExtractor(extractor: Extractor): void {
-  extractor.model.dispose();
+export async function disposeExtractor(extractor: Extractor): Promise<void> {
+  if ('onnx' in extractor.engine) await extractor.engine.onnx.dispose();
+  else extractor.engine.tfjs.dispose();
 }
 
 /** Pooled features [n, dim] of a batch of preprocessed 32×32 images [n, 32, 32, 3] (inference mode). */
-export function extractBatch(extractor: Extractor, x: tf.Tensor4D): Float32Array {
-  const out = tf.tidy(() => extractor.model.apply(x, { training: false }) as tf.Tensor);
+export async function extractBatch(extractor: Extractor, x: tf.Tensor4D): Promise<Float32Array> {
+  const { engine } = extractor;
+  if ('onnx' in engine) {
+    const [out] = await engine.onnx.run({ data: x.dataSync() as Float32Array, shape: x.shape });
+    return out!.data as Float32Array;
+  }
+  const out = tf.tidy(() => engine.tfjs.apply(x, { training: false }) as tf.Tensor);
   // Read outside tidy: tidy walks a returned typed array element by element looking for tensors.
   const values = out.dataSync() as Float32Array;
   out.dispose();
@@ -68,7 +84,7 @@ export async function extractSplit(extractors: Extractor[], request: SplitReques
         prefetch: 1,
       });
       for await (const batch of stream) {
-        const values = extractBatch(extractor, batch.x);
+        const values = await extractBatch(extractor, batch.x);
         tf.dispose([batch.x, batch.y]);
         const first = v * set.count + batch.batch * FEATURE_BATCH;
         for (let i = 0; i < batch.labels.length; i++) {

@@ -90,6 +90,12 @@ export function checkpointDir(runDir: string): string | null {
   return leftovers.find((d) => existsSync(join(d, 'state.json'))) ?? null;
 }
 
+/** The loop state of the run's newest checkpoint, or null when none was saved. */
+export async function readCheckpointState(runDir: string): Promise<TrainState | null> {
+  const dir = checkpointDir(runDir);
+  return dir === null ? null : readTrainState(dir);
+}
+
 async function readTrainState(dir: string): Promise<TrainState> {
   const path = join(dir, 'state.json');
   const parsed = stateSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { batchCount } from '../data/index.ts';
 import type { ExperimentDefinition } from '../experiment/definition.ts';
 import type { RunRecord } from '../run/record.ts';
-import { createExtractor, disposeExtractor, extractBatch } from './base-features.ts';
+import { foldBatchNorm } from '../models/index.ts';
 import { computeCosts } from './compute-cost.ts';
 import { featureModels } from './feature-models.ts';
 import { splitViews } from './feature-views.ts';
@@ -41,12 +41,12 @@ const usesFeatureCache = (def: ExperimentDefinition, built: RunModel) =>
  * Seconds per call of `work`: a first, profiled call (warm-up: kernels compile, memory is allocated;
  * its peak tensor bytes are the figure kept), then calls until `times` or ENOUGH_SECONDS.
  */
-async function timeCalls(work: () => void, times: number) {
-  const profile = await tf.profile(() => (work(), []));
+async function timeCalls(work: () => void | Promise<unknown>, times: number) {
+  const profile = await tf.profile(async () => (await work(), []));
   let calls = 0;
   const t0 = performance.now();
   while (calls < times && (calls === 0 || performance.now() - t0 < ENOUGH_SECONDS * 1000)) {
-    work();
+    await work();
     calls++;
   }
   return { seconds: (performance.now() - t0) / 1000 / calls, calls, peakBytes: profile.peakBytes };
@@ -72,7 +72,7 @@ async function timeTraining(def: ExperimentDefinition, model: tf.LayersModel, sh
   const y = tf.oneHot(tf.randomUniform([batchSize], 0, 10, 'int32') as tf.Tensor1D, 10).toFloat() as tf.Tensor2D;
   const saved = model.getWeights().map((w) => w.clone());
   try {
-    return await timeCalls(() => void trainStep(model, optimizer, x, y, microBatch), 3);
+    return await timeCalls(() => trainStep(model, optimizer, x, y, microBatch), 3);
   } finally {
     // The run trains from exactly the weights it would have had without the estimate.
     model.setWeights(saved);
@@ -107,14 +107,15 @@ async function cachedTimings(def: ExperimentDefinition, built: RunModel, counts:
   let peakBytes = 0;
   let timedSteps = 0;
   for (const size of models.sizes) {
-    const extractor = createExtractor(size);
+    // Timed on tfjs' folded copy: where ONNX Runtime extracts instead, the estimate errs high.
+    const folded = foldBatchNorm(size.model);
     try {
-      const t = await timeForward((x) => tf.tensor(extractBatch(extractor, x as tf.Tensor4D)), FEATURE_BATCH, IMAGE);
+      const t = await timeForward((x) => folded.apply(x, { training: false }) as tf.Tensor, FEATURE_BATCH, IMAGE);
       featureSeconds += ((trainRows + evalRows) * t.seconds) / FEATURE_BATCH;
       peakBytes = Math.max(peakBytes, t.peakBytes);
       timedSteps += t.calls;
     } finally {
-      disposeExtractor(extractor);
+      folded.dispose();
     }
   }
   const step = await timeTraining(def, models.head, [models.featureDim]);

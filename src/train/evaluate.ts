@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { forwardBatch, type PassForward } from './forward-engine.ts';
 import type { BatchSource } from './inputs.ts';
 import { crossEntropy } from './step.ts';
 
@@ -24,7 +25,7 @@ export function averageViews(probs: tf.Tensor2D, views: number): tf.Tensor2D {
  * A batch with several views of each image (test-time augmentation) is scored on their mean softmax.
  */
 export async function evaluate(
-  model: tf.LayersModel,
+  model: PassForward,
   source: BatchSource,
   numClasses: number,
   batchSize: number,
@@ -38,10 +39,12 @@ export async function evaluate(
   let correct = 0;
   let done = 0;
   for await (const batch of source.stream({ batchSize, epoch: 0, shuffle: false })) {
+    const raw = await forwardBatch(model, batch.x);
     const [p, l] = tf.tidy(() => {
-      const p = averageViews(model.apply(batch.x, { training: false }) as tf.Tensor2D, batch.views ?? 1);
+      const p = averageViews(raw as tf.Tensor2D, batch.views ?? 1);
       return [p, crossEntropy(batch.y, p, -1)];
     });
+    if (raw !== p) raw.dispose();
     const probs = p.dataSync() as Float32Array;
     const losses = l.dataSync() as Float32Array;
     tf.dispose([p, l, batch.x, batch.y]);

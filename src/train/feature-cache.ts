@@ -12,6 +12,7 @@ import { createExtractor, disposeExtractor, extractSplit } from './base-features
 import type { FeatureModels, SizeFeatures } from './feature-models.ts';
 import { splitViews } from './feature-views.ts';
 import { weightsDigest, type RunModel } from './model-setup.ts';
+import type { ForwardEngines } from './forward-engine.ts';
 import type { StopSignal } from './signals.ts';
 
 const LOG_EVERY_MS = 10_000;
@@ -135,6 +136,8 @@ export interface CachedFeaturesInput {
   /** run.json's progress heartbeat while features are computed. */
   heartbeat: (progress: RunProgress | null) => void;
   log: (line: string) => void;
+  /** The engine of the extraction (ONNX Runtime or tfjs; `--engine`); tfjs when absent. */
+  engines?: ForwardEngines;
 }
 
 interface CachedFeatures {
@@ -244,7 +247,7 @@ async function computeFeatures(input: CachedFeaturesInput, sets: Map<string, Ima
   const { built, stop, log } = input;
   const views = splitViews(input.def);
   const out = new Map<string, CachedSplit>();
-  const extractors = [createExtractor(size)];
+  const extractors = [await createExtractor(size, input.engines)];
   try {
     for (const [name, set] of sets) {
       const t0 = performance.now();
@@ -276,7 +279,7 @@ async function computeFeatures(input: CachedFeaturesInput, sets: Map<string, Ima
     }
     return out;
   } finally {
-    extractors.forEach(disposeExtractor);
+    for (const extractor of extractors) await disposeExtractor(extractor);
     input.heartbeat(null);
   }
 }

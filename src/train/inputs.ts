@@ -58,8 +58,8 @@ export async function loadRunData(
 }
 
 interface SourceBatch {
-  /** Model inputs; the consumer disposes x and y. */
-  x: tf.Tensor;
+  /** Model inputs (one tensor per input of the model); the consumer disposes x and y. */
+  x: tf.Tensor | tf.Tensor[];
   /** One-hot labels. */
   y: tf.Tensor2D;
   /** Each row's index in the split. */
@@ -118,8 +118,10 @@ function imageSource(
 /** Test-time flip on images: each batch followed by its mirror images (view-major). */
 async function* withMirror(stream: AsyncGenerator<SourceBatch>): AsyncGenerator<SourceBatch, void, undefined> {
   for await (const batch of stream) {
-    const x = tf.tidy(() => tf.concat([batch.x, tf.reverse(batch.x, 2)]));
-    batch.x.dispose();
+    // Image batches only: a frozen prefix's outputs (several tensors) are never mirrored here.
+    const images = batch.x as tf.Tensor;
+    const x = tf.tidy(() => tf.concat([images, tf.reverse(images, 2)]));
+    images.dispose();
     yield { ...batch, x, views: 2 };
   }
 }

@@ -8,6 +8,7 @@ import type { EpochHistory, RunProgress } from '../run/record.ts';
 import type { SummaryWriter } from '../tensorboard/index.ts';
 import type { TrainState } from './checkpoint.ts';
 import { evaluate, type Evaluation } from './evaluate.ts';
+import type { ForwardEngines } from './forward-engine.ts';
 import type { BatchSource } from './inputs.ts';
 import { learningRateAt, setLearningRate } from './optimizer.ts';
 import type { EpochProgress } from './progress.ts';
@@ -20,6 +21,10 @@ interface LoopInput {
   def: ExperimentDefinition;
   /** What is trained: the whole classifier, or only its head on cached features. */
   model: tf.LayersModel;
+  /** What validation evaluates (the whole classifier when `model` is the part after a frozen prefix). */
+  evalModel: tf.LayersModel;
+  /** The engine of the validation pass (ONNX Runtime on the current weights, or tfjs). */
+  engines: ForwardEngines;
   optimizer: tf.Optimizer;
   train: BatchSource;
   validation: BatchSource | null;
@@ -54,9 +59,10 @@ type EpochResult =
 
 /**
  * Each epoch visits the training split in an order drawn from (seed, epoch), one optimizer step per
- * batch; every `logEveryBatches` steps it logs batch_* (Keras: the running mean over the epoch so far)
+ * batch; every batchLogInterval() steps it logs batch_* (Keras: the running mean over the epoch so far)
  * at step = optimizer iteration; after the epoch it evaluates the validation split. A stop request is
- * honoured between steps (and during validation), yielding the position so a resume continues there.
+ * honoured between micro-batches (abandoning that step) and during validation, yielding the position
+ * of the last finished step so a resume continues there.
  */
 export async function* trainEpochs(io: LoopInput): AsyncGenerator<EpochResult, void, undefined> {
   const state = structuredClone(io.start);
@@ -80,8 +86,11 @@ export async function* trainEpochs(io: LoopInput): AsyncGenerator<EpochResult, v
     const evalStart = performance.now();
     const heartbeat = (done: number, total: number) =>
       io.heartbeat({ phase: 'evaluate', split: 'validation', done, total });
-    const val = io.validation
-      ? await evaluate(io.model, io.validation, io.numClasses, io.evalBatchSize, 0, () => io.stop.requested, heartbeat)
+    const validation = io.validation;
+    const val = validation
+      ? await io.engines.pass('validation', io.evalModel, (model) =>
+          evaluate(model, validation, io.numClasses, io.evalBatchSize, 0, () => io.stop.requested, heartbeat),
+        )
       : null;
     timed.evaluateSeconds = (performance.now() - evalStart) / 1000;
     if (io.validation && val === null) {
@@ -108,8 +117,9 @@ export async function* trainEpochs(io: LoopInput): AsyncGenerator<EpochResult, v
 /** One pass over the training split from `state.batchInEpoch` (or until a stop); returns its seconds. */
 async function trainOneEpoch(io: LoopInput, state: TrainState, stepsPerEpoch: number, lr: { value: number }) {
   const { def, model, optimizer } = io;
-  const { batchSize, logEveryBatches, epochs } = def.train;
+  const { batchSize, epochs } = def.train;
   const microBatch = def.train.microBatch ?? batchSize;
+  const logEvery = batchLogInterval(def.train.logEveryBatches, stepsPerEpoch);
   const sums = state.epochSums;
   const stream = io.train.stream({
     batchSize,
@@ -128,8 +138,12 @@ async function trainOneEpoch(io: LoopInput, state: TrainState, stepsPerEpoch: nu
     }
     const stepLr = learningRateAt(def.optimizer, state.globalStep, stepsPerEpoch, stepsPerEpoch * epochs);
     if (stepLr !== lr.value) setLearningRate(optimizer, (lr.value = stepLr));
-    const result = trainStep(model, optimizer, batch.x, batch.y, microBatch);
+    const result = await trainStep(model, optimizer, batch.x, batch.y, microBatch, () => io.stop.requested);
     tf.dispose([batch.x, batch.y]);
+    if (result === null) {
+      await stream.return(undefined);
+      break;
+    }
     if (!Number.isFinite(result.loss))
       throw new Error(`training diverged: loss is ${result.loss} at step ${state.globalStep + 1}`);
 
@@ -143,12 +157,20 @@ async function trainOneEpoch(io: LoopInput, state: TrainState, stepsPerEpoch: nu
     state.batchInEpoch++;
     state.trainImages += result.count;
     const running = { loss: sums.loss / sums.seen, accuracy: sums.correct / sums.seen };
-    if (state.globalStep % logEveryBatches === 0) writeBatchSummaries(io.trainWriter, running, state.globalStep);
+    if (state.globalStep % logEvery === 0) writeBatchSummaries(io.trainWriter, running, state.globalStep);
     io.progress.update({ batch: state.batchInEpoch, ...running, imagesPerSecond: sums.seen / sums.seconds });
     io.onStep?.(state.globalStep);
     stepStart = performance.now();
   }
   return seconds;
+}
+
+/**
+ * Steps between batch_* points: `logEveryBatches`, but at least four points per epoch, so a short
+ * run (fewer steps than the interval) still draws a curve.
+ */
+function batchLogInterval(logEveryBatches: number, stepsPerEpoch: number): number {
+  return Math.max(1, Math.min(logEveryBatches, Math.ceil(stepsPerEpoch / 4)));
 }
 
 /** The epoch's history entry; the state moves to the start of the next epoch. */

@@ -2,6 +2,7 @@
 // progress heartbeat, and the last-gasp write on a second Ctrl-C. The record itself is changed only
 // by run-experiment.ts; these functions build or write it.
 import { renameSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { BackendChoice } from '../backends/index.ts';
 import type { ExperimentDefinition } from '../experiment/definition.ts';
@@ -51,20 +52,27 @@ export function newRecord(
     dataset: null,
     history: [],
     progress: null,
-    hparamsSessionEndFile: null,
+    ...thisProcess(),
   };
+}
+
+/** Who trains the run now: a monitor on this host can tell whether the process still exists. */
+function thisProcess(): Pick<RunRecord, 'pid' | 'hostname'> {
+  return { pid: process.pid, hostname: hostname() };
 }
 
 /** The record of a run being resumed: running again, on this process's backend. */
 export function resumedRecord(previous: RunRecord, backend: RunRecord['backend']): RunRecord {
+  // Earlier versions named a separate session-end file here; the resume removes such files.
+  const { hparamsSessionEndFile: _legacy, ...kept } = previous as RunRecord & { hparamsSessionEndFile?: unknown };
   return {
-    ...previous,
+    ...kept,
     status: 'running',
     error: null,
     endTime: null,
     backend,
     progress: null,
-    hparamsSessionEndFile: null,
+    ...thisProcess(),
   };
 }
 

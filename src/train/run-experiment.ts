@@ -1,8 +1,10 @@
 // One run, top to bottom: resolve what to train, open the run folder and its record, load the data
 // and the model, then for each epoch the loop yields: checkpoint, run.json, summaries; then the test
-// set. The run record is changed here and nowhere else.
+// set. The run record is changed here and nowhere else. What a running TensorBoard sees of it at each
+// stage: docs/tensorboard.md.
 // src/train/ owns a run's story (this file), the loop and its step, inputs, checkpoints and what a run
 // writes (summaries/); it may import experiment/, run/, models/, data/, backends/, tensorboard/, download/.
+import type * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { selectBackend } from '../backends/index.ts';
 import { NUM_CLASSES } from '../data/index.ts';
@@ -11,13 +13,23 @@ import type { LoadedDefinition } from '../experiment/load.ts';
 import { resolveLocations, type LocationFlags, type Locations } from '../experiment/locations.ts';
 import type { BackendPreference } from '../backends/names.ts';
 import type { ProgressMode } from '../experiment/names.ts';
-import { checkRunName, createRunDir, RUN_RECORD_FILE, TRAIN_SUBRUN, VALIDATION_SUBRUN } from '../run/layout.ts';
+import { checkRunName, createRunDir, RUN_RECORD_FILE } from '../run/layout.ts';
 import type { RunProgress, RunRecord, RunStatus } from '../run/record.ts';
-import { SummaryWriter } from '../tensorboard/index.ts';
-import { checkpointDir, initialTrainState, loadCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.ts';
+import { kerasModelConfigFromTfjs, writeWeightHistograms } from '../tensorboard/index.ts';
+import {
+  checkpointDir,
+  initialTrainState,
+  loadCheckpoint,
+  readCheckpointState,
+  saveCheckpoint,
+  type TrainState,
+} from './checkpoint.ts';
 import { computeCosts } from './compute-cost.ts';
 import { estimateLines, estimateRun, measuredCost } from './estimate.ts';
-import { loadRunData, trainingInputs, type TrainingInputs } from './inputs.ts';
+import type { EnginePreference } from './engine-names.ts';
+import { ForwardEngines } from './forward-engine.ts';
+import { frozenPrefixTraining } from './frozen-prefix.ts';
+import { loadRunData, trainingInputs, type RunData, type TrainingInputs } from './inputs.ts';
 import { trainEpochs } from './loop.ts';
 import { buildRunModel, paramCounts, type RunModel } from './model-setup.ts';
 import { createOptimizer } from './optimizer.ts';
@@ -34,8 +46,16 @@ import { resolveRun } from './resolve-run.ts';
 import { installStopSignal, type StopSignal } from './signals.ts';
 import { TimeBudget } from './time-budget.ts';
 import { writeEpochSummaries } from './summaries/epoch.ts';
-import { rebuildHparamsExperiment, runHparams } from './summaries/hparams.ts';
-import { removeSessionEndFiles, SessionEndFile } from './summaries/session-end.ts';
+import { removeWrittenExperiments, sessionStartOf } from './summaries/hparams.ts';
+import {
+  closeAll,
+  cutEventFilesToCheckpoint,
+  flushAll,
+  hasSessionStart,
+  openRunWriters,
+  restartAt,
+  type RunWriters,
+} from './summaries/resume.ts';
 import { testReport } from './summaries/test-report.ts';
 
 export interface RunOptions extends LocationFlags {
@@ -47,6 +67,10 @@ export interface RunOptions extends LocationFlags {
   /** `--set key=value` overrides. */
   overrides?: string[];
   backend?: BackendPreference;
+  /** The engine of the forward passes of fixed weights (default auto: ONNX Runtime where it loads). */
+  engine?: EnginePreference;
+  /** ONNX Runtime's threads (default every core). */
+  threads?: number;
   /** Continue a run (its id relative to the logdir, or its path) from its last checkpoint. */
   resume?: string;
   experimentsDir?: string;
@@ -55,7 +79,7 @@ export interface RunOptions extends LocationFlags {
   download?: boolean;
   /** Recorded in run.json (default: this process's argv; the CLI passes the command as typed). */
   command?: string[];
-  /** Install SIGINT/SIGTERM handlers (the CLI does; the default for API callers is false). */
+  /** Install SIGINT/SIGTERM/SIGHUP handlers (the CLI does; the default for API callers is false). */
   handleSignals?: boolean;
   /** A stop switch the caller controls (tests). */
   stop?: StopSignal;
@@ -74,11 +98,16 @@ export interface RunResult {
 
 interface Run {
   def: ExperimentDefinition;
+  loaded: LoadedDefinition;
   where: Locations;
   runDir: string;
   record: RunRecord;
   saver: RecordSaver;
-  writers: { root: SummaryWriter; train: SummaryWriter; validation: SummaryWriter };
+  writers: RunWriters;
+  /** The backend's name (an hparam). */
+  backend: string;
+  resumed: boolean;
+  engines: ForwardEngines;
   stop: StopSignal;
   options: RunOptions;
   log: (line: string) => void;
@@ -97,36 +126,43 @@ export async function runExperiment(
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const budget = options.timeBudget ? new TimeBudget(options.timeBudget, performance.now()) : null;
   const where = resolveLocations(options);
-  const { loaded, def, resumed, runDir, id, record, saver } = await openRun(definitionOrName, options, where, log);
-
-  // Event files; an unfinished run ends its HParams session in a file of its own (session-end.ts).
-  const writers = {
-    root: await SummaryWriter.create(runDir),
-    train: await SummaryWriter.create(join(runDir, TRAIN_SUBRUN)),
-    validation: await SummaryWriter.create(join(runDir, VALIDATION_SUBRUN)),
-  };
-  const sessionEnd = await SessionEndFile.open(runDir);
+  const opened = await openRun(definitionOrName, options, where, log);
+  const { runDir, record } = opened;
+  const writers = await openEventFiles(runDir, opened.resumed);
   const stop =
     options.stop ??
     installStopSignal({
       handleProcessSignals: options.handleSignals ?? false,
       onFirst: (s) =>
         log(`\n${s}: finishing the current step, then checkpointing (press Ctrl-C again to stop at once)`),
-      // Queued records are written whole by the event writers' exit hook.
-      onForce: () => forceMarkInterrupted(runDir, { ...record, hparamsSessionEndFile: sessionEnd.endSync('aborted') }),
+      // Queued records are written whole by the event writers' exit hook; no session end is written.
+      onForce: () => forceMarkInterrupted(runDir, record),
     });
-  const run: Run = { def, where, runDir, record, saver, writers, stop, options, log, budget };
+  const run: Run = { ...opened, where, writers, stop, options, log, budget };
   try {
-    if (!resumed) startSession(run, loaded, id);
-    record.status = await trainAndTest(run, resumed);
+    record.status = await trainAndTest(run);
   } catch (error) {
     record.error = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
     record.status = 'failed';
     throw error;
   } finally {
-    await finishRun(run, sessionEnd);
+    await finishRun(run);
   }
   return { runDir, record };
+}
+
+/**
+ * The run's event writers, one new file per directory that sorts last. A resume first cuts the
+ * stopped process's files back to the checkpoint, and each new file starts with a SessionLog START
+ * at the step training continues from.
+ */
+async function openEventFiles(runDir: string, resumed: boolean): Promise<RunWriters> {
+  if (!resumed) return openRunWriters(runDir);
+  const state = await readCheckpointState(runDir);
+  await cutEventFilesToCheckpoint(runDir, state);
+  const writers = await openRunWriters(runDir);
+  restartAt(writers, (state?.globalStep ?? 0) + 1);
+  return writers;
 }
 
 /**
@@ -148,6 +184,13 @@ async function openRun(
     seed: options.seed,
     tags: options.tags,
   });
+  // ONNX Runtime is probed first: `--engine onnx` without it fails before anything else is done.
+  const engine = options.engine ?? 'auto';
+  const engines = await ForwardEngines.create({
+    engine,
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
+    log,
+  });
   const backend = await selectBackend(options.backend ?? 'auto', { quiet: true });
   log(`backend: ${backend.name} (${backend.reason})`);
   const { dir: runDir, id } = resume
@@ -157,24 +200,36 @@ async function openRun(
   const record = resume
     ? resumedRecord(resume.previous, backendEntry(backend))
     : newRecord(id, loaded.experiment, options.name ?? null, def, command, backendEntry(backend));
-  // The interrupted run's session end would otherwise stay the status TensorBoard shows.
-  if (resume) removeSessionEndFiles(runDir, resume.previous.hparamsSessionEndFile);
+  await removeWrittenExperiments(where.logdir);
   const warnSave = (e: Error) => log(`warning: could not update ${join(runDir, RUN_RECORD_FILE)}: ${e.message}`);
   const saver = new RecordSaver(runDir, { onError: warnSave });
   await saver.save(record);
   log(`${resume ? 'resuming' : 'run'}: ${runDir}`);
-  const config = { experiment: loaded.experiment, id, ...where, backend: backend.name, seed: def.seed };
+  const config = {
+    experiment: loaded.experiment,
+    id,
+    ...where,
+    backend: backend.name,
+    engine,
+    threads: options.threads ?? null,
+    seed: def.seed,
+  };
   log(`config: ${JSON.stringify({ ...config, resume: resume !== null })}`);
-  return { loaded, def, resumed: resume !== null, runDir, id, record, saver };
+  return { loaded, def, resumed: resume !== null, runDir, record, saver, backend: backend.name, engines };
 }
 
-function startSession(run: Run, loaded: LoadedDefinition, id: string): void {
-  const { root } = run.writers;
-  root.hparamsSessionStart({
-    hparams: runHparams(run.def, loaded.experiment),
-    groupName: id,
-    startTimeSecs: Date.now() / 1000,
-  });
+/**
+ * The run's first records, once: the HParams session start and the definition in the root, the
+ * model graph in train/ (step 0, as Keras' write_graph). A resume writes them only if the stopped
+ * process never got here.
+ */
+async function startSession(run: Run, built: RunModel, featureCache: boolean): Promise<void> {
+  if (run.resumed && (await hasSessionStart(run.runDir))) return;
+  const { root, train } = run.writers;
+  const { loaded } = run;
+  const start = sessionStartOf(run.def, loaded.experiment, { backend: run.backend, featureCache });
+  root.hparamsSessionStart({ ...start, startTimeSecs: Date.now() / 1000 });
+  train.kerasModel(kerasModelConfigFromTfjs(built.classifier.toJSON(null, false)));
   const source = loaded.file ? `from \`${loaded.file}\`` : 'inline';
   root.text(
     'definition',
@@ -194,8 +249,8 @@ async function timed<T>(record: RunRecord, phase: keyof RunRecord['phases'], wor
 }
 
 /** Data → model → (cached features) → the epochs → the test set. Returns the run's status. */
-async function trainAndTest(run: Run, resuming: boolean): Promise<RunStatus> {
-  const { def, record, saver, stop, options, log, where } = run;
+async function trainAndTest(run: Run): Promise<RunStatus> {
+  const { def, record, saver, stop, options, log, where, engines } = run;
   const progress = options.progress ?? 'auto';
   const download = options.download ?? true;
   const data = await timed(record, 'data', () => loadRunData(def, where.dataDir, progress, download));
@@ -217,37 +272,38 @@ async function trainAndTest(run: Run, resuming: boolean): Promise<RunStatus> {
   // Frozen base, no augmentation: the base's pooled features are computed once per split and cached.
   const heartbeat = (p: RunProgress | null) => saver.heartbeat(p);
   const inputs = await timed(record, 'features', () =>
-    trainingInputs({ def, built, data, numClasses: NUM_CLASSES, cacheDir: where.cacheDir, stop, log, heartbeat }),
+    trainingInputs({
+      def,
+      built,
+      data,
+      numClasses: NUM_CLASSES,
+      cacheDir: where.cacheDir,
+      stop,
+      log,
+      heartbeat,
+      engines,
+    }),
   );
   record.featureCache = inputs.featureCache;
+  record.engines = { ...engines.used };
   if ('stopped' in inputs) return 'interrupted';
+  await startSession(run, built, inputs.featureCache !== null);
 
   const costs = computeCosts(record, inputs.featureCache !== null, built.freeze.trainableParams, baseTotal);
   const sync = (state: TrainState): Promise<void> => {
     Object.assign(record, trainStateFields(state, def.train.epochs));
     record.compute = costs(state.trainImages, record.phases);
+    record.engines = { ...engines.used };
     return saver.save(record);
   };
-  const state = await trainEpochsOf(run, built, inputs, resuming, sync);
+  const state = await trainAfterPrefix(run, built, inputs, sync);
   if (state === null) return 'interrupted';
   if (run.budget) record.timeBudget = run.budget.entry();
   if (record.timeBudget?.endedTraining) log(`time budget: training ended after epoch ${state.epoch}`);
 
   // Test set, once, after training.
   const evaluatedBefore = record.phases.evaluate;
-  const report = await timed(record, 'evaluate', () =>
-    testReport({
-      model: inputs.model,
-      source: inputs.sources.test,
-      data,
-      numClasses: NUM_CLASSES,
-      batchSize: inputs.evalBatchSize,
-      history: state.history,
-      root: run.writers.root,
-      shouldStop: () => stop.requested,
-      heartbeat,
-    }),
-  );
+  const report = await timed(record, 'evaluate', () => testPass(run, inputs, data, state, heartbeat));
   saver.heartbeat(null);
   record.estimate.actual = measuredCost(record, record.phases.evaluate - evaluatedBefore);
   if (report !== null) Object.assign(record, report);
@@ -255,6 +311,47 @@ async function trainAndTest(run: Run, resuming: boolean): Promise<RunStatus> {
   if (report === null) return 'interrupted';
   log(`test: loss ${report.final.testLoss.toFixed(4)} · accuracy ${(report.final.testAccuracy * 100).toFixed(2)} %`);
   return 'success';
+}
+
+/** The epochs; a partly frozen base's frozen prefix runs on ONNX Runtime for their duration (frozen-prefix.ts). */
+async function trainAfterPrefix(
+  run: Run,
+  built: RunModel,
+  inputs: TrainingInputs,
+  sync: (state: TrainState) => Promise<void>,
+): Promise<TrainState | null> {
+  const prefix = await frozenPrefixTraining(inputs, built, run.engines, run.log);
+  const training = prefix
+    ? { ...inputs, model: prefix.model, sources: { ...inputs.sources, train: prefix.train } }
+    : inputs;
+  try {
+    return await trainEpochsOf(run, built, training, inputs.model, sync);
+  } finally {
+    await prefix?.dispose();
+  }
+}
+
+/** The test split through the whole model on the chosen engine, with its summaries (testReport). */
+function testPass(
+  run: Run,
+  inputs: TrainingInputs,
+  data: RunData,
+  state: TrainState,
+  heartbeat: (p: RunProgress) => void,
+): ReturnType<typeof testReport> {
+  return run.engines.pass('test', inputs.model, (model) =>
+    testReport({
+      model,
+      source: inputs.sources.test,
+      data,
+      numClasses: NUM_CLASSES,
+      batchSize: inputs.evalBatchSize,
+      history: state.history,
+      root: run.writers.root,
+      shouldStop: () => run.stop.requested,
+      heartbeat,
+    }),
+  );
 }
 
 /** Parameter counts and multiply-adds into the record (and one log line); returns the base's parameter count. */
@@ -278,10 +375,10 @@ async function trainEpochsOf(
   run: Run,
   built: RunModel,
   inputs: TrainingInputs,
-  resuming: boolean,
+  evalModel: tf.LayersModel,
   sync: (state: TrainState) => Promise<void>,
 ): Promise<TrainState | null> {
-  const { def, record, runDir, saver, writers, log } = run;
+  const { def, record, runDir, saver, writers, log, engines, resumed: resuming } = run;
   const optimizer = createOptimizer(def.optimizer);
   // compile() only attaches the optimizer and loss, so checkpoints can save the optimizer state.
   built.classifier.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
@@ -298,6 +395,8 @@ async function trainEpochsOf(
   const epochs = trainEpochs({
     def,
     model: inputs.model,
+    evalModel,
+    engines,
     optimizer,
     train: inputs.sources.train,
     validation: inputs.sources.validation,
@@ -312,40 +411,44 @@ async function trainEpochsOf(
     onStep: run.options.onStep,
     budget: run.budget,
   });
+  // Each epoch's points are on disk before the checkpoint that counts them: after a kill, a resume cuts
+  // the files back to the checkpoint, and the window in which a point is past it stays small.
   for await (const epoch of epochs) {
-    if (!epoch.stopped) writeEpochSummaries(writers, epoch.entry, epoch.validation);
+    if (!epoch.stopped) {
+      writeEpochSummaries(writers, epoch.entry, epoch.validation);
+      writeHistogramsAt(run, built, epoch.entry.epoch);
+    }
     saver.heartbeat(null);
     record.phases.train += epoch.trainSeconds;
     record.phases.evaluate += epoch.evaluateSeconds;
     state = { ...epoch.state, savedAt: new Date().toISOString() };
+    await flushAll(writers);
     await saveCheckpoint(runDir, built.classifier, state);
     await sync(state);
     if (epoch.stopped) return null;
-    await Promise.all([writers.train.flush(), writers.validation.flush()]);
   }
   return state;
 }
 
-/** Whatever happened: end the HParams session, close the event files, save the record for the last time. */
-async function finishRun(run: Run, sessionEnd: SessionEndFile): Promise<void> {
-  const { record, writers, log } = run;
+/** Every weight of the model (trainable or not), every `histogramFreq` epochs from the first, as Keras. */
+function writeHistogramsAt(run: Run, built: RunModel, epoch: number): void {
+  const every = run.def.train.histogramFreq;
+  if (every === 0 || epoch % every !== 0) return;
+  const weights = built.classifier.weights.map((w) => ({ name: w.originalName, values: w.read().dataSync() }));
+  writeWeightHistograms(run.writers.train, weights, epoch);
+}
+
+/**
+ * Whatever happened: close the event files and save the record for the last time. Only a success
+ * ends the HParams session: TensorBoard keeps the first end it reads, and an interrupted or failed
+ * run may still be resumed to success (run.json says which it was).
+ */
+async function finishRun(run: Run): Promise<void> {
+  const { record, writers } = run;
   record.endTime = new Date().toISOString();
   run.saver.heartbeat(null);
-  const endTimeSecs = Date.now() / 1000;
-  if (record.status === 'success') {
-    writers.root.hparamsSessionEnd('success', endTimeSecs);
-    await sessionEnd.discard().catch((e: Error) => log(`warning: ${e.message}`));
-  } else {
-    const status = record.status === 'interrupted' ? 'aborted' : 'failure';
-    record.hparamsSessionEndFile = await sessionEnd
-      .end(status, endTimeSecs)
-      .catch((e: Error) => (log(`warning: could not end the HParams session: ${e.message}`), null));
-  }
-  await Promise.all([writers.root.close(), writers.train.close(), writers.validation.close()]);
+  if (record.status === 'success') writers.root.hparamsSessionEnd('success', Date.now() / 1000);
+  await closeAll(writers);
   await run.saver.save(record);
   if (!run.options.stop) run.stop.dispose();
-  const logdir = run.where.logdir;
-  await rebuildHparamsExperiment(logdir).catch((e: Error) =>
-    log(`warning: could not update the HParams experiment at ${logdir}: ${e.message}`),
-  );
 }

@@ -99,24 +99,28 @@ test('Conv2DBackpropFilter and Conv2DBackpropInput match the cpu backend', async
   }
 });
 
-test("Conv2DBackpropInput picks wasm's own kernel where it is cheaper (tiny spatial, wide filter) and still matches cpu", async () => {
-  const xShape = [2, 2, 2, 96];
-  const filterShape = [3, 3, 96, 80];
-  const c = forwardConv(xShape, filterShape, 1, 'same', undefined, false, 'test');
-  assert.equal(conv2dInputGradientPath(c, 80), 'stock');
-  assert.equal(
-    conv2dInputGradientPath(forwardConv([8, 16, 16, 32], [3, 3, 32, 32], 1, 'same', undefined, false, 'test'), 32),
-    'xnnpack',
-  );
-  const dy = { values: randomValues(2 * 2 * 2 * 80, 3), shape: [2, 2, 2, 80] };
-  const filter = { values: randomValues(3 * 3 * 96 * 80, 4), shape: filterShape };
-  await compare(
-    'Conv2DBackpropInput',
-    { dy, filter },
-    { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', inputShape: xShape },
-    'tiny spatial',
-  );
-});
+test(
+  "Conv2DBackpropInput picks wasm's own kernel where it is " +
+    'cheaper (tiny spatial, wide filter) and still matches cpu',
+  async () => {
+    const xShape = [2, 2, 2, 96];
+    const filterShape = [3, 3, 96, 80];
+    const c = forwardConv(xShape, filterShape, 1, 'same', undefined, false, 'test');
+    assert.equal(conv2dInputGradientPath(c, 80), 'stock');
+    assert.equal(
+      conv2dInputGradientPath(forwardConv([8, 16, 16, 32], [3, 3, 32, 32], 1, 'same', undefined, false, 'test'), 32),
+      'xnnpack',
+    );
+    const dy = { values: randomValues(2 * 2 * 2 * 80, 3), shape: [2, 2, 2, 80] };
+    const filter = { values: randomValues(3 * 3 * 96 * 80, 4), shape: filterShape };
+    await compare(
+      'Conv2DBackpropInput',
+      { dy, filter },
+      { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', inputShape: xShape },
+      'tiny spatial',
+    );
+  },
+);
 
 test('DepthwiseConv2dNativeBackpropFilter and -Input match the cpu backend (multipliers 1 and 2)', async () => {
   let seed = 100;
@@ -237,7 +241,7 @@ test('the batch-norm gradient (broadcast, no Tile) matches autodiff of the plain
   assert.ok(!profile.kernelNames.includes('Tile'), `kernels run: ${profile.kernelNames.join(', ')}`);
 });
 
-test('the Relu6 and ClipByValue gradients (arithmetic masks) give dy where lo ≤ x ≤ hi (Relu6: 0 < x ≤ 6), else 0', async () => {
+test('Relu6 and ClipByValue gradients (arithmetic masks): dy where lo ≤ x ≤ hi (Relu6: 0 < x ≤ 6)', async () => {
   const x = randomValues(3 * 7 * 5, 21).map((v, i) => (i % 17 === 0 ? [0, 6, -1, 2.5][i % 4] : v * 8));
   const w = randomValues(3 * 7 * 5, 22);
   const grad = async (backend: string, f: (t: tf.Tensor) => tf.Tensor): Promise<Float32Array> => {
@@ -328,7 +332,7 @@ test('Sum and Mean match the cpu backend (batch statistics, bias and BN gradient
   }
 });
 
-test('Sum and Mean over middle axes with ≥ 8 channels and > 32 rows (the blocked path) match cpu, and run ours', async () => {
+test('Sum and Mean over middle axes, ≥ 8 channels, > 32 rows (the blocked path) match cpu and run ours', async () => {
   const cases: [number[], number[], boolean][] = [
     [[3, 7, 5, 19], [0, 1, 2], false],
     [[2, 9, 11, 16], [0, 1, 2], true],
@@ -350,7 +354,7 @@ test('Sum and Mean over middle axes with ≥ 8 channels and > 32 rows (the block
   assert.ok(replacedWasmKernels.has('Sum') && replacedWasmKernels.has('Mean'), "wasm's own Sum and Mean were replaced");
 });
 
-test('DepthwiseConv2dNativeBackpropFilter with ≥ 8 channels (8-channel blocks plus a remainder) matches cpu', async () => {
+test('DepthwiseConv2dNativeBackpropFilter, ≥ 8 channels (8-channel blocks + a remainder) matches cpu', async () => {
   let seed = 700;
   for (const [h, w, k, stride, pad, channels] of [
     [9, 11, 3, 1, 'same', 19],
@@ -392,102 +396,106 @@ test('DepthwiseConv2dNativeBackpropFilter with ≥ 8 channels (8-channel blocks 
   }
 });
 
-test("Transpose (matrix transposes tiled on the wasm heap, the rest wasm's) matches the cpu backend for ranks 1–5, size-1 axes and int32", async () => {
-  const cases: [number[], number[]][] = [
-    [[7], [0]],
-    [
-      [37, 19],
-      [1, 0],
-    ],
-    [
-      [3, 4],
-      [0, 1],
-    ],
-    [
-      [2, 5, 6, 3],
-      [3, 1, 2, 0],
-    ],
-    [
-      [2, 5, 6, 3],
-      [1, 2, 0, 3],
-    ],
-    [
-      [2, 5, 6, 3],
-      [0, 3, 1, 2],
-    ],
-    [
-      [4, 1, 18, 33],
-      [3, 2, 1, 0],
-    ],
-    [
-      [3, 17, 1, 20],
-      [0, 2, 3, 1],
-    ],
-    [
-      [2, 3, 4, 5, 3],
-      [4, 0, 2, 1, 3],
-    ],
-    [
-      [1, 1, 5],
-      [2, 0, 1],
-    ],
-    [
-      [3, 17, 20],
-      [0, 2, 1],
-    ],
-    [
-      [2, 3, 4, 5, 3],
-      [0, 1, 4, 2, 3],
-    ],
-    [
-      [130, 70],
-      [1, 0],
-    ],
-    [
-      [1100, 61],
-      [1, 0],
-    ],
-    [
-      [2, 1030, 33],
-      [0, 2, 1],
-    ],
-  ];
-  let seed = 800;
-  for (const [shape, perm] of cases) {
-    const x = {
-      values: randomValues(
-        shape.reduce((a, b) => a * b),
-        seed++,
+test(
+  'Transpose (matrix transposes tiled on the wasm heap, the rest ' +
+    "wasm's) matches the cpu backend for ranks 1–5, size-1 axes and int32",
+  async () => {
+    const cases: [number[], number[]][] = [
+      [[7], [0]],
+      [
+        [37, 19],
+        [1, 0],
+      ],
+      [
+        [3, 4],
+        [0, 1],
+      ],
+      [
+        [2, 5, 6, 3],
+        [3, 1, 2, 0],
+      ],
+      [
+        [2, 5, 6, 3],
+        [1, 2, 0, 3],
+      ],
+      [
+        [2, 5, 6, 3],
+        [0, 3, 1, 2],
+      ],
+      [
+        [4, 1, 18, 33],
+        [3, 2, 1, 0],
+      ],
+      [
+        [3, 17, 1, 20],
+        [0, 2, 3, 1],
+      ],
+      [
+        [2, 3, 4, 5, 3],
+        [4, 0, 2, 1, 3],
+      ],
+      [
+        [1, 1, 5],
+        [2, 0, 1],
+      ],
+      [
+        [3, 17, 20],
+        [0, 2, 1],
+      ],
+      [
+        [2, 3, 4, 5, 3],
+        [0, 1, 4, 2, 3],
+      ],
+      [
+        [130, 70],
+        [1, 0],
+      ],
+      [
+        [1100, 61],
+        [1, 0],
+      ],
+      [
+        [2, 1030, 33],
+        [0, 2, 1],
+      ],
+    ];
+    let seed = 800;
+    for (const [shape, perm] of cases) {
+      const x = {
+        values: randomValues(
+          shape.reduce((a, b) => a * b),
+          seed++,
+        ),
+        shape,
+      };
+      await compare('Transpose', { x }, { perm }, `${JSON.stringify(shape)} perm ${JSON.stringify(perm)}`);
+    }
+    await tf.setBackend('wasm');
+    const ints = tf.tensor3d(
+      Array.from({ length: 24 }, (_, i) => i),
+      [2, 3, 4],
+      'int32',
+    );
+    const t = tf.transpose(ints, [2, 0, 1]);
+    assert.equal(t.dtype, 'int32');
+    assert.deepEqual(
+      Array.from(t.dataSync()),
+      Array.from(
+        tf
+          .transpose(
+            tf.tensor3d(
+              Array.from({ length: 24 }, (_, i) => i),
+              [2, 3, 4],
+            ),
+            [2, 0, 1],
+          )
+          .dataSync(),
       ),
-      shape,
-    };
-    await compare('Transpose', { x }, { perm }, `${JSON.stringify(shape)} perm ${JSON.stringify(perm)}`);
-  }
-  await tf.setBackend('wasm');
-  const ints = tf.tensor3d(
-    Array.from({ length: 24 }, (_, i) => i),
-    [2, 3, 4],
-    'int32',
-  );
-  const t = tf.transpose(ints, [2, 0, 1]);
-  assert.equal(t.dtype, 'int32');
-  assert.deepEqual(
-    Array.from(t.dataSync()),
-    Array.from(
-      tf
-        .transpose(
-          tf.tensor3d(
-            Array.from({ length: 24 }, (_, i) => i),
-            [2, 3, 4],
-          ),
-          [2, 0, 1],
-        )
-        .dataSync(),
-    ),
-  );
-  tf.dispose([ints, t]);
-  assert.ok(replacedWasmKernels.has('Transpose'), "wasm's own Transpose was replaced");
-});
+    );
+    tf.dispose([ints, t]);
+    assert.ok(replacedWasmKernels.has('Transpose'), "wasm's own Transpose was replaced");
+  },
+);
 
 test('collapsePermutation merges axes that stay neighbours; matrix transposes are recognised', () => {
   assert.deepEqual(collapsePermutation([16, 48, 48, 96], [3, 0, 1, 2]), { shape: [16 * 48 * 48, 96], perm: [1, 0] });
@@ -505,7 +513,7 @@ test('collapsePermutation merges axes that stay neighbours; matrix transposes ar
   );
 });
 
-test('FusedBatchNorm (broadcast element-wise kernels) matches the cpu backend, with and without scale and offset', async () => {
+test('FusedBatchNorm (broadcast element-wise kernels) matches cpu, with and without scale and offset', async () => {
   let seed = 900;
   for (const shape of [
     [2, 5, 7, 11],
@@ -540,7 +548,7 @@ test('FusedBatchNorm (broadcast element-wise kernels) matches the cpu backend, w
   assert.ok(replacedWasmKernels.has('FusedBatchNorm'), "wasm's own FusedBatchNorm was replaced");
 });
 
-test('spreadAndPad (one heap pass on wasm) equals zero insertion + pad/crop, for strides 1–3 and negative pads', async () => {
+test('spreadAndPad (one heap pass on wasm) = zero insertion + pad/crop, strides 1–3 and negative pads', async () => {
   let seed = 1000;
   for (const [shape, sh, sw, rows, cols] of [
     [[2, 4, 5, 3], 2, 2, [2, 1], [2, 1]],

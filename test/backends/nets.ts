@@ -41,7 +41,7 @@ function invertedResidual(x: T, expand: number, out: number, stride: number): T 
   return stride === 1 && cin === out ? (L.add().apply([x, y]) as T) : y;
 }
 
-export function mobilenetV2Like(input: T): T {
+function mobilenetV2Like(input: T): T {
   let x = convBn(input, 8, 3, 2, 'same', 'relu6');
   x = invertedResidual(x, 1, 8, 1);
   x = invertedResidual(x, 3, 12, 2);
@@ -50,7 +50,7 @@ export function mobilenetV2Like(input: T): T {
   return convBn(x, 32, 1, 1, 'same', 'relu6');
 }
 
-export function mobilenetV1Like(input: T): T {
+function mobilenetV1Like(input: T): T {
   let x = convBn(input, 8, 3, 2, 'same', 'relu6');
   for (const [filters, stride] of [
     [16, 1],
@@ -117,7 +117,7 @@ function bottleneck(x: T, filters: number, stride: number, convShortcut: boolean
   return L.activation({ activation: 'relu' }).apply(L.add().apply([shortcut, y]) as T) as T;
 }
 
-export function resnetLike(input: T): T {
+function resnetLike(input: T): T {
   let x = L.zeroPadding2d({ padding: 3 }).apply(input) as T;
   x = L.conv2d({ filters: 8, kernelSize: 7, strides: 2 }).apply(x) as T;
   x = L.activation({ activation: 'relu' }).apply(L.batchNormalization({ epsilon: 1.001e-5 }).apply(x) as T) as T;
@@ -128,7 +128,7 @@ export function resnetLike(input: T): T {
   return bottleneck(x, 8, 2, true);
 }
 
-export function inceptionLike(input: T): T {
+function inceptionLike(input: T): T {
   let x = convBn(input, 8, 3, 2, 'valid');
   x = convBn(x, 8, 3, 1, 'valid');
   x = L.maxPooling2d({ poolSize: 3, strides: 2 }).apply(x) as T;

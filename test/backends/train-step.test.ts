@@ -185,7 +185,8 @@ for (const { name: family, size, build, skip } of FAMILIES) {
             const absolute = g.reduce((m, v, j) => Math.max(m, Math.abs(v - cpu.grads[i][j])), 0);
             assert.ok(
               err < 1e-3 || absolute < 1e-3 * largest,
-              `${mode}: gradient of ${model.trainableWeights[i].name}: relative error ${err}, absolute ${absolute} (largest gradient ${largest})`,
+              `${mode}: gradient of ${model.trainableWeights[i].name}: relative ` +
+                `error ${err}, absolute ${absolute} (largest gradient ${largest})`,
             );
           });
         } else {

@@ -136,10 +136,7 @@ test('runs page → select two runs → compare: curves, diff and TensorBoard li
   assert.ok(sizes.length >= 4, 'several charts');
   for (const s of sizes) assert.ok(s.w > 100 && s.h > 100 && s.paths > 0, JSON.stringify(s));
   const legend = await page.locator('figure[data-chart="accuracy"] svg').textContent();
-  assert.ok(
-    legend!.includes('densenet-full/lr3') && legend!.includes('mobilenet-frozen/11-28 11:00:00'),
-    `both runs in the legend: ${legend}`,
-  );
+  assert.ok(legend!.includes('lr3') && legend!.includes('mobilenet-frozen 20'), `both runs in the legend: ${legend}`);
   const diffKeys = await page.$$eval('#diff-table tbody tr td:first-child', (tds) => tds.map((td) => td.textContent));
   assert.deepEqual(diffKeys, ['model.base', 'model.freeze', 'tags.1', 'train.epochs']);
 
@@ -151,10 +148,11 @@ test('runs page → select two runs → compare: curves, diff and TensorBoard li
   assert.equal(tb.searchParams.get('smoothing'), '0.6');
   await followTensorBoardLink(page, tb);
 
-  // The x-axis control re-renders the page (and the link) with the new axis.
-  await Promise.all([page.waitForURL(/smoothing=0/), page.selectOption('select[name="x"]', 'relative')]);
-  assert.match(page.url(), /x=relative/);
-  assert.match((await page.locator('figure[data-chart="accuracy"] svg').textContent())!, /relative time/);
+  // The x-axis control redraws the charts in place.
+  await page.selectOption('select[name="x"]', 'relative');
+  await page.waitForFunction(() =>
+    document.querySelector('figure[data-chart="accuracy"] svg')?.textContent?.includes('time since run start'),
+  );
   assert.deepEqual(problems, []);
   await page.close();
 });

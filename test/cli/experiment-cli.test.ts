@@ -1,14 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunReader } from '../../src/tensorboard/index.ts';
 import { cifarDir, repoRoot, sharedModelsDir } from '../helpers/shared.ts';
 import { sessionEndFiles } from '../helpers/session-ends.ts';
-import { TRAIN_SUBRUN } from '../../src/run/layout.ts';
+import { TRAIN_SUBRUN, VALIDATION_SUBRUN } from '../../src/run/layout.ts';
+import { runProcessGone } from '../../src/run/record.ts';
+import { RunStore } from '../../src/report/store/run-store.ts';
 
 async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
@@ -180,88 +182,175 @@ test('--help lists the flags and the experiments', async () => {
   assert.match(result.stdout, /densenet-full.*quickstart/s);
 });
 
-test('SIGINT mid-epoch: checkpoint at the batch, run marked interrupted, exit 130; --resume finishes it', async () => {
-  // The locations come as flags here (the variables are unset), as variables in the next test.
-  const { TRANSFERLAB_DATA_DIR: _data, TRANSFERLAB_MODELS_DIR: _models, ...env } = await cliEnv();
-  const where = ['--data-dir', cifarDir(), '--models-dir', sharedModelsDir()];
-  const logdir = await tempDir('tl-cli-sigint-');
-  const child = spawnTinyRun([...where, '--logdir', logdir], env);
+interface Exited {
+  code: number | null;
+  /** npm re-raises the signal it relayed on itself once its script has exited. */
+  signal: NodeJS.Signals | null;
+  stderr: string;
+}
+
+/**
+ * `npm run experiment -- <tiny quickstart> <args>` as a terminal runs it: in a process group of its own
+ * (npm, sh and node in it), so a signal to the group reaches every process as Ctrl-C does.
+ */
+function npmExperiment(args: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn('npm', ['run', '--silent', 'experiment', '--', ...tinyQuickstart(), ...args], {
+    cwd: repoRoot,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
-  let signalled = false;
+  const waiters: { pattern: RegExp; done: () => void }[] = [];
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
-    if (!signalled && /batch 1\/75/.test(stderr)) {
-      signalled = true;
-      child.kill('SIGINT');
-    }
+    for (const w of waiters.splice(0)) (w.pattern.test(stderr) ? w.done : () => waiters.push(w))();
   });
-  const code = await new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
-  assert.ok(signalled, `never saw the first batch line: ${stderr}`);
-  assert.equal(code, 130, stderr);
-  assert.match(stderr, /SIGINT: finishing the current step/);
-  assert.match(stderr, /resume with {2}npm run experiment -- --resume quickstart\//);
+  child.stdout.resume();
+  // 'close': npm has exited and the program (which shares its stderr) too.
+  const exited = new Promise<Exited>((done) => child.on('close', (code, signal) => done({ code, signal, stderr })));
+  return {
+    group: -child.pid!,
+    exited,
+    /** Resolves once stderr matches (rejects if the process exits first). */
+    saw: (pattern: RegExp) =>
+      Promise.race([
+        new Promise<void>((done) => (pattern.test(stderr) ? done() : waiters.push({ pattern, done }))),
+        exited.then((e) => Promise.reject(new Error(`exited ${e.code} before ${pattern}: ${e.stderr}`))),
+      ]),
+  };
+}
 
-  const [runName] = readdirSync(join(logdir, 'quickstart'));
-  const runDir = join(logdir, 'quickstart', runName!);
-  const record = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
+const STEPS_PER_EPOCH = 25; // 100 images / 4, through the whole (unfrozen) base
+function tinyQuickstart(): string[] {
+  const sets = [
+    'data.trainPerClass=10',
+    'data.validationSize=12',
+    'data.testPerClass=1',
+    'model.inputSize=32',
+    'train.batchSize=4',
+    'train.featureCache=off',
+    'model.freeze=none',
+    'train.logEveryBatches=1',
+  ];
+  return ['quickstart', '--progress', 'lines', '--backend', 'wasm', ...sets.flatMap((x) => ['--set', x])];
+}
+
+const onlyRun = (logdir: string) => join(logdir, 'quickstart', readdirSync(join(logdir, 'quickstart'))[0]!);
+const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+async function readerOf(dir: string): Promise<RunReader> {
+  const reader = new RunReader(dir);
+  await reader.update();
+  assert.deepEqual(reader.warnings, [], dir);
+  return reader;
+}
+
+/** After the resume: every series once per step, no gap; the one session end is the success. */
+async function assertFinished(runDir: string, epochs: number, STEPS = STEPS_PER_EPOCH): Promise<void> {
+  assert.equal(readJson(join(runDir, 'run.json')).status, 'success');
+  const train = await readerOf(join(runDir, TRAIN_SUBRUN));
+  const steps = (r: RunReader, tag: string) => r.scalars(tag).map((p) => p.step);
+  assert.deepEqual(steps(train, 'batch_loss'), range(1, epochs * STEPS));
+  assert.deepEqual(steps(train, 'batch_accuracy'), range(1, epochs * STEPS));
+  assert.deepEqual(steps(train, 'epoch_loss'), range(0, epochs - 1));
+  const validation = await readerOf(join(runDir, VALIDATION_SUBRUN));
+  assert.deepEqual(steps(validation, 'epoch_accuracy'), range(0, epochs - 1));
+  assert.deepEqual(
+    steps(validation, 'evaluation_loss_vs_iterations'),
+    range(1, epochs).map((e) => e * STEPS),
+  );
+  const root = await readerOf(runDir);
+  assert.equal(root.hparams().sessionEnd?.status, 'success');
+  assert.equal(root.scalars('test/accuracy').length, 1);
+  assert.equal(sessionEndFiles(runDir).length, 1, 'one session end in all the event files');
+}
+
+/** One signal to the whole group mid-epoch: checkpoint at the step it stopped at, interrupted, exit 130. */
+async function signalThenResume(signal: 'SIGINT' | 'SIGTERM'): Promise<void> {
+  const env = await cliEnv();
+  const logdir = await tempDir(`tl-cli-${signal}-`);
+  const run = npmExperiment(['--logdir', logdir, '--set', 'train.epochs=1'], env);
+  await run.saw(new RegExp(`batch 1/${STEPS_PER_EPOCH}`));
+  process.kill(run.group, signal);
+  const { code, signal: raised, stderr } = await run.exited;
+  assert.ok(code === 130 || raised === signal, `exit ${code} ${raised}: ${stderr}`);
+  assert.match(stderr, new RegExp(`${signal}: finishing the current step`));
+  assert.match(
+    stderr,
+    /resume with {2}npm run experiment -- --resume quickstart\//,
+    'the orderly stop, not the forced',
+  );
+  const [, stoppedAt] = /stopping at epoch 1, batch \d+\/\d+ \(step (\d+)\)/.exec(stderr) ?? [];
+  const runDir = onlyRun(logdir);
+  const record = readJson(join(runDir, 'run.json'));
   assert.equal(record.status, 'interrupted');
-  assert.ok(record.endTime);
-  const state = JSON.parse(readFileSync(join(runDir, 'checkpoints', 'state.json'), 'utf8'));
-  assert.equal(state.epoch, 0);
-  assert.ok(state.batchInEpoch >= 1 && state.batchInEpoch < 75, `stopped mid-epoch at batch ${state.batchInEpoch}`);
-  assert.equal(state.globalStep, record.globalStep);
-
-  const train = new RunReader(join(runDir, TRAIN_SUBRUN));
-  await train.update();
-  assert.deepEqual(train.warnings, []);
-  const logged = train.scalars('batch_loss').map((p) => p.step);
+  const state = readJson(join(runDir, 'checkpoints', 'state.json'));
+  assert.equal(state.globalStep, Number(stoppedAt), 'the checkpoint is at the step it stopped at');
+  assert.ok(state.globalStep >= 1 && state.globalStep < STEPS_PER_EPOCH, `mid-epoch: step ${state.globalStep}`);
+  assert.equal(record.globalStep, state.globalStep);
+  const train = await readerOf(join(runDir, TRAIN_SUBRUN));
   assert.deepEqual(
-    logged,
-    Array.from({ length: state.globalStep }, (_, i) => i + 1),
-    'every step up to the checkpoint, none after',
+    train.scalars('batch_loss').map((p) => p.step),
+    range(1, state.globalStep),
   );
-  const root = new RunReader(runDir);
-  await root.update();
-  assert.deepEqual(root.warnings, []);
-  assert.equal(root.hparams().sessionEnd?.status, 'failure');
-  assert.deepEqual(
-    sessionEndFiles(runDir),
-    [record.hparamsSessionEndFile],
-    'the interrupted status is alone in its own file',
-  );
+  assert.deepEqual(sessionEndFiles(runDir), [], 'an interrupted run writes no session end');
 
-  const resumed = experimentCli(['--resume', record.id, '--logdir', logdir, '--progress', 'none', ...where], env);
+  const resumed = experimentCli(['--resume', record.id, '--logdir', logdir, '--progress', 'none'], env);
   assert.equal(resumed.status, 0, resumed.stderr);
   assert.match(
     resumed.stderr,
     new RegExp(`resuming at epoch 1, batch ${state.batchInEpoch} \\(step ${state.globalStep}\\)`),
   );
-  const done = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
-  assert.equal(done.status, 'success');
-  assert.equal(done.globalStep, 75);
-  const after = new RunReader(join(runDir, TRAIN_SUBRUN));
-  await after.update();
-  assert.deepEqual(
-    after.scalars('batch_loss').map((p) => p.step),
-    Array.from({ length: 75 }, (_, i) => i + 1),
+  await assertFinished(runDir, 1);
+}
+
+test('Ctrl-C (SIGINT to the process group of npm run experiment) mid-epoch: checkpoint there; --resume finishes', () =>
+  signalThenResume('SIGINT'));
+
+test('SIGTERM to the process group behaves as one Ctrl-C', () => signalThenResume('SIGTERM'));
+
+test('SIGKILL to the process group after an epoch: stale in the site; --resume cuts back, no step twice', async () => {
+  const env = await cliEnv();
+  const logdir = await tempDir('tl-cli-kill-');
+  // Batches of 2: an epoch of 50 steps lasts longer than the writers' 2 s flush interval.
+  const STEPS = 50;
+  const run = npmExperiment(['--logdir', logdir, '--set', 'train.epochs=2', '--set', 'train.batchSize=2'], env);
+  await run.saw(new RegExp(`epoch 2/2 batch 1/${STEPS}`));
+  const runDir = onlyRun(logdir);
+  const trainDir = join(runDir, TRAIN_SUBRUN);
+  const trainFile = join(trainDir, readdirSync(trainDir)[0]!);
+  // Killed once points past the checkpoint (end of epoch 1) are on disk: the writer flushes every ≤ 2 s.
+  const checkpointed = statSync(trainFile).size;
+  while (statSync(trainFile).size === checkpointed) await new Promise((r) => setTimeout(r, 50));
+  process.kill(run.group, 'SIGKILL');
+  await run.exited;
+  const record = readJson(join(runDir, 'run.json'));
+  assert.equal(record.status, 'running', 'nobody was left to update run.json');
+  // A killed process lingers as a zombie until it is reaped.
+  for (let i = 0; i < 100 && !runProcessGone(record); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(runProcessGone(record), true);
+  const store = new RunStore(logdir);
+  await store.refresh(true);
+  assert.equal(store.summaries()[0]?.stale, true, 'the site shows the killed run as stale at once');
+  const killed = await readerOf(trainDir);
+  assert.ok(
+    killed.scalars('batch_loss').some((p) => p.step > STEPS),
+    'points past the checkpoint were written',
   );
-  assert.deepEqual(
-    after.scalars('epoch_loss').map((p) => p.step),
-    [0],
-  );
-  assert.equal(sessionEndFiles(runDir).length, 1, 'only the final session end is left for TensorBoard');
-  const final = new RunReader(runDir);
-  await final.update();
-  assert.equal(final.hparams().sessionEnd?.status, 'success');
-  assert.equal(
-    experimentCli(['--resume', record.id, '--logdir', logdir], env).status,
-    2,
-    'a finished run is not resumed again',
-  );
+  assert.equal(readJson(join(runDir, 'checkpoints', 'state.json')).globalStep, STEPS);
+
+  const resumed = experimentCli(['--resume', record.id, '--logdir', logdir, '--progress', 'none'], env);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.match(resumed.stderr, new RegExp(`resuming at epoch 2, batch 0 \\(step ${STEPS}\\)`));
+  await assertFinished(runDir, 2, STEPS);
+  assert.equal(readdirSync(trainDir).length, 2, 'the killed file (cut back) and the resumed one');
 });
 
-test('a second Ctrl-C exits at once: run.json interrupted, session end in its own file; resume finishes', async () => {
-  const env = await cliEnv();
+test('a second Ctrl-C exits at once: run.json interrupted, no session end; resume finishes', async () => {
+  // Started without npm (no relayed duplicate), so two signals are two presses.
+  const { npm_lifecycle_event: _npm, ...env } = await cliEnv();
   const logdir = await tempDir('tl-cli-force-');
   const child = spawnTinyRun(['--logdir', logdir], env);
   let stderr = '';
@@ -281,23 +370,23 @@ test('a second Ctrl-C exits at once: run.json interrupted, session end in its ow
   assert.equal(code, 130, stderr);
   assert.doesNotMatch(stderr, /resume with/, 'exited from the signal handler, not after the orderly stop');
 
-  const [runName] = readdirSync(join(logdir, 'quickstart'));
-  const runDir = join(logdir, 'quickstart', runName!);
-  const record = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
+  const runDir = onlyRun(logdir);
+  const record = readJson(join(runDir, 'run.json'));
   assert.equal(record.status, 'interrupted');
-  assert.deepEqual(sessionEndFiles(runDir), [record.hparamsSessionEndFile]);
-  const root = new RunReader(runDir);
-  await root.update();
-  assert.deepEqual(root.warnings, []);
-  assert.equal(root.hparams().sessionEnd?.status, 'failure');
+  assert.deepEqual(sessionEndFiles(runDir), []);
+  const root = await readerOf(runDir);
   assert.equal(root.hparams().sessionStart?.hparams.base, 'mobilenetv1');
 
   const resumed = experimentCli(['--resume', record.id, '--logdir', logdir, '--progress', 'none'], env);
   assert.equal(resumed.status, 0, resumed.stderr);
   assert.equal(sessionEndFiles(runDir).length, 1);
-  const after = new RunReader(runDir);
-  await after.update();
-  assert.equal(after.hparams().sessionEnd?.status, 'success');
+  assert.equal((await readerOf(runDir)).hparams().sessionEnd?.status, 'success');
+  const train = await readerOf(join(runDir, TRAIN_SUBRUN));
+  assert.deepEqual(
+    train.scalars('batch_loss').map((p) => p.step),
+    range(1, 75),
+    'what the exit hook wrote past the checkpoint was cut back: each step once',
+  );
 });
 
 test('npm run tensorboard without TensorBoard installed says how to install it, exit 1', async () => {

@@ -57,7 +57,7 @@ async function tree(dir: string): Promise<string[]> {
     .sort();
 }
 
-test('good archive: downloaded, verified, the seven files extracted (readme.html skipped), archive removed', async (t) => {
+test('good archive: downloaded, verified, seven files extracted (readme.html skipped), archive removed', async (t) => {
   const archive = tarGz(official);
   const server = await serveArchive(t, archive);
   const root = await tempDir(t);

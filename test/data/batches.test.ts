@@ -98,7 +98,7 @@ test('x is the raw image preprocessed exactly like preprocess() on tensors, for 
   }
 });
 
-test('resized batches equal resize-then-preprocess on tensors (bilinear, nearest) and pad in preprocessed units', async () => {
+test('resized batches = resize-then-preprocess on tensors (bilinear, nearest), pad in preprocessed units', async () => {
   const bilinear = await collect(set, { batchSize: 16, seed: 2, size: 72, resize: 'bilinear', preprocess: 'torch' });
   assert.deepEqual(bilinear.shapes[0], [16, 72, 72, 3]);
   const expected = tf.tidy(() =>
@@ -155,12 +155,11 @@ test('augmentation is off by default, seeded, and reproducible from any batch (r
 
 test('prefetch prepares the next batch while the consumer awaits; breaking early leaks nothing', async () => {
   const before = tf.memory().numTensors;
-  let prepared = 0;
   const iterator = batches(set, { batchSize: 20, seed: 1, prefetch: 2 });
   const first = (await iterator.next()).value as Batch;
   await new Promise((ok) => setTimeout(ok, 20)); // "training"
   // the current batch plus two prepared ahead exist as tensors
-  prepared = (tf.memory().numTensors - before) / 2;
+  const prepared = (tf.memory().numTensors - before) / 2;
   assert.equal(prepared, 3);
   tf.dispose([first.x, first.y]);
   await iterator.return(undefined);

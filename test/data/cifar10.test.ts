@@ -15,6 +15,7 @@ import {
   resolveCifar10Dir,
 } from '../../src/data/index.ts';
 import { cifarDir } from '../helpers/shared.ts';
+import { resolveLocations, type LocationFlags } from '../../src/experiment/locations.ts';
 
 const dir = cifarDir();
 const data = await loadCifar10(dir);
@@ -103,23 +104,38 @@ test('a file of the wrong size or with a label out of range is an error naming t
   await assert.rejects(loadBatchFiles([join(tmp, 'nope.bin')]), /nope\.bin: cannot read CIFAR-10 batch \(ENOENT\)/);
 });
 
+/** The data folder the CLI would use for these flags and this environment. */
+const dataDirFor = (flags: LocationFlags, env: NodeJS.ProcessEnv) => resolveLocations(flags, env).dataDir;
+
 test('location: --data-dir > TRANSFERLAB_DATA_DIR > <cache>/datasets; the folder or its parent', async (t) => {
   const parent = dirname(dir);
   assert.equal(await resolveCifar10Dir({ dataDir: dir, download: false }), dir);
   assert.equal(await resolveCifar10Dir({ dataDir: parent, download: false }), dir);
-  assert.equal(await resolveCifar10Dir({ env: { TRANSFERLAB_DATA_DIR: parent }, download: false }), dir);
+  assert.equal(
+    await resolveCifar10Dir({ dataDir: dataDirFor({}, { TRANSFERLAB_DATA_DIR: parent }), download: false }),
+    dir,
+  );
   const empty = await mkdtemp(join(tmpdir(), 'tl-cifar-empty-'));
   t.after(() => rm(empty, { recursive: true, force: true }));
   // the flag wins over the variable
   await assert.rejects(
-    resolveCifar10Dir({ dataDir: empty, env: { TRANSFERLAB_DATA_DIR: parent }, download: false }),
+    resolveCifar10Dir({ dataDir: dataDirFor({ dataDir: empty }, { TRANSFERLAB_DATA_DIR: parent }), download: false }),
     /CIFAR-10 not found/,
   );
-  assert.equal(await resolveCifar10Dir({ dataDir: dir, env: { TRANSFERLAB_DATA_DIR: empty }, download: false }), dir);
+  assert.equal(
+    await resolveCifar10Dir({
+      dataDir: dataDirFor({ dataDir: dir }, { TRANSFERLAB_DATA_DIR: empty }),
+      download: false,
+    }),
+    dir,
+  );
   // default: the cache's datasets folder
-  await assert.rejects(resolveCifar10Dir({ env: { TRANSFERLAB_CACHE_DIR: empty }, download: false }), {
-    message: new RegExp(
-      `^CIFAR-10 not found: ${join(empty, 'datasets', 'cifar-10-batches-bin')} lacks data_batch_1\\.bin`,
-    ),
-  });
+  await assert.rejects(
+    resolveCifar10Dir({ dataDir: dataDirFor({}, { TRANSFERLAB_CACHE_DIR: empty }), download: false }),
+    {
+      message: new RegExp(
+        `^CIFAR-10 not found: ${join(empty, 'datasets', 'cifar-10-batches-bin')} lacks data_batch_1\\.bin`,
+      ),
+    },
+  );
 });

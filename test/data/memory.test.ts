@@ -9,7 +9,7 @@ import { cifarDir } from '../helpers/shared.ts';
 const BATCHES = 200;
 const GiB = 2 ** 30;
 
-test(`${BATCHES} batches of 32 at 160 px (augmented, torch): RSS < 2 GiB, tensor count flat, nothing left`, async () => {
+test(`${BATCHES} batches of 32 at 160 px (augmented, torch): RSS < 2 GiB, tensor count flat, none left`, async () => {
   await tf.ready();
   const { train } = await loadCifar10(cifarDir());
   assert.equal(batchCount(train.count, 32), 1563);

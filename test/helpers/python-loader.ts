@@ -18,14 +18,13 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { scanRecords } from '../../src/tensorboard/format/record.ts';
 import { EventMessage, toNumber } from '../../src/tensorboard/format/protos.ts';
+import type { DecodedEvent, DecodedSummaryValue } from '../../src/tensorboard/format/decoded.ts';
 import { isEventFileName } from '../../src/tensorboard/format/file-name.ts';
 import { EXPERIMENT_TAG, SESSION_END_TAG, SESSION_START_TAG } from '../../src/tensorboard/format/hparams-plugin.ts';
 import type { HParamsExperiment, SessionEnd, SessionStart } from '../../src/tensorboard/format/hparams-plugin.ts';
 import { decodeHParamsContent } from '../../src/tensorboard/read/hparams-decode.ts';
 import { tensorValues } from '../../src/tensorboard/read/tensor-values.ts';
 import { discoverRuns } from '../../src/tensorboard/read/discover.ts';
-
-type Obj = Record<string, any>;
 
 export interface ShownPoint {
   step: number;
@@ -103,7 +102,8 @@ class RunView {
         if (size === old) continue;
         this.log(
           old === undefined
-            ? `File ${join(this.dir, p)} created after file ${join(this.dir, this.current)} even though it's lexicographically earlier`
+            ? `File ${join(this.dir, p)} created after file ` +
+                `${join(this.dir, this.current)} even though it's lexicographically earlier`
             : `File ${join(this.dir, p)} updated even though the current file is ${join(this.dir, this.current)}`,
         );
         this.oooDetected = true;
@@ -125,9 +125,9 @@ class RunView {
   }
 
   private process(eventBytes: Uint8Array): void {
-    let ev: Obj;
+    let ev: DecodedEvent;
     try {
-      ev = EventMessage.toObject(EventMessage.decode(eventBytes), { longs: Number, enums: Number }) as Obj;
+      ev = EventMessage.toObject(EventMessage.decode(eventBytes), { longs: Number, enums: Number }) as DecodedEvent;
     } catch {
       return;
     }
@@ -140,10 +140,10 @@ class RunView {
     if (this.fileVersion >= 2 && ev.session_log?.status === 1) {
       for (const t of this.tags.values()) t.points = t.points.filter((p) => p.step < step);
     }
-    for (const v of (ev.summary?.value ?? []) as Obj[]) this.value(v, step, wallTime);
+    for (const v of ev.summary?.value ?? []) this.value(v, step, wallTime);
   }
 
-  private value(v: Obj, step: number, wallTime: number): void {
+  private value(v: DecodedSummaryValue, step: number, wallTime: number): void {
     const tag: string = v.tag || v.node_name || '';
     let t = this.tags.get(tag);
     if (!t) {

@@ -109,33 +109,37 @@ function paramCounts(model: tf.LayersModel): { total: number; trainable: number;
 }
 
 for (const c of CASES) {
-  test(`${c.spec.name}${c.spec.alpha ? ` α=${c.spec.alpha}` : ''} at 160 px matches the tf.keras include_top=False listing entry for entry`, () => {
-    const listing = readListing(c.file);
-    assert.equal(listing.length, c.layers, 'listing length');
-    const model = buildBase(c.spec);
-    try {
-      assert.equal(model.layers.length, c.layers);
-      model.layers.forEach((layer, i) => {
-        const want = listing[i]!;
-        const where = `layer ${i}`;
-        assert.equal(layer.name, want.name, `${where} name`);
-        assert.equal(layer.getClassName(), want.className, `${where} (${want.name}) class`);
-        assert.deepEqual(
-          layer.weights.map((w) => w.shape),
-          want.shapes,
-          `${where} (${want.name}) weight shapes`,
-        );
-        const trainable = countWeights(layer.trainableWeights);
-        const nonTrainable = countWeights(layer.nonTrainableWeights);
-        assert.equal(trainable, want.trainable, `${where} (${want.name}) trainable params`);
-        assert.equal(nonTrainable, want.nonTrainable, `${where} (${want.name}) non-trainable params`);
-      });
-      assert.deepEqual(paramCounts(model), { total: c.total, trainable: c.trainable, nonTrainable: c.nonTrainable });
-      assert.equal(model.countParams(), c.total);
-    } finally {
-      model.dispose();
-    }
-  });
+  test(
+    `${c.spec.name}${c.spec.alpha ? ` α=${c.spec.alpha}` : ''} at 160 ` +
+      `px matches the tf.keras include_top=False listing entry for entry`,
+    () => {
+      const listing = readListing(c.file);
+      assert.equal(listing.length, c.layers, 'listing length');
+      const model = buildBase(c.spec);
+      try {
+        assert.equal(model.layers.length, c.layers);
+        model.layers.forEach((layer, i) => {
+          const want = listing[i]!;
+          const where = `layer ${i}`;
+          assert.equal(layer.name, want.name, `${where} name`);
+          assert.equal(layer.getClassName(), want.className, `${where} (${want.name}) class`);
+          assert.deepEqual(
+            layer.weights.map((w) => w.shape),
+            want.shapes,
+            `${where} (${want.name}) weight shapes`,
+          );
+          const trainable = countWeights(layer.trainableWeights);
+          const nonTrainable = countWeights(layer.nonTrainableWeights);
+          assert.equal(trainable, want.trainable, `${where} (${want.name}) trainable params`);
+          assert.equal(nonTrainable, want.nonTrainable, `${where} (${want.name}) non-trainable params`);
+        });
+        assert.deepEqual(paramCounts(model), { total: c.total, trainable: c.trainable, nonTrainable: c.nonTrainable });
+        assert.equal(model.countParams(), c.total);
+      } finally {
+        model.dispose();
+      }
+    },
+  );
 }
 
 test('MobileNet v1 α=0.25 at 224 px has the names and weight shapes of the Keras 2 pretrained model', () => {

@@ -13,7 +13,8 @@ before(async () => {
 
 test('counts conv, depthwise and dense multiply-adds and parameters by hand', () => {
   const input = tf.input({ shape: [8, 8, 3] });
-  let x = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', name: 'c' }).apply(input) as tf.SymbolicTensor; // 8·8·3·3·3·4
+  // 8·8·3·3·3·4
+  let x = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', name: 'c' }).apply(input) as tf.SymbolicTensor;
   x = tf.layers.batchNormalization({ name: 'bn' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers
     .depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same', depthMultiplier: 2, name: 'd' })
@@ -78,23 +79,27 @@ for (const [name, size, macs, params] of PUBLISHED) {
   });
 }
 
-test('trainable / non-trainable split after freezing matches Keras (DenseNet121 last 250; MobileNetV2 tutorial fine_tune_at 100)', () => {
-  const densenet = buildBase({ name: 'densenet121', inputSize: 160 });
-  applyFreezing(densenet, { kind: 'last', n: 250 });
-  const d = modelCost(densenet);
-  assert.deepEqual([d.trainableParams, d.nonTrainableParams], [5_129_792, 1_907_712]);
-  densenet.dispose();
+test(
+  'trainable / non-trainable split after freezing matches Keras ' +
+    '(DenseNet121 last 250; MobileNetV2 tutorial fine_tune_at 100)',
+  () => {
+    const densenet = buildBase({ name: 'densenet121', inputSize: 160 });
+    applyFreezing(densenet, { kind: 'last', n: 250 });
+    const d = modelCost(densenet);
+    assert.deepEqual([d.trainableParams, d.nonTrainableParams], [5_129_792, 1_907_712]);
+    densenet.dispose();
 
-  const mnv2 = buildBase({ name: 'mobilenetv2', inputSize: 160 });
-  const classifier = buildClassifier(mnv2, {
-    inputSize: 160,
-    resize: 'bilinear',
-    head: { pooling: 'avg' },
-    numClasses: 2,
-  });
-  applyFreezing(classifierBase(classifier), { kind: 'from', layer: 'block_11_expand_relu' });
-  const c = modelCost(classifier);
-  // The TF tutorial's printout with its 1,281-parameter head, here a 2-way softmax (2,562).
-  assert.deepEqual([c.trainableParams, c.nonTrainableParams], [1_861_440 + 2_562, 396_544]);
-  classifier.dispose();
-});
+    const mnv2 = buildBase({ name: 'mobilenetv2', inputSize: 160 });
+    const classifier = buildClassifier(mnv2, {
+      inputSize: 160,
+      resize: 'bilinear',
+      head: { pooling: 'avg' },
+      numClasses: 2,
+    });
+    applyFreezing(classifierBase(classifier), { kind: 'from', layer: 'block_11_expand_relu' });
+    const c = modelCost(classifier);
+    // The TF tutorial's printout with its 1,281-parameter head, here a 2-way softmax (2,562).
+    assert.deepEqual([c.trainableParams, c.nonTrainableParams], [1_861_440 + 2_562, 396_544]);
+    classifier.dispose();
+  },
+);

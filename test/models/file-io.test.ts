@@ -72,40 +72,47 @@ test('file:// URLs work for model.save and tf.loadLayersModel', async () => {
   loaded.dispose();
 });
 
-test('loads weights spread over several shards; a missing or short shard, or a path outside the folder, is one clear error', async () => {
-  const model = smallModel();
-  const target = join(dir, 'shards');
-  await model.save(fileSystemIO(target));
-  const json = JSON.parse(await readFile(join(target, 'model.json'), 'utf8'));
-  const weights = await readFile(join(target, 'weights.bin'));
-  const cut = 100;
-  await writeFile(join(target, 'group1-shard1of2'), weights.subarray(0, cut));
-  await writeFile(join(target, 'group1-shard2of2'), weights.subarray(cut));
-  await rm(join(target, 'weights.bin'));
-  json.weightsManifest[0].paths = ['group1-shard1of2', 'group1-shard2of2'];
-  await writeFile(join(target, 'model.json'), JSON.stringify(json));
-  const loaded = await loadLayersModelFromDir(join(target, 'model.json'));
-  model.weights.forEach((w, i) => assert.deepEqual(loaded.weights[i]!.read().dataSync(), w.read().dataSync()));
-  loaded.dispose();
+test(
+  'loads weights spread over several shards; a missing or ' +
+    'short shard, or a path outside the folder, is one clear error',
+  async () => {
+    const model = smallModel();
+    const target = join(dir, 'shards');
+    await model.save(fileSystemIO(target));
+    const json = JSON.parse(await readFile(join(target, 'model.json'), 'utf8'));
+    const weights = await readFile(join(target, 'weights.bin'));
+    const cut = 100;
+    await writeFile(join(target, 'group1-shard1of2'), weights.subarray(0, cut));
+    await writeFile(join(target, 'group1-shard2of2'), weights.subarray(cut));
+    await rm(join(target, 'weights.bin'));
+    json.weightsManifest[0].paths = ['group1-shard1of2', 'group1-shard2of2'];
+    await writeFile(join(target, 'model.json'), JSON.stringify(json));
+    const loaded = await loadLayersModelFromDir(join(target, 'model.json'));
+    model.weights.forEach((w, i) => assert.deepEqual(loaded.weights[i]!.read().dataSync(), w.read().dataSync()));
+    loaded.dispose();
 
-  await writeFile(join(target, 'group1-shard2of2'), weights.subarray(cut, cut + 8));
-  await assert.rejects(
-    loadLayersModelFromDir(target),
-    /model\.json.*shards hold \d+ bytes but the manifest describes \d+/,
-  );
-  await rm(join(target, 'group1-shard2of2'));
-  await assert.rejects(loadLayersModelFromDir(target), /model\.json.*group1-shard2of2 is missing/);
-  json.weightsManifest[0].paths = ['../escape.bin'];
-  await writeFile(join(target, 'model.json'), JSON.stringify(json));
-  await assert.rejects(loadLayersModelFromDir(target), /"\.\.\/escape\.bin" points outside the model folder/);
-  await writeFile(join(target, 'model.json'), JSON.stringify({ modelTopology: {}, weightsManifest: [{ paths: 'x' }] }));
-  await assert.rejects(loadLayersModelFromDir(target), /model\.json: weightsManifest\.0\.paths/);
-  await assert.rejects(
-    loadLayersModelFromDir(join(dir, 'nothing-here')),
-    /nothing-here\/model\.json: model\.json not found/,
-  );
-  model.dispose();
-});
+    await writeFile(join(target, 'group1-shard2of2'), weights.subarray(cut, cut + 8));
+    await assert.rejects(
+      loadLayersModelFromDir(target),
+      /model\.json.*shards hold \d+ bytes but the manifest describes \d+/,
+    );
+    await rm(join(target, 'group1-shard2of2'));
+    await assert.rejects(loadLayersModelFromDir(target), /model\.json.*group1-shard2of2 is missing/);
+    json.weightsManifest[0].paths = ['../escape.bin'];
+    await writeFile(join(target, 'model.json'), JSON.stringify(json));
+    await assert.rejects(loadLayersModelFromDir(target), /"\.\.\/escape\.bin" points outside the model folder/);
+    await writeFile(
+      join(target, 'model.json'),
+      JSON.stringify({ modelTopology: {}, weightsManifest: [{ paths: 'x' }] }),
+    );
+    await assert.rejects(loadLayersModelFromDir(target), /model\.json: weightsManifest\.0\.paths/);
+    await assert.rejects(
+      loadLayersModelFromDir(join(dir, 'nothing-here')),
+      /nothing-here\/model\.json: model\.json not found/,
+    );
+    model.dispose();
+  },
+);
 
 test('cutAt returns the sub-model up to a layer, sharing its weights; an unknown name is a one-line error', () => {
   const model = smallModel();

@@ -182,7 +182,7 @@ test('foldBatchNorm: conv/depthwise (multiplier 2, bias, strides, dilation) → 
   assert.throws(() => folded.predict(images), /after dispose/);
 });
 
-test('foldBatchNorm on a classifier feature model with a nested MobileNet v1 base and DenseNet-style standalone BNs', () => {
+test('foldBatchNorm on a classifier feature model: nested MobileNet v1 base, DenseNet-style standalone BNs', () => {
   const base = buildBase({ name: 'mobilenetv1', alpha: 0.25, inputSize: 32 });
   const classifier = buildClassifier(base, {
     inputSize: 32,

@@ -11,10 +11,10 @@ import { FreezableBatchNormalization } from '../../src/models/layers/freezable-b
 import {
   loadPretrainedMobileNetV1,
   mobileNetV1Base,
-  modelsDir,
   resolvePretrainedMobileNetV1,
 } from '../../src/models/weights/tfjs-layers.ts';
 import { cifarDir, sharedModelsDir } from '../helpers/shared.ts';
+import { resolveLocations, type LocationFlags } from '../../src/experiment/locations.ts';
 
 // The issue's truck-like labels plus other road vehicles a blurry 32-px truck resembles.
 const TRUCK_LIKE =
@@ -99,12 +99,13 @@ test('other input sizes rebuild the fully convolutional part', async () => {
   base.dispose();
 });
 
-test('models dir: option > TRANSFERLAB_MODELS_DIR > <cache>/models; offline with nothing there is one clear error', async () => {
+test('models dir: option > TRANSFERLAB_MODELS_DIR > <cache>/models; offline, none there: one error', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'tl-pre-'));
   try {
-    assert.equal(modelsDir({ modelsDir: '/a', env: { TRANSFERLAB_MODELS_DIR: '/b' } }), '/a');
-    assert.equal(modelsDir({ env: { TRANSFERLAB_MODELS_DIR: '/b' } }), '/b');
-    assert.equal(modelsDir({ env: { TRANSFERLAB_CACHE_DIR: '/c' } }), '/c/models');
+    const modelsDir = (flags: LocationFlags, env: NodeJS.ProcessEnv) => resolveLocations(flags, env).modelsDir;
+    assert.equal(modelsDir({ modelsDir: '/a' }, { TRANSFERLAB_MODELS_DIR: '/b' }), '/a');
+    assert.equal(modelsDir({}, { TRANSFERLAB_MODELS_DIR: '/b' }), '/b');
+    assert.equal(modelsDir({}, { TRANSFERLAB_CACHE_DIR: '/c' }), '/c/models');
     await assert.rejects(resolvePretrainedMobileNetV1({ modelsDir: dir, download: false }), (err: Error) => {
       assert.match(err.message, /storage\.googleapis\.com\/tfjs-models\/tfjs\/mobilenet_v1_0\.25_224\/model\.json/);
       assert.ok(err.message.includes(join(dir, 'mobilenet_v1_0.25_224')));

@@ -10,11 +10,11 @@ import {
   kerasWeightsFile,
   loadImagenetWeights,
   resolveWeights,
-  weightsDir,
   weightsFallback,
 } from '../../src/models/weights/imagenet.ts';
 import * as tf from '@tensorflow/tfjs';
 import { readKerasH5, writeKerasH5 } from '../../src/models/weights/keras-h5.ts';
+import { resolveLocations, type LocationFlags } from '../../src/experiment/locations.ts';
 
 const KERAS = 'https://storage.googleapis.com/tensorflow/keras-applications';
 
@@ -69,9 +69,10 @@ test('official no-top files: URL, md5 and size per model, MobileNetV2 by alpha a
 });
 
 test('weights dir: option > TRANSFERLAB_WEIGHTS_DIR > <cache>/models', () => {
-  assert.equal(weightsDir({ weightsDir: '/a', env: { TRANSFERLAB_WEIGHTS_DIR: '/b' } }), '/a');
-  assert.equal(weightsDir({ env: { TRANSFERLAB_WEIGHTS_DIR: '/b', TRANSFERLAB_CACHE_DIR: '/c' } }), '/b');
-  assert.equal(weightsDir({ env: { TRANSFERLAB_CACHE_DIR: '/c' } }), '/c/models');
+  const weightsDir = (flags: LocationFlags, env: NodeJS.ProcessEnv) => resolveLocations(flags, env).weightsDir;
+  assert.equal(weightsDir({ weightsDir: '/a' }, { TRANSFERLAB_WEIGHTS_DIR: '/b' }), '/a');
+  assert.equal(weightsDir({}, { TRANSFERLAB_WEIGHTS_DIR: '/b', TRANSFERLAB_CACHE_DIR: '/c' }), '/b');
+  assert.equal(weightsDir({}, { TRANSFERLAB_CACHE_DIR: '/c' }), '/c/models');
 });
 
 let server: Server;
@@ -116,7 +117,7 @@ test('downloads once with the md5 checked, then uses the local copy', async () =
   requests = 0;
   const path = await resolveWeights(
     { name: 'densenet121' },
-    { file, env: { TRANSFERLAB_WEIGHTS_DIR: weights }, progress: 'none' },
+    { file, weightsDir: resolveLocations({}, { TRANSFERLAB_WEIGHTS_DIR: weights }).weightsDir, progress: 'none' },
   );
   assert.equal(path, join(weights, 'weights_notop.h5'));
   assert.equal(requests, 1);

@@ -96,7 +96,7 @@ function assertLoaded(model: tf.LayersModel, fileLayers: H5Layer[]): void {
   });
 }
 
-test('the file layout is Keras 2: nested groups for slash names, full weight names, empty float64 weight_names', async () => {
+test('Keras 2 file layout: nested groups for slash names, full weight names, empty float64 weight_names', async () => {
   const path = join(dir, 'layout.h5');
   await writeKerasH5(path, stemFileLayers(), { strings: 'fixed' });
   await h5wasm.ready;
@@ -119,33 +119,37 @@ test('the file layout is Keras 2: nested groups for slash names, full weight nam
   }
 });
 
-test('loads by order into the right variables: fixed-length strings, file names that differ from the model (JCM / one-based names)', async () => {
-  const path = join(dir, 'fixed.h5');
-  // Names as in the MobileNetV2 and InceptionV3 files: different from the model, ignored by order.
-  const layers = stemFileLayers([
-    'conv1/conv',
-    'bn_Conv1',
-    'mobl1_conv_1_depthwise',
-    'batch_normalization_1',
-    'conv2d_1',
-  ]);
-  await writeKerasH5(path, layers, { strings: 'fixed' });
-  const model = stem();
-  const result = await loadKerasH5Weights(model, path);
-  assert.equal(result.target, 'model');
-  assert.equal(result.layersLoaded, 5);
-  assert.equal(result.weightsLoaded, 11);
-  assertLoaded(model, layers);
-  // scale=false BN: beta, moving_mean, moving_variance in that order.
-  const bn = model.getLayer('batch_normalization');
-  assert.deepEqual(
-    bn.weights.map((w) => w.originalName),
-    ['batch_normalization/beta', 'batch_normalization/moving_mean', 'batch_normalization/moving_variance'],
-  );
-  model.dispose();
-});
+test(
+  'loads by order into the right variables: fixed-length strings, ' +
+    'file names that differ from the model (JCM / one-based names)',
+  async () => {
+    const path = join(dir, 'fixed.h5');
+    // Names as in the MobileNetV2 and InceptionV3 files: different from the model, ignored by order.
+    const layers = stemFileLayers([
+      'conv1/conv',
+      'bn_Conv1',
+      'mobl1_conv_1_depthwise',
+      'batch_normalization_1',
+      'conv2d_1',
+    ]);
+    await writeKerasH5(path, layers, { strings: 'fixed' });
+    const model = stem();
+    const result = await loadKerasH5Weights(model, path);
+    assert.equal(result.target, 'model');
+    assert.equal(result.layersLoaded, 5);
+    assert.equal(result.weightsLoaded, 11);
+    assertLoaded(model, layers);
+    // scale=false BN: beta, moving_mean, moving_variance in that order.
+    const bn = model.getLayer('batch_normalization');
+    assert.deepEqual(
+      bn.weights.map((w) => w.originalName),
+      ['batch_normalization/beta', 'batch_normalization/moving_mean', 'batch_normalization/moving_variance'],
+    );
+    model.dispose();
+  },
+);
 
-test('variable-length strings, layer_names split into layer_names0/1, full-model files under model_weights', async () => {
+test('variable-length strings, layer_names split in layer_names0/1, full-model files under model_weights', async () => {
   const path = join(dir, 'vlen-split.h5');
   const layers = stemFileLayers();
   await writeKerasH5(path, layers, { strings: 'vlen', attributeLimit: 120, underModelWeights: true });
@@ -214,7 +218,7 @@ test('a layer-count mismatch is one error naming the file and both counts', asyn
   model.dispose();
 });
 
-test('a classifier loads no-top weights into its nested base; an inlined base with a dense head loads the prefix', async () => {
+test('a classifier loads no-top weights into its nested base; inlined base + dense head loads the prefix', async () => {
   const path = join(dir, 'base.h5');
   const layers = stemFileLayers();
   await writeKerasH5(path, layers);
@@ -298,7 +302,7 @@ test('unreadable inputs fail with one line naming the file', async () => {
   await assert.rejects(readKerasH5(k3), /Keras 3/);
 });
 
-test('partly frozen layers still receive each array in Keras order (gamma, beta, moving_mean, moving_variance)', async () => {
+test('partly frozen layers get each array in Keras order (gamma, beta, moving_mean, moving_variance)', async () => {
   const path = join(dir, 'frozen.h5');
   const layers = stemFileLayers();
   await writeKerasH5(path, layers);

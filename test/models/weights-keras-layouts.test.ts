@@ -81,7 +81,7 @@ test('DenseNet121 no-top file (conv1/conv nested groups) loads into the rebuilt 
   await check({ name: 'densenet121', inputSize: 160 }, layers, 'densenet121.h5');
 });
 
-test('InceptionV3 no-top file (one-based auto names, scale=false BN, interleaved order) loads into the rebuilt model', async () => {
+test('InceptionV3 no-top file (one-based auto names, scale=false BN, interleaved order) loads', async () => {
   const map = JSON.parse(readFileSync(join(layersDir(), 'inception_v3_tfkeras_to_weightfile_names.json'), 'utf8'));
   const layers = listing('InceptionV3_tfk2_top0_160.txt', map);
   assert.ok(layers.some((l) => l.name === 'conv2d_94'));

@@ -29,7 +29,7 @@ function png(width: number, height: number, seed: number): Uint8Array {
   return PNG.sync.write(img);
 }
 
-interface RunSpec {
+export interface RunSpec {
   id: string;
   name: string | null;
   status: 'running' | 'success' | 'interrupted' | 'failed';
@@ -49,6 +49,9 @@ interface RunSpec {
   /** Seconds before now at which the run started. */
   startedAgo: number;
   extraDefinition?: Record<string, unknown>;
+  seed?: number;
+  /** The process that writes run.json (dead-run detection). */
+  process?: { pid: number; host: string };
 }
 
 const SPECS: RunSpec[] = [
@@ -169,7 +172,7 @@ function definitionOf(s: RunSpec): Record<string, unknown> {
     description: '',
     tags: s.tags,
     notes: '',
-    seed: 42,
+    seed: s.seed ?? 42,
     model: {
       base: s.base,
       weights: 'imagenet',
@@ -285,7 +288,8 @@ function recordOf(s: RunSpec, w: Written) {
     status: s.status,
     error: s.error ?? null,
     definition: w.definition,
-    seed: 42,
+    seed: s.seed ?? 42,
+    ...s.process,
     tags: s.tags,
     notes: '',
     git: { commit: 'abc1234', dirty: false },
@@ -313,7 +317,7 @@ function recordOf(s: RunSpec, w: Written) {
 
 const SESSION_END = { success: 'success', failed: 'failure', interrupted: 'aborted' } as const;
 
-async function writeRun(logdir: string, s: RunSpec, nowSec: number): Promise<void> {
+export async function writeRun(logdir: string, s: RunSpec, nowSec: number): Promise<void> {
   const dir = join(logdir, ...s.id.split('/'));
   await mkdir(dir, { recursive: true });
   const start = nowSec - s.startedAgo;

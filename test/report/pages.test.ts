@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tensorboardLinks } from '../../src/report/pages/tensorboard-links.ts';
-import { shortLabels } from '../../src/report/pages/labels.ts';
 import { parseCompareOptions } from '../../src/report/pages/context.ts';
+import { DEFAULT_GROUP_BY } from '../../src/report/metrics/groups.ts';
 import { downsample } from '../../src/report/pages/charts/curve-points.ts';
 import { compact, duration, pct, si } from '../../src/report/pages/format.ts';
 
@@ -40,39 +40,20 @@ test('number formats', () => {
   assert.equal(pct(0.8456), '84.6 %');
 });
 
-test('labels, options and downsampling', () => {
-  assert.deepEqual(shortLabels(['exp/20261128-100000-lr3', 'exp/20261128-110000', 'other/x']), [
-    'exp/lr3',
-    'exp/11-28 11:00:00',
-    'other/x',
-  ]);
-  assert.deepEqual(shortLabels(['a/20261128-100000-x', 'a/20261129-100000-x']), [
-    'a/20261128-100000-x',
-    'a/20261129-100000-x',
-  ]);
-  const long = shortLabels([
-    'kaggle/logs/tuning/run=0__lr=0.1__hidden_unit=8__optimizer=adam_and_more',
-    'kaggle/logs/tuning/run=0__lr=0.001__hidden_unit=16__optimizer=adam_and_more',
-  ]);
-  assert.deepEqual(
-    long.map((l) => l.length),
-    [48, 48],
-  );
-  assert.ok(
-    long[0].startsWith('tuning/run=0__lr=0') && long[0].includes('…') && long[0].endsWith('izer=adam_and_more'),
-  );
-  assert.notEqual(long[0], long[1]);
+test('options and downsampling', () => {
   assert.deepEqual(parseCompareOptions({ smoothing: '0.9', x: 'wall', threshold: '75', cost: 'hours' }), {
     smoothing: 0.9,
     xAxis: 'wall',
     threshold: 0.75,
     cost: 'hours',
+    groupBy: DEFAULT_GROUP_BY,
   });
   assert.deepEqual(parseCompareOptions({ smoothing: '7', x: 'nope', threshold: '-1' }), {
     smoothing: 0.6,
     xAxis: 'step',
-    threshold: 0.8,
+    threshold: NaN,
     cost: 'flops',
+    groupBy: DEFAULT_GROUP_BY,
   });
   const d = downsample(
     Array.from({ length: 10_000 }, (_, i) => i),

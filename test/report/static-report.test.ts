@@ -21,7 +21,9 @@ after(() => rm(root, { recursive: true, force: true }));
 function assertSelfContained(file: string, html: string) {
   assert.ok(!html.includes(XSS) && !/<img src=x/.test(html), `${file}: raw XSS name`);
   assert.ok(!/<link rel="stylesheet"/.test(html), `${file}: no external stylesheet`);
-  assert.ok(!/<script[^>]+src=/.test(html), `${file}: no external script`);
+  for (const m of html.matchAll(/<script[^>]+src="([^"]*)"/g)) {
+    assert.match(m[1], /^vendor\/[\w.-]+\.js$/, `${file}: scripts only from the report's own vendor/ folder`);
+  }
   for (const m of html.matchAll(/\s(?:src|href)="([^"]*)"/g)) {
     const url = m[1];
     assert.ok(
@@ -30,6 +32,7 @@ function assertSelfContained(file: string, html: string) {
         url === 'data:,' ||
         url.startsWith('data:image/png;base64,') ||
         /^[\w.-]+\.(html|csv|json)$/.test(url) ||
+        /^vendor\/[\w.-]+\.js$/.test(url) ||
         url.startsWith('http://tb.example:6006/'),
       `${file}: ${url.slice(0, 80)}`,
     );
@@ -48,9 +51,16 @@ test('static report: self-contained pages with relative links, inline SVG, CSS a
   assert.match(staticRunFile(IDS.xss), /^run-xss_20261128-140000-_img_src_x_onerror_alert_1_-[0-9a-f]{8}\.html$/);
 
   assert.deepEqual(
-    files.filter((f) => !f.endsWith('.html')),
-    ['compare.csv', 'compare.json', 'definition-diff.csv', 'runs.csv', 'runs.json'],
+    files.filter((f) => !f.endsWith('.html') && f !== 'vendor'),
+    ['compare.csv', 'compare.json', 'definition-diff.csv', 'groups.csv', 'groups.json', 'runs.csv', 'runs.json'],
   );
+  assert.deepEqual((await readdir(join(out, 'vendor'))).sort(), [
+    'charts.js',
+    'vega-embed.min.js',
+    'vega-interpreter.js',
+    'vega-lite.min.js',
+    'vega.min.js',
+  ]);
   for (const file of files.filter((f) => f.endsWith('.html'))) {
     assertSelfContained(file, await readFile(join(out, file), 'utf8'));
   }
@@ -58,11 +68,13 @@ test('static report: self-contained pages with relative links, inline SVG, CSS a
   assert.ok(index.includes(`href="${staticRunFile(IDS.densenet)}"`));
   assert.ok(index.includes('href="compare.html"'));
   const compare = await readFile(join(out, 'compare.html'), 'utf8');
-  assert.ok((compare.match(/<figure class="chart"/g) ?? []).length >= 4);
+  assert.ok((compare.match(/<figure class="chart curve"/g) ?? []).length >= 4, 'curve charts');
+  assert.ok((compare.match(/<script type="application\/json" class="chart-data">/g) ?? []).length >= 5, 'chart data');
+  assert.match(compare, /id="study-table"/);
   assert.match(compare, /id="diff-table"/);
   const run = await readFile(join(out, staticRunFile(IDS.densenet)), 'utf8');
   assert.ok(
-    /<img src="data:image\/png;base64,[A-Za-z0-9+/]+(?:&#x3D;)*" alt="confusion_matrix/.test(run),
+    /<img src="data:image\/png;base64,[A-Za-z0-9+/]+(?:&#x3D;)*" data-step="\d+" alt="confusion_matrix/.test(run),
     'confusion matrix inlined as a data URI',
   );
 });

@@ -82,7 +82,7 @@ test('runs page lists every run with its numbers; security headers and CSP are s
     'densenet121',
     'fine-tune all',
     '85.0 %',
-    '(4)',
+    '(epoch 5)',
     '84.0 %',
     '50 min 0 s',
     '2.01 M',
@@ -122,12 +122,13 @@ test('run page: metadata, curves, per-class chart, images from the event files, 
   const res = await get(`/runs/${encodeRunPath(IDS.densenet)}`);
   assert.equal(res.status, 200);
   const html = await res.text();
-  assert.match(html, /<figure class="chart" data-chart="accuracy"><svg /);
+  assert.match(html, /<figure class="chart curve" data-chart="accuracy"[^>]*><div class="chart-target"/);
+  assert.match(html, /<script type="application\/json" class="chart-data">\{"id":"accuracy"/);
   assert.match(html, /data-chart="loss"/);
   assert.match(html, /data-chart="batch_loss"/);
   assert.match(html, /data-chart="per-class"/);
   assert.match(html, /Test accuracy per class/);
-  const img = /<img src="([^"]+)" alt="confusion_matrix/.exec(html);
+  const img = /<img src="([^"]+)" data-step="\d+" alt="confusion_matrix/.exec(html);
   assert.ok(img, 'confusion matrix image');
   const png = await get(unescapeAttr(img[1]));
   assert.equal(png.status, 200);
@@ -167,21 +168,14 @@ test('compare page: overlaid curves, only differing definition keys, cost table 
   assert.match(cost, /40 min 0 s/, 'densenet reaches 80 % after 2400 s');
   assert.match(cost, /3\.2 PFLOP/);
   assert.ok(html.includes('smoothing&#x3D;0.3#timeseries'), 'TensorBoard link carries the smoothing');
-  assert.ok(
-    html.includes('<figcaption>solid: train, dashed: validation · faint lines: unsmoothed values</figcaption>'),
-    'split legend caption',
-  );
-  for (const [x, title] of [
-    ['wall', 'wall time'],
-    ['relative', 'relative time (minutes)'],
-    ['step', 'optimizer step'],
-  ]) {
-    const page = await (await get(`/compare?runs=${ids.map(encodeURIComponent).join(',')}&x=${x}`)).text();
-    assert.ok(page.includes(`>${title}</text>`), `x axis ${x}`);
+  assert.ok(html.includes('Solid lines: train · dashed: validation · faint: unsmoothed.'), 'train/validation legend');
+  // The x axes the browser switches between without a page load.
+  for (const title of ['time of day (24 h)', 'time since run start', 'optimizer step', '"title":"epoch"']) {
+    assert.ok(html.includes(title), `x axis ${title}`);
   }
   const empty = await get('/compare');
   assert.equal(empty.status, 200);
-  assert.ok((await empty.text()).includes('Pick two or more runs'));
+  assert.ok((await empty.text()).includes('No runs picked'));
 });
 
 test('compare API: JSON and CSV with time-to-accuracy and Pareto membership', async () => {
@@ -202,16 +196,16 @@ test('compare API: JSON and CSV with time-to-accuracy and Pareto membership', as
   const by = Object.fromEntries(json.runs.map((r) => [r.id, r]));
   assert.deepEqual(json.missing, ['nope/x']);
   assert.equal(by[IDS.densenet].secondsToThreshold, 2400);
-  assert.equal(by[IDS.densenet].epochToThreshold, 3);
+  assert.equal(by[IDS.densenet].epochToThreshold, 4, '1-based, as the terminal counts');
   assert.equal(by[IDS.densenet].flopsToThreshold, 3.2e15);
-  assert.equal(by[IDS.mobilenet].epochToThreshold, 2);
+  assert.equal(by[IDS.mobilenet].epochToThreshold, 3);
   assert.equal(by[IDS.inception].secondsToThreshold, null);
   assert.deepEqual(
     json.runs
       .filter((r) => r.pareto)
       .map((r) => r.id)
       .sort(),
-    [IDS.densenet, IDS.mobilenet, IDS.interrupted].sort(),
+    [IDS.densenet, IDS.mobilenet].sort(),
   );
   assert.ok(json.diff.rows.some((r) => r.key === 'model.base'));
   const hours = (await (await get(`/api/compare.json?runs=${encodeURIComponent(runs)}&cost=hours`)).json()) as {
@@ -222,7 +216,7 @@ test('compare API: JSON and CSV with time-to-accuracy and Pareto membership', as
       .filter((r) => r.pareto)
       .map((r) => r.id)
       .sort(),
-    [IDS.densenet, IDS.mobilenet, IDS.interrupted].sort(),
+    [IDS.densenet, IDS.mobilenet].sort(),
   );
   const csv = await get(`/api/compare.csv?runs=${encodeURIComponent(runs)}`);
   assert.match(csv.headers.get('content-type')!, /^text\/csv/);
@@ -254,6 +248,13 @@ test('runs API: JSON, CSV, live status and scalars', async () => {
     lines.some((l) => l.startsWith(`${IDS.xss},xss,`)),
     'CSV carries the data itself, unescaped',
   );
+  const groups = (await (await get('/api/groups.json')).json()) as { groups: { n: number; ids: string[] }[] };
+  const pair = groups.groups.find((g) => g.n === 2)!;
+  assert.deepEqual(pair.ids.sort(), [IDS.mobilenet, IDS.xss].sort(), 'mobilenetv2 · frozen · 96 px');
+  assert.equal(groups.groups.length, 5);
+  const groupsCsv = (await (await get('/api/groups.csv?group=none')).text()).trim().split('\r\n');
+  assert.equal(groupsCsv.length, 7);
+  assert.match(groupsCsv[0], /^group,n,bestValAccuracy_mean,bestValAccuracy_std,/);
   const status = (await (await get('/api/runs/status.json')).json()) as { id: string; sig: string }[];
   assert.equal(status.find((s) => s.id === IDS.running)!.sig.split('|')[0], 'running');
   const tags = (await (await get(`/api/runs/${encodeRunPath(IDS.densenet)}/scalars`)).json()) as { tags: string[] };

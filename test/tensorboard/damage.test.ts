@@ -23,7 +23,7 @@ async function smallFile(dir: string): Promise<{ bytes: Buffer; ends: number[]; 
   return { bytes, ends, name };
 }
 
-test('truncated at every byte offset: records before the cut are read, the fragment waits, then completes', async () => {
+test('truncated at every byte offset: records before the cut are read, the rest waits, then completes', async () => {
   await withTempDir(async (dir) => {
     const { bytes, ends, name } = await smallFile(dir);
     assert.equal(ends.length, 5);

@@ -37,7 +37,7 @@ test('a reader tailing a file appended in pieces that split records sees only wh
   });
 });
 
-test('update() reads only new bytes, returns false when nothing changed, and picks up new files in name order', async () => {
+test('update() reads only new bytes, returns false if nothing changed, picks up new files in name order', async () => {
   await withTempDir(async (dir) => {
     const w1 = await SummaryWriter.create(dir);
     const r = new RunReader(dir);

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { SummaryWriter, RunReader } from '../../src/tensorboard/index.ts';
 import { scanRecords } from '../../src/tensorboard/format/record.ts';
 import { EventMessage } from '../../src/tensorboard/format/protos.ts';
+import type { DecodedEvent, DecodedSummaryValue } from '../../src/tensorboard/format/decoded.ts';
 import { kerasModelConfigFromTfjs } from '../../src/tensorboard/write/keras-model-config.ts';
 import { writeWeightHistograms, kerasWeightHistogramTag } from '../../src/tensorboard/write/weight-histograms.ts';
 import { histogramBuckets } from '../../src/tensorboard/write/histogram-buckets.ts';
@@ -16,14 +17,12 @@ import { kerasConceptualGraph } from '../helpers/keras-graph.ts';
 import { realEventsDir } from '../helpers/shared.ts';
 import { withTempDir } from './helpers.ts';
 
-type Obj = Record<string, any>;
-
-async function events(dir: string): Promise<Obj[]> {
-  const out: Obj[] = [];
+async function events(dir: string): Promise<DecodedEvent[]> {
+  const out: DecodedEvent[] = [];
   for (const name of (await readdir(dir)).filter((f) => f.includes('tfevents')).sort()) {
     const buf = await readFile(join(dir, name));
     scanRecords(buf, (s, e) =>
-      out.push(EventMessage.toObject(EventMessage.decode(buf.subarray(s, e)), { longs: Number }) as Obj),
+      out.push(EventMessage.toObject(EventMessage.decode(buf.subarray(s, e)), { longs: Number }) as DecodedEvent),
     );
   }
   return out;
@@ -49,15 +48,15 @@ test('the keras model summary is encoded as Keras writes it (compared field by f
     await w.close();
     const ours = (await events(dir)).find((e) => e.summary)!;
     const real = (await events(join(sersery(), s1, 'train'))).find((e) => e.summary?.value?.[0]?.tag === 'keras')!;
-    const strip = (v: Obj) => ({ ...v, tensor: { ...v.tensor, string_val: undefined } });
-    assert.deepEqual(strip(ours.summary.value[0]), strip(real.summary.value[0]));
+    const strip = (v: DecodedSummaryValue) => ({ ...v, tensor: { ...v.tensor, string_val: undefined } });
+    assert.deepEqual(strip(ours.summary!.value![0]), strip(real.summary!.value![0]));
     assert.equal(ours.step ?? 0, 0);
-    const v = ours.summary.value[0];
-    assert.equal(v.metadata.plugin_data.plugin_name, 'graph_keras_model');
-    assert.equal(Buffer.from(v.metadata.plugin_data.content).toString(), '1');
-    assert.equal(v.tensor.dtype, 7); // DT_STRING, rank 0, one string: what the graphs plugin json.loads
-    assert.deepEqual(v.tensor.tensor_shape, {});
-    assert.equal(Buffer.from(v.tensor.string_val[0]).toString('utf8'), json);
+    const v = ours.summary!.value![0];
+    assert.equal(v.metadata?.plugin_data?.plugin_name, 'graph_keras_model');
+    assert.equal(Buffer.from(v.metadata!.plugin_data!.content!).toString(), '1');
+    assert.equal(v.tensor?.dtype, 7); // DT_STRING, rank 0, one string: what the graphs plugin json.loads
+    assert.deepEqual(v.tensor?.tensor_shape, {});
+    assert.equal(Buffer.from(v.tensor!.string_val![0]).toString('utf8'), json);
     // The reader files it under its plugin and does not mistake it for a scalar.
     const r = new RunReader(dir);
     await r.update();
@@ -67,7 +66,7 @@ test('the keras model summary is encoded as Keras writes it (compared field by f
 });
 
 test('a tfjs functional model config converts to the inbound-node form keras_util.py connects', () => {
-  const raw = functionalModel().toJSON(null, false) as Obj;
+  const raw = functionalModel().toJSON(null, false) as { config: { layers: { inbound_nodes: unknown }[] } };
   // tfjs writes Keras 2 list-form nodes: keras_util would draw every layer unconnected.
   assert.deepEqual(raw.config.layers[3].inbound_nodes, [
     [
@@ -110,15 +109,15 @@ test('a tfjs Sequential config passes through: keras_util links its layers in or
   assert.throws(() => kerasModelConfigFromTfjs({ layers: [] }), /class_name\/config/);
 });
 
-test('weight histograms: TF 2.x Keras tags and the same [30,3] float64 bucket layout as a real Keras file', async () => {
+test('weight histograms: TF 2.x Keras tags, the same [30,3] float64 bucket layout as a real Keras file', async () => {
   const real = new RunReader(join(sersery(), s1, 'train'));
   await real.update();
   assert.ok(real.tags('histograms').includes(kerasWeightHistogramTag('dense_20/kernel:0')));
   const realEvents = await events(join(sersery(), s1, 'train'));
-  const realHisto = realEvents.flatMap((e) => e.summary?.value ?? []).find((v: Obj) => v.tag === 'dense_20/kernel_0');
-  assert.equal(realHisto.tensor.dtype, 2); // DT_DOUBLE
+  const realHisto = realEvents.flatMap((e) => e.summary?.value ?? []).find((v) => v.tag === 'dense_20/kernel_0');
+  assert.equal(realHisto?.tensor?.dtype, 2); // DT_DOUBLE
   assert.deepEqual(
-    realHisto.tensor.tensor_shape.dim.map((d: Obj) => d.size),
+    realHisto?.tensor?.tensor_shape?.dim?.map((d) => d.size),
     [30, 3],
   );
   for (const tag of real.tags('histograms')) {
@@ -154,7 +153,7 @@ test('weight histograms: TF 2.x Keras tags and the same [30,3] float64 bucket la
   });
 });
 
-test('hparamsGroupName reproduces the group names hp.hparams wrote in real files, and leaves the seed out', async () => {
+test('hparamsGroupName reproduces the group names hp.hparams wrote in real files, leaving the seed out', async () => {
   for (const [session, expected] of [
     [s1, '73ae5014070f62d70d9f1a2b3f51b2820e96a0165cd57424d6803b736292028a'],
     [s2, '85fdc93fa678ab224e8753906cfca50ba29bc78ebc3ff94b6b486e3a33179d25'],

@@ -54,7 +54,7 @@ async function strictlyIncreasingOnDisk(run: string, sub: string, tag: string): 
   return steps;
 }
 
-test('training, Ctrl-C, resume, finish: a TensorBoard open throughout sees each stage, and one final status', async () => {
+test('training, Ctrl-C, resume, finish: a TensorBoard open throughout sees each stage, one final status', async () => {
   await withTempDir(async (logs) => {
     const run = join(logs, 'run-a');
     const tb = new PythonLoaderView(logs);
@@ -119,7 +119,7 @@ test('training, Ctrl-C, resume, finish: a TensorBoard open throughout sees each 
   });
 });
 
-test('kill -9 after the checkpoint, then resume: cut back, START purges what TensorBoard read, no step twice', async () => {
+test('kill -9 after the checkpoint, resume: cut back, START purges what TensorBoard read, no step twice', async () => {
   await withTempDir(async (logs) => {
     const run = join(logs, 'run-k');
     const tb = new PythonLoaderView(logs);

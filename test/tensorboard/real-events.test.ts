@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { realEventsDir } from '../helpers/shared.ts';
 import { discoverRuns, RunReader } from '../../src/tensorboard/index.ts';
 import { EventMessage } from '../../src/tensorboard/format/protos.ts';
+import type { DecodedEvent } from '../../src/tensorboard/format/decoded.ts';
 import { scanRecords } from '../../src/tensorboard/format/record.ts';
 import { tensorValues } from '../../src/tensorboard/read/tensor-values.ts';
 
@@ -41,46 +42,50 @@ test('jaineil_BEproject (TF 2.1 Keras): legacy simple_value scalars, two files, 
   assert.equal(r.scalars('epoch_accuracy')[0].value, f32(0.698116660118103));
 });
 
-test('huangyuan3h_StockData (TF 2.8 Keras): tensor scalars, NaN validation values, [30,3] float64 histograms, 3+2 files', async () => {
-  const root = join(realEventsDir(), 'huangyuan3h_StockData');
-  const base = 'logs/fit/20220213-124139';
-  assert.deepEqual(await discoverRuns(root), [`${base}/train`, `${base}/validation`]);
-  const train = await read(join(root, base, 'train'));
-  assert.equal(train.fileNames().length, 3);
-  assert.equal(train.eventCount, 582 + 582 + 2);
-  assert.deepEqual(train.tags('scalars'), ['epoch_loss', 'epoch_mae']);
-  const loss = train.scalars('epoch_loss');
-  assert.equal(loss.length, 40); // two training runs with the same steps, like TensorBoard's Python loader
-  assert.deepEqual(
-    loss.slice(0, 3).map((p) => [p.step, p.value]),
-    [
-      [0, f32(6.7651214599609375)],
-      [1, f32(6.711446762084961)],
-      [2, f32(6.654415130615234)],
-    ],
-  );
-  assert.equal(loss[20].step, 0);
-  assert.equal(train.tags('histograms').length, 27);
-  const h = train.histograms('dense/kernel_0');
-  assert.equal(h.length, 40);
-  assert.equal(h[0].buckets.length, 30);
-  assert.deepEqual(h[0].buckets[0], { left: -0.12514632940292358, right: -0.11680562247832615, count: 1109 });
+test(
+  'huangyuan3h_StockData (TF 2.8 Keras): tensor scalars, NaN ' +
+    'validation values, [30,3] float64 histograms, 3+2 files',
+  async () => {
+    const root = join(realEventsDir(), 'huangyuan3h_StockData');
+    const base = 'logs/fit/20220213-124139';
+    assert.deepEqual(await discoverRuns(root), [`${base}/train`, `${base}/validation`]);
+    const train = await read(join(root, base, 'train'));
+    assert.equal(train.fileNames().length, 3);
+    assert.equal(train.eventCount, 582 + 582 + 2);
+    assert.deepEqual(train.tags('scalars'), ['epoch_loss', 'epoch_mae']);
+    const loss = train.scalars('epoch_loss');
+    assert.equal(loss.length, 40); // two training runs with the same steps, like TensorBoard's Python loader
+    assert.deepEqual(
+      loss.slice(0, 3).map((p) => [p.step, p.value]),
+      [
+        [0, f32(6.7651214599609375)],
+        [1, f32(6.711446762084961)],
+        [2, f32(6.654415130615234)],
+      ],
+    );
+    assert.equal(loss[20].step, 0);
+    assert.equal(train.tags('histograms').length, 27);
+    const h = train.histograms('dense/kernel_0');
+    assert.equal(h.length, 40);
+    assert.equal(h[0].buckets.length, 30);
+    assert.deepEqual(h[0].buckets[0], { left: -0.12514632940292358, right: -0.11680562247832615, count: 1109 });
 
-  const val = await read(join(root, base, 'validation'));
-  assert.deepEqual(val.tags('scalars'), [
-    'epoch_loss',
-    'epoch_mae',
-    'evaluation_loss_vs_iterations',
-    'evaluation_mae_vs_iterations',
-  ]);
-  const ev = val.scalars('evaluation_loss_vs_iterations');
-  assert.equal(ev.length, 40);
-  assert.deepEqual(
-    ev.map((p) => p.step),
-    [...Array.from({ length: 20 }, (_, i) => i + 1), ...Array.from({ length: 20 }, (_, i) => i + 21)],
-  );
-  assert.ok(val.scalars('epoch_loss').every((p) => Number.isNaN(p.value)));
-});
+    const val = await read(join(root, base, 'validation'));
+    assert.deepEqual(val.tags('scalars'), [
+      'epoch_loss',
+      'epoch_mae',
+      'evaluation_loss_vs_iterations',
+      'evaluation_mae_vs_iterations',
+    ]);
+    const ev = val.scalars('evaluation_loss_vs_iterations');
+    assert.equal(ev.length, 40);
+    assert.deepEqual(
+      ev.map((p) => p.step),
+      [...Array.from({ length: 20 }, (_, i) => i + 1), ...Array.from({ length: 20 }, (_, i) => i + 21)],
+    );
+    assert.ok(val.scalars('epoch_loss').every((p) => Number.isNaN(p.value)));
+  },
+);
 
 test('sersery35 hparams sweep: experiment at the root, two sessions with hparams and metrics', async () => {
   const root = join(realEventsDir(), 'sersery35_KAGGLE-nlp-with-disaster-tweets', 'logs/hyperparameter_tuning');
@@ -181,12 +186,13 @@ test('every scalar read by the fast path equals a full protobufjs decode of ever
         .sort()) {
         const buf = await readFile(join(dir, name));
         scanRecords(buf, (s, e) => {
-          const ev = EventMessage.toObject(EventMessage.decode(buf.subarray(s, e)), { longs: Number }) as any;
+          const ev = EventMessage.toObject(EventMessage.decode(buf.subarray(s, e)), { longs: Number }) as DecodedEvent;
           for (const v of ev.summary?.value ?? []) {
             const isScalar = v.simple_value !== undefined || v.metadata?.plugin_data?.plugin_name === 'scalars';
             if (!isScalar) continue;
-            const value = v.simple_value ?? tensorValues(v.tensor).numbers![0];
-            expected.set(v.tag, [...(expected.get(v.tag) ?? []), value]);
+            const value = v.simple_value ?? tensorValues(v.tensor!).numbers![0];
+            const tag = v.tag ?? '';
+            expected.set(tag, [...(expected.get(tag) ?? []), value]);
           }
         });
       }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { SummaryWriter, RunReader } from '../../src/tensorboard/index.ts';
 import { scanRecords } from '../../src/tensorboard/format/record.ts';
 import { EventMessage } from '../../src/tensorboard/format/protos.ts';
+import type { DecodedEvent } from '../../src/tensorboard/format/decoded.ts';
 import { eventFileNameAfter } from '../../src/tensorboard/format/file-name.ts';
 import { truncateEventFilesAfter } from '../../src/tensorboard/write/truncate-event-files.ts';
 import { withTempDir } from './helpers.ts';
@@ -42,9 +43,14 @@ test('sessionLogStart writes SessionLog START at the resume step', async () => {
     w.sessionLogStart(41, 1234.5);
     await w.close();
     const buf = await readFile(w.path);
-    const evs: any[] = [];
+    const evs: DecodedEvent[] = [];
     scanRecords(buf, (s, e) =>
-      evs.push(EventMessage.toObject(EventMessage.decode(buf.subarray(s, e)), { longs: Number, enums: String })),
+      evs.push(
+        EventMessage.toObject(EventMessage.decode(buf.subarray(s, e)), {
+          longs: Number,
+          enums: String,
+        }) as DecodedEvent,
+      ),
     );
     assert.deepEqual(evs[1], { wall_time: 1234.5, step: 41, session_log: { status: 'START' } });
   });
@@ -89,15 +95,19 @@ test('truncateEventFilesAfter cuts at the first record past the checkpoint, per 
   });
 });
 
-test('truncateEventFilesAfter drops a torn last record (kill -9 mid-write) and keeps a file with nothing past the checkpoint', async () => {
-  await withTempDir(async (dir) => {
-    const file = await interruptedRun(dir);
-    const whole = await readFile(file);
-    await appendFile(file, whole.subarray(whole.length - 30, whole.length - 7));
-    const cut = await truncateEventFilesAfter(dir, 100);
-    assert.deepEqual(cut, [{ file, keptBytes: whole.length, cutBytes: 23, cutRecords: 0 }]);
-    assert.deepEqual(await readFile(file), whole);
-    await writeFile(join(dir, 'notes.txt'), 'not an event file');
-    assert.deepEqual(await truncateEventFilesAfter(dir, 100), []);
-  });
-});
+test(
+  'truncateEventFilesAfter drops a torn last record (kill -9 ' +
+    'mid-write) and keeps a file with nothing past the checkpoint',
+  async () => {
+    await withTempDir(async (dir) => {
+      const file = await interruptedRun(dir);
+      const whole = await readFile(file);
+      await appendFile(file, whole.subarray(whole.length - 30, whole.length - 7));
+      const cut = await truncateEventFilesAfter(dir, 100);
+      assert.deepEqual(cut, [{ file, keptBytes: whole.length, cutBytes: 23, cutRecords: 0 }]);
+      assert.deepEqual(await readFile(file), whole);
+      await writeFile(join(dir, 'notes.txt'), 'not an event file');
+      assert.deepEqual(await truncateEventFilesAfter(dir, 100), []);
+    });
+  },
+);

@@ -25,49 +25,53 @@ async function fiftyRecords(dir: string): Promise<{ bytes: Buffer; ends: number[
 const tenth = (ends: number[]) => ({ start: ends[8], end: ends[9] }); // record index 9
 
 for (const chunk of [undefined, 97]) {
-  test(`a flipped byte in the 10th of 50 records: 49 records and one warning naming file and offset (pieces: ${chunk ?? 'default'})`, async () => {
-    await withTempDir(async (dir) => {
-      const { bytes, ends, name } = await fiftyRecords(dir);
-      const { start, end } = tenth(ends);
-      const spots: [string, number, string][] = [
-        ['length', start + 1, 'length CRC mismatch'],
-        ['length CRC', start + 10, 'length CRC mismatch'],
-        ['data', start + 20, 'data CRC mismatch'],
-        ['data CRC', end - 1, 'data CRC mismatch'],
-      ];
-      for (const [what, at, reason] of spots) {
-        const run = join(dir, `run-${chunk}-${what.replace(' ', '-')}`);
-        await mkdir(run);
-        const damaged = Buffer.from(bytes);
-        damaged[at] ^= 0x01;
-        await writeFile(join(run, name), damaged);
-        const r = new RunReader(run, { readChunkBytes: chunk });
-        await r.update();
-        assert.equal(r.eventCount, 49, what);
-        // Record 9 holds step 8 (record 0 is the file_version).
-        assert.deepEqual(
-          r.scalars('loss').map((p) => p.step),
-          [...Array(49).keys()].filter((s) => s !== 8),
-          what,
-        );
-        assert.deepEqual(
-          r.damage,
-          [{ file: join(run, name), offset: start, skippedBytes: end - start, reason, resumedAt: end }],
-          what,
-        );
-        assert.equal(r.warnings.length, 1, what);
-        assert.ok(
-          r.warnings[0].startsWith(`${join(run, name)}: ${reason} in the record at byte ${start};`),
-          r.warnings[0],
-        );
-        assert.match(r.warnings[0], new RegExp(`skipped ${end - start} bytes`));
-        assert.equal(r.offsets()[name], bytes.length, what);
-      }
-    });
-  });
+  test(
+    `a flipped byte in the 10th of 50 records: 49 records and one ` +
+      `warning naming file and offset (pieces: ${chunk ?? 'default'})`,
+    async () => {
+      await withTempDir(async (dir) => {
+        const { bytes, ends, name } = await fiftyRecords(dir);
+        const { start, end } = tenth(ends);
+        const spots: [string, number, string][] = [
+          ['length', start + 1, 'length CRC mismatch'],
+          ['length CRC', start + 10, 'length CRC mismatch'],
+          ['data', start + 20, 'data CRC mismatch'],
+          ['data CRC', end - 1, 'data CRC mismatch'],
+        ];
+        for (const [what, at, reason] of spots) {
+          const run = join(dir, `run-${chunk}-${what.replace(' ', '-')}`);
+          await mkdir(run);
+          const damaged = Buffer.from(bytes);
+          damaged[at] ^= 0x01;
+          await writeFile(join(run, name), damaged);
+          const r = new RunReader(run, { readChunkBytes: chunk });
+          await r.update();
+          assert.equal(r.eventCount, 49, what);
+          // Record 9 holds step 8 (record 0 is the file_version).
+          assert.deepEqual(
+            r.scalars('loss').map((p) => p.step),
+            [...Array(49).keys()].filter((s) => s !== 8),
+            what,
+          );
+          assert.deepEqual(
+            r.damage,
+            [{ file: join(run, name), offset: start, skippedBytes: end - start, reason, resumedAt: end }],
+            what,
+          );
+          assert.equal(r.warnings.length, 1, what);
+          assert.ok(
+            r.warnings[0].startsWith(`${join(run, name)}: ${reason} in the record at byte ${start};`),
+            r.warnings[0],
+          );
+          assert.match(r.warnings[0], new RegExp(`skipped ${end - start} bytes`));
+          assert.equal(r.offsets()[name], bytes.length, what);
+        }
+      });
+    },
+  );
 }
 
-test('a growing file cut inside the length, its CRC, the data or the data CRC waits, then reads on: no damage', async () => {
+test('a growing file cut in the length, its CRC, the data or data CRC waits, then reads on: no damage', async () => {
   await withTempDir(async (dir) => {
     const { bytes, ends, name } = await fiftyRecords(dir);
     const { start, end } = tenth(ends);

@@ -6,16 +6,17 @@ import { PNG } from 'pngjs';
 import { SummaryWriter, RunReader } from '../../src/tensorboard/index.ts';
 import { histogramBuckets } from '../../src/tensorboard/write/histogram-buckets.ts';
 import { EventMessage } from '../../src/tensorboard/format/protos.ts';
+import type { DecodedEvent } from '../../src/tensorboard/format/decoded.ts';
 import { RecordBuffer } from '../../src/tensorboard/format/record.ts';
 import { scanRecords } from '../../src/tensorboard/format/record.ts';
 import { ScalarEventEncoder } from '../../src/tensorboard/write/scalar-event-encoder.ts';
 import { scalarEvent } from '../../src/tensorboard/write/summaries.ts';
 import { withTempDir } from './helpers.ts';
 
-function records(buf: Buffer): Record<string, any>[] {
-  const out: Record<string, any>[] = [];
+function records(buf: Buffer): DecodedEvent[] {
+  const out: DecodedEvent[] = [];
   const r = scanRecords(buf, (s, e) =>
-    out.push(EventMessage.toObject(EventMessage.decode(buf.subarray(s, e)), { longs: Number }) as any),
+    out.push(EventMessage.toObject(EventMessage.decode(buf.subarray(s, e)), { longs: Number }) as DecodedEvent),
   );
   assert.equal(r.stop.kind, 'end');
   return out;
@@ -32,18 +33,18 @@ test('file name, brain.Event:2 first record, whole records after close', async (
     const evs = records(await readFile(join(dir, 'run', names[0])));
     assert.equal(evs.length, 2);
     assert.equal(evs[0].file_version, 'brain.Event:2');
-    assert.equal(evs[0].wall_time, Math.floor(evs[0].wall_time));
+    assert.equal(evs[0].wall_time, Math.floor(evs[0].wall_time!));
     assert.equal(evs[0].summary, undefined);
     // The doc's §8 example, field by field.
-    const v = evs[1].summary.value[0];
+    const v = evs[1].summary!.value![0];
     assert.equal(evs[1].wall_time, 1700000003);
     assert.equal(evs[1].step, 3);
     assert.equal(v.tag, 'epoch_loss');
-    assert.equal(v.metadata.plugin_data.plugin_name, 'scalars');
-    assert.equal(v.metadata.data_class, 1);
-    assert.equal(v.tensor.dtype, 1);
-    assert.deepEqual(v.tensor.tensor_shape, {});
-    assert.deepEqual([...v.tensor.tensor_content], [0x00, 0x00, 0x00, 0x3f]);
+    assert.equal(v.metadata?.plugin_data?.plugin_name, 'scalars');
+    assert.equal(v.metadata?.data_class, 1);
+    assert.equal(v.tensor?.dtype, 1);
+    assert.deepEqual(v.tensor?.tensor_shape, {});
+    assert.deepEqual([...(v.tensor?.tensor_content ?? [])], [0x00, 0x00, 0x00, 0x3f]);
   });
 });
 

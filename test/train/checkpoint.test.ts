@@ -47,7 +47,7 @@ test('a checkpoint restores weights, Adam state and loop state: the next step is
   const a = model();
   const optA = createOptimizer({ name: 'adam', learningRate: 0.05 });
   a.compile({ optimizer: optA, loss: 'categoricalCrossentropy' });
-  for (let i = 0; i < 3; i++) trainStep(a, optA, x(), y(), 5);
+  for (let i = 0; i < 3; i++) await trainStep(a, optA, x(), y(), 5);
   await saveCheckpoint(runDir, a, STATE);
   await saveCheckpoint(runDir, a, STATE); // replacing an existing checkpoint
   assert.equal(checkpointDir(runDir), join(runDir, 'checkpoints'));
@@ -62,8 +62,8 @@ test('a checkpoint restores weights, Adam state and loop state: the next step is
   assert.deepEqual(state, STATE);
   assert.deepEqual(values(b), values(a));
 
-  trainStep(a, optA, x(), y(), 5);
-  trainStep(b, optB, x(), y(), 5);
+  await trainStep(a, optA, x(), y(), 5);
+  await trainStep(b, optB, x(), y(), 5);
   const [wa, wb] = [values(a), values(b)];
   wa.forEach((w, i) =>
     w.forEach((v, j) => assert.ok(Math.abs(v - wb[i]![j]!) < 1e-6, `weight ${i}[${j}]: ${v} vs ${wb[i]![j]}`)),

@@ -98,7 +98,7 @@ test('cached training copies: the mirror copy equals the features of mirrored im
   const where = { weightsDir: cacheDir, modelsDir: sharedModelsDir(), download: false };
   const pretrained = await buildRunModel(def, where);
   const models = featureModels(pretrained.classifier, def.model);
-  const extractor = createExtractor(models.sizes[0]!);
+  const extractor = await createExtractor(models.sizes[0]!);
   const set = imageSet(5);
   const request = {
     preprocess: pretrained.preprocessMode,
@@ -128,7 +128,7 @@ test('cached training copies: the mirror copy equals the features of mirrored im
     assert.ok(maxDiff(mirrorRows, byHand!) < 1e-5 * scale, 'mirror copy vs mirrored images');
     assert.ok(maxDiff(originals, byHand!) > 1e-2 * scale, 'and differs from the originals');
   } finally {
-    disposeExtractor(extractor);
+    await disposeExtractor(extractor);
   }
 });
 

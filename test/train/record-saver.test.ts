@@ -1,22 +1,17 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { selectBackend } from '../../src/backends/index.ts';
-import { RunReader } from '../../src/tensorboard/index.ts';
 import { cachedFeatures } from '../../src/train/feature-cache.ts';
 import { resolveInlineDefinition } from '../../src/experiment/load.ts';
 import { buildRunModel } from '../../src/train/model-setup.ts';
 import { featureModels } from '../../src/train/feature-models.ts';
 import { newRecord, RecordSaver } from '../../src/train/record-saver.ts';
-import type { RunRecord } from '../../src/run/record.ts';
-import {
-  removeSessionEndFiles,
-  SessionEndFile,
-  SESSION_END_FILE_SUFFIX,
-} from '../../src/train/summaries/session-end.ts';
+import { runProcessGone, type RunRecord } from '../../src/run/record.ts';
 import { installStopSignal } from '../../src/train/signals.ts';
 
 before(async () => {
@@ -107,24 +102,19 @@ test('cached features keep run.json fresh while they are computed', async () => 
   assert.deepEqual(entry, { used: true, hit: false, key: entry.key, path: '' }, 'random weights are not kept');
 });
 
-test('SessionEndFile: unfinished sessions end in their own file; success discards it; resume deletes', async () => {
-  const dir = await tempRun();
-  const kept = await SessionEndFile.open(dir);
-  const discarded = await SessionEndFile.open(dir);
-  assert.notEqual(kept.fileName, discarded.fileName, 'two writers in one folder in the same second do not collide');
-  assert.ok(kept.fileName.includes('tfevents') && kept.fileName.endsWith(SESSION_END_FILE_SUFFIX));
-  assert.equal(await kept.end('aborted', 1_700_000_000), kept.fileName);
-  await discarded.discard();
-  assert.equal(existsSync(join(dir, discarded.fileName)), false);
-
-  const reader = new RunReader(dir);
-  await reader.update();
-  assert.deepEqual(reader.warnings, []);
-  assert.deepEqual(reader.hparams().sessionEnd, { status: 'failure', endTimeSecs: 1_700_000_000 });
-
-  writeFileSync(join(dir, 'events.out.tfevents.1.host.1.0.v2'), '');
-  writeFileSync(join(dir, 'keep.txt'), '');
-  // run.json is untrusted: a path outside the run folder is ignored, the leftover files with our suffix go.
-  assert.deepEqual(removeSessionEndFiles(dir, '../events.out.tfevents.escape'), [kept.fileName]);
-  assert.deepEqual(readdirSync(dir).sort(), ['events.out.tfevents.1.host.1.0.v2', 'keep.txt']);
+test('run.json names the training process; a running run whose process left this host reads as gone', async () => {
+  const r = record();
+  assert.equal(r.pid, process.pid);
+  assert.equal(r.hostname, hostname());
+  assert.equal(runProcessGone(r), false, 'this process is alive');
+  const child = spawn(process.execPath, ['-e', '0']);
+  await new Promise((done) => child.on('exit', done));
+  assert.equal(runProcessGone({ ...r, pid: child.pid! }), true, 'an exited process is gone');
+  assert.equal(
+    runProcessGone({ ...r, pid: child.pid!, hostname: `${hostname()}-other` }),
+    false,
+    'another host: unknown',
+  );
+  assert.equal(runProcessGone({ ...r, pid: child.pid!, status: 'interrupted' }), false, 'only a running record');
+  assert.equal(runProcessGone({ status: 'running' }), false, 'older records name no process');
 });

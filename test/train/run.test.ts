@@ -10,7 +10,9 @@ import type { RunRecord } from '../../src/run/record.ts';
 import { installStopSignal } from '../../src/train/signals.ts';
 import { cifarDir, sharedModelsDir } from '../helpers/shared.ts';
 import { sessionEndFiles } from '../helpers/session-ends.ts';
+import { PythonLoaderView } from '../helpers/python-loader.ts';
 import { TRAIN_SUBRUN, VALIDATION_SUBRUN } from '../../src/run/layout.ts';
+import { hparamsGroupName } from '../../src/tensorboard/index.ts';
 
 // quickstart on a small stratified subset: the real pretrained MobileNet v1 0.25, cached features.
 const TINY = [
@@ -120,18 +122,33 @@ test('quickstart end to end: event files, run.json, HParams session, feature cac
   assert.ok(root.images('sample_predictions').length === 1);
   assert.match(root.texts('definition')[0]!.text, /```json/);
   const hp = root.hparams();
-  assert.equal(hp.sessionStart?.hparams.base, 'mobilenetv1');
-  assert.equal(hp.sessionStart?.hparams.input_size, 64);
+  const hparams = hp.sessionStart!.hparams;
+  assert.equal(hparams.base, 'mobilenetv1');
+  assert.equal(hparams.input_size, 64);
+  assert.deepEqual(
+    [hparams.train_per_class, hparams.validation_size, hparams.test_per_class, hparams.micro_batch],
+    [5, 30, 3, 8],
+  );
+  assert.deepEqual([hparams.feature_cache, hparams.backend], ['on', 'wasm']);
+  const { seed, ...withoutSeed } = hparams;
+  assert.equal(seed, onDisk.seed);
+  assert.equal(
+    hp.sessionStart?.groupName,
+    hparamsGroupName(withoutSeed as Parameters<typeof hparamsGroupName>[0]),
+    'repeats with other seeds group together',
+  );
   assert.equal(hp.sessionEnd?.status, 'success');
   assert.equal(sessionEndFiles(runDir).length, 1, 'one session end');
-  assert.equal(onDisk.hparamsSessionEndFile, null);
+  assert.deepEqual(readdirSync(runDir).filter((f) => f.includes('tfevents')).length, 1, 'no session-end file');
   assert.equal(onDisk.progress, null, 'no phase in progress once the run is over');
-
-  const top = await read(logdir);
-  const experiment = top.hparams().experiment;
-  assert.ok(experiment, 'the _hparams_/experiment summary at the log root');
-  assert.ok(experiment.hparams.some((h) => h.name === 'learning_rate'));
-  assert.ok(experiment.metrics.some((m) => m.tag === 'test/accuracy'));
+  assert.equal(onDisk.pid, process.pid);
+  assert.equal(train.plugin('keras'), 'graph_keras_model', 'the model graph, as Keras writes it');
+  assert.deepEqual(train.tags('histograms'), [], 'no weight histograms by default (Keras: histogram_freq=0)');
+  assert.deepEqual(
+    readdirSync(logdir).filter((f) => f.includes('tfevents')),
+    [],
+    'no _hparams_/experiment: TensorBoard infers it from the session starts',
+  );
 
   // Same data, model and preprocessing: the second run reads the features from the cache.
   const again = await runExperiment('quickstart', {
@@ -141,42 +158,56 @@ test('quickstart end to end: event files, run.json, HParams session, feature cac
   assert.equal(again.record.featureCache?.hit, true);
   assert.equal(again.record.featureCache?.key, onDisk.featureCache?.key);
   assert.equal(again.record.status, 'success');
-  const union = (await read(logdir)).hparams().experiment!.hparams.find((h) => h.name === 'learning_rate');
-  assert.deepEqual(union?.domain, { discrete: [0.001, 0.01] }, 'the experiment summary is the union over runs');
+  const other = (await read(again.runDir)).hparams().sessionStart!;
+  assert.equal(other.hparams.learning_rate, 0.01);
+  assert.notEqual(other.groupName, hp.sessionStart?.groupName, 'another configuration, another group');
 });
 
-test('stop mid-epoch, then resume: one continuous curve with no duplicated or missing steps', async () => {
+/** Step numbers of a series as the Python loader shows it, checked strictly increasing. */
+function shownSteps(tb: PythonLoaderView, run: string, tag: string): number[] {
+  const seen = tb.scalars(run, tag).map((p) => p.step);
+  for (let i = 1; i < seen.length; i++) assert.ok(seen[i]! > seen[i - 1]!, `${run} ${tag}: ${seen.join(',')}`);
+  return seen;
+}
+
+test('a TensorBoard open throughout (Python loader) watches a real run train, stop, resume and finish', async () => {
+  const tb = new PythonLoaderView(logdir);
   const stop = installStopSignal({ handleProcessSignals: false });
+  let watching: Promise<void> | null = null;
   const first = await runExperiment('quickstart', {
     ...common(),
-    overrides: [...TINY, 'train.epochs=3'],
+    overrides: [...TINY, 'train.epochs=3', 'train.histogramFreq=2'],
     name: 'resume',
     stop,
     onStep: (step) => {
+      // Epoch 0 is written, flushed and checkpointed: TensorBoard reloads while the run trains on.
+      if (step === STEPS_PER_EPOCH + 1) watching = tb.reload();
       if (step === STEPS_PER_EPOCH + 3) stop.request();
     },
   });
+  await watching;
+  const id = first.record.id;
+  const [train, validation] = [`${id}/${TRAIN_SUBRUN}`, `${id}/${VALIDATION_SUBRUN}`];
+  assert.equal(tb.session(id)?.status, 'unknown', 'training: the session is listed, no end yet');
+  assert.equal(tb.session(id)?.start.hparams.base, 'mobilenetv1');
+  assert.deepEqual(shownSteps(tb, train, 'batch_loss').slice(0, STEPS_PER_EPOCH), range(1, STEPS_PER_EPOCH));
+  assert.deepEqual(shownSteps(tb, train, 'epoch_loss'), [0]);
+  assert.deepEqual(shownSteps(tb, validation, 'epoch_accuracy'), [0]);
+  assert.match(tb.kerasModel(train) ?? '', /"class_name"/, 'the Graphs tab has the model');
+  assert.ok(tb.tags(train, 'histograms').length > 0, 'weight histograms of epoch 0 (histogramFreq 2)');
+
   assert.equal(first.record.status, 'interrupted');
   assert.equal(first.record.globalStep, STEPS_PER_EPOCH + 3);
   assert.equal(first.record.epochs.completed, 1);
   const state = JSON.parse(readFileSync(join(first.runDir, 'checkpoints', 'state.json'), 'utf8'));
-  assert.equal(state.epoch, 1);
-  assert.equal(state.batchInEpoch, 3);
-  assert.equal(state.globalStep, STEPS_PER_EPOCH + 3);
-  assert.equal(
-    (await read(first.runDir)).hparams().sessionEnd?.status,
-    'failure',
-    'TensorBoard has no "aborted": an interrupted session ends as a failure',
-  );
-  const statusFile = first.record.hparamsSessionEndFile;
-  assert.ok(statusFile && statusFile.includes('tfevents'), 'run.json names the session-end file');
-  assert.deepEqual(
-    sessionEndFiles(first.runDir),
-    [statusFile],
-    'the interrupted status is alone in its own event file',
-  );
+  assert.deepEqual([state.epoch, state.batchInEpoch, state.globalStep], [1, 3, STEPS_PER_EPOCH + 3]);
+  await tb.reload();
+  assert.equal(tb.session(id)?.status, 'unknown', 'interrupted: no session end is written');
+  assert.deepEqual(sessionEndFiles(first.runDir), []);
+  assert.deepEqual(shownSteps(tb, train, 'batch_loss'), range(1, STEPS_PER_EPOCH + 3));
+  assert.deepEqual(tb.scalars(id, 'test/accuracy'), []);
 
-  const second = await runExperiment(null, { ...common(), resume: first.record.id });
+  const second = await runExperiment(null, { ...common(), resume: id });
   assert.equal(second.runDir, first.runDir);
   assert.equal(second.record.status, 'success');
   assert.deepEqual(second.record.resumedFrom, { epoch: 1, globalStep: STEPS_PER_EPOCH + 3 });
@@ -186,29 +217,43 @@ test('stop mid-epoch, then resume: one continuous curve with no duplicated or mi
     [0, 1, 2],
   );
   assert.equal(second.record.compute.trainImages, 150);
-
-  assert.ok(
-    readdirSync(join(first.runDir, TRAIN_SUBRUN)).filter((f) => f.includes('tfevents')).length >= 2,
-    'the resumed run appends new event files',
-  );
-  const train = await read(join(first.runDir, TRAIN_SUBRUN));
-  assert.deepEqual(steps(train, 'batch_loss'), range(1, 3 * STEPS_PER_EPOCH));
-  assert.deepEqual(steps(train, 'epoch_loss'), [0, 1, 2]);
-  const validation = await read(join(first.runDir, VALIDATION_SUBRUN));
+  await tb.reload();
+  assert.equal(tb.session(id)?.status, 'success', 'finished: the one session end');
+  assert.deepEqual(shownSteps(tb, train, 'batch_loss'), range(1, 3 * STEPS_PER_EPOCH));
+  assert.deepEqual(shownSteps(tb, train, 'epoch_loss'), [0, 1, 2]);
+  assert.deepEqual(shownSteps(tb, validation, 'epoch_loss'), [0, 1, 2]);
   assert.deepEqual(
-    steps(validation, 'evaluation_accuracy_vs_iterations'),
+    shownSteps(tb, validation, 'evaluation_accuracy_vs_iterations'),
     [1, 2, 3].map((e) => e * STEPS_PER_EPOCH),
   );
-  const root = await read(first.runDir);
-  assert.equal(root.texts('definition').length, 1, 'the definition is written once');
-  assert.equal(root.hparams().sessionEnd?.status, 'success');
-  assert.equal(existsSync(join(first.runDir, statusFile)), false, '--resume deletes the interrupted session end');
-  const ends = sessionEndFiles(first.runDir);
-  assert.equal(ends.length, 1, 'TensorBoard keeps the first session end: only the final one is left');
-  assert.equal(second.record.hparamsSessionEndFile, null);
+  assert.deepEqual(
+    tb.scalars(id, 'test/accuracy').map((p) => p.step),
+    [3],
+  );
+  assert.equal(tb.images(id, 'confusion_matrix').length, 1);
+  assert.equal(tb.images(id, 'sample_predictions').length, 1);
+  assert.equal(tb.texts(id, 'definition').length, 1, 'the definition is written once');
+  assert.deepEqual(tb.log, [], 'no earlier file grew after a later one appeared');
+
+  for (const sub of [TRAIN_SUBRUN, VALIDATION_SUBRUN]) {
+    const files = readdirSync(join(first.runDir, sub)).filter((f) => f.includes('tfevents'));
+    assert.equal(files.length, 2, `${sub}: the stopped process's file and the resumed one's`);
+    assert.equal(tb.currentFile(`${id}/${sub}`), files.sort()[1], 'the resumed file sorts last');
+  }
+  const onDisk = await read(join(first.runDir, TRAIN_SUBRUN));
+  assert.deepEqual(steps(onDisk, 'batch_loss'), range(1, 3 * STEPS_PER_EPOCH));
+  const kernels = onDisk.tags('histograms').filter((t) => t.endsWith('/kernel_0'));
+  assert.ok(kernels.length >= 2, `a kernel histogram per layer: ${kernels.join(', ')}`);
+  for (const tag of kernels)
+    assert.deepEqual(
+      onDisk.histograms(tag).map((p) => p.step),
+      [0, 2],
+      tag,
+    );
+  assert.equal(sessionEndFiles(first.runDir).length, 1);
 });
 
-test('a failed run ends its HParams session in its own file; resumed to the end, TensorBoard: success', async () => {
+test('a failed run ends no HParams session; resumed to the end, TensorBoard: success', async () => {
   await assert.rejects(
     runExperiment('quickstart', {
       ...common(),
@@ -228,8 +273,8 @@ test('a failed run ends its HParams session in its own file; resumed to the end,
   const failed = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunRecord;
   assert.equal(failed.status, 'failed');
   assert.equal(failed.error, 'disk on fire');
-  assert.deepEqual(sessionEndFiles(runDir), [failed.hparamsSessionEndFile]);
-  assert.equal((await read(runDir)).hparams().sessionEnd?.status, 'failure');
+  assert.deepEqual(sessionEndFiles(runDir), [], 'a failed run writes no session end: a resume may still succeed');
+  assert.equal((await read(runDir)).hparams().sessionStart?.hparams.base, 'mobilenetv1');
 
   const resumed = await runExperiment(null, { ...common(), resume: runDir });
   assert.equal(resumed.record.status, 'success');

@@ -31,18 +31,19 @@ function batch(): { x: tf.Tensor2D; y: tf.Tensor2D } {
   return { x, y };
 }
 
-test('micro-batches with gradient accumulation give the same update as the whole batch', () => {
-  const results = [8, 3, 1].map((micro) => {
+test('micro-batches with gradient accumulation give the same update as the whole batch', async () => {
+  const results = [];
+  for (const micro of [8, 3, 1]) {
     const m = model();
     const optimizer = createOptimizer({ name: 'sgd', learningRate: 0.5, momentum: 0.9 });
     const { x, y } = batch();
-    const step = trainStep(m, optimizer, x, y, micro);
-    trainStep(m, optimizer, x, y, micro);
+    const step = (await trainStep(m, optimizer, x, y, micro))!;
+    await trainStep(m, optimizer, x, y, micro);
     const weights = m.getWeights().map((w) => Array.from(w.dataSync()));
     tf.dispose([x, y]);
     optimizer.dispose();
-    return { step, weights };
-  });
+    results.push({ step, weights });
+  }
   const [whole, ...parts] = results;
   for (const part of parts) {
     assert.ok(Math.abs(part.step.loss - whole!.step.loss) < 1e-5, `loss ${part.step.loss} vs ${whole!.step.loss}`);
@@ -57,14 +58,33 @@ test('micro-batches with gradient accumulation give the same update as the whole
   );
 });
 
-test('training steps leak no tensors', () => {
+test('training steps leak no tensors', async () => {
   const m = model();
   const optimizer = createOptimizer({ name: 'adam', learningRate: 0.01 });
   const { x, y } = batch();
-  trainStep(m, optimizer, x, y, 3); // creates the optimizer's slots
+  await trainStep(m, optimizer, x, y, 3); // creates the optimizer's slots
   const before = tf.memory().numTensors;
-  for (let i = 0; i < 5; i++) trainStep(m, optimizer, x, y, 3);
+  for (let i = 0; i < 5; i++) await trainStep(m, optimizer, x, y, 3);
   assert.equal(tf.memory().numTensors, before);
+  tf.dispose([x, y]);
+});
+
+test('a stop between micro-batches abandons the step: no update, no leaked tensors', async () => {
+  const m = model();
+  const optimizer = createOptimizer({ name: 'sgd', learningRate: 0.5 });
+  const { x, y } = batch();
+  const weights = () => m.getWeights().map((w) => Array.from(w.dataSync()));
+  const before = weights();
+  const tensors = tf.memory().numTensors;
+  let asked = 0;
+  // The flag is set by a macrotask (as a signal handler is): the step must let the event loop run.
+  let flag = false;
+  setImmediate(() => (flag = true));
+  const result = await trainStep(m, optimizer, x, y, 2, () => (asked++, flag));
+  assert.equal(result, null);
+  assert.ok(asked >= 1 && asked <= 2, `stopped after ${asked - 1} micro-batch(es) of 4`);
+  assert.deepEqual(weights(), before, 'an abandoned step changes nothing');
+  assert.equal(tf.memory().numTensors, tensors);
   tf.dispose([x, y]);
 });
 

@@ -112,48 +112,62 @@ function depthwiseFilterGradM1(
           const accBase = (i * kw + j) * channels;
           const xStart = xRowBase + (owStart * sw + j - c.padLeft) * channels;
           const dStart = dyRow + owStart * channels;
-          const count = owEnd - owStart;
-          let ch = 0;
-          for (; ch + 8 <= channels; ch += 8) {
-            let s0 = 0,
-              s1 = 0,
-              s2 = 0,
-              s3 = 0,
-              s4 = 0,
-              s5 = 0,
-              s6 = 0,
-              s7 = 0;
-            for (let k = 0, xi = xStart + ch, di = dStart + ch; k < count; k++, xi += xStep, di += channels) {
-              s0 += xv[xi] * dv[di];
-              s1 += xv[xi + 1] * dv[di + 1];
-              s2 += xv[xi + 2] * dv[di + 2];
-              s3 += xv[xi + 3] * dv[di + 3];
-              s4 += xv[xi + 4] * dv[di + 4];
-              s5 += xv[xi + 5] * dv[di + 5];
-              s6 += xv[xi + 6] * dv[di + 6];
-              s7 += xv[xi + 7] * dv[di + 7];
-            }
-            const o = accBase + ch;
-            acc[o] += s0;
-            acc[o + 1] += s1;
-            acc[o + 2] += s2;
-            acc[o + 3] += s3;
-            acc[o + 4] += s4;
-            acc[o + 5] += s5;
-            acc[o + 6] += s6;
-            acc[o + 7] += s7;
-          }
-          for (; ch < channels; ch++) {
-            let s = 0;
-            for (let k = 0, xi = xStart + ch, di = dStart + ch; k < count; k++, xi += xStep, di += channels)
-              s += xv[xi] * dv[di];
-            acc[accBase + ch] += s;
-          }
+          accumulateTap(acc, accBase, xv, xStart, dv, dStart, owEnd - owStart, xStep, channels);
         }
       }
     }
   }
   return acc;
+}
+
+/** Adds Σ_k x[xStart + k·xStep + ch] · dy[dStart + k·channels + ch] to acc[accBase + ch], 8 channels at a time. */
+function accumulateTap(
+  acc: Float64Array,
+  accBase: number,
+  xv: Float32Array,
+  xStart: number,
+  dv: Float32Array,
+  dStart: number,
+  count: number,
+  xStep: number,
+  channels: number,
+): void {
+  let ch = 0;
+  for (; ch + 8 <= channels; ch += 8) {
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0,
+      s4 = 0,
+      s5 = 0,
+      s6 = 0,
+      s7 = 0;
+    for (let k = 0, xi = xStart + ch, di = dStart + ch; k < count; k++, xi += xStep, di += channels) {
+      s0 += xv[xi] * dv[di];
+      s1 += xv[xi + 1] * dv[di + 1];
+      s2 += xv[xi + 2] * dv[di + 2];
+      s3 += xv[xi + 3] * dv[di + 3];
+      s4 += xv[xi + 4] * dv[di + 4];
+      s5 += xv[xi + 5] * dv[di + 5];
+      s6 += xv[xi + 6] * dv[di + 6];
+      s7 += xv[xi + 7] * dv[di + 7];
+    }
+    const o = accBase + ch;
+    acc[o] += s0;
+    acc[o + 1] += s1;
+    acc[o + 2] += s2;
+    acc[o + 3] += s3;
+    acc[o + 4] += s4;
+    acc[o + 5] += s5;
+    acc[o + 6] += s6;
+    acc[o + 7] += s7;
+  }
+  for (; ch < channels; ch++) {
+    let s = 0;
+    for (let k = 0, xi = xStart + ch, di = dStart + ch; k < count; k++, xi += xStep, di += channels)
+      s += xv[xi] * dv[di];
+    acc[accBase + ch] += s;
+  }
 }
 
 /** Any depth multiplier (no MobileNet uses one > 1): channels innermost, a typed-array accumulator. */

@@ -6,8 +6,9 @@ import { heapViews } from './heap.ts';
 // [9216, 144] → [144, 9216], ~5× its speed on 4-D permutations of the same size); the filter
 // gradients of 1×1 convolutions transpose an activation-sized matrix for every layer. The
 // permutation is first collapsed (axes that stay neighbours move as one); a matrix transpose is
-// then copied in 16×16 tiles: 1.2–4× faster for matrices of ≥ 1024 rows (below that wasm's wins). Other permutations stay with wasm's kernel (measured
-// faster there: 4-D permutations 1.5×, contiguous runs 2.7×).
+// then copied in 16×16 tiles: 1.2–4× faster for matrices of ≥ 1024 rows (below that wasm's wins).
+// Other permutations stay with wasm's kernel (measured faster there: 4-D permutations 1.5×,
+// contiguous runs 2.7×).
 
 const TILE = 16;
 

@@ -1,3 +1,5 @@
+// src/models/inference/: inference-only rewrites of a built model (BatchNorm folded into the
+// convolutions) for feature extraction; imports @tensorflow/tfjs and models/layers only.
 import * as tf from '@tensorflow/tfjs';
 import { fusableActivation } from '../layers/relu6.ts';
 import { containerOf, nodesInOrder, type GraphContainer, type GraphNode, type Kwargs } from './graph.ts';

@@ -1,3 +1,5 @@
+// src/models/layers/: the custom tfjs layers the builders use (freezable BN and its training op,
+// ReLU6, UpSample); imports @tensorflow/tfjs only.
 import * as tf from '@tensorflow/tfjs';
 // One differentiable op (closed-form backward); one-pass kernels on wasm, tfjs' ops elsewhere.
 import { batchNormTraining } from './batch-norm-training.ts';
@@ -90,22 +92,32 @@ export class FreezableBatchNormalization extends BatchNormalizationBase {
         beta as tf.Tensor1D,
         self.epsilon,
       );
-      const decay = 1 - self.momentum;
       // Keras 2 runs TF's fused batch norm, which feeds the moving variance the Bessel-corrected
       // batch variance (n / (n − 1)); normalisation itself uses the biased one.
       const n = reductionAxes.reduce((p, a) => p * input.shape[a]!, 1);
       const unbiased = n > 1 ? tf.mul(variance, n / (n - 1)) : variance;
-      for (const [variable, value] of [
-        [self.movingMean, mean],
-        [self.movingVariance, unbiased],
-      ] as const) {
-        tf.tidy(() => {
-          const current = variable.read();
-          variable.write(tf.sub(current, tf.mul(tf.sub(current, value), decay)));
-        });
-      }
+      this.updateMovingStatistics(mean, unbiased);
       return output;
     });
+  }
+
+  /**
+   * moving ← moving − (moving − batch value)·(1 − momentum), for the mean and the (unbiased)
+   * variance of one training batch. Data-parallel workers defer and replay it in the batch's
+   * micro-batch order (src/train/parallel/moving-statistics.ts).
+   */
+  updateMovingStatistics(mean: tf.Tensor, unbiasedVariance: tf.Tensor): void {
+    const self = this as unknown as BatchNormInternals;
+    const decay = 1 - self.momentum;
+    for (const [variable, value] of [
+      [self.movingMean, mean],
+      [self.movingVariance, unbiasedVariance],
+    ] as const) {
+      tf.tidy(() => {
+        const current = variable.read();
+        variable.write(tf.sub(current, tf.mul(tf.sub(current, value), decay)));
+      });
+    }
   }
 }
 

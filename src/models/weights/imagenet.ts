@@ -1,10 +1,12 @@
-// ImageNet weights for a base: which official Keras no-top file (URL, md5, size), where it lives
-// (--weights-dir > TRANSFERLAB_WEIGHTS_DIR > <cache>/models), downloading it once, and loading it
-// with the 224-px fallback warning Keras gives for MobileNet input sizes it has no file for.
+// ImageNet weights for a base: which official Keras no-top file (URL, md5, size), finding it in the
+// weights folder the caller names (experiment/locations.ts resolves it), downloading it once, and
+// loading it with the 224-px fallback warning Keras gives for MobileNet input sizes it has no file for.
+// src/models/weights/ owns the three weight formats (Keras .h5, ImageNet resolution, tfjs layers);
+// it imports @tensorflow/tfjs, download/ and models/ itself, never a backend.
 import type * as tf from '@tensorflow/tfjs';
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { cacheDir, download, md5File, type RemoteFile } from '../../download/index.ts';
+import { download, md5File, type RemoteFile } from '../../download/index.ts';
 import { loadKerasH5Weights, type LoadKerasH5Result } from './keras-h5.ts';
 
 /** Which official Keras no-top `.h5` file to use. */
@@ -132,31 +134,23 @@ export function weightsFallback(spec: WeightsSpec): { requested: number; used: n
 }
 
 interface ResolveWeightsOptions {
-  /** `--weights-dir`; else TRANSFERLAB_WEIGHTS_DIR; else `<cache>/models`. */
-  weightsDir?: string;
+  /** The folder of the Keras weight files (experiment/locations.ts resolves it). */
+  weightsDir: string;
   /** Download when missing (default true). */
   download?: boolean;
   progress?: 'auto' | 'bar' | 'lines' | 'none';
   fetchImpl?: typeof fetch;
-  env?: NodeJS.ProcessEnv;
   /** Overrides the official file (tests, mirrors). */
   file?: RemoteFile;
-}
-
-export function weightsDir(opts: Pick<ResolveWeightsOptions, 'weightsDir' | 'env'> = {}): string {
-  const env = opts.env ?? process.env;
-  if (opts.weightsDir) return resolve(opts.weightsDir);
-  if (env.TRANSFERLAB_WEIGHTS_DIR) return resolve(env.TRANSFERLAB_WEIGHTS_DIR);
-  return join(cacheDir(env), 'models');
 }
 
 /**
  * The local path of a base's official Keras weights: found in the weights folder (and verified
  * against the published md5, or size where Keras publishes no hash), else downloaded there once.
  */
-export async function resolveWeights(spec: WeightsSpec, opts: ResolveWeightsOptions = {}): Promise<string> {
+export async function resolveWeights(spec: WeightsSpec, opts: ResolveWeightsOptions): Promise<string> {
   const file = opts.file ?? kerasWeightsFile(spec);
-  const dir = weightsDir(opts);
+  const dir = resolve(opts.weightsDir);
   const path = join(dir, file.fileName);
   const elsewhere = `point --weights-dir / TRANSFERLAB_WEIGHTS_DIR at a folder that holds ${file.fileName}`;
   const hint = `put ${file.url} there, or ${elsewhere}`;
@@ -204,7 +198,7 @@ interface ImagenetWeightsOptions extends ResolveWeightsOptions {
 export async function loadImagenetWeights(
   model: tf.LayersModel,
   spec: WeightsSpec,
-  opts: ImagenetWeightsOptions = {},
+  opts: ImagenetWeightsOptions,
 ): Promise<ImagenetWeightsResult> {
   const fallback = weightsFallback(spec);
   if (fallback) {

@@ -7,7 +7,7 @@ import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 
 /** h5wasm's module, initialised once. */
-export async function h5(): Promise<typeof h5wasm> {
+async function h5(): Promise<typeof h5wasm> {
   await h5wasm.ready;
   return h5wasm;
 }
@@ -80,7 +80,7 @@ export async function readKerasH5(file_: string): Promise<KerasH5Contents> {
   try {
     file = new lib.File(path, 'r');
   } catch (err) {
-    throw new Error(`${path}: not a readable HDF5 file (${(err as Error).message ?? err})`);
+    throw new Error(`${path}: not a readable HDF5 file (${(err as Error).message ?? err})`, { cause: err });
   }
   try {
     const root = weightsGroup(lib, file, path);

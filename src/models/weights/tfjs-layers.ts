@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
-import { cacheDir, download } from '../../download/index.ts';
+import { download } from '../../download/index.ts';
 // Side effects: register our layer classes before any topology is deserialized. The frozen-aware
 // BatchNormalization takes over tfjs' `BatchNormalization` registry entry, so every BN in a loaded
 // model (checkpoints, tfjs-format pretrained models) behaves as in Keras when frozen.
@@ -94,7 +94,7 @@ async function saveArtifacts(jsonPath: string, artifacts: tf.io.ModelArtifacts):
     await syncDir(dir);
   } catch (err) {
     await Promise.all([rm(tmpWeights, { force: true }), rm(tmpJson, { force: true })]);
-    throw new Error(`${jsonPath}: saving failed: ${(err as Error).message}`);
+    throw new Error(`${jsonPath}: saving failed: ${(err as Error).message}`, { cause: err });
   }
   return {
     modelArtifactsInfo: {
@@ -134,7 +134,7 @@ async function readModelJson(jsonPath: string): Promise<ModelJson> {
   try {
     raw = JSON.parse(await readFile(jsonPath, 'utf8'));
   } catch (err) {
-    throw new Error(`${jsonPath}: not valid JSON (${(err as Error).message})`);
+    throw new Error(`${jsonPath}: not valid JSON (${(err as Error).message})`, { cause: err });
   }
   const parsed = modelJsonSchema.safeParse(raw);
   if (!parsed.success) {
@@ -228,7 +228,9 @@ export async function loadLayersModelFromDir(
     return await tf.loadLayersModel(io, { strict: opts.strict ?? true });
   } catch (err) {
     const msg = (err as Error).message ?? String(err);
-    throw new Error(msg.includes(modelJsonPath(dirOrModelJson)) ? msg : `${modelJsonPath(dirOrModelJson)}: ${msg}`);
+    throw new Error(msg.includes(modelJsonPath(dirOrModelJson)) ? msg : `${modelJsonPath(dirOrModelJson)}: ${msg}`, {
+      cause: err,
+    });
   }
 }
 
@@ -313,24 +315,16 @@ const IMAGENET_CLASS_INDEX = {
 const MOBILENET_V1_CUT = 'conv_pw_13_relu';
 
 interface PretrainedOptions {
-  /** `--models-dir`: a folder holding `mobilenet_v1_0.25_224/`; else TRANSFERLAB_MODELS_DIR; else `<cache>/models`. */
-  modelsDir?: string;
+  /** The folder holding `mobilenet_v1_0.25_224/` (experiment/locations.ts resolves it). */
+  modelsDir: string;
   /** Download when missing (default true). */
   download?: boolean;
   progress?: 'auto' | 'bar' | 'lines' | 'none';
   fetchImpl?: typeof fetch;
-  env?: NodeJS.ProcessEnv;
   /** Input size other than 224 (the network is fully convolutional up to its pooled head). */
   inputSize?: number;
   /** Where the model comes from (tests, mirrors); default the official tfjs-models storage. */
   url?: string;
-}
-
-export function modelsDir(opts: Pick<PretrainedOptions, 'modelsDir' | 'env'> = {}): string {
-  const env = opts.env ?? process.env;
-  if (opts.modelsDir) return resolve(opts.modelsDir);
-  if (env.TRANSFERLAB_MODELS_DIR) return resolve(env.TRANSFERLAB_MODELS_DIR);
-  return join(cacheDir(env), 'models');
 }
 
 /**
@@ -338,8 +332,8 @@ export function modelsDir(opts: Pick<PretrainedOptions, 'modelsDir' | 'env'> = {
  * model.json and every shard it lists are present with the sizes the manifest implies (no md5 is
  * published for these files), else downloaded there (model.json first, then its shards).
  */
-export async function resolvePretrainedMobileNetV1(opts: PretrainedOptions = {}): Promise<string> {
-  const dir = join(modelsDir(opts), MOBILENET_V1_NAME);
+export async function resolvePretrainedMobileNetV1(opts: PretrainedOptions): Promise<string> {
+  const dir = join(resolve(opts.modelsDir), MOBILENET_V1_NAME);
   const url = opts.url ?? MOBILENET_V1_URL;
   const problem = await checkModelFolder(dir);
   if (!problem) return dir;
@@ -398,7 +392,7 @@ interface PretrainedMobileNetV1 {
 }
 
 /** The ImageNet-pretrained MobileNet v1 0.25 (tfjs layers format) with its 1000 labels. */
-export async function loadPretrainedMobileNetV1(opts: PretrainedOptions = {}): Promise<PretrainedMobileNetV1> {
+export async function loadPretrainedMobileNetV1(opts: PretrainedOptions): Promise<PretrainedMobileNetV1> {
   const dir = await resolvePretrainedMobileNetV1(opts);
   const model = await loadLayersModelFromDir(dir, opts.inputSize !== undefined ? { inputSize: opts.inputSize } : {});
   const labels = await imagenetLabels(dir, opts);
@@ -409,7 +403,7 @@ export async function loadPretrainedMobileNetV1(opts: PretrainedOptions = {}): P
 }
 
 /** MobileNet v1 0.25 cut at `conv_pw_13_relu` (7×7×256 at 224 px): a pretrained transfer-learning base. */
-export async function mobileNetV1Base(opts: PretrainedOptions = {}): Promise<tf.LayersModel> {
+export async function mobileNetV1Base(opts: PretrainedOptions): Promise<tf.LayersModel> {
   const { model } = await loadPretrainedMobileNetV1(opts);
   const base = cutAt(model, MOBILENET_V1_CUT, `mobilenet_0.25_${opts.inputSize ?? 224}`);
   // The classification head is unreachable from here on: free its weights.
@@ -428,7 +422,7 @@ async function imagenetLabels(dir: string, opts: PretrainedOptions): Promise<str
     if (!parsed.success) throw new Error(`${metadataPath}: labels: expected 1000 label strings`);
     return parsed.data.labels;
   }
-  const indexDir = modelsDir(opts);
+  const indexDir = resolve(opts.modelsDir);
   const hint = `or put metadata.json ({"labels": [...]}) in ${dir}`;
   const indexPath =
     existsSync(join(indexDir, IMAGENET_CLASS_INDEX.fileName)) || opts.download !== false

@@ -1,6 +1,6 @@
 // src/report/export/: the report as files — CSV and JSON tables and the self-contained static
 // HTML report. May import report/store, metrics and pages; never src/train or src/server.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ExpressHandlebars } from 'express-handlebars';
 import { costQualityRows } from '../metrics/cost-quality.ts';
@@ -12,17 +12,19 @@ import { staticLinks, staticRunFile } from '../pages/links.ts';
 import { runPage } from '../pages/run-page.ts';
 import { runsPage } from '../pages/runs-page.ts';
 import { siteContext } from '../pages/site-context.ts';
-import { createTemplates, renderPage } from '../pages/templates.ts';
+import { createTemplates, publicDir, renderPage } from '../pages/templates.ts';
+import { VENDOR_SCRIPTS, vendorScript } from '../pages/vendor-assets.ts';
 import { loadRuns } from '../store/load-runs.ts';
 import { RunStore } from '../store/run-store.ts';
-import { compareCsv, diffCsv, runsCsv, runsJson } from './tables.ts';
+import { compareCsv, diffCsv, groupsCsv, groupsOf, runsCsv, runsJson } from './tables.ts';
 
 interface StaticReportOptions {
   logdir: string;
   out: string;
   /** Runs to include; all runs when absent. */
   runs?: string[];
-  tensorboardUrl?: string;
+  /** A TensorBoard serving the same logdir; without one the report hides TensorBoard links. */
+  tensorboardUrl?: string | null;
   compare?: Partial<CompareOptions>;
 }
 
@@ -59,7 +61,7 @@ function chooseRuns(store: RunStore, opts: StaticReportOptions) {
 /** Writes files into the output folder and remembers their names. */
 class Output {
   readonly files: string[] = [];
-  constructor(private readonly dir: string) {}
+  constructor(readonly dir: string) {}
   async write(name: string, text: string): Promise<void> {
     await writeFile(join(this.dir, name), text);
     this.files.push(name);
@@ -84,13 +86,24 @@ async function writeRunsTable(job: Job, included: RunSummary[], shown: Set<strin
   const summaries = included.filter((s) => !restricted || shown.has(s.id));
   await job.out.write('runs.csv', runsCsv(summaries));
   await job.out.write('runs.json', `${JSON.stringify(runsJson(summaries), null, 2)}\n`);
+  const groups = groupsOf(job.ctx.store, job.options.groupBy, summaries);
+  await job.out.write('groups.csv', groupsCsv(groups));
+  await job.out.write('groups.json', `${JSON.stringify({ groupBy: job.options.groupBy, groups }, null, 2)}\n`);
+}
+
+/** The chart scripts next to the pages (file:// pages may load scripts from their own folder). */
+async function writeScripts(job: Job) {
+  await mkdir(join(job.out.dir, 'vendor'), { recursive: true });
+  for (const name of VENDOR_SCRIPTS) await job.out.write(`vendor/${name}`, vendorScript(name)!);
+  await job.out.write('vendor/charts.js', await readFile(join(publicDir, 'charts.js'), 'utf8'));
 }
 
 async function writeComparison(job: Job, compared: string[], file: string) {
   const model = await comparePage(job.ctx, compared, job.options);
   await job.out.write(file, await renderPage(job.templates, 'compare', { ...model, site: job.site }));
   const runs = await loadRuns(job.ctx.store, compared);
-  const rows = costQualityRows(runs, job.options.threshold, job.options.cost);
+  const pool = job.ctx.store.summaries().map((s) => ({ summary: s, record: job.ctx.store.record(s.id) ?? {} }));
+  const rows = costQualityRows(runs, job.options.threshold, job.options.cost, pool);
   await job.out.write('compare.csv', compareCsv(rows));
   const json = { options: job.options, runs: rows, diff: model.diff, tensorboard: model.tensorboard };
   await job.out.write('compare.json', `${JSON.stringify(json, null, 2)}\n`);
@@ -114,9 +127,15 @@ export async function writeStaticReport(opts: StaticReportOptions): Promise<Stat
   const { included, compared, withPages } = chooseRuns(store, opts);
   const compareFile = compared.length > 0 ? 'compare.html' : null;
   const links = { ...staticLinks(compareFile), run: (id: string) => (withPages.has(id) ? staticRunFile(id) : '') };
-  const tensorboardUrl = opts.tensorboardUrl ?? 'http://localhost:6006';
+  const tensorboardUrl = opts.tensorboardUrl ?? null;
   const compareApi = { compareCsv: 'compare.csv', compareJson: 'compare.json', diffCsv: 'definition-diff.csv' };
-  const api = { runsCsv: 'runs.csv', runsJson: 'runs.json', ...(compareFile ? compareApi : {}) };
+  const api = {
+    runsCsv: 'runs.csv',
+    runsJson: 'runs.json',
+    groupsCsv: 'groups.csv',
+    groupsJson: 'groups.json',
+    ...(compareFile ? compareApi : {}),
+  };
   const job: Job = {
     ctx: { store, links, tensorboardUrl, charts: new SvgCache() },
     site: siteContext(links, { logdir: resolve(opts.logdir), tensorboardUrl, compareHref: compareFile, api }),
@@ -125,6 +144,7 @@ export async function writeStaticReport(opts: StaticReportOptions): Promise<Stat
     out: new Output(opts.out),
   };
   await mkdir(opts.out, { recursive: true });
+  await writeScripts(job);
   await writeRunsTable(job, included, withPages, opts.runs !== undefined);
   if (compareFile) await writeComparison(job, compared, compareFile);
   for (const id of withPages) await writeRunPage(job, id);

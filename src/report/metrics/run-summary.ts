@@ -13,6 +13,8 @@ export interface RunSummary {
   status: RunStatus;
   /** A running run whose run.json and event files have not changed for a long time. */
   stale: boolean;
+  /** Why a run that says it is running is known to be dead (its process is gone, no heartbeat), else null. */
+  deadReason: string | null;
   /** Where a running run's long silent phase stands (run.json `progress`): "features train 3,200 / 45,000". */
   progress: string | null;
   error: string | null;
@@ -93,6 +95,8 @@ interface SummaryInput {
   lastUpdateMs: number;
   nowMs: number;
   staleAfterMs: number;
+  /** From the liveness check of a running run (see liveness.ts). */
+  deadReason?: string | null;
 }
 
 function stringTags(value: unknown): string[] {
@@ -137,7 +141,8 @@ function qualityAndCost(r: RunRecord, wallSeconds: number | null) {
   };
 }
 
-export function summarize({ id, record: r, warnings, lastUpdateMs, nowMs, staleAfterMs }: SummaryInput): RunSummary {
+export function summarize(input: SummaryInput): RunSummary {
+  const { id, record: r, warnings, lastUpdateMs, nowMs, staleAfterMs } = input;
   const status: RunStatus = r.status ?? 'unknown';
   const start = parseTime(r.startTime);
   const end = parseTime(r.endTime) ?? (status === 'running' ? lastUpdateMs : null);
@@ -149,6 +154,7 @@ export function summarize({ id, record: r, warnings, lastUpdateMs, nowMs, staleA
     name: r.name ?? null,
     status,
     stale: status === 'running' && nowMs - lastUpdateMs > staleAfterMs,
+    deadReason: status === 'running' ? (input.deadReason ?? null) : null,
     progress: status === 'running' && r.progress ? describeProgress(r.progress) : null,
     error: r.error ?? null,
     ...fromDefinition(r),

@@ -43,3 +43,12 @@ export function compact(v: number | null | undefined): string {
   if (Math.abs(v) >= 1000) return si(v);
   return String(Number(v.toPrecision(3)));
 }
+
+/**
+ * Untrusted free text (run.json notes, error messages) as a page shows it: at most `lines` lines
+ * and `chars` characters, with a note of what was left out; the exports keep the whole text.
+ */
+export function clip(text: string, lines: number, chars: number): string {
+  const kept = text.split('\n').slice(0, lines).join('\n').slice(0, chars);
+  return kept.length < text.length ? `${kept} … (${text.length - kept.length} more characters)` : text;
+}

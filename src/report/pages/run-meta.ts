@@ -1,6 +1,6 @@
 import type { RunSummary } from '../metrics/run-summary.ts';
 import type { LenientRunRecord as RunRecord } from '../../run/record.ts';
-import { compact, duration, fixed, int, pct, si } from './format.ts';
+import { clip, compact, duration, fixed, int, pct, si } from './format.ts';
 
 type Row = [label: string, value: string];
 
@@ -28,8 +28,8 @@ function identityRows(s: RunSummary, r: RunRecord): Row[] {
   return [
     ['Experiment', s.experiment],
     ['Name', s.name ?? '—'],
-    ['Status', s.stale ? 'running (stale)' : s.status],
-    ['Error', s.error ?? ''],
+    ['Status', s.deadReason ? `dead — ${s.deadReason}` : s.stale ? 'running (stale)' : s.status],
+    ['Error', clip(s.error ?? '', 20, 4000)],
     ['Started', s.startTime ?? '—'],
     ['Ended', s.endTime ?? '—'],
     ['Wall time', duration(s.wallSeconds)],
@@ -44,7 +44,7 @@ function identityRows(s: RunSummary, r: RunRecord): Row[] {
 function resultRows(s: RunSummary, r: RunRecord): Row[] {
   const d = r.dataset;
   return [
-    ['Best validation accuracy', orDash(s.bestValAccuracy, (v) => `${pct(v, 2)} (epoch ${s.bestEpoch})`)],
+    ['Best validation accuracy', orDash(s.bestValAccuracy, (v) => `${pct(v, 2)} (epoch ${(s.bestEpoch ?? 0) + 1})`)],
     ['Final validation accuracy', pct(s.finalValAccuracy, 2)],
     ['Test accuracy', pct(s.finalTestAccuracy, 2)],
     ['Test loss', fixed(r.final?.testLoss ?? null, 4)],
@@ -57,7 +57,7 @@ function resultRows(s: RunSummary, r: RunRecord): Row[] {
     ],
     ['Training images seen', int(r.compute?.trainImages ?? null)],
     ['Estimated compute', si(s.flops, 'FLOP')],
-    ['Device time', duration(s.deviceSeconds)],
+    ['Device time (training, evaluation, feature extraction)', duration(s.deviceSeconds)],
     ['Images per second', fixed(s.imagesPerSecond, 1)],
     ['Accuracy per PFLOP', compact(s.accuracyPerPflop)],
     ['Accuracy per device-hour', compact(s.accuracyPerDeviceHour)],
@@ -80,9 +80,9 @@ function provenanceRows(s: RunSummary, r: RunRecord): Row[] {
     ['Git', orDash(r.git, (g) => `${g.commit ?? '?'}${g.dirty ? ' (dirty)' : ''}`)],
     ['Command', r.command?.join(' ') ?? '—'],
     ['Feature cache', orDash(r.featureCache, featureCache)],
-    ['Resumed from', orDash(r.resumedFrom, (f) => `epoch ${f.epoch}, step ${f.globalStep}`)],
+    ['Resumed from', orDash(r.resumedFrom, (f) => `epoch ${f.epoch + 1}, step ${f.globalStep}`)],
     ['Tags', s.tags.join(', ') || '—'],
-    ['Notes', r.notes || '—'],
+    ['Notes', clip(r.notes || '—', 50, 4000)],
   ];
 }
 

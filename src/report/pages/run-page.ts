@@ -6,20 +6,12 @@ import { barSpec } from './charts/bar-charts.ts';
 import { curveCharts } from './charts/curve-charts.ts';
 import type { XAxis } from './charts/curve-points.ts';
 import { renderSvg } from './charts/render-svg.ts';
-import { DEFAULT_COMPARE, type ReportContext } from './context.ts';
+import type { ReportContext } from './context.ts';
+import { identitiesOf } from './identity.ts';
 import { runMeta } from './run-meta.ts';
 import { runRow } from './runs-page.ts';
 import { statusView } from './status-view.ts';
 import { tensorboardLinks } from './tensorboard-links.ts';
-
-interface ImageView {
-  key: string;
-  src: string;
-  step: number;
-  count: number;
-  width: number;
-  height: number;
-}
 
 interface RunPageOptions {
   smoothing: number;
@@ -27,19 +19,57 @@ interface RunPageOptions {
   inlineImages: boolean;
 }
 
-/** The last image of each image tag: inlined as a data URI (static export) or linked from the API. */
-function imagesOf(ctx: ReportContext, run: LoadedRun, inline: boolean): ImageView[] {
-  const images: ImageView[] = [];
-  for (const key of run.events?.imageKeys() ?? []) {
+/** At most this many images per tag go into a page (the slider steps through them). */
+const MAX_IMAGES_PER_TAG = 30;
+const CLASS_NAMES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+
+/** The class names in label order: run.json's dataset, else CIFAR-10's when the run has 10 classes. */
+function classNamesOf(run: LoadedRun): string[] {
+  const names = run.record.dataset?.classNames;
+  if (names && names.length > 0) return names;
+  const perClass = run.record.perClassAccuracy ? Object.keys(run.record.perClassAccuracy) : [];
+  return perClass.length > 0 ? perClass : CLASS_NAMES;
+}
+
+/** Every image of each tag (the latest 30), inlined as data URIs (static export) or linked from the API. */
+function imagesOf(ctx: ReportContext, run: LoadedRun, inline: boolean) {
+  return (run.events?.imageKeys() ?? []).flatMap((key) => {
     const all = run.events!.images(key);
+    if (all.length === 0) return [];
+    const first = Math.max(0, all.length - MAX_IMAGES_PER_TAG);
+    const frames = all.slice(first).map((img, i) => ({
+      step: img.step,
+      src: inline
+        ? `data:image/png;base64,${Buffer.from(img.png).toString('base64')}`
+        : ctx.links.image(run.summary.id, key, first + i)!,
+    }));
     const last = all[all.length - 1];
-    if (!last) continue;
-    const src = inline
-      ? `data:image/png;base64,${Buffer.from(last.png).toString('base64')}`
-      : ctx.links.image(run.summary.id, key, all.length - 1)!;
-    images.push({ key, src, step: last.step, count: all.length, width: last.width, height: last.height });
-  }
-  return images;
+    const isConfusion = key.includes('confusion');
+    return [
+      {
+        key,
+        frames,
+        latest: frames[frames.length - 1],
+        lastIndex: frames.length - 1,
+        slider: frames.length > 1,
+        count: all.length,
+        width: last.width,
+        height: last.height,
+        classNames: isConfusion ? classNamesOf(run) : null,
+      },
+    ];
+  });
+}
+
+/** The run's text summaries (the definition is shown on its own), latest value first. */
+function textsOf(run: LoadedRun) {
+  return (run.events?.textKeys() ?? [])
+    .filter((k) => k !== 'definition')
+    .map((key) => {
+      const all = run.events!.texts(key);
+      const last = all[all.length - 1];
+      return { key, text: last?.text ?? '', step: last?.step ?? 0, count: all.length };
+    });
 }
 
 async function perClassChart(ctx: ReportContext, run: LoadedRun): Promise<string | null> {
@@ -67,17 +97,21 @@ export async function runPage(ctx: ReportContext, id: string, opts: RunPageOptio
   const [run] = await loadRuns(ctx.store, [id]);
   if (!run) return null;
   const { summary: s, record } = run;
+  const identity = identitiesOf(ctx.store).get(id);
   const flat = Object.entries(flatten(record.definition ?? {}));
   return {
-    pageTitle: s.id,
+    pageTitle: identity?.name ?? s.id,
     id: s.id,
-    running: s.status === 'running' && !s.stale,
+    name: identity?.name ?? s.id,
+    color: identity?.color,
+    running: s.status === 'running' && !s.stale && !s.deadReason,
     ...statusView(s),
-    summary: runRow(s, ctx.links),
+    summary: runRow(s, ctx.links, identity),
     meta: runMeta(s, record),
-    charts: await curveCharts(ctx, [run], { ...DEFAULT_COMPARE, ...opts }, 'split'),
+    charts: curveCharts(ctx, [run], 'split'),
     perClassSvg: await perClassChart(ctx, run),
     images: imagesOf(ctx, run, opts.inlineImages),
+    texts: textsOf(run),
     definitionJson: definitionJson(run),
     definitionFlat: flat.map(([key, value]) => ({ key, value: formatDefinitionValue(value) })),
     warnings: [...s.warnings, ...(run.events?.warnings() ?? [])],
@@ -85,7 +119,9 @@ export async function runPage(ctx: ReportContext, id: string, opts: RunPageOptio
       smoothing: opts.smoothing,
       x: { step: opts.xAxis === 'step', relative: opts.xAxis === 'relative', wall: opts.xAxis === 'wall' },
     },
-    tensorboard: tensorboardLinks(ctx.tensorboardUrl, { runIds: [id], smoothing: opts.smoothing }),
+    tensorboard: ctx.tensorboardUrl
+      ? tensorboardLinks(ctx.tensorboardUrl, { runIds: [id], smoothing: opts.smoothing })
+      : null,
     scalarLinks: scalarLinks(ctx, run),
   };
 }

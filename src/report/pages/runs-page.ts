@@ -1,17 +1,19 @@
-import { costQualityRows } from '../metrics/cost-quality.ts';
+import { displayStatus } from '../metrics/cost-quality.ts';
+import { aggregateGroup, groupByParam, groupRuns, type GroupBy, DEFAULT_GROUP_BY } from '../metrics/groups.ts';
 import type { RunSummary } from '../metrics/run-summary.ts';
-import { renderSvg } from './charts/render-svg.ts';
-import { costQualitySpec } from './charts/scatter-chart.ts';
+import type { Spread } from '../metrics/stats.ts';
 import type { ReportContext } from './context.ts';
 import { compact, duration, fixed, pct, si } from './format.ts';
+import { groupId, identitiesOf, type RunIdentity } from './identity.ts';
 import type { SiteLinks } from './links.ts';
 import { statusView } from './status-view.ts';
+import { studyView } from './study-view.ts';
 import { tensorboardLinks } from './tensorboard-links.ts';
 
 /** Changes whenever a row of the runs table would; the live page polls these. */
 export function rowSignature(s: RunSummary): string {
   const minutes = s.wallSeconds === null ? '' : Math.floor(s.wallSeconds / 60);
-  return [s.stale ? 'stale' : s.status, s.epochsCompleted, s.bestValAccuracy, s.finalTestAccuracy, minutes]
+  return [displayStatus(s), s.epochsCompleted, s.bestValAccuracy, s.finalTestAccuracy, minutes]
     .map((v) => String(v ?? ''))
     .join('|');
 }
@@ -33,7 +35,7 @@ function sortKeys(s: RunSummary) {
   };
 }
 
-export function runRow(s: RunSummary, links: SiteLinks) {
+export function runRow(s: RunSummary, links: SiteLinks, identity?: RunIdentity) {
   const epochsKnown = s.epochsCompleted !== null || s.epochsPlanned !== null;
   return {
     id: s.id,
@@ -41,7 +43,8 @@ export function runRow(s: RunSummary, links: SiteLinks) {
     startShort: s.startTime ? s.startTime.replace('T', ' ').slice(0, 16) : '—',
     href: links.run(s.id),
     experiment: s.experiment,
-    name: s.name ?? s.id.split('/').pop(),
+    name: identity?.name ?? s.id,
+    color: identity?.color ?? '#888',
     tags: s.tags,
     tagList: s.tags.join(' '),
     ...statusView(s),
@@ -50,7 +53,7 @@ export function runRow(s: RunSummary, links: SiteLinks) {
     inputSize: s.inputSize ?? '—',
     epochs: epochsKnown ? `${s.epochsCompleted ?? '?'} / ${s.epochsPlanned ?? '?'}` : '—',
     best: pct(s.bestValAccuracy),
-    bestEpoch: s.bestEpoch ?? '—',
+    bestEpoch: s.bestEpoch !== null ? `epoch ${s.bestEpoch + 1}` : '—',
     test: pct(s.finalTestAccuracy),
     wall: duration(s.wallSeconds),
     ips: fixed(s.imagesPerSecond, 1),
@@ -74,20 +77,6 @@ function compileFilter(filter: string | undefined): { re: RegExp | null; error: 
   }
 }
 
-/** Quality vs compute of every run that has both (two at least), or null. */
-async function allRunsScatter(ctx: ReportContext, all: RunSummary[]): Promise<string | null> {
-  const rated = all.filter((s) => s.quality !== null && s.flops);
-  if (rated.length < 2) return null;
-  const rows = costQualityRows(
-    rated.map((s) => ({ summary: s, record: {} })),
-    1,
-    'flops',
-  );
-  const spec = costQualitySpec(rows, 'flops', 'Quality vs training compute, all runs');
-  if (!spec) return null;
-  return ctx.charts.get(`runs-scatter|${ctx.store.version}|${rated.length}`, () => renderSvg(spec));
-}
-
 function tagList(ctx: ReportContext, all: RunSummary[], selected: string | undefined) {
   const counts = new Map<string, number>();
   for (const s of all) for (const t of s.tags) counts.set(t, (counts.get(t) ?? 0) + 1);
@@ -108,6 +97,30 @@ interface RunsPageOptions {
   filter?: string;
   tag?: string;
   live: boolean;
+  groupBy?: GroupBy;
+}
+
+const spreadText = (v: Spread | null, show: (x: number) => string, scale = 1) =>
+  v === null ? '—' : v.n > 1 ? `${show(v.mean)} ± ${(v.std * scale).toFixed(1)}` : show(v.mean);
+
+/** One row per group of runs: how many, and the mean ± std of what they reached and spent. */
+function groupRows(ctx: ReportContext, shown: RunSummary[], by: GroupBy) {
+  const runs = shown.map((s) => ({ summary: s, record: ctx.store.record(s.id) ?? {} }));
+  return groupRuns(runs, by).map((g) => {
+    const a = aggregateGroup(g);
+    return {
+      gid: groupId(g.key),
+      label: a.label,
+      n: a.n,
+      ids: a.ids.join(' '),
+      best: spreadText(a.bestValAccuracy, (x) => pct(x), 100),
+      finalVal: spreadText(a.finalValAccuracy, (x) => pct(x), 100),
+      test: spreadText(a.finalTestAccuracy, (x) => pct(x), 100),
+      flops: a.flops ? si(a.flops.mean, 'FLOP') : '—',
+      seconds: a.deviceSeconds ? duration(a.deviceSeconds.mean) : '—',
+      sort: { best: a.bestValAccuracy?.mean ?? '', test: a.finalTestAccuracy?.mean ?? '', n: a.n },
+    };
+  });
 }
 
 export async function runsPage(ctx: ReportContext, opts: RunsPageOptions) {
@@ -117,12 +130,24 @@ export async function runsPage(ctx: ReportContext, opts: RunsPageOptions) {
   const shown = all
     .filter((s) => (!re || re.test(s.id)) && (!opts.tag || s.tags.includes(opts.tag)))
     .sort((a, b) => (b.startTime ?? '').localeCompare(a.startTime ?? '') || (a.id < b.id ? -1 : 1));
-  const counts: Record<string, number> = { running: 0, success: 0, interrupted: 0, failed: 0, stale: 0, unknown: 0 };
-  for (const s of all) counts[s.stale ? 'stale' : s.status] += 1;
+  const counts: Record<string, number> = {
+    running: 0,
+    success: 0,
+    interrupted: 0,
+    failed: 0,
+    dead: 0,
+    stale: 0,
+    unknown: 0,
+  };
+  for (const s of all) counts[displayStatus(s)] += 1;
+  const names = identitiesOf(ctx.store);
+  const by = opts.groupBy ?? DEFAULT_GROUP_BY;
   return {
     pageTitle: 'Runs',
     navRuns: true,
-    rows: shown.map((s) => runRow(s, ctx.links)),
+    rows: shown.map((s) => runRow(s, ctx.links, names.get(s.id))),
+    groups: groupRows(ctx, shown, by),
+    groupParam: groupByParam(by),
     total: all.length,
     shownCount: shown.length,
     counts,
@@ -132,7 +157,12 @@ export async function runsPage(ctx: ReportContext, opts: RunsPageOptions) {
     filterError: error,
     tag: opts.tag ?? '',
     live: opts.live,
-    scatter: await allRunsScatter(ctx, all),
-    tensorboard: tensorboardLinks(ctx.tensorboardUrl, { runIds: [] }).timeseries,
+    study: studyView(
+      ctx,
+      shown.map((s) => ({ summary: s, record: ctx.store.record(s.id) ?? {} })),
+      by,
+      'flops',
+    ),
+    tensorboard: ctx.tensorboardUrl ? tensorboardLinks(ctx.tensorboardUrl, { runIds: [] }).timeseries : null,
   };
 }

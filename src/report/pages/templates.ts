@@ -23,6 +23,9 @@ export function createTemplates(): ExpressHandlebars {
     // content can never close the surrounding element.
     inlineAsset: (text: unknown) => new SafeString(String(text).replace(/<\//g, '<\\/')),
     gt: (a: unknown, b: unknown) => Number(a) > Number(b),
+    eq: (a: unknown, b: unknown) => a === b,
+    // Chart data inside <script type="application/json">: `<` escaped so no text can end the element.
+    json: (value: unknown) => new SafeString(JSON.stringify(value ?? null).replace(/</g, '\\u003c')),
   };
   return templates;
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { discoverRuns, RunReader } from '../../tensorboard/index.ts';
 import type { HParamsData, ImagePoint, ScalarPoint, TextPoint } from '../../tensorboard/index.ts';
+import { damageOf, describeDamage, type DamageWarning } from './damage.ts';
 
 type SeriesKind = 'scalar' | 'image' | 'text';
 
@@ -22,10 +23,14 @@ export class RunEvents {
   /** Increments whenever anything new was read. */
   revision = 0;
 
-  /** `only`: the sub-runs to read (default: every event directory below `dir` except checkpoints). */
+  /**
+   * `only`: the sub-runs to read (default: every event directory below `dir` except checkpoints);
+   * `logdir`: what damaged files are named relative to.
+   */
   constructor(
     private readonly dir: string,
     private readonly only?: ReadonlySet<string>,
+    private readonly logdir = dir,
   ) {}
 
   /** Discovers new sub-runs and reads what was appended since the last call; true when anything changed. */
@@ -76,6 +81,9 @@ export class RunEvents {
   imageKeys(): string[] {
     return this.keysOf('image');
   }
+  textKeys(): string[] {
+    return this.keysOf('text');
+  }
 
   /** The reader and tag behind a key, when the key names a series of that kind. */
   private series(key: string, kind: SeriesKind): { reader: RunReader; tag: string } | undefined {
@@ -110,7 +118,27 @@ export class RunEvents {
     return out;
   }
 
+  /** The readers' warnings, their lines about damage worded by `describeDamage` (file relative to the logdir). */
   warnings(): string[] {
-    return [...this.readers.values()].flatMap((r) => r.warnings);
+    const readers = [...this.readers.values()];
+    const damageLine = (w: string) =>
+      readers.some((r) =>
+        r.damage.some((d) => w.startsWith(`${d.file}: ${d.reason} in the record at byte ${d.offset}`)),
+      );
+    return [...readers.flatMap((r) => r.warnings).filter((w) => !damageLine(w)), ...this.damage().map(describeDamage)];
+  }
+
+  /** Damaged stretches of the event files read so far. */
+  damage(): DamageWarning[] {
+    return [...this.readers.values()].flatMap((r) => r.damage).map((d) => damageOf(this.logdir, d));
+  }
+
+  /** Scalar points held in memory (what the store's budget of loaded runs counts). */
+  scalarPointCount(): number {
+    let n = 0;
+    for (const reader of this.readers.values()) {
+      for (const tag of reader.tags('scalars')) n += reader.scalarColumns(tag).values.length;
+    }
+    return n;
   }
 }

@@ -31,7 +31,8 @@ export async function findRunDirs(logdir: string, maxDepth: number): Promise<Fou
       found.push({ id: rel, kind: 'record' });
       return;
     }
-    const dirs = dirents.filter((d) => d.isDirectory() && !d.name.startsWith('.'));
+    // Every folder is walked, dot-names included (`..foo/` is a run like any other; readdir never lists `.`/`..`).
+    const dirs = dirents.filter((d) => d.isDirectory());
     const splits = dirs.filter((d) => SUBRUNS.includes(d.name));
     let isRun = false;
     if (rel) {

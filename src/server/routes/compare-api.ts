@@ -6,7 +6,7 @@ import { parseCompareOptions } from '../../report/pages/context.ts';
 import { tensorboardLinks } from '../../report/pages/tensorboard-links.ts';
 import { loadRuns } from '../../report/store/load-runs.ts';
 import { runIdsParam } from '../query.ts';
-import { sendCsv, withStore } from '../respond.ts';
+import { freshEvents, runsKey, sendCachedJson, sendCsv, withStore } from '../respond.ts';
 import type { Site } from '../site.ts';
 
 /** A comparison as data: cost/quality rows with time-to-accuracy and Pareto membership, and the definition diff. */
@@ -21,14 +21,21 @@ export function compareApiRoutes(site: Site): Router {
   router.get(
     ['/api/compare', '/api/compare.json'],
     withStore(site, async (req, res) => {
-      const { ids, options, runs, rows } = await compared(req);
-      const runIds = runs.map((r) => r.summary.id);
-      res.set('Cache-Control', 'no-store').json({
-        options,
-        runs: rows,
-        missing: ids.filter((id) => !site.store.has(id)),
-        diff: definitionDiffView(runs),
-        tensorboard: tensorboardLinks(site.ctx.tensorboardUrl, { runIds, smoothing: options.smoothing }),
+      const ids = [...new Set(runIdsParam(req.query.runs))];
+      await freshEvents(site, ids);
+      const key = `compare|${JSON.stringify(parseCompareOptions(req.query))}|${runsKey(site, ids)}`;
+      await sendCachedJson(req, res, site, key, async () => {
+        const { options, runs, rows } = await compared(req);
+        const runIds = runs.map((r) => r.summary.id);
+        return {
+          options,
+          runs: rows,
+          missing: ids.filter((id) => !site.store.has(id)),
+          diff: definitionDiffView(runs),
+          tensorboard: site.ctx.tensorboardUrl
+            ? tensorboardLinks(site.ctx.tensorboardUrl, { runIds, smoothing: options.smoothing })
+            : null,
+        };
       });
     }),
   );

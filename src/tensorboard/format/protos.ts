@@ -1,3 +1,5 @@
+// src/tensorboard/format/: the bytes on disk shared by write/ and read/ (protos and their decoded
+// shapes, CRC, record framing, file names, HParams plugin shapes); imports no other folder.
 // Loads the .proto subsets in ./proto with protobufjs; every message we write is encoded here.
 import protobuf from 'protobufjs';
 import { fileURLToPath } from 'node:url';

@@ -3,14 +3,13 @@
 // compat rules (doc §3.2, §4): simple_value is a scalar, the first metadata of a tag decides its
 // plugin, legacy histo/image values are migrated.
 import { EventMessage, toNumber } from '../format/protos.ts';
+import type { DecodedEvent, DecodedHistogram, DecodedSummaryValue, DecodedTensor } from '../format/decoded.ts';
 import { RunData, TagSeries, type HistogramBucket } from './run-data.ts';
 import { tensorValues } from './tensor-values.ts';
 import { EXPERIMENT_TAG } from '../format/hparams-plugin.ts';
 import { decodeHParamsContent } from './hparams-decode.ts';
 import { TagIndex } from './tag-index.ts';
 import { readFastScalar } from './fast-scalar.ts';
-
-type Obj = Record<string, any>;
 
 const TO_OBJECT = { longs: Number, enums: Number, defaults: false, arrays: false } as const;
 
@@ -32,14 +31,14 @@ export class EventDecoder {
   }
 
   private general(bytes: Uint8Array): void {
-    const ev = EventMessage.toObject(EventMessage.decode(bytes), TO_OBJECT) as Obj;
+    const ev = EventMessage.toObject(EventMessage.decode(bytes), TO_OBJECT) as DecodedEvent;
     if (ev.file_version !== undefined) this.data.fileVersion = ev.file_version;
     const step = toNumber(ev.step ?? 0);
     const wallTime = ev.wall_time ?? 0;
-    for (const v of (ev.summary?.value ?? []) as Obj[]) this.value(v, step, wallTime);
+    for (const v of ev.summary?.value ?? []) this.value(v, step, wallTime);
   }
 
-  private series(v: Obj): TagSeries {
+  private series(v: DecodedSummaryValue): TagSeries {
     // TensorBoard falls back to the legacy node_name when tag is empty.
     const tag: string = v.tag || v.node_name || '';
     let series = this.data.series.get(tag);
@@ -62,7 +61,7 @@ export class EventDecoder {
     return series;
   }
 
-  private value(v: Obj, step: number, wallTime: number): void {
+  private value(v: DecodedSummaryValue, step: number, wallTime: number): void {
     const series = this.series(v);
     switch (series.kind) {
       case 'scalars': {
@@ -126,7 +125,7 @@ export class EventDecoder {
   }
 }
 
-function histogramFromTensor(t: Obj): HistogramBucket[] | undefined {
+function histogramFromTensor(t: DecodedTensor): HistogramBucket[] | undefined {
   const v = tensorValues(t);
   if (!v.numbers || v.shape.length !== 2 || v.shape[1] !== 3) return undefined;
   const out: HistogramBucket[] = [];
@@ -136,7 +135,7 @@ function histogramFromTensor(t: Obj): HistogramBucket[] | undefined {
 }
 
 /** TB data_compat._migrate_histogram_value: drop empty end buckets, left edges = [min, limits…]. */
-function histogramFromLegacy(h: Obj): HistogramBucket[] {
+function histogramFromLegacy(h: DecodedHistogram): HistogramBucket[] {
   const limits: number[] = (h.bucket_limit ?? []).map(toNumber);
   const counts: number[] = (h.bucket ?? []).map(toNumber);
   let first = 0;

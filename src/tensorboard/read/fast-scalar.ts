@@ -15,7 +15,7 @@ export function readFastScalar(buf: Uint8Array, dv: DataView, start: number, end
   if (buf[q] === 0x10) {
     q++;
     let mul = 1;
-    let b = 0;
+    let b: number;
     do {
       b = buf[q++];
       step += (b & 0x7f) * mul;

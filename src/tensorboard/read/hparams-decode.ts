@@ -1,5 +1,11 @@
 // Decodes HParams plugin data read back from an event file.
 import { HParamsPluginDataMessage, toNumber } from '../format/protos.ts';
+import type {
+  DecodedHParamInfo,
+  DecodedHParamsPluginData,
+  DecodedHParamValue,
+  DecodedMetricInfo,
+} from '../format/decoded.ts';
 import {
   DATASET_NAMES,
   STATUS_NAMES,
@@ -12,17 +18,44 @@ import {
   type SessionStart,
 } from '../format/hparams-plugin.ts';
 
-type Obj = Record<string, any>;
-
 // Only fields present on the wire, so oneof members can be told apart by presence.
 const TO_OBJECT = { longs: Number, enums: Number, defaults: false, arrays: false, oneofs: false } as const;
 
-function fromProtoValue(v: Obj | undefined): HParamValue | null {
+function fromProtoValue(v: DecodedHParamValue | undefined): HParamValue | null {
   if (!v) return null;
-  if (v.numberValue != null) return v.numberValue as number;
-  if (v.stringValue != null) return v.stringValue as string;
-  if (v.boolValue != null) return v.boolValue as boolean;
+  if (v.numberValue != null) return v.numberValue;
+  if (v.stringValue != null) return v.stringValue;
+  if (v.boolValue != null) return v.boolValue;
   return null;
+}
+
+function hparamInfo(h: DecodedHParamInfo): HParamInfo {
+  const type = h.type === undefined ? undefined : TYPE_NAMES[h.type];
+  return {
+    name: h.name,
+    ...(h.display_name ? { displayName: h.display_name } : {}),
+    ...(h.description ? { description: h.description } : {}),
+    ...(type ? { type } : {}),
+    ...(h.domain_discrete
+      ? {
+          domain: {
+            discrete: (h.domain_discrete.values ?? []).map(fromProtoValue).filter((v): v is HParamValue => v !== null),
+          },
+        }
+      : h.domain_interval
+        ? { domain: { min: h.domain_interval.min_value ?? 0, max: h.domain_interval.max_value ?? 0 } }
+        : {}),
+  };
+}
+
+function metricInfo(m: DecodedMetricInfo): MetricInfo {
+  return {
+    tag: m.name?.tag ?? '',
+    group: m.name?.group ?? '',
+    ...(m.display_name ? { displayName: m.display_name } : {}),
+    ...(m.description ? { description: m.description } : {}),
+    datasetType: DATASET_NAMES[m.dataset_type ?? 0] ?? 'unknown',
+  };
 }
 
 type DecodedHParams =
@@ -32,7 +65,10 @@ type DecodedHParams =
 
 /** Decodes SummaryMetadata.plugin_data.content of an `hparams` value; throws on damage. */
 export function decodeHParamsContent(content: Uint8Array): DecodedHParams | undefined {
-  const d = HParamsPluginDataMessage.toObject(HParamsPluginDataMessage.decode(content), TO_OBJECT) as Obj;
+  const d = HParamsPluginDataMessage.toObject(
+    HParamsPluginDataMessage.decode(content),
+    TO_OBJECT,
+  ) as DecodedHParamsPluginData;
   if (d.experiment) {
     const e = d.experiment;
     return {
@@ -42,35 +78,15 @@ export function decodeHParamsContent(content: Uint8Array): DecodedHParams | unde
         description: e.description || undefined,
         user: e.user || undefined,
         timeCreatedSecs: e.time_created_secs ?? 0,
-        hparams: (e.hparam_infos ?? []).map((h: Obj): HParamInfo => ({
-          name: h.name,
-          ...(h.display_name ? { displayName: h.display_name } : {}),
-          ...(h.description ? { description: h.description } : {}),
-          ...(TYPE_NAMES[h.type] ? { type: TYPE_NAMES[h.type] } : {}),
-          ...(h.domain_discrete
-            ? {
-                domain: {
-                  discrete: (h.domain_discrete.values ?? []).map(fromProtoValue).filter((v: unknown) => v !== null),
-                },
-              }
-            : h.domain_interval
-              ? { domain: { min: h.domain_interval.min_value ?? 0, max: h.domain_interval.max_value ?? 0 } }
-              : {}),
-        })),
-        metrics: (e.metric_infos ?? []).map((m: Obj): MetricInfo => ({
-          tag: m.name?.tag ?? '',
-          group: m.name?.group ?? '',
-          ...(m.display_name ? { displayName: m.display_name } : {}),
-          ...(m.description ? { description: m.description } : {}),
-          datasetType: DATASET_NAMES[m.dataset_type ?? 0] ?? 'unknown',
-        })),
+        hparams: (e.hparam_infos ?? []).map(hparamInfo),
+        metrics: (e.metric_infos ?? []).map(metricInfo),
       },
     };
   }
   if (d.session_start_info) {
     const s = d.session_start_info;
     const hparams: Record<string, HParamValue | null> = {};
-    for (const [k, v] of Object.entries((s.hparams ?? {}) as Obj)) hparams[k] = fromProtoValue(v);
+    for (const [k, v] of Object.entries(s.hparams ?? {})) hparams[k] = fromProtoValue(v);
     return {
       kind: 'sessionStart',
       sessionStart: {

@@ -1,3 +1,4 @@
+// src/tensorboard/read/: scanning, decoding and discovering event files; imports format/ only.
 // Reads one run directory (a directory holding event files) incrementally: every update() reads
 // only bytes not yet consumed, in file-name order, and picks up new files. A partial last record is
 // left for the next update. After a damaged record it resynchronises on the next intact record and

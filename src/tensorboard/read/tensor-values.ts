@@ -1,6 +1,7 @@
 // TensorProto → values, following TB's make_ndarray: non-empty tensor_content wins, otherwise the
 // typed repeated field, and a single element is repeated to fill the shape.
 import { DT, toNumber } from '../format/protos.ts';
+import type { DecodedTensor } from '../format/decoded.ts';
 
 interface TensorValues {
   dtype: number;
@@ -8,8 +9,6 @@ interface TensorValues {
   numbers?: Float64Array;
   strings?: Uint8Array[];
 }
-
-type Obj = Record<string, any>;
 
 function halfToNumber(bits: number): number {
   const sign = bits & 0x8000 ? -1 : 1;
@@ -87,8 +86,8 @@ function decodeTensorContent(dtype: number, bytes: Uint8Array): Float64Array | u
   return out;
 }
 
-function typedField(t: Obj, dtype: number): number[] | undefined {
-  const pick = (a: unknown[] | undefined, f: (v: any) => number = toNumber) => (a && a.length ? a.map(f) : undefined);
+function typedField(t: DecodedTensor, dtype: number): number[] | undefined {
+  const pick = <T>(a: T[] | undefined, f: (v: T) => number = toNumber) => (a && a.length ? a.map(f) : undefined);
   switch (dtype) {
     case DT.FLOAT:
       return pick(t.float_val);
@@ -117,15 +116,15 @@ function typedField(t: Obj, dtype: number): number[] | undefined {
   }
 }
 
-export function tensorValues(t: Obj): TensorValues {
+export function tensorValues(t: DecodedTensor): TensorValues {
   const dtype = t.dtype ?? 0;
-  const shape = ((t.tensor_shape?.dim ?? []) as Obj[]).map((d) => toNumber(d.size ?? 0));
+  const shape = (t.tensor_shape?.dim ?? []).map((d) => toNumber(d.size ?? 0));
   const count = shape.reduce((a, b) => a * b, 1);
   if (dtype === DT.STRING) {
-    const strings = (t.string_val ?? []) as Uint8Array[];
+    const strings = t.string_val ?? [];
     return { dtype, shape, strings: strings.length === 1 && count > 1 ? Array(count).fill(strings[0]) : strings };
   }
-  const content = t.tensor_content as Uint8Array | undefined;
+  const content = t.tensor_content;
   let numbers: Float64Array | undefined;
   if (content && content.length > 0) numbers = decodeTensorContent(dtype, content);
   else {

@@ -1,3 +1,5 @@
+// src/tensorboard/write/: summaries encoded as records, the event file writer, the resume cut;
+// imports format/ only (never read/).
 // SummaryWriter: the tf.summary-style API over one event file per writer (Keras layout:
 // one writer per run directory, e.g. <run>/train, <run>/validation).
 import { EventFileWriter, type EventFileWriterOptions } from './event-file-writer.ts';
@@ -91,7 +93,9 @@ export class SummaryWriter {
     try {
       JSON.parse(modelConfigJson); // TensorBoard's Graphs tab would fail on it
     } catch (err) {
-      throw new Error(`keras model (${this.path}): field modelConfigJson: not JSON (${(err as Error).message})`);
+      throw new Error(`keras model (${this.path}): field modelConfigJson: not JSON (${(err as Error).message})`, {
+        cause: err,
+      });
     }
     this.write(kerasModelValue(modelConfigJson), step);
   }

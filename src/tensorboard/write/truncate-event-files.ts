@@ -6,6 +6,7 @@ import { open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { scanRecords } from '../format/record.ts';
 import { EventMessage, toNumber } from '../format/protos.ts';
+import type { DecodedEvent } from '../format/decoded.ts';
 import { isEventFileName } from '../format/file-name.ts';
 
 /** The last step to keep: one for all tags, or per tag (epoch_* count epochs, batch_* steps). */
@@ -22,8 +23,6 @@ export interface TruncatedFile {
   firstCutStep?: number;
 }
 
-type Obj = Record<string, any>;
-
 /** Byte offset of the first record past `limit` (or of a torn/damaged tail), and what follows. */
 function cutPoint(bytes: Buffer, limit: StepLimit): { at: number; records: number; firstCutStep?: number } {
   const starts: number[] = [];
@@ -31,15 +30,15 @@ function cutPoint(bytes: Buffer, limit: StepLimit): { at: number; records: numbe
   const result = scanRecords(bytes, (start, end) => {
     starts.push(start - 12);
     if (cut) return;
-    let ev: Obj;
+    let ev: DecodedEvent;
     try {
-      ev = EventMessage.toObject(EventMessage.decode(bytes.subarray(start, end)), { longs: Number }) as Obj;
+      ev = EventMessage.toObject(EventMessage.decode(bytes.subarray(start, end)), { longs: Number }) as DecodedEvent;
     } catch {
       return; // intact framing around an event that does not parse: not a step, keep it
     }
     const step = toNumber(ev.step ?? 0);
     const limitOf = (tag: string) => (typeof limit === 'number' ? limit : limit(tag));
-    const past = ((ev.summary?.value ?? []) as Obj[]).some((v) => step > limitOf(v.tag ?? ''));
+    const past = (ev.summary?.value ?? []).some((v) => step > limitOf(v.tag ?? ''));
     if (past) cut = { at: start - 12, firstCutStep: step };
   });
   if (cut) return { at: cut.at, records: starts.filter((s) => s >= cut!.at).length, firstCutStep: cut.firstCutStep };

@@ -1,3 +1,5 @@
+// src/train/summaries/: what a run writes to TensorBoard (epoch/batch scalars, HParams, images,
+// test report, session end); imports tensorboard/, run/ (layout, record), experiment/ and train/.
 // The scalars of the training loop, named as Keras' TensorBoard callback names them: batch_* in the
 // train sub-run at step = optimizer iteration, epoch_* in both sub-runs at step = epoch.
 // src/train/summaries/ holds everything a run writes for TensorBoard beyond these scalars' values:

@@ -1,11 +1,31 @@
-import { readFileSync } from 'node:fs';
+// The run's HParams session start. No `_hparams_/experiment` is written: without one TensorBoard's
+// hparams plugin infers the columns, their domains and the metrics from the session starts of all
+// runs on every request, so a TensorBoard already open learns each new run's values; a written one
+// would stay frozen at the first version it read (first metadata wins). docs/tensorboard.md.
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { findRunIds, RUN_RECORD_FILE, TRAIN_SUBRUN, VALIDATION_SUBRUN } from '../../run/layout.ts';
-import { writeHparamsExperiment, type HParamInfo, type HParamValue, type MetricInfo } from '../../tensorboard/index.ts';
+import { EXPERIMENT_FILE_SUFFIX, hparamsGroupName, type HParamValue } from '../../tensorboard/index.ts';
 import { cropPadding, type ExperimentDefinition } from '../../experiment/definition.ts';
 
+/** What the definition does not say: where the run trained and on what. */
+export interface RunConditions {
+  backend: string;
+  /** Trained on cached base features (a frozen base without augmentation). */
+  featureCache: boolean;
+}
+
+/** The HParams session start of a run: its hparams, grouped with its repeats (same values, other seed). */
+export function sessionStartOf(def: ExperimentDefinition, experiment: string, conditions: RunConditions) {
+  const hparams = runHparams(def, experiment, conditions);
+  return { hparams, groupName: hparamsGroupName(hparams, { exclude: ['seed'] }) };
+}
+
 /** The hyperparameters a run reports to TensorBoard's HParams dashboard, flattened from its definition. */
-export function runHparams(def: ExperimentDefinition, experiment: string): Record<string, HParamValue> {
+function runHparams(
+  def: ExperimentDefinition,
+  experiment: string,
+  conditions: RunConditions,
+): Record<string, HParamValue> {
   const m = def.model;
   const freeze =
     typeof m.freeze === 'string' ? m.freeze : 'last' in m.freeze ? `last:${m.freeze.last}` : `from:${m.freeze.from}`;
@@ -27,8 +47,11 @@ export function runHparams(def: ExperimentDefinition, experiment: string): Recor
     learning_rate: def.optimizer.learningRate,
     schedule: def.optimizer.schedule?.kind ?? 'constant',
     batch_size: def.train.batchSize,
+    micro_batch: def.train.microBatch ?? def.train.batchSize,
     epochs: def.train.epochs,
-    train_per_class: def.data.trainPerClass ?? 0,
+    train_per_class: def.data.trainPerClass ?? 'all',
+    validation_size: def.data.validationSize,
+    test_per_class: def.data.testPerClass ?? 'all',
     augment:
       [
         def.data.augment.flip ? 'flip' : '',
@@ -36,56 +59,19 @@ export function runHparams(def: ExperimentDefinition, experiment: string): Recor
       ]
         .filter(Boolean)
         .join('+') || 'none',
+    feature_cache: conditions.featureCache ? 'on' : 'off',
+    backend: conditions.backend,
     seed: def.seed,
   };
 }
 
-const HPARAM_METRICS: MetricInfo[] = [
-  { tag: 'epoch_accuracy', group: VALIDATION_SUBRUN, datasetType: 'validation', displayName: 'validation accuracy' },
-  { tag: 'epoch_loss', group: VALIDATION_SUBRUN, datasetType: 'validation', displayName: 'validation loss' },
-  { tag: 'epoch_accuracy', group: TRAIN_SUBRUN, datasetType: 'training', displayName: 'train accuracy' },
-  { tag: 'epoch_loss', group: TRAIN_SUBRUN, datasetType: 'training', displayName: 'train loss' },
-  { tag: 'test/accuracy', group: '', displayName: 'test accuracy' },
-  { tag: 'test/loss', group: '', displayName: 'test loss' },
-];
-
 /**
- * Rewrites `_hparams_/experiment` at the log root from every run.json there: each hparam's domain is
- * the union of the values the runs used (TensorBoard filters and colours by it).
+ * Removes the `_hparams_/experiment` files earlier versions wrote at the log root, so that
+ * TensorBoard infers the experiment (other tools' event files are left alone).
  */
-export async function rebuildHparamsExperiment(logdir: string): Promise<void> {
-  const values = new Map<string, Set<HParamValue>>();
-  for (const id of await findRunIds(logdir)) {
-    const file = join(logdir, id, RUN_RECORD_FILE);
-    let record: { definition?: ExperimentDefinition; experiment?: string };
-    try {
-      record = JSON.parse(readFileSync(file, 'utf8'));
-    } catch {
-      continue; // a run being written or a foreign file: the report's validator deals with those
-    }
-    if (
-      !record.definition?.model ||
-      !record.definition.optimizer ||
-      !record.definition.train ||
-      !record.definition.data
-    )
-      continue;
-    let hp: Record<string, HParamValue>;
-    try {
-      hp = runHparams(record.definition, record.experiment ?? 'unknown');
-    } catch {
-      continue;
-    }
-    for (const [k, v] of Object.entries(hp)) {
-      if (!values.has(k)) values.set(k, new Set());
-      values.get(k)!.add(v);
-    }
+export async function removeWrittenExperiments(logdir: string): Promise<void> {
+  const names = await readdir(logdir).catch(() => [] as string[]);
+  for (const name of names.filter((f) => f.includes('tfevents') && f.endsWith(EXPERIMENT_FILE_SUFFIX))) {
+    await rm(join(logdir, name), { force: true });
   }
-  const hparams: HParamInfo[] = [...values.entries()].map(([name, set]) => {
-    const list = [...set];
-    const numeric = list.every((v) => typeof v === 'number');
-    const sorted = numeric ? (list as number[]).sort((a, b) => a - b) : list.map(String).sort();
-    return { name, type: numeric ? 'float64' : 'string', domain: { discrete: sorted } };
-  });
-  await writeHparamsExperiment(logdir, { hparams, metrics: HPARAM_METRICS });
 }

@@ -1,9 +1,9 @@
 // After training, once: the test set's loss and accuracy, per-class accuracy, the confusion matrix
 // and a grid of sample predictions, as root summaries and as run.json's final figures.
-import type * as tf from '@tensorflow/tfjs';
 import type { SummaryWriter } from '../../tensorboard/index.ts';
 import type { BatchSource, RunData } from '../inputs.ts';
 import { evaluate, perClassAccuracy } from '../evaluate.ts';
+import type { PassForward } from '../forward-engine.ts';
 import {
   classColorLegendMarkdown,
   confusionMatrixImage,
@@ -16,7 +16,7 @@ import type { EpochHistory, RunProgress, RunRecord } from '../../run/record.ts';
 const SAMPLE_COUNT = 32;
 
 interface TestReportInput {
-  model: tf.LayersModel;
+  model: PassForward;
   source: BatchSource;
   data: Pick<RunData, 'test' | 'classNames'>;
   numClasses: number;

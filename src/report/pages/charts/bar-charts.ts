@@ -38,11 +38,13 @@ interface GroupedBarInput {
   rows: { label: string; series: string; value: number }[];
   xTitle: string;
   colorDomain?: string[];
+  colorRange?: string[];
 }
 
 /** Per-class accuracy of several runs: one group of bars per class, one bar per run. */
 export function groupedBarSpec(input: GroupedBarInput): TopLevelSpec {
-  const scale = input.colorDomain ? { scale: { domain: input.colorDomain } } : {};
+  const range = input.colorRange ? { range: input.colorRange } : {};
+  const scale = input.colorDomain ? { scale: { domain: input.colorDomain, ...range } } : {};
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: input.title,

@@ -1,60 +1,70 @@
 import type { LoadedRun } from '../../store/load-runs.ts';
-import type { CompareOptions, ReportContext } from '../context.ts';
-import { shortLabels } from '../labels.ts';
-import { groupPoints, type CurveRun } from './curve-points.ts';
-import { lineChartSpec } from './line-chart.ts';
+import type { ReportContext } from '../context.ts';
+import { identitiesOf } from '../identity.ts';
+import { chartPoints, phaseMarks, type CurveRun } from './curve-points.ts';
+import { lineChartSpec, xModes } from './line-chart.ts';
 import { METRIC_GROUPS } from './metric-groups.ts';
-import { renderSvg } from './render-svg.ts';
 
+/** What the browser needs to draw one curve chart: the spec, the raw points and the x encodings. */
 export interface CurveChart {
   id: string;
   title: string;
-  svg: string;
-  caption: string | null;
+  /** The series keys shown (`validation/epoch_accuracy`), matched by the tag filter. */
+  tags: string;
+  notes: string[];
+  payload: Record<string, unknown>;
 }
 
-/** Says what the line styles mean, since vega's SVG cannot draw a dash legend. */
-function captionOf(splits: string[], colorBy: 'series' | 'split', smoothing: number): string | null {
-  const notes = [
-    ...(colorBy === 'series' && splits.length > 1 ? [`solid: ${splits[0]}, dashed: ${splits[1]}`] : []),
-    ...(smoothing > 0 ? ['faint lines: unsmoothed values'] : []),
-  ];
-  return notes.length > 0 ? notes.join(' · ') : null;
+/** Dates on a wall-time axis only when the runs span more than a day. */
+function wallFormat(runs: CurveRun[]): string {
+  const starts = runs.map((r) => Date.parse(r.record.startTime ?? '')).filter(Number.isFinite);
+  const span = starts.length ? Math.max(...starts) - Math.min(...starts) : 0;
+  return span > 20 * 3600_000 ? '%m-%d %H:%M' : '%H:%M';
 }
 
-/** One chart per metric group that has data: colour by run (compare) or by split (one run). */
-export async function curveCharts(
+/** One chart per metric group that has data: colour by run (compare, or by group) or by split (one run). */
+export function curveCharts(
   ctx: ReportContext,
   runs: LoadedRun[],
-  opts: CompareOptions,
-  colorBy: 'series' | 'split',
-): Promise<CurveChart[]> {
-  const labels = shortLabels(runs.map((r) => r.summary.id));
-  const curveRuns: CurveRun[] = runs.map((r, i) => ({ label: labels[i], record: r.record, events: r.events }));
+  colorBy: 'name' | 'split',
+  groupOf: (id: string) => { key: string; label: string } = (id) => ({ key: id, label: id }),
+): CurveChart[] {
+  const ids = identitiesOf(ctx.store);
+  const curveRuns: CurveRun[] = runs.map((r) => ({
+    id: r.summary.id,
+    name: ids.get(r.summary.id)?.name ?? r.summary.id,
+    color: ids.get(r.summary.id)?.color ?? '#888',
+    group: groupOf(r.summary.id).label,
+    record: r.record,
+    events: r.events,
+  }));
+  const phases = phaseMarks(curveRuns);
+  const groups = [...new Set(curveRuns.map((r) => r.group))];
   const charts: CurveChart[] = [];
-  const ids = runs.map((r) => r.summary.id).join('\u0000');
-  const keyBase = `${ids}|${opts.smoothing}|${opts.xAxis}|${colorBy}|${ctx.store.version}`;
   for (const group of METRIC_GROUPS) {
-    const built = groupPoints(curveRuns, group, opts);
-    if (built.points.length === 0) continue;
-    const svg = await ctx.charts.get(`${group.id}|${keyBase}`, () =>
-      renderSvg(
-        lineChartSpec({
-          title: group.title,
-          xTitle: built.xTitle,
-          yTitle: group.yTitle,
-          xType: built.xType,
-          points: built.points,
-          showRaw: opts.smoothing > 0,
-          colorBy,
-          colorDomain: colorBy === 'series' ? labels : undefined,
-          yFormat: group.yFormat,
-          integerX: group.per === 'epoch' && opts.xAxis === 'step',
-        }),
-      ),
-    );
-    const splits = [...new Set(built.points.map((p) => p.split))];
-    charts.push({ id: group.id, title: group.title, svg, caption: captionOf(splits, colorBy, opts.smoothing) });
+    const { points, notes } = chartPoints(curveRuns, group);
+    if (points.length === 0) continue;
+    const splits = [...new Set(points.map((p) => p.split))];
+    const common = { title: group.title, yTitle: group.yTitle, yFormat: group.yFormat, per: group.per, splits };
+    const byRun =
+      colorBy === 'split'
+        ? { colorBy: 'split' as const, domain: splits }
+        : { colorBy: 'name' as const, domain: curveRuns.map((r) => r.name), range: curveRuns.map((r) => r.color) };
+    charts.push({
+      id: group.id,
+      title: group.title,
+      tags: group.keys.map((k) => k.key).join(' '),
+      notes,
+      payload: {
+        id: group.id,
+        spec: lineChartSpec({ ...common, ...byRun }),
+        groupSpec: colorBy === 'name' ? lineChartSpec({ ...common, colorBy: 'group', domain: groups }) : null,
+        xModes: xModes(group.per, wallFormat(curveRuns)),
+        points,
+        phases,
+        fewPoints: points.length <= 40,
+      },
+    });
   }
   return charts;
 }

@@ -1,11 +1,12 @@
 import type { ScalarPoint } from '../../../tensorboard/index.ts';
-import { tbSmooth } from '../../metrics/smoothing.ts';
 import type { HistoryEntry, LenientRunRecord as RunRecord } from '../../../run/record.ts';
 import type { RunEvents } from '../../store/run-events.ts';
-import type { LinePoint } from './line-chart.ts';
 import type { MetricGroup } from './metric-groups.ts';
 
 export type XAxis = 'step' | 'relative' | 'wall';
+
+/** Epoch scalars are logged 0-based (Keras); pages show epochs 1-based like the terminal. */
+const epochShown = (epoch: number) => epoch + 1;
 
 function historySeries(record: RunRecord, field: keyof HistoryEntry): ScalarPoint[] {
   const out: ScalarPoint[] = [];
@@ -26,86 +27,101 @@ function seriesFor(record: RunRecord, events: RunEvents | undefined, key: Metric
   return key.history ? historySeries(record, key.history) : [];
 }
 
-/** Evenly spaced points (first and last kept) so a 10,000-step curve stays a light SVG path. */
-export function downsample<T>(points: readonly T[], max: number): T[] {
+/**
+ * At most `max` points so a 10,000-step curve stays a light path: evenly spaced, or with `value`,
+ * the lowest and highest point of each of `(max - 2) / 2` stretches, so the true first, last, minimum and
+ * maximum (a loss spike) are always drawn.
+ */
+export function downsample<T>(points: readonly T[], max: number, value?: (p: T) => number): T[] {
   if (points.length <= max) return points.slice();
-  const out: T[] = [];
-  const stride = (points.length - 1) / (max - 1);
-  for (let i = 0; i < max; i++) out.push(points[Math.round(i * stride)]);
-  return out;
+  if (!value) {
+    const stride = (points.length - 1) / (max - 1);
+    return Array.from({ length: max }, (_, i) => points[Math.round(i * stride)]);
+  }
+  const buckets = Math.max(1, Math.floor((max - 2) / 2));
+  const keep = new Set<number>([0, points.length - 1]);
+  for (let b = 0; b < buckets; b++) {
+    const from = Math.floor((b * points.length) / buckets);
+    const to = Math.floor(((b + 1) * points.length) / buckets);
+    let lo = from;
+    let hi = from;
+    for (let i = from + 1; i < to; i++) {
+      if (value(points[i]) < value(points[lo])) lo = i;
+      if (value(points[i]) > value(points[hi])) hi = i;
+    }
+    keep.add(lo).add(hi);
+  }
+  return [...keep].sort((a, b) => a - b).map((i) => points[i]);
 }
 
+/** A run as a chart sees it: who it is, how it looks, which group it belongs to, and its data. */
 export interface CurveRun {
-  label: string;
+  id: string;
+  name: string;
+  color: string;
+  group: string;
   record: RunRecord;
   events?: RunEvents;
 }
 
-interface GroupPoints {
-  points: LinePoint[];
-  xTitle: string;
-  xType: 'quantitative' | 'temporal';
-}
-
-interface Collected {
-  label: string;
+/** One point of one series; x is chosen in the browser (step, seconds since start, or wall time). */
+export interface ChartPoint {
+  run: string;
+  name: string;
+  group: string;
   split: string;
-  series: ScalarPoint[];
+  step: number;
+  /** Seconds since the run's start (run.json startTime), so feature extraction counts. */
+  rel: number | null;
+  /** Wall time, ms since the epoch. */
+  wall: number | null;
+  value: number;
 }
 
-const RELATIVE_UNITS = [
-  { limit: 120, div: 1, name: 'seconds' },
-  { limit: 2 * 3600, div: 60, name: 'minutes' },
-  { limit: Infinity, div: 3600, name: 'hours' },
-];
+function startSeconds(record: RunRecord, series: ScalarPoint[]): number {
+  const t = Date.parse(record.startTime ?? '');
+  return Number.isFinite(t) ? t / 1000 : series[0].wallTime;
+}
 
-/** The unit of a relative-time axis: seconds, minutes or hours, by the longest series. */
-function relativeUnit(collected: Collected[], xAxis: XAxis) {
-  let longest = 0;
-  if (xAxis === 'relative') {
-    for (const { series } of collected) {
-      longest = Math.max(longest, series[series.length - 1].wallTime - series[0].wallTime);
+/** The raw points of a chart (smoothing happens in the browser) and a note per series with too few points. */
+export function chartPoints(runs: CurveRun[], group: MetricGroup, maxPoints = 600) {
+  const points: ChartPoint[] = [];
+  const notes: string[] = [];
+  for (const run of runs) {
+    for (const key of group.keys) {
+      const series = seriesFor(run.record, run.events, key).filter((p) => Number.isFinite(p.value));
+      if (series.length === 0) continue;
+      if (series.length < 2) notes.push(`${run.name} (${key.split}): only one point, no line drawn`);
+      const origin = startSeconds(run.record, series);
+      for (const p of downsample(series, maxPoints, (q) => q.value)) {
+        const timed = Number.isFinite(p.wallTime);
+        points.push({
+          run: run.id,
+          name: run.name,
+          group: run.group,
+          split: key.split,
+          step: group.per === 'epoch' ? epochShown(p.step) : p.step,
+          rel: timed ? Math.max(0, p.wallTime - origin) : null,
+          wall: timed ? p.wallTime * 1000 : null,
+          value: p.value,
+        });
+      }
     }
   }
-  return RELATIVE_UNITS.find((u) => longest < u.limit)!;
+  return { points, notes };
 }
 
-function axisTitle(xAxis: XAxis, group: MetricGroup, unitName: string): string {
-  if (xAxis === 'step') return group.per === 'epoch' ? 'epoch' : 'optimizer step';
-  return xAxis === 'relative' ? `relative time (${unitName})` : 'wall time';
-}
-
-/** The smoothed, downsampled points of one chart; a time axis falls back to steps when a series lacks wall times. */
-export function groupPoints(
-  runs: CurveRun[],
-  group: MetricGroup,
-  opts: { smoothing: number; xAxis: XAxis; maxPoints?: number },
-): GroupPoints {
-  const collected: Collected[] = runs.flatMap((run) =>
-    group.keys
-      .map((key) => ({ label: run.label, split: key.split, series: seriesFor(run.record, run.events, key) }))
-      .filter((c) => c.series.length > 0),
-  );
-  const timed = collected.every((c) => c.series.every((p) => Number.isFinite(p.wallTime)));
-  const xAxis = opts.xAxis === 'step' || timed ? opts.xAxis : 'step';
-  const unit = relativeUnit(collected, xAxis);
-  const points: LinePoint[] = [];
-  for (const c of collected) {
-    const smoothed = tbSmooth(
-      c.series.map((p) => p.value),
-      opts.smoothing,
-    );
-    const origin = c.series[0].wallTime;
-    for (const i of downsample(
-      c.series.map((_, i) => i),
-      opts.maxPoints ?? 600,
-    )) {
-      const p = c.series[i];
-      const x = xAxis === 'step' ? p.step : xAxis === 'relative' ? (p.wallTime - origin) / unit.div : p.wallTime * 1000;
-      const y = smoothed[i];
-      if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
-      points.push({ series: c.label, split: c.split, x, y, raw: p.value });
-    }
-  }
-  return { points, xTitle: axisTitle(xAxis, group, unit.name), xType: xAxis === 'wall' ? 'temporal' : 'quantitative' };
+/** When each run's phases ended, in seconds since its start (drawn on the relative-time axis). */
+export function phaseMarks(runs: CurveRun[]) {
+  const order = ['data', 'model', 'features', 'train', 'evaluate'] as const;
+  return runs.flatMap((run) => {
+    const phases = run.record.phases ?? {};
+    let at = 0;
+    return order.flatMap((phase) => {
+      const seconds = phases[phase];
+      if (typeof seconds !== 'number' || seconds <= 0) return [];
+      at += seconds;
+      return [{ run: run.id, name: run.name, phase, rel: at, label: `${phase} done` }];
+    });
+  });
 }

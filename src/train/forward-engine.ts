@@ -1,0 +1,135 @@
+// The engine of every forward pass whose weights do not change while it runs (`--engine`): ONNX
+// Runtime where it loads and the model exports, else tfjs with one notice line. Training stays on
+// tfjs. What ran in each phase is kept for run.json's `engines`.
+import * as tf from '@tensorflow/tfjs';
+import type { ImageSet } from '../data/index.ts';
+import {
+  chooseForward,
+  collectOutputs,
+  loadOnnxRuntime,
+  type Batch,
+  type OnnxExportOptions,
+  type OnnxForward,
+} from '../onnx/index.ts';
+import type { EngineEntry, RunRecord } from '../run/record.ts';
+import type { EnginePreference } from './engine-names.ts';
+
+export type EnginePhase = keyof NonNullable<RunRecord['engines']>;
+
+/** A pass's forward of one batch: the tfjs model itself, or the batch run on ONNX Runtime. */
+export type PassForward = tf.LayersModel | ((x: tf.Tensor) => Promise<tf.Tensor>);
+
+export interface ForwardEngineOptions {
+  engine: EnginePreference;
+  /** ONNX Runtime's intra-op threads (default every core). */
+  threads?: number;
+  log: (line: string) => void;
+}
+
+/** Images per ONNX Runtime call while extracting features. */
+const FEATURE_BATCH = 64;
+
+export class ForwardEngines {
+  /** The engine of each phase that ran so far (run.json's `engines`). */
+  readonly used: NonNullable<RunRecord['engines']> = {};
+  private readonly noticed = new Set<string>();
+
+  private constructor(
+    private readonly opts: ForwardEngineOptions,
+    /** Why ONNX Runtime cannot be used at all (noticed once, at the start), or null. */
+    private readonly unavailable: string | null,
+  ) {}
+
+  /**
+   * Probes ONNX Runtime unless tfjs was asked for: `--engine onnx` fails here, before anything runs,
+   * when it cannot be loaded; `auto` prints one notice line and runs every pass on tfjs.
+   */
+  static async create(opts: ForwardEngineOptions): Promise<ForwardEngines> {
+    if (opts.engine === 'tfjs') return new ForwardEngines(opts, null);
+    const runtime = await loadOnnxRuntime();
+    if (runtime.available) return new ForwardEngines(opts, null);
+    if (opts.engine === 'onnx') throw new Error(`--engine onnx: ONNX Runtime unavailable (${runtime.reason})`);
+    opts.log(`engine: ${runtime.notice}`);
+    return new ForwardEngines(opts, runtime.notice);
+  }
+
+  /** `model` exported from its current weights and opened on ONNX Runtime, or null for tfjs (noticed once). */
+  async open(
+    phase: EnginePhase,
+    model: tf.LayersModel,
+    exportOpts: OnnxExportOptions = {},
+  ): Promise<OnnxForward | null> {
+    if (this.unavailable) {
+      this.used[phase] = tfjsEntry(this.unavailable);
+      return null;
+    }
+    const session = this.opts.threads === undefined ? {} : { threads: this.opts.threads };
+    const choice = await chooseForward(model, { engine: this.opts.engine, export: exportOpts, session });
+    if (choice.engine === 'onnx') {
+      this.used[phase] = { ...choice.forward.info, notice: null };
+      return choice.forward;
+    }
+    this.used[phase] = tfjsEntry(choice.notice);
+    if (choice.notice && !this.noticed.has(choice.notice)) {
+      this.noticed.add(choice.notice);
+      this.opts.log(`engine ${phase}: ${choice.notice}`);
+    }
+    return null;
+  }
+
+  /** Runs one pass (an evaluation) with `model`'s forward on the chosen engine, then disposes the session. */
+  async pass<T>(phase: EnginePhase, model: tf.LayersModel, run: (forward: PassForward) => Promise<T>): Promise<T> {
+    const onnx = await this.open(phase, model);
+    if (!onnx) return run(model);
+    try {
+      return await run((x) => runOnOnnx(onnx, x));
+    } finally {
+      await onnx.dispose();
+    }
+  }
+}
+
+function tfjsEntry(notice: string | null): EngineEntry {
+  return { engine: 'tfjs', provider: null, threads: null, version: null, notice };
+}
+
+/** One batch through a pass's forward, in inference mode; the caller disposes the result. */
+export async function forwardBatch(forward: PassForward, x: tf.Tensor | tf.Tensor[]): Promise<tf.Tensor> {
+  if (typeof forward === 'function') {
+    if (Array.isArray(x)) throw new Error('an ONNX Runtime pass takes one input tensor');
+    return forward(x);
+  }
+  return tf.tidy(() => forward.apply(x, { training: false }) as tf.Tensor);
+}
+
+async function runOnOnnx(forward: OnnxForward, x: tf.Tensor): Promise<tf.Tensor> {
+  const data = (await x.data()) as Float32Array;
+  const [out] = await forward.run({ data, shape: x.shape });
+  return tf.tensor(out!.data, out!.shape);
+}
+
+/**
+ * Every raw image of a split through an ONNX Runtime feature forward (exported with the
+ * preprocessing inside), as one [count, dim] matrix; null when a stop was requested midway.
+ */
+export async function onnxFeatures(
+  forward: OnnxForward,
+  set: ImageSet,
+  opts: { shouldStop: () => boolean; onProgress: (done: number, total: number) => void },
+): Promise<{ features: Float32Array; labels: Uint8Array; count: number; dim: number } | null> {
+  const out = await collectOutputs(forward, rawBatches(set), { total: set.count, ...opts });
+  if (out === null) return null;
+  return { features: out.values, labels: set.labels.slice(), count: set.count, dim: out.dim };
+}
+
+function* rawBatches(set: ImageSet): Generator<Batch> {
+  const pixels = set.images.length / set.count;
+  const side = Math.round(Math.sqrt(pixels / 3));
+  for (let start = 0; start < set.count; start += FEATURE_BATCH) {
+    const n = Math.min(FEATURE_BATCH, set.count - start);
+    yield {
+      data: Float32Array.from(set.images.subarray(start * pixels, (start + n) * pixels)),
+      shape: [n, side, side, 3],
+    };
+  }
+}
