@@ -96,7 +96,7 @@ test('cached features keep run.json fresh while they are computed', async () => 
     'the last heartbeat on disk',
   );
   assert.ok(
-    seen.some((l) => l.startsWith('features train: 130/130 images')),
+    seen.some((l) => l.startsWith('features train 32 px: 130/130 images')),
     seen.join('\n'),
   );
   assert.deepEqual(entry, { used: true, hit: false, key: entry.key, path: '' }, 'random weights are not kept');
