@@ -10,6 +10,7 @@ import { UsageError } from '../experiment/usage-error.ts';
 import { checkRunName } from '../run/layout.ts';
 import { ENGINE_PREFERENCES, type EnginePreference } from '../train/engine-names.ts';
 import { commandLine } from '../train/environment.ts';
+import { parseDuration } from '../train/time-budget.ts';
 import { isEntryPoint, parseFlags, runCli } from './args.ts';
 
 const OPTIONS = {
@@ -26,6 +27,7 @@ const OPTIONS = {
   threads: { type: 'string' },
   resume: { type: 'string' },
   'dry-run': { type: 'boolean' },
+  'time-budget': { type: 'string' },
   progress: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -53,7 +55,9 @@ Flags:
                        ${ENGINE_PREFERENCES.join(' | ')} (default auto: ONNX Runtime where it loads, else tfjs)
   --threads N          ONNX Runtime's threads (default: every core)
   --resume RUN         continue a run (id like quickstart/20261128-151200, or its path) from its last checkpoint
-  --dry-run            print the resolved definition, parameter counts and multiply-adds, then exit
+  --dry-run            print the resolved definition, parameter counts, multiply-adds and the cost estimate
+                       (a few timed steps on the backend: s/epoch, total time, FLOPs, peak memory), then exit
+  --time-budget T      e.g. 30m, 1h30m: end training at the last whole epoch that fits, then evaluate
   --progress MODE      auto | bar | lines | none (default auto: a bar on a terminal)
   -h, --help           this help
 
@@ -127,8 +131,8 @@ async function main(): Promise<number> {
     if (seed !== undefined) loaded.definition.seed = seed;
     if (values.tag) loaded.definition.tags = [...new Set([...loaded.definition.tags, ...values.tag])];
     const { selectBackend } = await import('../backends/index.ts');
-    await selectBackend(backend, { quiet: true });
-    process.stdout.write(await dryRun(loaded, where));
+    const chosen = await selectBackend(backend, { quiet: true });
+    process.stdout.write(await dryRun(loaded, where, chosen));
     return 0;
   }
 
@@ -144,6 +148,7 @@ async function main(): Promise<number> {
     engine,
     ...(threads === undefined ? {} : { threads }),
     progress,
+    ...(values['time-budget'] === undefined ? {} : { timeBudget: parseDuration(values['time-budget']) }),
     handleSignals: true,
     command: commandLine(),
   });
@@ -165,8 +170,13 @@ function locationFlags(values: Values): LocationFlags {
 }
 
 /** The resolved definition and the model's size, without downloading or writing anything. */
-async function dryRun(loaded: LoadedDefinition, flags: LocationFlags): Promise<string> {
+async function dryRun(
+  loaded: LoadedDefinition,
+  flags: LocationFlags,
+  backend: { name: string; kind: string },
+): Promise<string> {
   const { buildRunModel, paramCounts } = await import('../train/model-setup.ts');
+  const { estimateLines, estimateRun, plannedCounts } = await import('../train/estimate.ts');
   const def = loaded.definition;
   // Counts do not depend on weight values: skip the .h5 files; the pretrained tfjs model is read if present.
   const probe = def.model.weights.startsWith('pretrained:')
@@ -199,6 +209,7 @@ async function dryRun(loaded: LoadedDefinition, flags: LocationFlags): Promise<s
       `(base ${n(base.macsPerImage)}, head ${n(model.macsPerImage - base.macsPerImage)})`,
     `base layers: ${built.freeze.trainableLayers} trainable, ${built.freeze.frozenLayers} frozen` +
       (built.freeze.firstTrainableLayer ? ` (first trainable: ${built.freeze.firstTrainableLayer})` : ''),
+    ...estimateLines(await estimateRun(def, built, plannedCounts(def), backend), def.train.epochs),
     '',
   ];
   return lines.join('\n');

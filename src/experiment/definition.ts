@@ -42,6 +42,8 @@ const modelSchema = z
     alpha: z.number().positive().max(2).optional(),
     weights: weightsSchema.default('imagenet'),
     inputSize: z.number().int().min(32).max(512),
+    /** Frozen bases: pooled features at each of these sizes, joined (the base is built at inputSize, one of them). */
+    inputSizes: z.array(z.number().int().min(32).max(512)).min(2).max(4).optional(),
     resize: z.enum(RESIZE_MODES).default('bilinear'),
     freeze: freezeSchema.default('none'),
     head: headSchema.default({ pooling: 'avg', dense: [], dropout: 0 }),
@@ -54,7 +56,26 @@ const modelSchema = z
         message: `pretrained:<id> models are tfjs layers models for base mobilenetv1, not ${m.base}`,
       });
     }
+    if (m.inputSizes) checkInputSizes(m, ctx);
   });
+
+function checkInputSizes(
+  m: { inputSize: number; inputSizes?: number[] | undefined; freeze: unknown; head: { pooling: string } },
+  ctx: z.RefinementCtx,
+): void {
+  const sizes = m.inputSizes!;
+  const problem =
+    new Set(sizes).size !== sizes.length
+      ? 'sizes must differ'
+      : !sizes.includes(m.inputSize)
+        ? `must include model.inputSize (${m.inputSize})`
+        : m.freeze !== 'all'
+          ? 'joined multi-resolution features need a frozen base (freeze: all)'
+          : m.head.pooling === 'flatten'
+            ? 'joined multi-resolution features need avg or max pooling'
+            : null;
+  if (problem) ctx.addIssue({ code: 'custom', path: ['inputSizes'], message: problem });
+}
 
 const augmentSchema = z.strictObject({
   flip: z.boolean().default(false),
@@ -64,6 +85,8 @@ const augmentSchema = z.strictObject({
       error: 'expected true, false or a padding of 0–16 pixels',
     })
     .default(false),
+  /** Cached-feature runs: random-crop copies of each training image cached beside the original (with crop on). */
+  cropCopies: z.number().int().min(1).max(8).default(1),
 });
 
 const dataSchema = z.strictObject({
@@ -71,7 +94,7 @@ const dataSchema = z.strictObject({
   trainPerClass: positiveInt.max(5000).optional(),
   validationSize: z.number().int().min(0).max(25000).default(5000),
   testPerClass: positiveInt.max(1000).optional(),
-  augment: augmentSchema.default({ flip: false, crop: false }),
+  augment: augmentSchema.default({ flip: false, crop: false, cropCopies: 1 }),
 });
 
 const scheduleSchema = z.discriminatedUnion('kind', [
@@ -159,7 +182,9 @@ export const definitionSchema = z.strictObject({
     .max(2 ** 31 - 1)
     .default(42),
   model: modelSchema,
-  data: dataSchema.default({ validationSize: 5000, augment: { flip: false, crop: false } }),
+  data: dataSchema.default({ validationSize: 5000, augment: { flip: false, crop: false, cropCopies: 1 } }),
+  /** Test-time augmentation: `flip` averages the softmax of each validation/test image and its mirror. */
+  eval: z.strictObject({ tta: z.enum(['none', 'flip']).default('none') }).default({ tta: 'none' }),
   optimizer: optimizerSchema,
   train: trainSchema,
 });

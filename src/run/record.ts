@@ -117,8 +117,34 @@ const fields = {
       prefix: engineEntry.optional(),
     })
     .optional(),
-  /** added: the run-root event file ending the HParams session of an unfinished run (deleted by --resume). */
-  hparamsSessionEndFile: z.string().nullable().optional(),
+  /**
+   * added: what the run was estimated to cost before it started (src/train/estimate.ts: a few timed
+   * steps scaled to the run), and `actual`, the same figures measured, filled in when it ends.
+   */
+  estimate: z
+    .object({
+      backend: z.string(),
+      featureCache: z.boolean(),
+      timedSteps: num,
+      featureSeconds: num,
+      secondsPerEpoch: num,
+      testSeconds: num,
+      totalSeconds: num,
+      flops: num,
+      peakMemoryBytes: num,
+      /** Cheaper settings, named when the estimate exceeds 12 h on a CPU. */
+      advice: z.array(z.string()),
+      actual: z
+        .object({ featureSeconds: num, secondsPerEpoch: nullableNum, testSeconds: num, totalSeconds: num })
+        .nullable(),
+    })
+    .nullable()
+    .optional(),
+  /** added: `--time-budget`: the budget, and whether it ended training before the planned epochs. */
+  timeBudget: z
+    .object({ seconds: num, endedTraining: z.boolean(), predictedEpochSeconds: nullableNum })
+    .nullable()
+    .optional(),
 };
 
 const recordSchema = z.object(fields);

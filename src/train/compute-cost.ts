@@ -6,7 +6,12 @@ import type { RunRecord } from '../run/record.ts';
  * Partly frozen bases: the trained share of the base is estimated by its share of trainable parameters.
  * Needs the record's macsPerImage, baseMacsPerImage, dataset and planned epochs.
  */
-export function computeCosts(record: RunRecord, cached: boolean, baseTrainable: number, baseTotal: number) {
+export function computeCosts(
+  record: Pick<RunRecord, 'macsPerImage' | 'baseMacsPerImage' | 'dataset' | 'epochs'>,
+  cached: boolean,
+  baseTrainable: number,
+  baseTotal: number,
+) {
   const macs = record.macsPerImage ?? 0;
   const baseMacs = record.baseMacsPerImage ?? 0;
   const headMacs = Math.max(0, macs - baseMacs);

@@ -13,7 +13,17 @@ export interface Evaluation {
   predictions: { index: number; predicted: number; confidence: number }[];
 }
 
-/** Loss, accuracy and confusion matrix in inference mode; null when `shouldStop` turns true midway. */
+/** The mean of each image's predictions over its views: [views × n, C] (view-major) → [n, C]. */
+export function averageViews(probs: tf.Tensor2D, views: number): tf.Tensor2D {
+  if (views === 1) return probs;
+  const [rows, classes] = probs.shape;
+  return tf.tidy(() => tf.mean(tf.reshape(probs, [views, rows / views, classes]), 0) as tf.Tensor2D);
+}
+
+/**
+ * Loss, accuracy and confusion matrix in inference mode; null when `shouldStop` turns true midway.
+ * A batch with several views of each image (test-time augmentation) is scored on their mean softmax.
+ */
 export async function evaluate(
   model: PassForward,
   source: BatchSource,
@@ -29,8 +39,12 @@ export async function evaluate(
   let correct = 0;
   let done = 0;
   for await (const batch of source.stream({ batchSize, epoch: 0, shuffle: false })) {
-    const p = await forwardBatch(model, batch.x);
-    const l = crossEntropy(batch.y, p, -1);
+    const raw = await forwardBatch(model, batch.x);
+    const [p, l] = tf.tidy(() => {
+      const p = averageViews(raw as tf.Tensor2D, batch.views ?? 1);
+      return [p, crossEntropy(batch.y, p, -1)];
+    });
+    if (raw !== p) raw.dispose();
     const probs = p.dataSync() as Float32Array;
     const losses = l.dataSync() as Float32Array;
     tf.dispose([p, l, batch.x, batch.y]);

@@ -1,43 +1,45 @@
-// The feature cache: a frozen base without augmentation sees every image once, so its pooled
-// features are computed once per split and kept under <cache>/features/<key>/ for later runs.
-import * as tf from '@tensorflow/tfjs';
+// The feature cache: a frozen base sees every image (and each fixed augmented copy of it) once, so
+// its pooled features are computed once per split and kept under <cache>/features/<key>/ for later runs.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { z } from 'zod';
-import { batches, type ImageSet } from '../data/index.ts';
+import type { ImageSet } from '../data/index.ts';
 import type { ExperimentDefinition } from '../experiment/definition.ts';
-import { foldBatchNorm, type InferenceModel } from '../models/index.ts';
 import type { RunProgress, RunRecord } from '../run/record.ts';
-import { onnxFeatures, type ForwardEngines } from './forward-engine.ts';
-import { weightsDigest, type RunModel, type SplitModel } from './model-setup.ts';
+import { createExtractor, disposeExtractor, extractSplit } from './base-features.ts';
+import type { FeatureModels, SizeFeatures } from './feature-models.ts';
+import { splitViews } from './feature-views.ts';
+import { weightsDigest, type RunModel } from './model-setup.ts';
+import type { ForwardEngines } from './forward-engine.ts';
 import type { StopSignal } from './signals.ts';
 
-const FEATURE_BATCH = 64;
 const LOG_EVERY_MS = 10_000;
 /** Version of the cache layout and of what goes into a key: bump when either changes. */
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 
+/** Features [views × count, dim]: row v·count + i is view v (feature-views.ts) of image i. */
 export interface CachedSplit {
   features: Float32Array;
   labels: Uint8Array;
   count: number;
+  views: number;
   dim: number;
 }
 
 const metaSchema = z.object({
   format: z.literal(CACHE_FORMAT),
   dim: z.number().int().positive(),
-  splits: z.record(z.string(), z.object({ count: z.number().int().nonnegative() })),
+  splits: z.record(z.string(), z.object({ count: z.number().int().nonnegative(), views: z.number().int().positive() })),
   identity: z.unknown(),
   createdAt: z.string(),
 });
 
 /**
  * The cache key: sha256 of everything the features depend on — the model (architecture, weights
- * identity, cut point), preprocessing, input size, resize mode, pooling, and which images make up
- * each split (data files, seed, subset sizes).
+ * identity, cut point), preprocessing, input sizes, resize mode, pooling, which images make up
+ * each split (data files, seed, subset sizes) and which copies of them (flips, crops, TTA views).
  */
 function featureCacheKey(identity: Record<string, unknown>): string {
   return createHash('sha256')
@@ -61,11 +63,12 @@ async function readFeatureCache(dir: string, splits: string[]): Promise<Map<stri
       if (!info) return null;
       const featureBytes = await readFile(join(dir, `${split}.f32`));
       const labels = new Uint8Array(await readFile(join(dir, `${split}.labels`)));
-      if (featureBytes.byteLength !== info.count * meta.dim * 4 || labels.length !== info.count) return null;
+      const rows = info.count * info.views;
+      if (featureBytes.byteLength !== rows * meta.dim * 4 || labels.length !== info.count) return null;
       // Copy into an aligned buffer: Node's pooled Buffers may start at any offset.
-      const features = new Float32Array(info.count * meta.dim);
+      const features = new Float32Array(rows * meta.dim);
       new Uint8Array(features.buffer).set(featureBytes);
-      out.set(split, { features, labels, count: info.count, dim: meta.dim });
+      out.set(split, { features, labels, count: info.count, views: info.views, dim: meta.dim });
     }
     return out;
   } catch {
@@ -83,7 +86,7 @@ async function writeFeatureCache(
   await mkdir(temp, { recursive: true });
   try {
     let dim = 0;
-    const splitInfo: Record<string, { count: number }> = {};
+    const splitInfo: Record<string, { count: number; views: number }> = {};
     for (const [name, split] of splits) {
       dim = split.dim;
       await writeFile(
@@ -91,7 +94,7 @@ async function writeFeatureCache(
         new Uint8Array(split.features.buffer, split.features.byteOffset, split.features.byteLength),
       );
       await writeFile(join(temp, `${name}.labels`), split.labels);
-      splitInfo[name] = { count: split.count };
+      splitInfo[name] = { count: split.count, views: split.views };
     }
     const meta = { format: CACHE_FORMAT, dim, splits: splitInfo, identity, createdAt: new Date().toISOString() };
     await writeFile(join(temp, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
@@ -122,7 +125,8 @@ interface FeatureData {
 export interface CachedFeaturesInput {
   def: ExperimentDefinition;
   built: RunModel;
-  split: SplitModel;
+  /** The per-size feature models and the head above them. */
+  models: FeatureModels;
   /** The splits, and the data files' sizes (part of the key). */
   data: FeatureData;
   numClasses: number;
@@ -143,15 +147,35 @@ interface CachedFeatures {
   entry: NonNullable<RunRecord['featureCache']>;
 }
 
-/** Features of every split from the cache, or computed now (and cached). */
+/**
+ * Features of every split from the cache, or computed now (and cached). Each input size is an entry
+ * of its own, so joined multi-resolution features reuse the single sizes' entries (and vice versa).
+ */
 export async function cachedFeatures(input: CachedFeaturesInput): Promise<CachedFeatures> {
-  const { def, built, data, log } = input;
+  const { data } = input;
   const sets = new Map<string, ImageSet>([
     ['train', data.train],
     ['test', data.test],
   ]);
   if (data.validation) sets.set('validation', data.validation);
-  const identity = cacheIdentity(def, built, data, sets);
+  const parts: { splits: Map<string, CachedSplit>; entry: CachedFeatures['entry'] }[] = [];
+  for (const size of input.models.sizes) {
+    const part = await cachedSize(input, sets, size);
+    if (part.splits === null) return part;
+    parts.push({ splits: part.splits, entry: part.entry });
+  }
+  const entry = {
+    used: true,
+    hit: parts.every((p) => p.entry.hit),
+    key: parts.map((p) => p.entry.key).join('+'),
+    path: parts.map((p) => p.entry.path).join(delimiter),
+  };
+  return { splits: joinSizes(parts.map((p) => p.splits)), entry };
+}
+
+async function cachedSize(input: CachedFeaturesInput, sets: Map<string, ImageSet>, size: SizeFeatures) {
+  const { def, built, data, log } = input;
+  const identity = cacheIdentity(def, built, data, sets, size.size);
   const key = featureCacheKey(identity);
   const dir = featureCacheDir(input.cacheDir, key);
   const hit = await readFeatureCache(dir, [...sets.keys()]);
@@ -159,25 +183,53 @@ export async function cachedFeatures(input: CachedFeaturesInput): Promise<Cached
   const keep = def.model.weights !== 'none';
   const entry = { used: true, hit: hit !== null, key, path: keep ? dir : '' };
   if (hit) {
-    log(`features: cache hit ${dir}`);
+    log(`features ${size.size} px: cache hit ${dir}`);
     return { splits: hit, entry };
   }
-  const splits = await computeFeatures(input, sets);
+  const splits = await computeFeatures(input, sets, size);
   if (splits && keep) {
     await writeFeatureCache(dir, splits, identity);
-    log(`features: cached in ${dir}`);
+    log(`features ${size.size} px: cached in ${dir}`);
   }
   return { splits, entry };
 }
 
+/** The sizes' features side by side, row by row (one size: as it is). */
+export function joinSizes(parts: Map<string, CachedSplit>[]): Map<string, CachedSplit> {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Map<string, CachedSplit>();
+  for (const name of parts[0]!.keys()) {
+    const splits = parts.map((p) => p.get(name)!);
+    const dim = splits.reduce((n, s) => n + s.dim, 0);
+    const { count, views, labels } = splits[0]!;
+    const features = new Float32Array(count * views * dim);
+    for (let row = 0; row < count * views; row++) {
+      let column = row * dim;
+      for (const s of splits) {
+        features.set(s.features.subarray(row * s.dim, (row + 1) * s.dim), column);
+        column += s.dim;
+      }
+    }
+    out.set(name, { features, labels, count, views, dim });
+  }
+  return out;
+}
+
 /** Everything the features depend on: the cache key is its hash. */
-function cacheIdentity(def: ExperimentDefinition, built: RunModel, data: FeatureData, sets: Map<string, ImageSet>) {
+function cacheIdentity(
+  def: ExperimentDefinition,
+  built: RunModel,
+  data: FeatureData,
+  sets: Map<string, ImageSet>,
+  size: number,
+) {
   return {
     base: def.model.base,
     alpha: def.model.alpha ?? null,
     weights: { source: def.model.weights, digest: weightsDigest(built.base) },
     preprocess: built.preprocessMode,
-    inputSize: def.model.inputSize,
+    inputSize: size,
+    views: splitViews(def),
     resize: def.model.resize,
     pooling: def.model.head.pooling,
     data: {
@@ -191,14 +243,11 @@ function cacheIdentity(def: ExperimentDefinition, built: RunModel, data: Feature
   };
 }
 
-async function computeFeatures(input: CachedFeaturesInput, sets: Map<string, ImageSet>) {
-  const { built, split, stop, log } = input;
+async function computeFeatures(input: CachedFeaturesInput, sets: Map<string, ImageSet>, size: SizeFeatures) {
+  const { built, stop, log } = input;
+  const views = splitViews(input.def);
   const out = new Map<string, CachedSplit>();
-  const onnx = input.engines
-    ? await input.engines.open('features', split.features, { preprocess: built.preprocessMode })
-    : null;
-  // Inference-only copy with BatchNorm folded into the convolutions: ~3.6× faster on wasm.
-  const featureModel = onnx ? null : foldBatchNorm(split.features);
+  const extractors = [await createExtractor(size, input.engines)];
   try {
     for (const [name, set] of sets) {
       const t0 = performance.now();
@@ -208,59 +257,29 @@ async function computeFeatures(input: CachedFeaturesInput, sets: Map<string, Ima
         const now = performance.now();
         if (now - lastLog > LOG_EVERY_MS || done === total) {
           lastLog = now;
-          log(`features ${name}: ${done}/${total} images · ${(done / ((now - t0) / 1000)).toFixed(0)} img/s`);
+          const rate = (done / ((now - t0) / 1000)).toFixed(0);
+          log(`features ${name} ${size.size} px: ${done}/${total} images · ${rate} img/s`);
         }
       };
-      const shouldStop = () => stop.requested;
-      const features = featureModel
-        ? await extractFeatures(featureModel, set, built, split.featureDim, {
-            numClasses: input.numClasses,
-            shouldStop,
-            onProgress,
-          })
-        : await onnxFeatures(onnx!, set, { shouldStop, onProgress });
+      const splitViewList = name === 'train' ? views.train : views.evaluation;
+      const features = await extractSplit(extractors, {
+        set,
+        views: splitViewList,
+        preprocess: built.preprocessMode,
+        numClasses: input.numClasses,
+        shouldStop: () => stop.requested,
+        onProgress,
+      });
       if (features === null) {
         log('features: stopped before the cache was complete (nothing cached)');
         return null;
       }
-      out.set(name, features);
+      const split = { features, labels: set.labels.slice(), count: set.count, views: splitViewList.length };
+      out.set(name, { ...split, dim: size.dim });
     }
     return out;
   } finally {
-    featureModel?.dispose();
-    await onnx?.dispose();
+    for (const extractor of extractors) await disposeExtractor(extractor);
     input.heartbeat(null);
   }
-}
-
-/**
- * Runs every image of a split through the frozen feature model once (inference mode) and returns the
- * pooled features as one [count, dim] Float32 matrix; null when a stop was requested midway.
- */
-async function extractFeatures(
-  featureModel: tf.LayersModel | InferenceModel,
-  set: ImageSet,
-  built: Pick<RunModel, 'preprocessMode'>,
-  dim: number,
-  opts: { numClasses: number; shouldStop: () => boolean; onProgress: (done: number, total: number) => void },
-): Promise<CachedSplit | null> {
-  const features = new Float32Array(set.count * dim);
-  const stream = batches(set, {
-    batchSize: FEATURE_BATCH,
-    shuffle: false,
-    preprocess: built.preprocessMode,
-    numClasses: opts.numClasses,
-    prefetch: 1,
-  });
-  let done = 0;
-  for await (const batch of stream) {
-    const out = tf.tidy(() => featureModel.apply(batch.x, { training: false }) as tf.Tensor);
-    // Read outside tidy: tidy walks a returned typed array element by element looking for tensors.
-    features.set(out.dataSync() as Float32Array, batch.batch * FEATURE_BATCH * dim);
-    tf.dispose([out, batch.x, batch.y]);
-    done += batch.labels.length;
-    opts.onProgress(done, set.count);
-    if (opts.shouldStop()) return null;
-  }
-  return { features, labels: set.labels.slice(), count: set.count, dim };
 }

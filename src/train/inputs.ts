@@ -1,6 +1,6 @@
 // What the training loop reads: CIFAR-10 split as the definition says, then either the head on cached
-// pooled features (frozen base, no augmentation) or the whole classifier on images (augmented for
-// training when the definition says so), each split as a BatchSource.
+// pooled features (frozen base: augmentation and test-time flips as extra cached copies) or the whole
+// classifier on images (augmented for training when the definition says so), each split as a BatchSource.
 import * as tf from '@tensorflow/tfjs';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,7 +21,8 @@ import { augmentationOn, cropPadding, type ExperimentDefinition } from '../exper
 import type { ProgressMode } from '../experiment/names.ts';
 import type { RunRecord } from '../run/record.ts';
 import { cachedFeatures, type CachedFeaturesInput, type CachedSplit } from './feature-cache.ts';
-import { splitAtPooling } from './model-setup.ts';
+import { featureModels } from './feature-models.ts';
+import { splitViews } from './feature-views.ts';
 
 /** Cached features above this many bytes are not worth it (flatten heads of big bases): train end to end. */
 const MAX_FEATURE_CACHE_BYTES = 3 * 2 ** 30;
@@ -66,6 +67,8 @@ interface SourceBatch {
   labels: Uint8Array;
   /** The batch's number within the epoch. */
   batch: number;
+  /** Copies of each image in x (test-time augmentation), view-major: x holds views × labels.length rows. */
+  views?: number;
 }
 
 interface BatchRequest {
@@ -91,48 +94,77 @@ function imageSource(
   seed: number,
   augment: AugmentOptions | null,
   numClasses: number,
+  mirrorToo = false,
 ): BatchSource {
+  const stream = (r: BatchRequest) =>
+    batches(set, {
+      batchSize: r.batchSize,
+      epoch: r.epoch,
+      startBatch: r.startBatch ?? 0,
+      shuffle: r.shuffle,
+      seed,
+      preprocess: mode,
+      augment: r.augment && augment ? augment : false,
+      numClasses,
+      prefetch: 1,
+    });
   return {
     count: set.count,
     labels: set.labels,
-    stream: (r) =>
-      batches(set, {
-        batchSize: r.batchSize,
-        epoch: r.epoch,
-        startBatch: r.startBatch ?? 0,
-        shuffle: r.shuffle,
-        seed,
-        preprocess: mode,
-        augment: r.augment && augment ? augment : false,
-        numClasses,
-        prefetch: 1,
-      }),
+    stream: mirrorToo ? (r) => withMirror(stream(r)) : stream,
   };
 }
 
-/** Cached base features: rows of a [count, dim] matrix, visited in the same (seed, epoch) order as images. */
-function featureSource(split: CachedSplit, seed: number, numClasses: number): BatchSource {
+/** Test-time flip on images: each batch followed by its mirror images (view-major). */
+async function* withMirror(stream: AsyncGenerator<SourceBatch>): AsyncGenerator<SourceBatch, void, undefined> {
+  for await (const batch of stream) {
+    // Image batches only: a frozen prefix's outputs (several tensors) are never mirrored here.
+    const images = batch.x as tf.Tensor;
+    const x = tf.tidy(() => tf.concat([images, tf.reverse(images, 2)]));
+    images.dispose();
+    yield { ...batch, x, views: 2 };
+  }
+}
+
+/**
+ * Cached base features, visited in the same (seed, epoch) order as images. Training reads every
+ * cached copy of an image as a row of its own; evaluation stacks an image's copies (TTA views)
+ * view-major in one batch, and `evaluate` averages their predictions.
+ */
+function featureSource(split: CachedSplit, seed: number, numClasses: number, role: 'train' | 'evaluate'): BatchSource {
+  const rows = role === 'train' ? split.count * split.views : split.count;
+  const views = role === 'train' ? 1 : split.views;
+  const labels = role === 'train' ? repeatLabels(split.labels, split.views) : split.labels;
+  const dim = split.dim;
   return {
-    count: split.count,
-    labels: split.labels,
+    count: rows,
+    labels,
     async *stream(r) {
-      const order = epochOrder(split.count, seed, r.epoch, r.shuffle);
-      const total = batchCount(split.count, r.batchSize);
+      const order = epochOrder(rows, seed, r.epoch, r.shuffle);
+      const total = batchCount(rows, r.batchSize);
       for (let k = r.startBatch ?? 0; k < total; k++) {
-        const indices = order.slice(k * r.batchSize, Math.min((k + 1) * r.batchSize, split.count));
-        const rows = new Float32Array(indices.length * split.dim);
-        const labels = new Uint8Array(indices.length);
-        for (let i = 0; i < indices.length; i++) {
-          const row = indices[i]! * split.dim;
-          rows.set(split.features.subarray(row, row + split.dim), i * split.dim);
-          labels[i] = split.labels[indices[i]!]!;
+        const indices = order.slice(k * r.batchSize, Math.min((k + 1) * r.batchSize, rows));
+        const n = indices.length;
+        const x = new Float32Array(views * n * dim);
+        const batchLabels = new Uint8Array(n);
+        for (let i = 0; i < n; i++) {
+          for (let v = 0; v < views; v++) {
+            const row = (v * split.count + indices[i]!) * dim;
+            x.set(split.features.subarray(row, row + dim), (v * n + i) * dim);
+          }
+          batchLabels[i] = labels[indices[i]!]!;
         }
-        const x = tf.tensor2d(rows, [indices.length, split.dim]);
-        const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), numClasses).toFloat() as tf.Tensor2D);
-        yield { x, y, indices, labels, batch: k };
+        const y = tf.tidy(() => tf.oneHot(tf.tensor1d(batchLabels, 'int32'), numClasses).toFloat() as tf.Tensor2D);
+        yield { x: tf.tensor2d(x, [views * n, dim]), y, indices, labels: batchLabels, batch: k, views };
       }
     },
   };
+}
+
+function repeatLabels(labels: Uint8Array, times: number): Uint8Array {
+  const out = new Uint8Array(labels.length * times);
+  for (let t = 0; t < times; t++) out.set(labels, t * labels.length);
+  return out;
 }
 
 export interface TrainingInputs {
@@ -150,20 +182,23 @@ export interface TrainingInputs {
  * when they are not cached yet. `splits` is null when a stop came midway.
  */
 export async function trainingInputs(
-  input: Omit<CachedFeaturesInput, 'split'>,
+  input: Omit<CachedFeaturesInput, 'models'>,
 ): Promise<TrainingInputs | { featureCache: RunRecord['featureCache']; stopped: true }> {
   const { def, built, data, numClasses } = input;
-  const split = splitAtPooling(built.classifier);
-  const featureBytes = (data.train.count + (data.validation?.count ?? 0) + data.test.count) * split.featureDim * 4;
+  const models = featureModels(built.classifier, def.model);
+  const views = splitViews(def);
+  const evalImages = (data.validation?.count ?? 0) + data.test.count;
+  const featureRows = data.train.count * views.train.length + evalImages * views.evaluation.length;
   const augment = augmentationOn(def);
   const frozen = built.freeze.trainableParams === 0;
-  if (def.train.featureCache === 'auto' && frozen && !augment && featureBytes <= MAX_FEATURE_CACHE_BYTES) {
-    const { splits, entry } = await cachedFeatures({ ...input, split });
+  if (def.train.featureCache === 'auto' && frozen && featureRows * models.featureDim * 4 <= MAX_FEATURE_CACHE_BYTES) {
+    const { splits, entry } = await cachedFeatures({ ...input, models });
     if (splits === null) return { featureCache: entry, stopped: true };
-    const source = (name: string) => featureSource(splits.get(name)!, def.seed, numClasses);
+    const source = (name: string) =>
+      featureSource(splits.get(name)!, def.seed, numClasses, name === 'train' ? 'train' : 'evaluate');
     const validation = splits.has('validation') ? source('validation') : null;
     return {
-      model: split.head,
+      model: models.head,
       sources: { train: source('train'), validation, test: source('test') },
       augment: false,
       evalBatchSize: 1024,
@@ -172,12 +207,13 @@ export async function trainingInputs(
   }
   const pad = cropPadding(def.data.augment.crop);
   const draws = augment ? { flip: def.data.augment.flip, crop: pad > 0, pad: pad || 4 } : null;
-  const source = (set: ImageSet, aug: AugmentOptions | null) =>
-    imageSource(set, built.preprocessMode, def.seed, aug, numClasses);
+  const tta = def.eval.tta === 'flip';
+  const source = (set: ImageSet, aug: AugmentOptions | null, evaluation = true) =>
+    imageSource(set, built.preprocessMode, def.seed, aug, numClasses, tta && evaluation);
   return {
     model: built.classifier,
     sources: {
-      train: source(data.train, draws),
+      train: source(data.train, draws, false),
       validation: data.validation ? source(data.validation, null) : null,
       test: source(data.test, null),
     },

@@ -13,6 +13,7 @@ import type { BatchSource } from './inputs.ts';
 import { learningRateAt, setLearningRate } from './optimizer.ts';
 import type { EpochProgress } from './progress.ts';
 import type { StopSignal } from './signals.ts';
+import type { TimeBudget } from './time-budget.ts';
 import { trainStep } from './step.ts';
 import { writeBatchSummaries } from './summaries/epoch.ts';
 
@@ -41,6 +42,8 @@ interface LoopInput {
   heartbeat: (progress: RunProgress) => void;
   /** After every optimizer step, with the new global step (monitoring; tests stop runs midway with it). */
   onStep?: ((globalStep: number) => void) | undefined;
+  /** `--time-budget`: no epoch starts that it predicts would not fit. */
+  budget?: TimeBudget | null | undefined;
 }
 
 interface Timed {
@@ -68,6 +71,8 @@ export async function* trainEpochs(io: LoopInput): AsyncGenerator<EpochResult, v
   const lr = { value: NaN };
   while (state.epoch < epochs) {
     const epoch = state.epoch;
+    if (io.budget && state.batchInEpoch === 0 && !io.budget.allowsEpoch()) return;
+    const epochStart = performance.now();
     io.progress.start(epoch, epochs, stepsPerEpoch, state.batchInEpoch);
     const trainSeconds = await trainOneEpoch(io, state, stepsPerEpoch, lr);
     const timed = { trainSeconds, evaluateSeconds: 0 };
@@ -97,6 +102,7 @@ export async function* trainEpochs(io: LoopInput): AsyncGenerator<EpochResult, v
       ? lr.value
       : learningRateAt(io.def.optimizer, Math.max(0, state.globalStep - 1), stepsPerEpoch, stepsPerEpoch * epochs);
     const entry = endEpoch(state, val, learningRate);
+    io.budget?.epochDone((performance.now() - epochStart) / 1000);
     io.progress.stop(epochLine(entry, epochs));
     yield {
       ...timed,

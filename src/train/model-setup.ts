@@ -15,6 +15,7 @@ import { loadImagenetWeights } from '../models/index.ts';
 import { loadKerasH5Weights } from '../models/weights/keras-h5.ts';
 import { MOBILENET_V1_NAME, mobileNetV1Base } from '../models/weights/tfjs-layers.ts';
 import type { ParamCounts } from '../run/record.ts';
+import { buildJoinedClassifier } from './joined-classifier.ts';
 
 interface ModelLocations {
   weightsDir: string;
@@ -46,12 +47,14 @@ export async function buildRunModel(
   const m = def.model;
   const base = await loadBase(m, where);
   const freeze = applyFreezing(base, freezePolicy(m.freeze));
-  const classifier = buildClassifier(base, {
-    inputSize: m.inputSize,
-    resize: m.resize,
-    head: { pooling: m.head.pooling, dense: m.head.dense, dropout: m.head.dropout },
-    numClasses,
-  });
+  const classifier = m.inputSizes
+    ? buildJoinedClassifier(base, m, numClasses)
+    : buildClassifier(base, {
+        inputSize: m.inputSize,
+        resize: m.resize,
+        head: { pooling: m.head.pooling, dense: m.head.dense, dropout: m.head.dropout },
+        numClasses,
+      });
   return { classifier, base, preprocessMode: preprocessModeFor(m.base), freeze };
 }
 

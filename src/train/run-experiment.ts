@@ -25,6 +25,7 @@ import {
   type TrainState,
 } from './checkpoint.ts';
 import { computeCosts } from './compute-cost.ts';
+import { estimateLines, estimateRun, measuredCost } from './estimate.ts';
 import type { EnginePreference } from './engine-names.ts';
 import { ForwardEngines } from './forward-engine.ts';
 import { frozenPrefixTraining } from './frozen-prefix.ts';
@@ -43,6 +44,7 @@ import {
 } from './record-saver.ts';
 import { resolveRun } from './resolve-run.ts';
 import { installStopSignal, type StopSignal } from './signals.ts';
+import { TimeBudget } from './time-budget.ts';
 import { writeEpochSummaries } from './summaries/epoch.ts';
 import { removeWrittenExperiments, sessionStartOf } from './summaries/hparams.ts';
 import {
@@ -85,6 +87,8 @@ export interface RunOptions extends LocationFlags {
   log?: (line: string) => void;
   /** Called after every optimizer step with the global step (monitoring; tests stop runs midway with it). */
   onStep?: (globalStep: number) => void;
+  /** `--time-budget`: seconds of wall time from the start; training ends at the last whole epoch that fits. */
+  timeBudget?: number;
 }
 
 export interface RunResult {
@@ -107,6 +111,7 @@ interface Run {
   stop: StopSignal;
   options: RunOptions;
   log: (line: string) => void;
+  budget: TimeBudget | null;
 }
 
 /**
@@ -119,6 +124,7 @@ export async function runExperiment(
   options: RunOptions = {},
 ): Promise<RunResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const budget = options.timeBudget ? new TimeBudget(options.timeBudget, performance.now()) : null;
   const where = resolveLocations(options);
   const opened = await openRun(definitionOrName, options, where, log);
   const { runDir, record } = opened;
@@ -132,7 +138,7 @@ export async function runExperiment(
       // Queued records are written whole by the event writers' exit hook; no session end is written.
       onForce: () => forceMarkInterrupted(runDir, record),
     });
-  const run: Run = { ...opened, where, writers, stop, options, log };
+  const run: Run = { ...opened, where, writers, stop, options, log, budget };
   try {
     record.status = await trainAndTest(run);
   } catch (error) {
@@ -257,6 +263,9 @@ async function trainAndTest(run: Run): Promise<RunStatus> {
     buildRunModel(def, { weightsDir: where.weightsDir, modelsDir: where.modelsDir, download, progress, warn: log }),
   );
   const baseTotal = recordModelSize(run, built);
+  record.estimate = await estimateRun(def, built, record.dataset, record.backend ?? { name: 'cpu', kind: 'cpu' });
+  for (const line of estimateLines(record.estimate, def.train.epochs)) log(line);
+  if (run.budget) run.budget.reserveSeconds = record.estimate.testSeconds;
   // The heartbeats of the long phases below rewrite this record with their progress.
   await saver.save(record);
 
@@ -289,10 +298,14 @@ async function trainAndTest(run: Run): Promise<RunStatus> {
   };
   const state = await trainAfterPrefix(run, built, inputs, sync);
   if (state === null) return 'interrupted';
+  if (run.budget) record.timeBudget = run.budget.entry();
+  if (record.timeBudget?.endedTraining) log(`time budget: training ended after epoch ${state.epoch}`);
 
   // Test set, once, after training.
+  const evaluatedBefore = record.phases.evaluate;
   const report = await timed(record, 'evaluate', () => testPass(run, inputs, data, state, heartbeat));
   saver.heartbeat(null);
+  record.estimate.actual = measuredCost(record, record.phases.evaluate - evaluatedBefore);
   if (report !== null) Object.assign(record, report);
   await sync(state);
   if (report === null) return 'interrupted';
@@ -396,6 +409,7 @@ async function trainEpochsOf(
     start: state,
     heartbeat: (p) => saver.heartbeat(p),
     onStep: run.options.onStep,
+    budget: run.budget,
   });
   // Each epoch's points are on disk before the checkpoint that counts them: after a kill, a resume cuts
   // the files back to the checkpoint, and the window in which a point is past it stays small.

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { selectBackend } from '../../src/backends/index.ts';
 import { cachedFeatures } from '../../src/train/feature-cache.ts';
 import { resolveInlineDefinition } from '../../src/experiment/load.ts';
-import { buildRunModel, splitAtPooling } from '../../src/train/model-setup.ts';
+import { buildRunModel } from '../../src/train/model-setup.ts';
+import { featureModels } from '../../src/train/feature-models.ts';
 import { newRecord, RecordSaver } from '../../src/train/record-saver.ts';
 import { runProcessGone, type RunRecord } from '../../src/run/record.ts';
 import { installStopSignal } from '../../src/train/signals.ts';
@@ -78,7 +79,7 @@ test('cached features keep run.json fresh while they are computed', async () => 
   const { splits, entry } = await cachedFeatures({
     def,
     built,
-    split: splitAtPooling(built.classifier),
+    models: featureModels(built.classifier, def.model),
     data,
     numClasses: 10,
     cacheDir: process.env.TRANSFERLAB_CACHE_DIR!,
@@ -95,7 +96,7 @@ test('cached features keep run.json fresh while they are computed', async () => 
     'the last heartbeat on disk',
   );
   assert.ok(
-    seen.some((l) => l.startsWith('features train: 130/130 images')),
+    seen.some((l) => l.startsWith('features train 32 px: 130/130 images')),
     seen.join('\n'),
   );
   assert.deepEqual(entry, { used: true, hit: false, key: entry.key, path: '' }, 'random weights are not kept');

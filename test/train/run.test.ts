@@ -297,7 +297,7 @@ test('an inline definition through a partly frozen base: micro-batches, augmenta
   assert.equal(record.featureCache, null, 'a partly trainable base is trained end to end');
   assert.ok(record.params!.base.trainable > 0 && record.params!.base.nonTrainable > 0);
   assert.equal(record.globalStep, 5);
-  assert.deepEqual(record.definition.data.augment, { flip: true, crop: 2 });
+  assert.deepEqual(record.definition.data.augment, { flip: true, crop: 2, cropCopies: 1 });
   const train = await read(join(runDir, TRAIN_SUBRUN));
   assert.deepEqual(steps(train, 'batch_loss'), [2, 4]);
   assert.ok(Number.isFinite(train.scalars('epoch_loss')[0]!.value));

@@ -1,0 +1,244 @@
+// What a run will cost, measured before it starts: a few real steps on the backend it will use
+// (feature extraction per input size, training steps in the planned micro-batches, forward passes
+// for evaluation) on random inputs, scaled to the run's image counts. The model's weights are put
+// back afterwards, so the run trains from exactly what it would have without the estimate.
+import * as tf from '@tensorflow/tfjs';
+import { batchCount } from '../data/index.ts';
+import type { ExperimentDefinition } from '../experiment/definition.ts';
+import type { RunRecord } from '../run/record.ts';
+import { foldBatchNorm } from '../models/index.ts';
+import { computeCosts } from './compute-cost.ts';
+import { featureModels } from './feature-models.ts';
+import { splitViews } from './feature-views.ts';
+import { paramCounts, type RunModel } from './model-setup.ts';
+import { createOptimizer } from './optimizer.ts';
+import { trainStep } from './step.ts';
+
+export type RunEstimate = NonNullable<RunRecord['estimate']>;
+type Counts = { train: number; validation: number; test: number };
+
+const CPU_LIMIT_SECONDS = 12 * 3600;
+const FEATURE_BATCH = 64;
+const CACHED_EVAL_BATCH = 1024;
+/** Stop timing a phase after this many seconds (one step of a big model can take that long). */
+const ENOUGH_SECONDS = 10;
+
+/** Image counts of each split as the definition plans them, without loading the data. */
+export function plannedCounts(def: ExperimentDefinition): Counts {
+  const perClass = (n: number | undefined, all: number) => (n === undefined ? all : Math.min(all, n * 10));
+  return {
+    train: perClass(def.data.trainPerClass, 50_000 - def.data.validationSize),
+    validation: def.data.validationSize,
+    test: perClass(def.data.testPerClass, 10_000),
+  };
+}
+
+/** Whether the run trains its head on cached features (as inputs.ts decides it for a frozen base). */
+const usesFeatureCache = (def: ExperimentDefinition, built: RunModel) =>
+  def.train.featureCache === 'auto' && built.freeze.trainableParams === 0;
+
+/**
+ * Seconds per call of `work`: a first, profiled call (warm-up: kernels compile, memory is allocated;
+ * its peak tensor bytes are the figure kept), then calls until `times` or ENOUGH_SECONDS.
+ */
+async function timeCalls(work: () => void | Promise<unknown>, times: number) {
+  const profile = await tf.profile(async () => (await work(), []));
+  let calls = 0;
+  const t0 = performance.now();
+  while (calls < times && (calls === 0 || performance.now() - t0 < ENOUGH_SECONDS * 1000)) {
+    await work();
+    calls++;
+  }
+  return { seconds: (performance.now() - t0) / 1000 / calls, calls, peakBytes: profile.peakBytes };
+}
+
+interface Timings {
+  featureSeconds: number;
+  stepSeconds: number;
+  stepsPerEpoch: number;
+  /** Seconds of one evaluation pass over `n` images. */
+  evalSeconds: (n: number) => number;
+  trainRows: number;
+  peakBytes: number;
+  timedSteps: number;
+}
+
+/** Seconds of one optimizer step of `model` on random inputs of `shape`, in the planned micro-batches. */
+async function timeTraining(def: ExperimentDefinition, model: tf.LayersModel, shape: number[]) {
+  const { batchSize } = def.train;
+  const microBatch = def.train.microBatch ?? batchSize;
+  const optimizer = createOptimizer(def.optimizer);
+  const x = tf.randomUniform([batchSize, ...shape]);
+  const y = tf.oneHot(tf.randomUniform([batchSize], 0, 10, 'int32') as tf.Tensor1D, 10).toFloat() as tf.Tensor2D;
+  const saved = model.getWeights().map((w) => w.clone());
+  try {
+    return await timeCalls(() => trainStep(model, optimizer, x, y, microBatch), 3);
+  } finally {
+    // The run trains from exactly the weights it would have had without the estimate.
+    model.setWeights(saved);
+    tf.dispose([...saved, x, y]);
+    optimizer.dispose();
+  }
+}
+
+/** Seconds of one forward pass (inference mode) over a batch of random inputs of `shape`. */
+async function timeForward(apply: (x: tf.Tensor) => tf.Tensor, batch: number, shape: number[]) {
+  const x = tf.randomUniform([batch, ...shape]);
+  try {
+    return await timeCalls(() => {
+      const out = tf.tidy(() => apply(x));
+      out.dataSync();
+      out.dispose();
+    }, 2);
+  } finally {
+    x.dispose();
+  }
+}
+
+const IMAGE = [32, 32, 3];
+
+/** Cached features: extraction per size and view, then the head's steps and evaluation on features. */
+async function cachedTimings(def: ExperimentDefinition, built: RunModel, counts: Counts): Promise<Timings> {
+  const models = featureModels(built.classifier, def.model);
+  const views = splitViews(def);
+  const trainRows = counts.train * views.train.length;
+  const evalRows = (counts.validation + counts.test) * views.evaluation.length;
+  let featureSeconds = 0;
+  let peakBytes = 0;
+  let timedSteps = 0;
+  for (const size of models.sizes) {
+    // Timed on tfjs' folded copy: where ONNX Runtime extracts instead, the estimate errs high.
+    const folded = foldBatchNorm(size.model);
+    try {
+      const t = await timeForward((x) => folded.apply(x, { training: false }) as tf.Tensor, FEATURE_BATCH, IMAGE);
+      featureSeconds += ((trainRows + evalRows) * t.seconds) / FEATURE_BATCH;
+      peakBytes = Math.max(peakBytes, t.peakBytes);
+      timedSteps += t.calls;
+    } finally {
+      folded.dispose();
+    }
+  }
+  const step = await timeTraining(def, models.head, [models.featureDim]);
+  const forward = await timeForward((x) => models.head.apply(x) as tf.Tensor, CACHED_EVAL_BATCH, [models.featureDim]);
+  return {
+    featureSeconds,
+    stepSeconds: step.seconds,
+    stepsPerEpoch: batchCount(trainRows, def.train.batchSize),
+    evalSeconds: (n) => ((n * views.evaluation.length) / CACHED_EVAL_BATCH) * forward.seconds,
+    trainRows,
+    peakBytes: Math.max(peakBytes, step.peakBytes, forward.peakBytes),
+    timedSteps: timedSteps + step.calls + forward.calls,
+  };
+}
+
+/** Training on images: the whole classifier's steps and forward passes (flip TTA doubles evaluation). */
+async function imageTimings(def: ExperimentDefinition, built: RunModel, counts: Counts): Promise<Timings> {
+  const evalBatch = Math.max(def.train.batchSize, 32);
+  const step = await timeTraining(def, built.classifier, IMAGE);
+  const forward = await timeForward((x) => built.classifier.apply(x) as tf.Tensor, evalBatch, IMAGE);
+  const tta = def.eval.tta === 'flip' ? 2 : 1;
+  return {
+    featureSeconds: 0,
+    stepSeconds: step.seconds,
+    stepsPerEpoch: batchCount(counts.train, def.train.batchSize),
+    evalSeconds: (n) => ((n * tta) / evalBatch) * forward.seconds,
+    trainRows: counts.train,
+    peakBytes: Math.max(step.peakBytes, forward.peakBytes),
+    timedSteps: step.calls + forward.calls,
+  };
+}
+
+/**
+ * Times a few real steps of the run as planned on the current backend and scales them to its image
+ * counts: seconds per epoch (training + validation), the whole run, FLOPs and peak tensor memory.
+ * `backendKind` is the backend's kind (gpu | node | wasm | cpu): on a CPU, over 12 h comes with advice.
+ */
+export async function estimateRun(
+  def: ExperimentDefinition,
+  built: RunModel,
+  counts: Counts,
+  backend: { name: string; kind: string },
+): Promise<RunEstimate> {
+  const cached = usesFeatureCache(def, built);
+  const t = cached ? await cachedTimings(def, built, counts) : await imageTimings(def, built, counts);
+  const secondsPerEpoch = t.stepsPerEpoch * t.stepSeconds + t.evalSeconds(counts.validation);
+  const testSeconds = t.evalSeconds(counts.test);
+  const totalSeconds = t.featureSeconds + def.train.epochs * secondsPerEpoch + testSeconds;
+  const base = paramCounts(built.base);
+  const model = paramCounts(built.classifier);
+  const costs = computeCosts(
+    {
+      macsPerImage: model.macsPerImage,
+      baseMacsPerImage: base.macsPerImage,
+      dataset: { ...counts, classNames: [] },
+      epochs: { planned: def.train.epochs, completed: 0 },
+    },
+    cached,
+    built.freeze.trainableParams,
+    base.total,
+  );
+  const flops = costs(t.trainRows * def.train.epochs, { data: 0, model: 0, features: 0, train: 0, evaluate: 0 }).flops;
+  return {
+    backend: backend.name,
+    featureCache: cached,
+    timedSteps: t.timedSteps,
+    featureSeconds: t.featureSeconds,
+    secondsPerEpoch,
+    testSeconds,
+    totalSeconds,
+    flops,
+    peakMemoryBytes: t.peakBytes,
+    advice: cheaperSettings(def, cached, totalSeconds, backend.kind),
+    actual: null,
+  };
+}
+
+/** Over 12 h on a CPU: the settings that would make the run cheaper (none otherwise). */
+export function cheaperSettings(
+  def: ExperimentDefinition,
+  cached: boolean,
+  totalSeconds: number,
+  backendKind: string,
+): string[] {
+  if (totalSeconds <= CPU_LIMIT_SECONDS || backendKind === 'gpu') return [];
+  const advice = [];
+  if (!cached) advice.push('a frozen base (--set model.freeze=all: its features are computed once and cached)');
+  if (def.model.inputSize > 96) {
+    const ratio = ((96 / def.model.inputSize) ** 2).toFixed(2);
+    advice.push(`a smaller input size (--set model.inputSize=96: about ${ratio}× the cost per image)`);
+  }
+  if (def.data.trainPerClass === undefined) advice.push('fewer training images (--set data.trainPerClass=500)');
+  advice.push('a GPU (--backend gpu with @tensorflow/tfjs-node-gpu)');
+  return advice;
+}
+
+const duration = (s: number): string =>
+  s < 90 ? `${s.toFixed(1)} s` : s < 5400 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`;
+
+/** The estimate as the first lines of a run (and of --dry-run). */
+export function estimateLines(e: RunEstimate, epochs: number): string[] {
+  const [unit, scale] = e.flops >= 1e15 ? ['P', 1e15] : e.flops >= 1e12 ? ['T', 1e12] : ['G', 1e9];
+  const flops = `${(e.flops / scale).toFixed(2)} ${unit}FLOPs`;
+  const memory = `${(e.peakMemoryBytes / 2 ** 20).toFixed(0)} MiB`;
+  const lines = [
+    `estimate (${e.backend}, ${e.timedSteps} timed steps): ${duration(e.secondsPerEpoch)} per epoch · ` +
+      `total ${duration(e.totalSeconds)} (features ${duration(e.featureSeconds)}, ${epochs} epochs, ` +
+      `test ${duration(e.testSeconds)}) · ${flops} · peak tensor memory ${memory}`,
+  ];
+  if (e.advice.length > 0) {
+    lines.push(`estimate: over 12 h on a CPU; cheaper: ${e.advice.join('; ')}`);
+  }
+  return lines;
+}
+
+/** The estimate's figures as the run measured them (its phases), for run.json beside the estimate. */
+export function measuredCost(record: RunRecord, testSeconds: number): NonNullable<RunEstimate['actual']> {
+  const epochs = record.history.length;
+  const { features, train, evaluate } = record.phases;
+  return {
+    featureSeconds: features,
+    secondsPerEpoch: epochs > 0 ? (train + evaluate - testSeconds) / epochs : null,
+    testSeconds,
+    totalSeconds: features + train + evaluate,
+  };
+}
