@@ -38,7 +38,7 @@ export async function disposeExtractor(extractor: Extractor): Promise<void> {
 }
 
 /** Pooled features [n, dim] of a batch of preprocessed 32×32 images [n, 32, 32, 3] (inference mode). */
-export async function extractBatch(extractor: Extractor, x: tf.Tensor4D): Promise<Float32Array> {
+async function extractBatch(extractor: Extractor, x: tf.Tensor4D): Promise<Float32Array> {
   const { engine } = extractor;
   if ('onnx' in engine) {
     const [out] = await engine.onnx.run({ data: x.dataSync() as Float32Array, shape: x.shape });

@@ -195,7 +195,7 @@ async function cachedSize(input: CachedFeaturesInput, sets: Map<string, ImageSet
 }
 
 /** The sizes' features side by side, row by row (one size: as it is). */
-export function joinSizes(parts: Map<string, CachedSplit>[]): Map<string, CachedSplit> {
+function joinSizes(parts: Map<string, CachedSplit>[]): Map<string, CachedSplit> {
   if (parts.length === 1) return parts[0]!;
   const out = new Map<string, CachedSplit>();
   for (const name of parts[0]!.keys()) {

@@ -2,15 +2,7 @@
 // Runtime where it loads and the model exports, else tfjs with one notice line. Training stays on
 // tfjs. What ran in each phase is kept for run.json's `engines`.
 import * as tf from '@tensorflow/tfjs';
-import type { ImageSet } from '../data/index.ts';
-import {
-  chooseForward,
-  collectOutputs,
-  loadOnnxRuntime,
-  type Batch,
-  type OnnxExportOptions,
-  type OnnxForward,
-} from '../onnx/index.ts';
+import { chooseForward, loadOnnxRuntime, type OnnxExportOptions, type OnnxForward } from '../onnx/index.ts';
 import type { EngineEntry, RunRecord } from '../run/record.ts';
 import type { EnginePreference } from './engine-names.ts';
 
@@ -27,7 +19,6 @@ export interface ForwardEngineOptions {
 }
 
 /** Images per ONNX Runtime call while extracting features. */
-const FEATURE_BATCH = 64;
 
 export class ForwardEngines {
   /** The engine of each phase that ran so far (run.json's `engines`). */
@@ -106,30 +97,4 @@ async function runOnOnnx(forward: OnnxForward, x: tf.Tensor): Promise<tf.Tensor>
   const data = (await x.data()) as Float32Array;
   const [out] = await forward.run({ data, shape: x.shape });
   return tf.tensor(out!.data, out!.shape);
-}
-
-/**
- * Every raw image of a split through an ONNX Runtime feature forward (exported with the
- * preprocessing inside), as one [count, dim] matrix; null when a stop was requested midway.
- */
-export async function onnxFeatures(
-  forward: OnnxForward,
-  set: ImageSet,
-  opts: { shouldStop: () => boolean; onProgress: (done: number, total: number) => void },
-): Promise<{ features: Float32Array; labels: Uint8Array; count: number; dim: number } | null> {
-  const out = await collectOutputs(forward, rawBatches(set), { total: set.count, ...opts });
-  if (out === null) return null;
-  return { features: out.values, labels: set.labels.slice(), count: set.count, dim: out.dim };
-}
-
-function* rawBatches(set: ImageSet): Generator<Batch> {
-  const pixels = set.images.length / set.count;
-  const side = Math.round(Math.sqrt(pixels / 3));
-  for (let start = 0; start < set.count; start += FEATURE_BATCH) {
-    const n = Math.min(FEATURE_BATCH, set.count - start);
-    yield {
-      data: Float32Array.from(set.images.subarray(start * pixels, (start + n) * pixels)),
-      shape: [n, side, side, 3],
-    };
-  }
 }

@@ -8,7 +8,7 @@ import { UpSample } from '../models/layers/up-sample.ts';
 type ModelSpec = ExperimentDefinition['model'];
 
 /** The input sizes whose features a definition joins (one unless model.inputSizes is set). */
-export function inputSizesOf(m: Pick<ModelSpec, 'inputSize' | 'inputSizes'>): number[] {
+function inputSizesOf(m: Pick<ModelSpec, 'inputSize' | 'inputSizes'>): number[] {
   return m.inputSizes ?? [m.inputSize];
 }
 
