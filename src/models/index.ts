@@ -4,7 +4,7 @@
 // preprocess modes) and download/; never a backend: models run on whatever backend is set.
 export { buildBase } from './builders/index.ts';
 export { buildClassifier } from './classifier.ts';
-export { foldBatchNorm, type InferenceModel } from './inference/fold.ts';
+export { bnScaleOffset64, foldBatchNorm, type BatchNormFields, type InferenceModel } from './inference/fold.ts';
 export { FreezableBatchNormalization, freezableBatchNorm, batchNormInference } from './layers/freezable-batch-norm.ts';
 export { fastRelu6Enabled, useFastRelu6 } from './layers/relu6.ts';
 export { mobileNetV1Base } from './weights/tfjs-layers.ts';

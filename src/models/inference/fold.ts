@@ -51,7 +51,7 @@ interface ConvConfig {
   useBias?: boolean;
 }
 
-interface BatchNormFields {
+export interface BatchNormFields {
   gamma: { read(): tf.Tensor } | null;
   beta: { read(): tf.Tensor } | null;
   movingMean: { read(): tf.Tensor };
@@ -271,8 +271,11 @@ function bnScaleOffset(bn: BatchNormFields): { scale: tf.Tensor; offset: tf.Tens
   return { scale: tf.tensor1d(Float32Array.from(scale)), offset: tf.tensor1d(Float32Array.from(offset)) };
 }
 
-/** The same in float64, so folded weights carry one float32 rounding each. */
-function bnScaleOffset64(bn: BatchNormFields): { scale: Float64Array; offset: Float64Array } {
+/**
+ * The same in float64, so folded weights carry one float32 rounding each (also what the ONNX
+ * exporter folds: inference mode, moving statistics).
+ */
+export function bnScaleOffset64(bn: BatchNormFields): { scale: Float64Array; offset: Float64Array } {
   const read = (v: { read(): tf.Tensor } | null): Float32Array | null =>
     v ? (v.read().dataSync() as Float32Array) : null;
   const variance = read(bn.movingVariance)!;

@@ -1,15 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
+import { bnScaleOffset64, type BatchNormFields } from '../../../models/index.ts';
 import { UnsupportedLayerError } from '../errors.ts';
 import type { LayerContext } from './context.ts';
-
-interface BatchNormFields {
-  gamma: { read(): tf.Tensor } | null;
-  beta: { read(): tf.Tensor } | null;
-  movingMean: { read(): tf.Tensor };
-  movingVariance: { read(): tf.Tensor };
-  axis: number;
-  epsilon: number;
-}
 
 /**
  * Inference-mode batch normalisation of a BatchNormalization layer as per-channel
@@ -25,19 +17,7 @@ export function batchNormAffine(layer: tf.layers.Layer, rank: number): { scale: 
       `axis ${bn.axis} (only the channel axis, last, is exported)`,
     );
   }
-  const read = (v: { read(): tf.Tensor } | null): Float32Array | null =>
-    v ? (v.read().dataSync() as Float32Array) : null;
-  const variance = read(bn.movingVariance)!;
-  const mean = read(bn.movingMean)!;
-  const gamma = read(bn.gamma);
-  const beta = read(bn.beta);
-  const scale = new Float64Array(variance.length);
-  const offset = new Float64Array(variance.length);
-  for (let c = 0; c < variance.length; c++) {
-    scale[c] = (gamma ? gamma[c]! : 1) / Math.sqrt(variance[c]! + bn.epsilon);
-    offset[c] = (beta ? beta[c]! : 0) - mean[c]! * scale[c]!;
-  }
-  return { scale, offset };
+  return bnScaleOffset64(bn);
 }
 
 /**
