@@ -223,7 +223,10 @@ test('compare API: JSON and CSV with time-to-accuracy and Pareto membership', as
   const lines = (await csv.text()).trim().split('\r\n');
   assert.equal(lines.length, 5);
   assert.match(lines[0], /^id,experiment,name,status,bestValAccuracy,/);
-  assert.ok(lines.some((l) => l.startsWith(`${IDS.densenet},densenet-full,lr3,success,0.85,4,`)));
+  assert.ok(
+    lines.some((l) => l.startsWith(`${IDS.densenet},densenet-full,lr3,success,0.85,5,`)),
+    'best epoch 1-based',
+  );
   const diff = (
     await (await get(`/api/compare/diff.csv?runs=${encodeURIComponent(`${IDS.densenet},${IDS.inception}`)}`)).text()
   )
