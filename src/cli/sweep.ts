@@ -290,6 +290,7 @@ async function runThroughQueue(
     return await follow(
       queue,
       trials.map((t) => t.id).filter((id) => !added.skipped.includes(id)),
+      added.skipped.length,
     );
   } finally {
     await queue.close();
@@ -297,8 +298,11 @@ async function runThroughQueue(
   }
 }
 
-/** Waits until every trial's job is completed or failed, printing each change of state. */
-async function follow(queue: ReturnType<typeof openQueue>, ids: string[]): Promise<number> {
+/**
+ * Waits until every trial's job is completed or failed, printing each change of state. The summary
+ * counts the whole sweep: trials that had succeeded before this call count as succeeded.
+ */
+async function follow(queue: ReturnType<typeof openQueue>, ids: string[], earlier: number): Promise<number> {
   const last = new Map<string, string>();
   for (;;) {
     let finished = 0;
@@ -316,7 +320,8 @@ async function follow(queue: ReturnType<typeof openQueue>, ids: string[]): Promi
       if (state === 'failed' || state === 'unknown') failed++;
     }
     if (finished === ids.length) {
-      process.stderr.write(`${ids.length - failed} of ${ids.length} trials succeeded\n`);
+      const before = earlier > 0 ? ` (${earlier} before this run)` : '';
+      process.stderr.write(`${ids.length - failed + earlier} of ${ids.length + earlier} trials succeeded${before}\n`);
       return failed > 0 ? 1 : 0;
     }
     await new Promise((r) => setTimeout(r, 2000));

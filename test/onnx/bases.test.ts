@@ -6,7 +6,8 @@ import { selectBackend } from '../../src/backends/index.ts';
 import { loadBatchFiles, preprocess, resizeBatch } from '../../src/data/index.ts';
 import { buildBase, loadPretrainedMobileNetV1, mobileNetV1Base, type BaseName } from '../../src/models/index.ts';
 import { cifarDir, sharedModelsDir } from '../helpers/shared.ts';
-import { compare, runOnnx, seedWeights } from './helpers.ts';
+import { compare, runOnnx } from './helpers.ts';
+import { seedWeights } from '../helpers/seed-weights.ts';
 
 before(async () => {
   await selectBackend('wasm');

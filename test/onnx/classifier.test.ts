@@ -8,7 +8,8 @@ import { applyFreezing, buildBase, buildClassifier, classifierBase, mobileNetV1B
 import { prefixBoundary, trainableSuffix } from '../../src/models/prefix-split.ts';
 import { exportOnnx } from '../../src/onnx/index.ts';
 import { cifarDir, sharedModelsDir } from '../helpers/shared.ts';
-import { compare, runOnnx, seedWeights } from './helpers.ts';
+import { compare, runOnnx } from './helpers.ts';
+import { seedWeights } from '../helpers/seed-weights.ts';
 
 before(async () => {
   await selectBackend('wasm');

@@ -9,7 +9,8 @@ import { loadBatchFiles, preprocess } from '../../src/data/index.ts';
 import { buildBase, buildClassifier } from '../../src/models/index.ts';
 import { collectOutputs, loadOnnxRuntime, OnnxForward, writeOnnxFile, type Batch } from '../../src/onnx/index.ts';
 import { cifarDir } from '../helpers/shared.ts';
-import { compare, seedWeights } from './helpers.ts';
+import { compare } from './helpers.ts';
+import { seedWeights } from '../helpers/seed-weights.ts';
 
 before(async () => {
   await selectBackend('wasm');

@@ -8,6 +8,7 @@ import { type ModelSpec, buildSpecModel } from '../../../src/train/parallel/mode
 import { DataParallelTrainer, WorkerError } from '../../../src/train/parallel/trainer.ts';
 import { batchGradients } from '../../../src/train/step.ts';
 import { randomValues, relativeError } from '../../backends/helpers.ts';
+import { seedWeights } from '../../helpers/seed-weights.ts';
 
 const NETS = new URL('./nets.ts', import.meta.url).href;
 const ADAM: OptimizerSpec = { name: 'adam', learningRate: 1e-3 };
@@ -23,8 +24,10 @@ function batch(size: number, inputSize: number, seed: number): { x: tf.Tensor4D;
   return { x, y };
 }
 
+/** Two replicas with the same seeded draw: every run of a test compares the same numbers. */
 async function twin(spec: ModelSpec): Promise<{ model: tf.LayersModel; reference: tf.LayersModel }> {
   const model = await buildSpecModel(spec);
+  seedWeights(model, 7);
   const reference = await buildSpecModel(spec);
   reference.setWeights(model.getWeights());
   return { model, reference };
