@@ -6,6 +6,7 @@ const suites: Record<string, () => Promise<{ run(args: string[]): Promise<void> 
   train: () => import('./train.ts'),
   site: () => import('./site.ts'),
   inference: () => import('./inference.ts'),
+  prefix: () => import('./prefix.ts'),
 };
 
 const args = process.argv.slice(2);

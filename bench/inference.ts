@@ -22,6 +22,7 @@ import {
   useFastRelu6,
 } from '../src/models/index.ts';
 import { exportOnnx, loadOnnxRuntime, OnnxSession } from '../src/onnx/index.ts';
+import { median } from './median.ts';
 
 interface Config {
   key: string;
@@ -162,10 +163,4 @@ export async function run(flags: string[]): Promise<void> {
     tf.dispose([x]);
     model.dispose();
   }
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }

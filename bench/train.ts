@@ -19,6 +19,7 @@ import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { planMicroBatch } from '../src/train/parallel/plan.ts';
 import { benchModel, type Config } from './train-model.ts';
+import { median } from './median.ts';
 
 type Backend = 'wasm' | 'cpu';
 type Mode = 'train' | 'forward';
@@ -240,12 +241,6 @@ async function parallelChild(job: Job & { workers: number }): Promise<void> {
   } finally {
     await trainer.dispose();
   }
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((p, q) => p - q);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 async function child(job: Job): Promise<void> {

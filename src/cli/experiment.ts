@@ -9,6 +9,7 @@ import { PROGRESS_MODES, type ProgressMode } from '../experiment/names.ts';
 import { UsageError } from '../experiment/usage-error.ts';
 import { checkRunName } from '../run/layout.ts';
 import { ENGINE_PREFERENCES, type EnginePreference } from '../train/engine-names.ts';
+import type { ForwardEngines } from '../train/forward-engine.ts';
 import { commandLine } from '../train/environment.ts';
 import { parseDuration } from '../train/time-budget.ts';
 import { isEntryPoint, parseFlags, runCli } from './args.ts';
@@ -132,7 +133,13 @@ async function main(): Promise<number> {
     if (values.tag) loaded.definition.tags = [...new Set([...loaded.definition.tags, ...values.tag])];
     const { selectBackend } = await import('../backends/index.ts');
     const chosen = await selectBackend(backend, { quiet: true });
-    process.stdout.write(await dryRun(loaded, where, chosen));
+    const { ForwardEngines } = await import('../train/forward-engine.ts');
+    const engines = await ForwardEngines.create({
+      engine,
+      ...(threads === undefined ? {} : { threads }),
+      log: () => {},
+    });
+    process.stdout.write(await dryRun(loaded, where, chosen, engines));
     return 0;
   }
 
@@ -174,6 +181,7 @@ async function dryRun(
   loaded: LoadedDefinition,
   flags: LocationFlags,
   backend: { name: string; kind: string },
+  engines: ForwardEngines,
 ): Promise<string> {
   const { buildRunModel, paramCounts } = await import('../train/model-setup.ts');
   const { estimateLines, estimateRun, plannedCounts } = await import('../train/estimate.ts');
@@ -209,7 +217,7 @@ async function dryRun(
       `(base ${n(base.macsPerImage)}, head ${n(model.macsPerImage - base.macsPerImage)})`,
     `base layers: ${built.freeze.trainableLayers} trainable, ${built.freeze.frozenLayers} frozen` +
       (built.freeze.firstTrainableLayer ? ` (first trainable: ${built.freeze.firstTrainableLayer})` : ''),
-    ...estimateLines(await estimateRun(def, built, plannedCounts(def), backend), def.train.epochs),
+    ...estimateLines(await estimateRun(def, built, plannedCounts(def), backend, engines), def.train.epochs),
     '',
   ];
   return lines.join('\n');

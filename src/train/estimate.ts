@@ -9,6 +9,7 @@ import type { RunRecord } from '../run/record.ts';
 import { foldBatchNorm } from '../models/index.ts';
 import { computeCosts } from './compute-cost.ts';
 import { featureModels } from './feature-models.ts';
+import type { ForwardEngines } from './forward-engine.ts';
 import { splitViews } from './feature-views.ts';
 import { paramCounts, type RunModel } from './model-setup.ts';
 import { createOptimizer } from './optimizer.ts';
@@ -22,6 +23,8 @@ const FEATURE_BATCH = 64;
 const CACHED_EVAL_BATCH = 1024;
 /** Stop timing a phase after this many seconds (one step of a big model can take that long). */
 const ENOUGH_SECONDS = 10;
+/** Time a phase for at least this long, however fast its calls. */
+const MIN_TIMED_SECONDS = 0.3;
 
 /** Image counts of each split as the definition plans them, without loading the data. */
 export function plannedCounts(def: ExperimentDefinition): Counts {
@@ -39,17 +42,24 @@ const usesFeatureCache = (def: ExperimentDefinition, built: RunModel) =>
 
 /**
  * Seconds per call of `work`: a first, profiled call (warm-up: kernels compile, memory is allocated;
- * its peak tensor bytes are the figure kept), then calls until `times` or ENOUGH_SECONDS.
+ * its peak tensor bytes are the figure kept), then calls until `times` and MIN_TIMED_SECONDS both
+ * are reached, or ENOUGH_SECONDS; the median call, so the JIT's last warm-up calls do not count.
  */
 async function timeCalls(work: () => void | Promise<unknown>, times: number) {
   const profile = await tf.profile(async () => (await work(), []));
-  let calls = 0;
+  const seconds: number[] = [];
   const t0 = performance.now();
-  while (calls < times && (calls === 0 || performance.now() - t0 < ENOUGH_SECONDS * 1000)) {
+  const elapsed = () => (performance.now() - t0) / 1000;
+  while (
+    (seconds.length < times || elapsed() < MIN_TIMED_SECONDS) &&
+    (seconds.length === 0 || elapsed() < ENOUGH_SECONDS)
+  ) {
+    const start = performance.now();
     await work();
-    calls++;
+    seconds.push((performance.now() - start) / 1000);
   }
-  return { seconds: (performance.now() - t0) / 1000 / calls, calls, peakBytes: profile.peakBytes };
+  seconds.sort((a, b) => a - b);
+  return { seconds: seconds[seconds.length >> 1]!, calls: seconds.length, peakBytes: profile.peakBytes };
 }
 
 interface Timings {
@@ -97,8 +107,32 @@ async function timeForward(apply: (x: tf.Tensor) => tf.Tensor, batch: number, sh
 
 const IMAGE = [32, 32, 3];
 
+/** Seconds per batch of feature extraction, on the engine the run extracts with (createExtractor's choice). */
+async function timeExtraction(model: tf.LayersModel, engines?: ForwardEngines) {
+  const onnx = engines ? await engines.open('features', model) : null;
+  if (onnx) {
+    const data = new Float32Array(FEATURE_BATCH * 32 * 32 * 3).map(() => Math.random() * 2 - 1);
+    try {
+      return await timeCalls(() => onnx.run({ data, shape: [FEATURE_BATCH, ...IMAGE] }), 2);
+    } finally {
+      await onnx.dispose();
+    }
+  }
+  const folded = foldBatchNorm(model);
+  try {
+    return await timeForward((x) => folded.apply(x, { training: false }) as tf.Tensor, FEATURE_BATCH, IMAGE);
+  } finally {
+    folded.dispose();
+  }
+}
+
 /** Cached features: extraction per size and view, then the head's steps and evaluation on features. */
-async function cachedTimings(def: ExperimentDefinition, built: RunModel, counts: Counts): Promise<Timings> {
+async function cachedTimings(
+  def: ExperimentDefinition,
+  built: RunModel,
+  counts: Counts,
+  engines?: ForwardEngines,
+): Promise<Timings> {
   const models = featureModels(built.classifier, def.model);
   const views = splitViews(def);
   const trainRows = counts.train * views.train.length;
@@ -107,16 +141,10 @@ async function cachedTimings(def: ExperimentDefinition, built: RunModel, counts:
   let peakBytes = 0;
   let timedSteps = 0;
   for (const size of models.sizes) {
-    // Timed on tfjs' folded copy: where ONNX Runtime extracts instead, the estimate errs high.
-    const folded = foldBatchNorm(size.model);
-    try {
-      const t = await timeForward((x) => folded.apply(x, { training: false }) as tf.Tensor, FEATURE_BATCH, IMAGE);
-      featureSeconds += ((trainRows + evalRows) * t.seconds) / FEATURE_BATCH;
-      peakBytes = Math.max(peakBytes, t.peakBytes);
-      timedSteps += t.calls;
-    } finally {
-      folded.dispose();
-    }
+    const t = await timeExtraction(size.model, engines);
+    featureSeconds += ((trainRows + evalRows) * t.seconds) / FEATURE_BATCH;
+    peakBytes = Math.max(peakBytes, t.peakBytes);
+    timedSteps += t.calls;
   }
   const step = await timeTraining(def, models.head, [models.featureDim]);
   const forward = await timeForward((x) => models.head.apply(x) as tf.Tensor, CACHED_EVAL_BATCH, [models.featureDim]);
@@ -158,9 +186,11 @@ export async function estimateRun(
   built: RunModel,
   counts: Counts,
   backend: { name: string; kind: string },
+  /** The run's forward engines: extraction is timed on ONNX Runtime where the run will extract on it. */
+  engines?: ForwardEngines,
 ): Promise<RunEstimate> {
   const cached = usesFeatureCache(def, built);
-  const t = cached ? await cachedTimings(def, built, counts) : await imageTimings(def, built, counts);
+  const t = cached ? await cachedTimings(def, built, counts, engines) : await imageTimings(def, built, counts);
   const secondsPerEpoch = t.stepsPerEpoch * t.stepSeconds + t.evalSeconds(counts.validation);
   const testSeconds = t.evalSeconds(counts.test);
   const totalSeconds = t.featureSeconds + def.train.epochs * secondsPerEpoch + testSeconds;

@@ -2,6 +2,7 @@
 // Runtime where it loads and the model exports, else tfjs with one notice line. Training stays on
 // tfjs. What ran in each phase is kept for run.json's `engines`.
 import * as tf from '@tensorflow/tfjs';
+import { formatMacs, modelCost } from '../models/cost.ts';
 import { chooseForward, loadOnnxRuntime, type OnnxExportOptions, type OnnxForward } from '../onnx/index.ts';
 import type { EngineEntry, RunRecord } from '../run/record.ts';
 import type { EnginePreference } from './engine-names.ts';
@@ -18,7 +19,12 @@ export interface ForwardEngineOptions {
   log: (line: string) => void;
 }
 
-/** Images per ONNX Runtime call while extracting features. */
+/**
+ * Below this forward cost per image, `auto` keeps a pass on tfjs: a dense head on cached features
+ * (~0.1 M multiply-adds) evaluates in tens of milliseconds there, while exporting it and opening a
+ * session takes about a second — every epoch.
+ */
+const AUTO_ONNX_MIN_MACS = 1e6;
 
 export class ForwardEngines {
   /** The engine of each phase that ran so far (run.json's `engines`). */
@@ -52,6 +58,11 @@ export class ForwardEngines {
   ): Promise<OnnxForward | null> {
     if (this.unavailable) {
       this.used[phase] = tfjsEntry(this.unavailable);
+      return null;
+    }
+    const macs = modelCost(model).macsPerImage;
+    if (this.opts.engine === 'auto' && macs < AUTO_ONNX_MIN_MACS) {
+      this.used[phase] = tfjsEntry(`auto: ${model.name} is small (${formatMacs(macs)} multiply-adds per image)`);
       return null;
     }
     const session = this.opts.threads === undefined ? {} : { threads: this.opts.threads };

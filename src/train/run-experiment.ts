@@ -263,7 +263,8 @@ async function trainAndTest(run: Run): Promise<RunStatus> {
     buildRunModel(def, { weightsDir: where.weightsDir, modelsDir: where.modelsDir, download, progress, warn: log }),
   );
   const baseTotal = recordModelSize(run, built);
-  record.estimate = await estimateRun(def, built, record.dataset, record.backend ?? { name: 'cpu', kind: 'cpu' });
+  const backend = record.backend ?? { name: 'cpu', kind: 'cpu' };
+  record.estimate = await estimateRun(def, built, record.dataset, backend, engines);
   for (const line of estimateLines(record.estimate, def.train.epochs)) log(line);
   if (run.budget) run.budget.reserveSeconds = record.estimate.testSeconds;
   // The heartbeats of the long phases below rewrite this record with their progress.

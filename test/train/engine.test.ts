@@ -120,6 +120,22 @@ test('--engine tfjs: every phase on tfjs, no notice', async () => {
   assert.deepEqual(record.engines, { features: tfjs, validation: tfjs, test: tfjs });
 });
 
+test('--engine auto: the base on ONNX Runtime; the small head on cached features stays on tfjs, said why', async () => {
+  const { record } = await runExperiment('quickstart', {
+    ...common(),
+    overrides: [...TINY, 'train.epochs=1', 'seed=8'],
+    engine: 'auto',
+    threads: 1,
+  });
+  assert.equal(record.status, 'success');
+  assert.equal(record.engines?.features?.engine, 'onnx');
+  for (const phase of ['validation', 'test'] as const) {
+    const entry = record.engines?.[phase];
+    assert.equal(entry?.engine, 'tfjs', phase);
+    assert.match(entry?.notice ?? '', /^auto: \S+ is small \([\d.]+ k multiply-adds per image\)$/, phase);
+  }
+});
+
 test('a partly frozen base trains after its frozen prefix on ONNX Runtime: loss falls, prefix unchanged', async () => {
   const definition = { extends: 'quickstart', model: { freeze: { last: 12 } } };
   const overrides = [...TINY, 'train.epochs=3', 'data.augment.flip=true'];
