@@ -17,6 +17,7 @@ import { buildRunModel, type RunModel } from '../../src/train/model-setup.ts';
 import { createOptimizer } from '../../src/train/optimizer.ts';
 import { installStopSignal } from '../../src/train/signals.ts';
 import type { ExperimentDefinition } from '../../src/experiment/definition.ts';
+import type { EngineEntry } from '../../src/run/record.ts';
 import { cifarDir, repoRoot, sharedModelsDir } from '../helpers/shared.ts';
 import { runWithoutOnnxRuntime } from '../onnx/without-onnxruntime.ts';
 
@@ -130,7 +131,7 @@ test('--engine auto: the base on ONNX Runtime; the small head on cached features
   assert.equal(record.status, 'success');
   assert.equal(record.engines?.features?.engine, 'onnx');
   for (const phase of ['validation', 'test'] as const) {
-    const entry = record.engines?.[phase];
+    const entry: EngineEntry | undefined = record.engines?.[phase];
     assert.equal(entry?.engine, 'tfjs', phase);
     assert.match(entry?.notice ?? '', /^auto: \S+ is small \([\d.]+ k multiply-adds per image\)$/, phase);
   }
