@@ -5,11 +5,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ExperimentDefinition } from '../experiment/definition.ts';
 import { kerasWeightsFile, resolveWeights } from '../models/weights/imagenet.ts';
-import {
-  MOBILENET_V1_NAME,
-  MOBILENET_V1_URL,
-  resolvePretrainedMobileNetV1,
-} from '../models/weights/tfjs-layers.ts';
+import { MOBILENET_V1_NAME, MOBILENET_V1_URL, resolvePretrainedMobileNetV1 } from '../models/weights/tfjs-layers.ts';
 
 const PROBE_MS = 3000;
 

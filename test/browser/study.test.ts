@@ -205,43 +205,54 @@ test('one name and one colour per run on every page; the dead run says so', { sk
  * script or a notebook would): SIGHUP ends it at once and leaves run.json saying `running`.
  */
 async function startTrainingProcess(logdir: string) {
-  const script = join(root, 'hup-run.ts');
+  // .mts: a module (top-level await) outside the package.
+  const script = join(root, 'hup-run.mts');
   const runExperiment = pathToFileURL(join(repoRoot, 'src', 'train', 'run-experiment.ts')).href;
-  const overrides = ['data.trainPerClass=5', 'data.validationSize=20', 'data.testPerClass=2', 'model.inputSize=32'];
+  const overrides = ['data.trainPerClass=10', 'data.validationSize=20', 'data.testPerClass=2', 'model.inputSize=32'];
   await writeFile(
     script,
     `import { runExperiment } from ${JSON.stringify(runExperiment)};
 await runExperiment('quickstart', {
-  logdir: ${JSON.stringify(logdir)}, dataDir: ${JSON.stringify(cifarDir())}, modelsDir: ${JSON.stringify(sharedModelsDir())},
+  logdir: ${JSON.stringify(logdir)}, dataDir: ${JSON.stringify(cifarDir())},
+  modelsDir: ${JSON.stringify(sharedModelsDir())},
   backend: 'wasm', progress: 'none', download: false, name: 'hup',
-  overrides: ${JSON.stringify([...overrides, 'train.batchSize=2', 'train.epochs=100000'])},
+  overrides: ${JSON.stringify([...overrides, 'train.batchSize=2', 'train.epochs=1000'])},
 });
 `,
   );
   const env = { ...process.env, TRANSFERLAB_CACHE_DIR: join(root, 'cache') };
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: repoRoot, env, detached: true, stdio: 'ignore' });
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: repoRoot,
+    env,
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise((done) => child.once('exit', done));
-  return { child, exited };
+  return { child, exited, stderr: () => stderr };
 }
 
 /** The runs API's entry for the run named `hup`, once the site lists it as running (90 s at most). */
-async function runningHupRun(): Promise<string> {
+async function runningHupRun(stderr: () => string): Promise<string> {
   for (let tries = 0; tries < 180; tries++) {
-    const { runs } = (await (await fetch(`${server.url}/api/runs`)).json()) as { runs: { id: string; status: string }[] };
+    const { runs } = (await (await fetch(`${server.url}/api/runs`)).json()) as {
+      runs: { id: string; status: string }[];
+    };
     const run = runs.find((r) => r.id.startsWith('quickstart/') && r.id.endsWith('-hup'));
     if (run?.status === 'running') return run.id;
     await new Promise((done) => setTimeout(done, 500));
   }
-  throw new Error('the training process never showed as running');
+  throw new Error(`the training process never showed as running: ${stderr()}`);
 }
 
 test(
   'a training run killed with SIGHUP shows as dead on the runs page within 60 s',
   { skip, timeout: 240_000 },
   async () => {
-    const { child, exited } = await startTrainingProcess(join(root, 'logs'));
+    const { child, exited, stderr } = await startTrainingProcess(join(root, 'logs'));
     try {
-      const id = await runningHupRun();
+      const id = await runningHupRun(stderr);
       const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
       await page.goto(`${server.url}/`);
       const row = page.locator(`#runs-table tr[data-id="${id}"]`);

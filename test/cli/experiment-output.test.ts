@@ -42,14 +42,17 @@ const TINY = [
 ];
 const sets = (xs: string[]) => xs.flatMap((x) => ['--set', x]);
 
-test('piped stderr: lines with ETAs for features, validation and the test set; the epoch counts both times', async () => {
+test('piped stderr: lines with ETAs for features, validation, the test set; the epoch has both times', async () => {
   const logdir = await tempDir('tl-out-logs-');
   const run = await experimentCli(['quickstart', '--backend', 'wasm', '--logdir', logdir, ...sets(TINY)]);
   assert.equal(run.status, 0, run.stderr);
   const lines = run.stderr.split('\n');
-  const has = (pattern: RegExp) => assert.ok(lines.some((l) => pattern.test(l)), `${pattern} in:\n${run.stderr}`);
-  const counted = (label: string, n: number) =>
-    new RegExp(`^${label}: ${n}/${n} images · \\d+ img/s · ETA 0 s$`);
+  const has = (pattern: RegExp) =>
+    assert.ok(
+      lines.some((l) => pattern.test(l)),
+      `${pattern} in:\n${run.stderr}`,
+    );
+  const counted = (label: string, n: number) => new RegExp(`^${label}: ${n}/${n} images · \\d+ img/s · ETA 0 s$`);
   has(counted('features train 32 px, 2 copies each', 100));
   has(counted('features validation 32 px', 30));
   has(counted('features test 32 px', 30));
@@ -62,7 +65,11 @@ test('piped stderr: lines with ETAs for features, validation and the test set; t
   has(/^test: loss [\d.]+ · accuracy [\d.]+ % · [\d.]+ s$/);
   const order = ['features train', 'epoch 1/1 batch 1/', 'epoch 1/1 validation:', 'epoch 1/1:', 'test set:', 'test:'];
   const at = order.map((prefix) => lines.findIndex((l) => l.startsWith(prefix)));
-  assert.deepEqual([...at].sort((a, b) => a - b), at, `phases in order: ${order.join(' → ')}`);
+  assert.deepEqual(
+    [...at].sort((a, b) => a - b),
+    at,
+    `phases in order: ${order.join(' → ')}`,
+  );
 });
 
 test('--dry-run: the total compute and time, and where the weights are', async () => {
@@ -88,14 +95,20 @@ test('missing weights: whether the download a run starts with can reach its sour
   const server = createServer((req, res) => res.writeHead(req.method === 'HEAD' ? 200 : 405).end());
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const { port } = server.address() as AddressInfo;
-  const via = (p: number): typeof fetch => (_url, init) => fetch(`http://127.0.0.1:${p}/model.json`, init);
+  const via =
+    (p: number): typeof fetch =>
+    (_url, init) =>
+      fetch(`http://127.0.0.1:${p}/model.json`, init);
   const empty = await tempDir('tl-out-weights-');
   const where = { weightsDir: empty, modelsDir: empty };
   const def = (name: string, model: Record<string, unknown> = {}) =>
     resolveInlineDefinition({ extends: name, model }, {}).definition;
   try {
     const online = await weightsStatus(def('quickstart'), { ...where, fetchImpl: via(port) });
-    assert.match(online, /^weights missing: pretrained model: .*model\.json not found; .*; a run downloads them first from https:/);
+    assert.match(
+      online,
+      /^weights missing: pretrained model: .*model\.json not found; .*; a run downloads them first from https:/,
+    );
     const closed = new Promise((done) => server.close(done));
     server.closeAllConnections();
     await closed;
@@ -107,7 +120,10 @@ test('missing weights: whether the download a run starts with can reach its sour
       offline,
       /^weights missing: weights: .*densenet121_weights_tf_dim_ordering_tf_kernels_notop\.h5 not found; .* is unreachable from here \(.*ECONNREFUSED.*\): offline, a run would fail$/,
     );
-    assert.equal(await weightsStatus(def('quickstart', { weights: 'none' }), where), 'weights: none (random initial weights)');
+    assert.equal(
+      await weightsStatus(def('quickstart', { weights: 'none' }), where),
+      'weights: none (random initial weights)',
+    );
   } finally {
     if (server.listening) server.close();
   }
