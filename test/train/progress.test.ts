@@ -84,7 +84,7 @@ test('bar: the epoch bar is left complete above the validation bar, then the sum
   assert.ok(text.endsWith('\nepoch 1/1: loss 1.5000 · train 0.1 s + validation 0.0 s\n'), text);
 });
 
-test("none writes nothing; ETA texts read in seconds, minutes, hours", () => {
+test('none writes nothing; ETA texts read in seconds, minutes, hours', () => {
   const out = fakeStream(false);
   const progress = createProgress('none', out.stream);
   progress.start(0, 1, 2, 0);
