@@ -184,7 +184,8 @@ async function dryRun(
   engines: ForwardEngines,
 ): Promise<string> {
   const { buildRunModel, paramCounts } = await import('../train/model-setup.ts');
-  const { estimateLines, estimateRun, plannedCounts } = await import('../train/estimate.ts');
+  const { estimateLines, estimateRun, plannedCounts, totalLine } = await import('../train/estimate.ts');
+  const { weightsStatus } = await import('../train/weights-status.ts');
   const def = loaded.definition;
   // Counts do not depend on weight values: skip the .h5 files; the pretrained tfjs model is read if present.
   const probe = def.model.weights.startsWith('pretrained:')
@@ -199,6 +200,7 @@ async function dryRun(
   }
   const base = paramCounts(built.base);
   const model = paramCounts(built.classifier);
+  const estimate = await estimateRun(def, built, plannedCounts(def), backend, engines);
   const n = (x: number) => x.toLocaleString('en-US');
   const lines = [
     `# ${loaded.experiment}${loaded.file ? ` (${loaded.file})` : ''}`,
@@ -217,7 +219,9 @@ async function dryRun(
       `(base ${n(base.macsPerImage)}, head ${n(model.macsPerImage - base.macsPerImage)})`,
     `base layers: ${built.freeze.trainableLayers} trainable, ${built.freeze.frozenLayers} frozen` +
       (built.freeze.firstTrainableLayer ? ` (first trainable: ${built.freeze.firstTrainableLayer})` : ''),
-    ...estimateLines(await estimateRun(def, built, plannedCounts(def), backend, engines), def.train.epochs),
+    ...estimateLines(estimate, def.train.epochs),
+    totalLine(estimate),
+    await weightsStatus(def, where),
     '',
   ];
   return lines.join('\n');

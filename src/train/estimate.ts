@@ -245,10 +245,14 @@ export function cheaperSettings(
 const duration = (s: number): string =>
   s < 90 ? `${s.toFixed(1)} s` : s < 5400 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`;
 
+function flopsText(flops: number): string {
+  const [unit, scale] = flops >= 1e15 ? ['P', 1e15] : flops >= 1e12 ? ['T', 1e12] : ['G', 1e9];
+  return `${(flops / scale).toFixed(2)} ${unit}FLOPs`;
+}
+
 /** The estimate as the first lines of a run (and of --dry-run). */
 export function estimateLines(e: RunEstimate, epochs: number): string[] {
-  const [unit, scale] = e.flops >= 1e15 ? ['P', 1e15] : e.flops >= 1e12 ? ['T', 1e12] : ['G', 1e9];
-  const flops = `${(e.flops / scale).toFixed(2)} ${unit}FLOPs`;
+  const flops = flopsText(e.flops);
   const memory = `${(e.peakMemoryBytes / 2 ** 20).toFixed(0)} MiB`;
   const lines = [
     `estimate (${e.backend}, ${e.timedSteps} timed steps): ${duration(e.secondsPerEpoch)} per epoch · ` +
@@ -259,6 +263,14 @@ export function estimateLines(e: RunEstimate, epochs: number): string[] {
     lines.push(`estimate: over 12 h on a CPU; cheaper: ${e.advice.join('; ')}`);
   }
   return lines;
+}
+
+/** The run's whole cost in one plain line (--dry-run's last): compute with the extraction, and time. */
+export function totalLine(e: RunEstimate): string {
+  const what = e.featureCache
+    ? "feature extraction once, the head's training, validation and test"
+    : 'training, validation and test';
+  return `total: ${flopsText(e.flops)} of compute (${what}) · about ${duration(e.totalSeconds)} on ${e.backend}`;
 }
 
 /** The estimate's figures as the run measured them (its phases), for run.json beside the estimate. */

@@ -13,9 +13,10 @@ import type { FeatureModels, SizeFeatures } from './feature-models.ts';
 import { splitViews } from './feature-views.ts';
 import { weightsDigest, type RunModel } from './model-setup.ts';
 import type { ForwardEngines } from './forward-engine.ts';
+import type { TerminalProgress } from './progress-contract.ts';
+import { progressLines } from './progress.ts';
 import type { StopSignal } from './signals.ts';
 
-const LOG_EVERY_MS = 10_000;
 /** Version of the cache layout and of what goes into a key: bump when either changes. */
 const CACHE_FORMAT = 2;
 
@@ -136,6 +137,8 @@ export interface CachedFeaturesInput {
   /** run.json's progress heartbeat while features are computed. */
   heartbeat: (progress: RunProgress | null) => void;
   log: (line: string) => void;
+  /** The extraction's progress, a pass per split and input size (default: plain lines through `log`). */
+  progress?: TerminalProgress;
   /** The engine of the extraction (ONNX Runtime or tfjs; `--engine`); tfjs when absent. */
   engines?: ForwardEngines;
 }
@@ -245,23 +248,19 @@ function cacheIdentity(
 
 async function computeFeatures(input: CachedFeaturesInput, sets: Map<string, ImageSet>, size: SizeFeatures) {
   const { built, stop, log } = input;
+  const progress = input.progress ?? progressLines(log);
   const views = splitViews(input.def);
   const out = new Map<string, CachedSplit>();
   const extractors = [await createExtractor(size, input.engines)];
   try {
     for (const [name, set] of sets) {
-      const t0 = performance.now();
-      let lastLog = t0;
+      const splitViewList = name === 'train' ? views.train : views.evaluation;
+      const copies = splitViewList.length > 1 ? `, ${splitViewList.length} copies each` : '';
+      const pass = progress.pass(`features ${name} ${size.size} px${copies}`, set.count * splitViewList.length);
       const onProgress = (done: number, total: number) => {
         input.heartbeat({ phase: 'features', split: name, done, total });
-        const now = performance.now();
-        if (now - lastLog > LOG_EVERY_MS || done === total) {
-          lastLog = now;
-          const rate = (done / ((now - t0) / 1000)).toFixed(0);
-          log(`features ${name} ${size.size} px: ${done}/${total} images · ${rate} img/s`);
-        }
+        pass.update(done);
       };
-      const splitViewList = name === 'train' ? views.train : views.evaluation;
       const features = await extractSplit(extractors, {
         set,
         views: splitViewList,
@@ -269,7 +268,7 @@ async function computeFeatures(input: CachedFeaturesInput, sets: Map<string, Ima
         numClasses: input.numClasses,
         shouldStop: () => stop.requested,
         onProgress,
-      });
+      }).finally(() => pass.end());
       if (features === null) {
         log('features: stopped before the cache was complete (nothing cached)');
         return null;

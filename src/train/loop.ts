@@ -11,7 +11,7 @@ import { evaluate, type Evaluation } from './evaluate.ts';
 import type { ForwardEngines } from './forward-engine.ts';
 import type { BatchSource } from './inputs.ts';
 import { learningRateAt, setLearningRate } from './optimizer.ts';
-import type { EpochProgress } from './progress.ts';
+import type { TerminalProgress } from './progress-contract.ts';
 import type { StopSignal } from './signals.ts';
 import type { TimeBudget } from './time-budget.ts';
 import { trainStep } from './step.ts';
@@ -34,7 +34,7 @@ interface LoopInput {
   evalBatchSize: number;
   /** Where batch_* scalars go. */
   trainWriter: SummaryWriter;
-  progress: EpochProgress;
+  progress: TerminalProgress;
   stop: StopSignal;
   /** Where training starts (a fresh state or a checkpoint's). */
   start: TrainState;
@@ -84,14 +84,7 @@ export async function* trainEpochs(io: LoopInput): AsyncGenerator<EpochResult, v
       return;
     }
     const evalStart = performance.now();
-    const heartbeat = (done: number, total: number) =>
-      io.heartbeat({ phase: 'evaluate', split: 'validation', done, total });
-    const validation = io.validation;
-    const val = validation
-      ? await io.engines.pass('validation', io.evalModel, (model) =>
-          evaluate(model, validation, io.numClasses, io.evalBatchSize, 0, () => io.stop.requested, heartbeat),
-        )
-      : null;
+    const val = io.validation ? await validate(io, io.validation, `epoch ${epoch + 1}/${epochs} validation`) : null;
     timed.evaluateSeconds = (performance.now() - evalStart) / 1000;
     if (io.validation && val === null) {
       io.progress.stop(`stopping during validation of epoch ${epoch + 1} (step ${state.globalStep})`);
@@ -103,7 +96,7 @@ export async function* trainEpochs(io: LoopInput): AsyncGenerator<EpochResult, v
       : learningRateAt(io.def.optimizer, Math.max(0, state.globalStep - 1), stepsPerEpoch, stepsPerEpoch * epochs);
     const entry = endEpoch(state, val, learningRate);
     io.budget?.epochDone((performance.now() - epochStart) / 1000);
-    io.progress.stop(epochLine(entry, epochs));
+    io.progress.stop(epochLine(entry, epochs, val ? timed.evaluateSeconds : null));
     yield {
       ...timed,
       state: structuredClone(state),
@@ -111,6 +104,22 @@ export async function* trainEpochs(io: LoopInput): AsyncGenerator<EpochResult, v
       entry,
       validation: val && { loss: val.loss, accuracy: val.accuracy },
     };
+  }
+}
+
+/** The validation pass after an epoch, with its progress (terminal and run.json); null when stopped midway. */
+async function validate(io: LoopInput, validation: BatchSource, label: string): Promise<Evaluation | null> {
+  const pass = io.progress.pass(label, validation.count);
+  const onProgress = (done: number, total: number) => {
+    io.heartbeat({ phase: 'evaluate', split: 'validation', done, total });
+    pass.update(done);
+  };
+  try {
+    return await io.engines.pass('validation', io.evalModel, (model) =>
+      evaluate(model, validation, io.numClasses, io.evalBatchSize, 0, () => io.stop.requested, onProgress),
+    );
+  } finally {
+    pass.end();
   }
 }
 
@@ -199,11 +208,13 @@ function endEpoch(state: TrainState, val: Evaluation | null, learningRate: numbe
   return entry;
 }
 
-function epochLine(entry: EpochHistory, epochs: number): string {
+/** The epoch's summary; its time is the training's and the validation pass's ("train 41.2 s + validation 6.3 s"). */
+function epochLine(entry: EpochHistory, epochs: number, validationSeconds: number | null): string {
   const val =
     entry.valLoss === null ? '' : ` · val_loss ${entry.valLoss.toFixed(4)} · val_acc ${entry.valAccuracy!.toFixed(4)}`;
+  const validation = validationSeconds === null ? '' : ` + validation ${validationSeconds.toFixed(1)} s`;
   return (
     `epoch ${entry.epoch + 1}/${epochs}: loss ${entry.trainLoss.toFixed(4)} · acc ${entry.trainAccuracy.toFixed(4)}` +
-    `${val} · ${entry.imagesPerSecond.toFixed(1)} img/s · ${entry.seconds.toFixed(1)} s`
+    `${val} · ${entry.imagesPerSecond.toFixed(1)} img/s · train ${entry.seconds.toFixed(1)} s${validation}`
   );
 }

@@ -34,6 +34,7 @@ import { trainEpochs } from './loop.ts';
 import { buildRunModel, paramCounts, type RunModel } from './model-setup.ts';
 import { createOptimizer } from './optimizer.ts';
 import { createProgress } from './progress.ts';
+import type { TerminalProgress } from './progress-contract.ts';
 import {
   backendEntry,
   forceMarkInterrupted,
@@ -112,6 +113,8 @@ interface Run {
   options: RunOptions;
   log: (line: string) => void;
   budget: TimeBudget | null;
+  /** The terminal's bars or lines (--progress): feature extraction, the epochs, validation, the test set. */
+  terminal: TerminalProgress;
 }
 
 /**
@@ -138,7 +141,8 @@ export async function runExperiment(
       // Queued records are written whole by the event writers' exit hook; no session end is written.
       onForce: () => forceMarkInterrupted(runDir, record),
     });
-  const run: Run = { ...opened, where, writers, stop, options, log, budget };
+  const terminal = createProgress(options.progress ?? 'auto');
+  const run: Run = { ...opened, where, writers, stop, options, log, budget, terminal };
   try {
     record.status = await trainAndTest(run);
   } catch (error) {
@@ -283,6 +287,7 @@ async function trainAndTest(run: Run): Promise<RunStatus> {
       log,
       heartbeat,
       engines,
+      progress: run.terminal,
     }),
   );
   record.featureCache = inputs.featureCache;
@@ -306,12 +311,17 @@ async function trainAndTest(run: Run): Promise<RunStatus> {
   const evaluatedBefore = record.phases.evaluate;
   const report = await timed(record, 'evaluate', () => testPass(run, inputs, data, state, heartbeat));
   saver.heartbeat(null);
-  record.estimate.actual = measuredCost(record, record.phases.evaluate - evaluatedBefore);
+  const testSeconds = record.phases.evaluate - evaluatedBefore;
+  record.estimate.actual = measuredCost(record, testSeconds);
   if (report !== null) Object.assign(record, report);
   await sync(state);
   if (report === null) return 'interrupted';
-  log(`test: loss ${report.final.testLoss.toFixed(4)} · accuracy ${(report.final.testAccuracy * 100).toFixed(2)} %`);
+  log(testLine(report.final, testSeconds));
   return 'success';
+}
+
+function testLine({ testLoss, testAccuracy }: { testLoss: number; testAccuracy: number }, seconds: number): string {
+  return `test: loss ${testLoss.toFixed(4)} · accuracy ${(testAccuracy * 100).toFixed(2)} % · ${seconds.toFixed(1)} s`;
 }
 
 /** The epochs; a partly frozen base's frozen prefix runs on ONNX Runtime for their duration (frozen-prefix.ts). */
@@ -340,7 +350,8 @@ function testPass(
   state: TrainState,
   heartbeat: (p: RunProgress) => void,
 ): ReturnType<typeof testReport> {
-  return run.engines.pass('test', inputs.model, (model) =>
+  const pass = run.terminal.pass('test set', inputs.sources.test.count);
+  const report = run.engines.pass('test', inputs.model, (model) =>
     testReport({
       model,
       source: inputs.sources.test,
@@ -350,9 +361,10 @@ function testPass(
       history: state.history,
       root: run.writers.root,
       shouldStop: () => run.stop.requested,
-      heartbeat,
+      heartbeat: (p) => (heartbeat(p), pass.update(p.done)),
     }),
   );
+  return report.finally(() => pass.end());
 }
 
 /** Parameter counts and multiply-adds into the record (and one log line); returns the base's parameter count. */
@@ -405,7 +417,7 @@ async function trainEpochsOf(
     augment: inputs.augment,
     evalBatchSize: inputs.evalBatchSize,
     trainWriter: writers.train,
-    progress: createProgress(run.options.progress ?? 'auto'),
+    progress: run.terminal,
     stop: run.stop,
     start: state,
     heartbeat: (p) => saver.heartbeat(p),

@@ -150,6 +150,15 @@ test('--dry-run prints the resolved definition and parameter counts, creates not
   assert.match(result.stdout, /whole model\s+7,302,474\s+5,394,762\s+1,907,712/);
   assert.match(result.stdout, /multiply-adds per image: [\d,]+/);
   assert.match(result.stdout, /first trainable: conv4_block6_0_relu/);
+  assert.match(
+    result.stdout,
+    /\ntotal: [\d.]+ [GTP]FLOPs of compute \(training, validation and test\) · about [\d.]+ (s|min|h) on /,
+  );
+  // The cache is a fresh folder: the Keras file is not in its models/ (nor is anything downloaded).
+  assert.match(
+    result.stdout,
+    /\nweights missing: weights: .*densenet121_weights_tf_dim_ordering_tf_kernels_notop\.h5 not found; /,
+  );
   assert.equal(existsSync(logdir), false);
 });
 

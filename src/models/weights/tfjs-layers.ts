@@ -305,7 +305,7 @@ function registerFileRouters(): void {
 registerFileRouters();
 
 export const MOBILENET_V1_NAME = 'mobilenet_v1_0.25_224';
-const MOBILENET_V1_URL = `https://storage.googleapis.com/tfjs-models/tfjs/${MOBILENET_V1_NAME}/model.json`;
+export const MOBILENET_V1_URL = `https://storage.googleapis.com/tfjs-models/tfjs/${MOBILENET_V1_NAME}/model.json`;
 /** Keras' ImageNet class index (`decode_predictions`), used when the model folder has no metadata.json. */
 const IMAGENET_CLASS_INDEX = {
   url: 'https://storage.googleapis.com/download.tensorflow.org/data/imagenet_class_index.json',
