@@ -252,7 +252,10 @@ test('a static sweep page opens from disk: from the runs table to the sweep, a t
   assert.equal(await page.locator('#trials-table tbody').count(), 4);
   assert.equal(await page.locator('#trials-table tr[data-trial]').count(), 12);
   const [chart] = await chartSizes(page);
-  assert.ok(chart && chart.w > 100 && chart.h > 100 && chart.paths > 0, `parallel coordinates: ${JSON.stringify(chart)}`);
+  assert.ok(
+    chart && chart.w > 100 && chart.h > 100 && chart.paths > 0,
+    `parallel coordinates: ${JSON.stringify(chart)}`,
+  );
   const sweepUrl = page.url();
   const trial = trials[4]!;
   await Promise.all([page.waitForURL(/\/run-quickstart_/), page.click(`tr[data-id="${trial.runId}"] td.run-cell a`)]);

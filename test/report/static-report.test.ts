@@ -115,7 +115,8 @@ test('static report: a page per sweep, linked from the runs table and the run pa
   const page = staticSweepFile('lr-units');
   assert.match(page, /^sweep-lr-units-[0-9a-f]{8}\.html$/);
   const files = await readdir(out);
-  for (const f of [page, staticSweepFile('lr-units', 'json'), staticSweepFile('other')]) assert.ok(files.includes(f), f);
+  for (const f of [page, staticSweepFile('lr-units', 'json'), staticSweepFile('other')])
+    assert.ok(files.includes(f), f);
   for (const file of files.filter((f) => f.endsWith('.html'))) {
     assertSelfContained(file, await readFile(join(out, file), 'utf8'));
   }

@@ -145,7 +145,10 @@ test('bad sweep names are a 404 with a one-line message, on the page and in the 
 
 test('the runs table and the run pages link each run of a sweep to its sweep page', async () => {
   const html = await (await get('/')).text();
-  assert.match(html, /id="sweep-links">Sweeps: <a class="mono" href="\/sweeps\/lr-units">lr-units<\/a>\s+\(12 runs\) ·/);
+  assert.match(
+    html,
+    /id="sweep-links">Sweeps: <a class="mono" href="\/sweeps\/lr-units">lr-units<\/a>\s+\(12 runs\) ·/,
+  );
   for (const t of trials) {
     const row = html.match(new RegExp(`<tr data-id="${t.runId}"[\\s\\S]*?</tr>`))![0];
     assert.ok(row.includes('class="chip sweep-link" href="/sweeps/lr-units"'), t.runId);
@@ -158,7 +161,10 @@ test('the runs table and the run pages link each run of a sweep to its sweep pag
 
 test('the sweep page links to the compare page of all its trials, grouped by all but the seed', async () => {
   const html = await (await get('/sweeps/lr-units')).text();
-  const href = html.match(/<a id="compare-all" href="([^"]+)">/)![1]!.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');
+  const href = html
+    .match(/<a id="compare-all" href="([^"]+)">/)![1]!
+    .replace(/&#x3D;/g, '=')
+    .replace(/&amp;/g, '&');
   const query = new URL(href, server.url).searchParams;
   assert.deepEqual(query.get('runs')!.split(',').sort(), trials.map((t) => t.runId).sort());
   assert.equal(query.get('group'), 'seed');

@@ -49,7 +49,20 @@ test('acceptance, local: 2 × 2 × 3 seeds, two at once, show 4 groups of 3 on t
 function worker(queue: string, logdir: string) {
   return spawnCli(
     'src/cli/worker.ts',
-    ['--redis', redis.url, '--queue', queue, '--logdir', logdir, '--concurrency', '1', '--threads', '1', '--backend', 'wasm'],
+    [
+      '--redis',
+      redis.url,
+      '--queue',
+      queue,
+      '--logdir',
+      logdir,
+      '--concurrency',
+      '1',
+      '--threads',
+      '1',
+      '--backend',
+      'wasm',
+    ],
     env,
   );
 }
@@ -63,7 +76,11 @@ test('acceptance, bullmq: the same sweep through two worker processes shows the 
   try {
     await Promise.all(workers.map((w) => w.waitFor(/worker: queue accept-bullmq on /)));
     const sweep = spawnCli('src/cli/sweep.ts', [file, '--redis', redis.url, '--logdir', logdir], env);
-    assert.equal(await sweep.exited, 0, `${sweep.output()}\n--- workers:\n${workers.map((w) => w.output()).join('\n')}`);
+    assert.equal(
+      await sweep.exited,
+      0,
+      `${sweep.output()}\n--- workers:\n${workers.map((w) => w.output()).join('\n')}`,
+    );
     assert.match(sweep.output(), /12 queued, 0 already queued, 0 had succeeded/);
     assert.match(sweep.output(), /12 of 12 trials succeeded/);
   } finally {

@@ -84,14 +84,21 @@ async function assertCompareBands(url: string, comparePath: string, groups: Map<
   const payloads = [...html.matchAll(/<script type="application\/json" class="chart-data">([\s\S]*?)<\/script>/g)]
     .map((m) => JSON.parse(m[1]!) as CurvePayload)
     .filter((p) => p.groupSpec !== null && p.points !== undefined);
-  assert.ok(payloads.some((p) => p.id.includes('accuracy')), `accuracy curves: ${payloads.map((p) => p.id)}`);
+  assert.ok(
+    payloads.some((p) => p.id.includes('accuracy')),
+    `accuracy curves: ${payloads.map((p) => p.id)}`,
+  );
   const expected = partition(runs, (id) => groups.get(id)!);
   for (const p of payloads) {
     const band = p.groupSpec!.layer.find((l) => l.name === 'band');
     assert.equal(band?.encoding?.color?.field, 'group', `${p.id}: a band layer, one band per group`);
     const bandOf = new Map(p.points.map((pt) => [pt.run, pt.group]));
     assert.equal(new Set(bandOf.values()).size, 4, `${p.id}: 4 bands`);
-    assert.deepEqual(partition(bandOf.keys(), (id) => bandOf.get(id)!), expected, `${p.id}: 4 bands of 3 seeds`);
+    assert.deepEqual(
+      partition(bandOf.keys(), (id) => bandOf.get(id)!),
+      expected,
+      `${p.id}: 4 bands of 3 seeds`,
+    );
   }
 }
 
@@ -108,7 +115,11 @@ async function assertHparamsGroups(logdir: string, groups: Map<string, string>) 
   const names = new Set([...sessions.values()].map((s) => s.groupName));
   assert.equal(names.size, 4, `4 group names: ${[...names].join(', ')}`);
   const byName = partition(sessions.keys(), (id) => sessions.get(id)!.groupName);
-  assert.deepEqual(byName, partition(groups.keys(), (id) => groups.get(id)!), 'HParams groups = sweep groups');
+  assert.deepEqual(
+    byName,
+    partition(groups.keys(), (id) => groups.get(id)!),
+    'HParams groups = sweep groups',
+  );
   for (const members of byName) {
     const seeds = members.map((id) => sessions.get(id)!.seed).sort();
     assert.deepEqual(seeds, [1, 2, 3], `a group's sessions are its 3 seeds: ${members.join(', ')}`);
