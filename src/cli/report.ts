@@ -62,7 +62,8 @@ runCli(async () => {
   const index = pathToFileURL(resolve(values.out, 'index.html')).href;
   console.log(
     `wrote ${result.files.filter((f) => f.endsWith('.html')).length} pages (and CSV/JSON exports) ` +
-      `for ${result.runs} runs (${result.compared.length} compared) to ${values.out}: open ${index}`,
+      `for ${result.runs} runs (${result.compared.length} compared, ${result.sweeps.length} sweeps) ` +
+      `to ${values.out}: open ${index}`,
   );
   return 0;
 });

@@ -11,6 +11,7 @@ import { startServer, type RunningServer } from '../../src/server/start.ts';
 import { writeStaticReport } from '../../src/report/export/static-report.ts';
 import { encodeRunPath } from '../../src/run/layout.ts';
 import { IDS, makeFixtureLogdir } from '../report/fixture-logdir.ts';
+import { writeSweepLogdir } from '../report/sweep-logdir.ts';
 import { repoRoot } from '../helpers/shared.ts';
 
 // The variable the README and scripts/ensure-chromium.mjs name. In CI a missing browser fails the
@@ -225,6 +226,43 @@ test('the static report opens from disk with every chart visible and no failed r
   const staticRunCharts = await chartSizes(page);
   assert.ok(staticRunCharts.length >= 4, `the static run page has its charts: ${staticRunCharts.length}`);
   for (const s of staticRunCharts) assert.ok(s.w > 100 && s.h > 50, JSON.stringify(s));
+  assert.ok(
+    requests.every((u) => u.startsWith('file://') || u.startsWith('data:')),
+    requests.filter((u) => !u.startsWith('file://') && !u.startsWith('data:')).join(' '),
+  );
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a static sweep page opens from disk: from the runs table to the sweep, a trial and back', { skip }, async () => {
+  const logdir = join(root, 'sweep-logs');
+  const cells = [0.001, 0.0003].flatMap((learningRate) =>
+    [256, 128].map((units) => ({ learningRate, units, test: [0.8, 0.82, 0.78].map((t) => t * learningRate * 1000) })),
+  );
+  const trials = await writeSweepLogdir(logdir, 'lr-units', cells);
+  const out = join(root, 'sweep-report');
+  await writeStaticReport({ logdir, out });
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const problems = watch(page);
+  const requests: string[] = [];
+  page.on('request', (r) => requests.push(r.url()));
+  await page.goto(pathToFileURL(join(out, 'index.html')).href);
+  await Promise.all([page.waitForURL(/\/sweep-lr-units-[0-9a-f]{8}\.html$/), page.click('#sweep-links a')]);
+  await page.screenshot({ path: join(artifacts, 'static-sweep.png'), fullPage: true });
+  assert.equal(await page.locator('#trials-table tbody').count(), 4);
+  assert.equal(await page.locator('#trials-table tr[data-trial]').count(), 12);
+  const [chart] = await chartSizes(page);
+  assert.ok(
+    chart && chart.w > 100 && chart.h > 100 && chart.paths > 0,
+    `parallel coordinates: ${JSON.stringify(chart)}`,
+  );
+  const sweepUrl = page.url();
+  const trial = trials[4]!;
+  await Promise.all([page.waitForURL(/\/run-quickstart_/), page.click(`tr[data-id="${trial.runId}"] td.run-cell a`)]);
+  assert.match((await page.locator('p.muted.mono.small').textContent())!, new RegExp(trial.runId));
+  await Promise.all([page.waitForURL(sweepUrl), page.click('#sweep-link')]);
+  await page.goto(pathToFileURL(join(out, 'index.html')).href);
+  await Promise.all([page.waitForURL(sweepUrl), page.click(`tr[data-id="${trial.runId}"] a.sweep-link`)]);
   assert.ok(
     requests.every((u) => u.startsWith('file://') || u.startsWith('data:')),
     requests.filter((u) => !u.startsWith('file://') && !u.startsWith('data:')).join(' '),

@@ -28,7 +28,7 @@ test('npm run report: writes the report; flag mistakes are one-line usage errors
   assert.equal(ok.status, 0, ok.stderr);
   assert.match(
     ok.stdout,
-    /^wrote 4 pages \(and CSV\/JSON exports\) for 2 runs \(2 compared\) to .+: open file:\/\/.+index\.html\n$/,
+    /^wrote 4 pages \(and CSV\/JSON exports\) for 2 runs \(2 compared, 0 sweeps\) to .+: open file:\/\/.+index\.html\n$/,
   );
   assert.ok(existsSync(join(out, 'compare.html')));
   const missing = tsx(['src/cli/report.ts']);

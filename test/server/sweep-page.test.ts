@@ -142,3 +142,39 @@ test('bad sweep names are a 404 with a one-line message, on the page and in the 
   assert.equal(other.groups.length, 1);
   assert.deepEqual(other.comparisons, []);
 });
+
+test('the runs table and the run pages link each run of a sweep to its sweep page', async () => {
+  const html = await (await get('/')).text();
+  assert.match(
+    html,
+    /id="sweep-links">Sweeps: <a class="mono" href="\/sweeps\/lr-units">lr-units<\/a>\s+\(12 runs\) ·/,
+  );
+  for (const t of trials) {
+    const row = html.match(new RegExp(`<tr data-id="${t.runId}"[\\s\\S]*?</tr>`))![0];
+    assert.ok(row.includes('class="chip sweep-link" href="/sweeps/lr-units"'), t.runId);
+  }
+  const plain = html.match(/<tr data-id="densenet-full\/[^"]*"[\s\S]*?<\/tr>/)![0];
+  assert.ok(!plain.includes('sweep-link'), 'a run no sweep started links to none');
+  const run = await (await get(`/runs/${trials[0]!.runId}`)).text();
+  assert.ok(run.includes('<a id="sweep-link" href="/sweeps/lr-units">sweep lr-units</a>'));
+});
+
+test('the sweep page links to the compare page of all its trials, grouped by all but the seed', async () => {
+  const html = await (await get('/sweeps/lr-units')).text();
+  const href = html
+    .match(/<a id="compare-all" href="([^"]+)">/)![1]!
+    .replace(/&#x3D;/g, '=')
+    .replace(/&amp;/g, '&');
+  const query = new URL(href, server.url).searchParams;
+  assert.deepEqual(query.get('runs')!.split(',').sort(), trials.map((t) => t.runId).sort());
+  assert.equal(query.get('group'), 'seed');
+  const compare = await (await get(href)).text();
+  assert.match(compare, /<select id="curve-view">/);
+  const accuracy = [...compare.matchAll(/<script type="application\/json" class="chart-data">([\s\S]*?)<\/script>/g)]
+    .map((m) => JSON.parse(m[1]!) as { id: string; points?: { group: string }[] })
+    .find((p) => p.id === 'accuracy');
+  assert.ok(accuracy, 'an accuracy chart');
+  assert.equal(new Set(accuracy.points!.map((p) => p.group)).size, 4, 'one band per group');
+  const single = await (await get('/sweeps/other')).text();
+  assert.ok(!single.includes('id="compare-all"'), 'a sweep of one trial has nothing to compare');
+});

@@ -5,13 +5,15 @@ import { join, resolve } from 'node:path';
 import type { ExpressHandlebars } from 'express-handlebars';
 import { costQualityRows } from '../metrics/cost-quality.ts';
 import type { RunSummary } from '../metrics/run-summary.ts';
+import { sweepNames } from '../metrics/sweep-summary.ts';
 import { SvgCache } from '../pages/charts/svg-cache.ts';
 import { comparePage } from '../pages/compare-page.ts';
 import { DEFAULT_COMPARE, type CompareOptions, type ReportContext } from '../pages/context.ts';
-import { staticLinks, staticRunFile } from '../pages/links.ts';
+import { staticLinks, staticRunFile, staticSweepFile } from '../pages/links.ts';
 import { runPage } from '../pages/run-page.ts';
 import { runsPage } from '../pages/runs-page.ts';
 import { siteContext } from '../pages/site-context.ts';
+import { sweepJson, sweepPage } from '../pages/sweep-page.ts';
 import { createTemplates, publicDir, renderPage } from '../pages/templates.ts';
 import { VENDOR_SCRIPTS, vendorScript } from '../pages/vendor-assets.ts';
 import { loadRuns } from '../store/load-runs.ts';
@@ -32,6 +34,8 @@ interface StaticReportResult {
   files: string[];
   compared: string[];
   runs: number;
+  /** The sweeps given a page: those the included runs belong to. */
+  sweeps: string[];
 }
 
 /** Without `--runs`: compare the best 8 by quality, and write run pages only for up to 100 runs. */
@@ -117,16 +121,31 @@ async function writeRunPage(job: Job, id: string) {
   await job.out.write(staticRunFile(id), await renderPage(job.templates, 'run', { ...model, site: job.site }));
 }
 
+/** A sweep's page and its JSON, as the live site's `/sweeps/<name>` and `/api/sweeps/<name>.json`. */
+async function writeSweepPage(job: Job, name: string) {
+  const model = await sweepPage(job.ctx, name);
+  if (!model) return;
+  const json = staticSweepFile(name, 'json');
+  const site = { ...job.site, api: { ...job.site.api, sweepJson: json } };
+  await job.out.write(staticSweepFile(name), await renderPage(job.templates, 'sweep', { ...model, site }));
+  await job.out.write(json, `${JSON.stringify(sweepJson(job.ctx.store, name, job.ctx.links), null, 2)}\n`);
+}
+
 /**
- * Writes a self-contained report: index.html (runs table), compare.html and one page per run,
- * with CSS, scripts, charts (SVG) and images (data URIs) inlined, linked by relative file names.
+ * Writes a self-contained report: index.html (runs table), compare.html, one page per run and one
+ * per sweep, with CSS, scripts, charts (SVG) and images (data URIs) inlined, linked by relative file names.
  */
 export async function writeStaticReport(opts: StaticReportOptions): Promise<StaticReportResult> {
   const store = new RunStore(opts.logdir, { minRefreshMs: 0 });
   await store.refresh(true);
   const { included, compared, withPages } = chooseRuns(store, opts);
   const compareFile = compared.length > 0 ? 'compare.html' : null;
-  const links = { ...staticLinks(compareFile), run: (id: string) => (withPages.has(id) ? staticRunFile(id) : '') };
+  const sweeps = sweepNames(included);
+  const links = {
+    ...staticLinks(compareFile),
+    run: (id: string) => (withPages.has(id) ? staticRunFile(id) : ''),
+    sweep: (name: string) => (sweeps.includes(name) ? staticSweepFile(name) : ''),
+  };
   const tensorboardUrl = opts.tensorboardUrl ?? null;
   const compareApi = { compareCsv: 'compare.csv', compareJson: 'compare.json', diffCsv: 'definition-diff.csv' };
   const api = {
@@ -148,5 +167,6 @@ export async function writeStaticReport(opts: StaticReportOptions): Promise<Stat
   await writeRunsTable(job, included, withPages, opts.runs !== undefined);
   if (compareFile) await writeComparison(job, compared, compareFile);
   for (const id of withPages) await writeRunPage(job, id);
-  return { files: job.out.files, compared, runs: included.length };
+  for (const name of sweeps) await writeSweepPage(job, name);
+  return { files: job.out.files, compared, runs: included.length, sweeps };
 }

@@ -14,6 +14,9 @@ import { statusView } from './status-view.ts';
 import { studyView } from './study-view.ts';
 import { tensorboardLinks } from './tensorboard-links.ts';
 
+/** The most runs one compare page shows (the site's `?runs=` keeps the first this many). */
+export const MAX_COMPARED_RUNS = 50;
+
 function costTableRow(ctx: ReportContext, r: CostQualityRow) {
   const reached = r.epochToThreshold !== null;
   const id = identitiesOf(ctx.store).get(r.id);

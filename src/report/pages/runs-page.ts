@@ -2,6 +2,7 @@ import { displayStatus } from '../metrics/cost-quality.ts';
 import { aggregateGroup, groupByParam, groupRuns, type GroupBy, DEFAULT_GROUP_BY } from '../metrics/groups.ts';
 import type { RunSummary } from '../metrics/run-summary.ts';
 import type { Spread } from '../metrics/stats.ts';
+import { sweepMembership, sweepTag } from '../../run/sweep-tags.ts';
 import type { ReportContext } from './context.ts';
 import { compact, duration, fixed, pct, si } from './format.ts';
 import { groupId, identitiesOf, type RunIdentity } from './identity.ts';
@@ -35,6 +36,18 @@ function sortKeys(s: RunSummary) {
   };
 }
 
+/** The sweep a run belongs to and its page ('' where there is none); null for a run no sweep started. */
+function sweepOf(tags: readonly string[], links: SiteLinks) {
+  const name = sweepMembership(tags)?.sweep;
+  return name === undefined ? null : { name, tag: sweepTag(name), href: links.sweep(name) };
+}
+
+/** The run's tags as chips; its `sweep:` tag links to the sweep's page. */
+function tagChips(tags: readonly string[], links: SiteLinks) {
+  const sweep = sweepOf(tags, links);
+  return tags.map((tag) => ({ tag, href: sweep !== null && tag === sweep.tag ? sweep.href : '' }));
+}
+
 export function runRow(s: RunSummary, links: SiteLinks, identity?: RunIdentity) {
   const epochsKnown = s.epochsCompleted !== null || s.epochsPlanned !== null;
   return {
@@ -45,7 +58,8 @@ export function runRow(s: RunSummary, links: SiteLinks, identity?: RunIdentity) 
     experiment: s.experiment,
     name: identity?.name ?? s.id,
     color: identity?.color ?? '#888',
-    tags: s.tags,
+    tags: tagChips(s.tags, links),
+    sweep: sweepOf(s.tags, links),
     tagList: s.tags.join(' '),
     ...statusView(s),
     baseModel: s.baseModel ?? '—',
@@ -91,6 +105,18 @@ function tagList(ctx: ReportContext, all: RunSummary[], selected: string | undef
     tagHref: hrefOf(name),
   });
   return [...counts].sort().map(tag);
+}
+
+/** The sweeps among the runs, each with its page and how many runs it has. */
+function sweepList(all: RunSummary[], links: SiteLinks) {
+  const counts = new Map<string, number>();
+  for (const s of all) {
+    const name = sweepMembership(s.tags)?.sweep;
+    if (name !== undefined) counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  return [...counts]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([name, runs]) => ({ name, runs, href: links.sweep(name) }));
 }
 
 interface RunsPageOptions {
@@ -152,6 +178,7 @@ export async function runsPage(ctx: ReportContext, opts: RunsPageOptions) {
     shownCount: shown.length,
     counts,
     tags: tagList(ctx, all, opts.tag),
+    sweeps: sweepList(all, ctx.links),
     compareEnabled: ctx.links.mode === 'server',
     filter: opts.filter ?? '',
     filterError: error,

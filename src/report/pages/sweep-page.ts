@@ -13,6 +13,7 @@ import { sweepMembership } from '../../run/sweep-tags.ts';
 import type { RunStore } from '../store/run-store.ts';
 import { parallelCoordinatesSpec } from './charts/parallel-coordinates.ts';
 import { renderSvg } from './charts/render-svg.ts';
+import { MAX_COMPARED_RUNS } from './compare-page.ts';
 import type { ReportContext } from './context.ts';
 import { pct, si } from './format.ts';
 import type { SiteLinks } from './links.ts';
@@ -137,6 +138,15 @@ async function chart(ctx: ReportContext, s: SweepSummary): Promise<string | null
   return ctx.charts.get(`sweep-parallel|${s.name}|${ctx.store.listVersion}`, () => renderSvg(spec));
 }
 
+/** The compare page of every trial, grouped by all but the seed: one band per group (the live site only). */
+function compareAllHref(s: SweepSummary, links: SiteLinks): string | null {
+  if (links.mode !== 'server' || s.trials.length < 2 || s.trials.length > MAX_COMPARED_RUNS) return null;
+  return links.compare(
+    s.trials.map((t) => t.runId),
+    { group: 'seed' },
+  );
+}
+
 /** The sweep page's model; null when no run in the log directory belongs to the sweep `name`. */
 export async function sweepPage(ctx: ReportContext, name: string) {
   const s = summarizeSweep(name, sweepRuns(ctx.store, name));
@@ -154,6 +164,7 @@ export async function sweepPage(ctx: ReportContext, name: string) {
     groupSizes: sizes.length === 1 ? `of ${sizes[0]}` : `of ${Math.min(...sizes)}–${Math.max(...sizes)}`,
     varying: s.varying,
     groups: s.groups.map((g, i) => groupRow(g, i + 1, s, ctx.links)),
+    compareAllHref: compareAllHref(s, ctx.links),
     best: bestView(s, ctx.links),
     comparisons: s.comparisons.map((c) => comparisonRow(c, s)),
     testDescription: welchDescription(s),
