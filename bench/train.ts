@@ -10,8 +10,9 @@
 // `--ab` (wasm only): every wasm measurement alternates steps with the kernels from before the
 // MobileNetV2 speed-up (wasm's own Sum/Mean/Transpose/FusedBatchNorm, the first depthwise filter
 // gradient) and ours, in one process, and prints both and their ratio.
-// `--workers=N` (default: one per core): the configurations issue 13 names also train through the
-// data-parallel trainer (src/train/parallel) with 1 and with N wasm workers, in the same run; the
+// `--workers=N` (default: one per core): the configurations issue 13 names also train as
+// `npm run experiment --workers 1 / N` does (src/train/step-runner.ts: trainStep in the process, or
+// the data-parallel trainer's workers, with the runner's micro-batch plan), in the same run; the
 // heap column is then the largest worker's heap, and the sum over workers is printed with it.
 import { spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -194,41 +195,48 @@ export function measureAlternating(
   return { ours: median(times.ours), before: median(times.before) };
 }
 
-/** Training steps through the data-parallel trainer: the batch split over `workers` wasm engines. */
+/**
+ * Training steps as the runner takes them (src/train/step-runner.ts): in this thread for one worker
+ * (trainStep), through the data-parallel trainer's stoppable step for more.
+ */
 async function parallelChild(job: Job & { workers: number }): Promise<void> {
   const { buildSpecModel } = await import('../src/train/parallel/model-spec.ts');
-  const { DataParallelTrainer } = await import('../src/train/parallel/trainer.ts');
+  const { createOptimizer } = await import('../src/train/optimizer.ts');
+  const { inProcessSteps, parallelSteps } = await import('../src/train/step-runner.ts');
   const config: Config = { model: job.model, size: job.size, ...(job.alpha !== undefined ? { alpha: job.alpha } : {}) };
   const module = new URL('./train-model.ts', import.meta.url).href;
   const spec = { kind: 'module' as const, module, exportName: 'benchModel', options: config };
   const model = await buildSpecModel(spec);
   const macs = await macsPerImage(model);
-  const trainer = await DataParallelTrainer.create({
-    workers: job.workers,
-    model,
-    modelSpec: spec,
-    maxBatch: job.batch,
-    optimizerSpec: { name: 'adam', learningRate: 1e-3 },
-  });
+  const optimizerSpec = { name: 'adam' as const, learningRate: 1e-3 };
+  const optimizer = createOptimizer(optimizerSpec);
+  const runner =
+    job.workers === 1
+      ? inProcessSteps(model, optimizer, job.microBatch)
+      : await parallelSteps({
+          workers: job.workers,
+          model,
+          optimizer,
+          spec,
+          optimizerSpec,
+          maxBatch: job.batch,
+          microBatch: job.microBatch,
+        });
   try {
     const x = tf.randomNormal([job.batch, job.size, job.size, 3]);
-    const y = tf.oneHot(
-      tf.tensor1d(
-        Array.from({ length: job.batch }, (_, i) => i % 10),
-        'int32',
-      ),
-      10,
-    );
-    await trainer.step(x, y, job.microBatch);
+    const labels = Array.from({ length: job.batch }, (_, i) => i % 10);
+    const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 10) as tf.Tensor2D;
+    const step = () => runner.step(x, y, 1e-3, () => false);
+    await step();
     const times: number[] = [];
     const start = performance.now();
     while (times.length < job.maxSteps && (times.length === 0 || performance.now() - start < job.capSeconds * 1000)) {
       const t = performance.now();
-      await trainer.step(x, y, job.microBatch);
+      await step();
       times.push(performance.now() - t);
     }
     const medianMs = median(times);
-    const heaps = (await trainer.memory()).map((m) => m.heapBytes);
+    const heaps = await runner.heaps();
     const result: Measurement = {
       imagesPerSecond: (job.batch / medianMs) * 1000,
       medianStepMs: medianMs,
@@ -239,7 +247,7 @@ async function parallelChild(job: Job & { workers: number }): Promise<void> {
     };
     console.log(`RESULT ${JSON.stringify(result)}`);
   } finally {
-    await trainer.dispose();
+    await runner.dispose();
   }
 }
 
@@ -327,13 +335,13 @@ async function measure(job: Job): Promise<{ m: Measurement; microBatch: number }
   }
 }
 
-/** The data-parallel trainer with 1 and with N workers, each worker with the single-process micro-batch. */
+/** 1 and N workers as the runner plans them: N workers each get whole micro-batches that fit one heap. */
 async function measureWorkers(c: Config, workers: number, cap: number, rows: string[][]): Promise<void> {
   const counts = workers === 1 ? [1] : [1, workers];
   const speeds: number[] = [];
   for (const n of counts) {
-    // The same micro-batches for 1 and N workers: what one heap holds, cut so that N workers all get some.
-    const microBatch = planMicroBatch(BATCH, startMicroBatch(c, 'train'), workers);
+    // The runner's plan: what one heap holds, cut so that all n workers get some.
+    const microBatch = planMicroBatch(BATCH, startMicroBatch(c, 'train'), n);
     const job: Job = {
       ...c,
       backend: 'wasm',
@@ -388,8 +396,8 @@ export async function run(flags: string[]): Promise<void> {
   }
   const configs = (quick ? QUICK : FULL).filter((c) => !only || only.includes(`${c.model}@${c.size}`));
   console.log(
-    `data-parallel rows: training through src/train/parallel with 1 and ${workers} wasm workers; ` +
-      "heap = the largest worker's (Σ over workers)",
+    `worker rows: the runner's steps (src/train/step-runner.ts) with 1 worker (in the process) and ` +
+      `${workers} wasm workers; heap = the largest worker's (Σ over workers)`,
   );
   console.log(
     `training = forward + backward + Adam at batch ${BATCH} (cpu: ${CPU_BATCH}); forward ` +

@@ -26,6 +26,7 @@ const OPTIONS = {
   backend: { type: 'string' },
   engine: { type: 'string' },
   threads: { type: 'string' },
+  workers: { type: 'string' },
   resume: { type: 'string' },
   'dry-run': { type: 'boolean' },
   'time-budget': { type: 'string' },
@@ -55,6 +56,8 @@ Flags:
   --engine E           forward passes of fixed weights (features, validation, test, a frozen prefix):
                        ${ENGINE_PREFERENCES.join(' | ')} (default auto: ONNX Runtime where it loads, else tfjs)
   --threads N          ONNX Runtime's threads (default: every core)
+  --workers N          data-parallel wasm workers for the training steps of a run trained on images
+                       (default: one per core; ignored, with a notice, on node/gpu/cpu and cached-feature runs)
   --resume RUN         continue a run (id like quickstart/20261128-151200, or its path) from its last checkpoint
   --dry-run            print the resolved definition, parameter counts, multiply-adds and the cost estimate
                        (a few timed steps on the backend: s/epoch, total time, FLOPs, peak memory), then exit
@@ -80,6 +83,7 @@ interface RunFlags {
   backend: BackendPreference;
   engine: EnginePreference;
   threads: number | undefined;
+  workers: number | undefined;
   seed: number | undefined;
   progress: ProgressMode;
 }
@@ -102,6 +106,10 @@ function checkFlags(values: Values, positionals: string[]): RunFlags {
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 1024)) {
     throw new UsageError(`--threads ${values.threads}: expected a positive integer`);
   }
+  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= 256)) {
+    throw new UsageError(`--workers ${values.workers}: expected a positive integer`);
+  }
   const seed = values.seed === undefined ? undefined : Number(values.seed);
   if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed <= 2 ** 31 - 1)) {
     throw new UsageError(`--seed ${values.seed}: expected an integer in 0..2147483647`);
@@ -114,7 +122,7 @@ function checkFlags(values: Values, positionals: string[]): RunFlags {
     throw new UsageError('--resume continues a run with its own definition: --set and --dry-run do not apply');
   }
   if (values.name !== undefined) checkRunName(values.name);
-  return { name, backend, engine, threads, seed, progress };
+  return { name, backend, engine, threads, workers, seed, progress };
 }
 
 async function main(): Promise<number> {
@@ -123,7 +131,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${usage()}\n`);
     return 0;
   }
-  const { name, backend, engine, threads, seed, progress } = checkFlags(values, positionals);
+  const { name, backend, engine, threads, workers, seed, progress } = checkFlags(values, positionals);
   const where = locationFlags(values);
   // Validated here before anything heavy loads; runExperiment resolves it again (microseconds).
   const loaded = name && !values.resume ? loadDefinition(name, { overrides: values.set ?? [] }) : null;
@@ -154,6 +162,7 @@ async function main(): Promise<number> {
     backend,
     engine,
     ...(threads === undefined ? {} : { threads }),
+    ...(workers === undefined ? {} : { workers }),
     progress,
     ...(values['time-budget'] === undefined ? {} : { timeBudget: parseDuration(values['time-budget']) }),
     handleSignals: true,

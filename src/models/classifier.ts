@@ -27,6 +27,8 @@ interface ClassifierSpec {
   numClasses: number;
   /** Raw image size (CIFAR-10: 32). */
   sourceSize?: number;
+  /** Seeds the head's initial kernels (a run's seed: the same seed, the same start); unseeded when absent. */
+  seed?: number;
 }
 
 /** Layer names the classifier adds around the base, for callers that address them. */
@@ -61,14 +63,29 @@ export function buildClassifier(base: tf.LayersModel, spec: ClassifierSpec): tf.
     if (!Number.isInteger(d.units) || d.units < 1)
       throw new Error(`buildClassifier: head.dense[${i}].units must be a positive integer`);
     x = tf.layers
-      .dense({ units: d.units, activation: d.activation ?? 'relu', name: `fc${i + 1}` })
+      .dense({
+        units: d.units,
+        activation: d.activation ?? 'relu',
+        name: `fc${i + 1}`,
+        kernelInitializer: headKernels(spec.seed, i + 1),
+      })
       .apply(x) as tf.SymbolicTensor;
     x = dropout(x, d.dropout, `fc${i + 1}_dropout`);
   });
   const out = tf.layers
-    .dense({ units: spec.numClasses, activation: 'softmax', name: CLASSIFIER_LAYERS.predictions })
+    .dense({
+      units: spec.numClasses,
+      activation: 'softmax',
+      name: CLASSIFIER_LAYERS.predictions,
+      kernelInitializer: headKernels(spec.seed, 0),
+    })
     .apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: image, outputs: out, name: `${base.name}_classifier` });
+}
+
+/** Glorot-uniform (Keras' default for Dense), seeded per layer when the classifier has a seed. */
+function headKernels(seed: number | undefined, layer: number): ReturnType<typeof tf.initializers.glorotUniform> {
+  return tf.initializers.glorotUniform(seed === undefined ? {} : { seed: seed * 31 + layer });
 }
 
 /** The nested base model inside a classifier built by buildClassifier. */

@@ -140,6 +140,11 @@ const fields = {
     })
     .nullable()
     .optional(),
+  /**
+   * added: the data-parallel wasm workers the training steps ran on (`--workers`; 1: the training
+   * thread itself), as of the last process (after a resume). Older runs lack it.
+   */
+  workers: num.nullable().optional(),
   /** added: `--time-budget`: the budget, and whether it ended training before the planned epochs. */
   timeBudget: z
     .object({ seconds: num, endedTraining: z.boolean(), predictedEpochSeconds: nullableNum })

@@ -10,22 +10,21 @@ import type { TrainState } from './checkpoint.ts';
 import { evaluate, type Evaluation } from './evaluate.ts';
 import type { ForwardEngines } from './forward-engine.ts';
 import type { BatchSource } from './inputs.ts';
-import { learningRateAt, setLearningRate } from './optimizer.ts';
+import { learningRateAt } from './optimizer.ts';
 import type { TerminalProgress } from './progress-contract.ts';
 import type { StopSignal } from './signals.ts';
 import type { TimeBudget } from './time-budget.ts';
-import { trainStep } from './step.ts';
+import type { StepRunner } from './step-runner.ts';
 import { writeBatchSummaries } from './summaries/epoch.ts';
 
 interface LoopInput {
   def: ExperimentDefinition;
-  /** What is trained: the whole classifier, or only its head on cached features. */
-  model: tf.LayersModel;
-  /** What validation evaluates (the whole classifier when `model` is the part after a frozen prefix). */
+  /** The optimizer steps of what is trained (the classifier, the part after a frozen prefix, or the head). */
+  steps: StepRunner;
+  /** What validation evaluates (the whole classifier, which `steps.sync()` brings up to date). */
   evalModel: tf.LayersModel;
   /** The engine of the validation pass (ONNX Runtime on the current weights, or tfjs). */
   engines: ForwardEngines;
-  optimizer: tf.Optimizer;
   train: BatchSource;
   validation: BatchSource | null;
   numClasses: number;
@@ -75,6 +74,8 @@ export async function* trainEpochs(io: LoopInput): AsyncGenerator<EpochResult, v
     const epochStart = performance.now();
     io.progress.start(epoch, epochs, stepsPerEpoch, state.batchInEpoch);
     const trainSeconds = await trainOneEpoch(io, state, stepsPerEpoch, lr);
+    // Validation and the checkpoint after a yield read the main-thread model and optimizer.
+    await io.steps.sync();
     const timed = { trainSeconds, evaluateSeconds: 0 };
     if (io.stop.requested) {
       io.progress.stop(
@@ -125,9 +126,8 @@ async function validate(io: LoopInput, validation: BatchSource, label: string): 
 
 /** One pass over the training split from `state.batchInEpoch` (or until a stop); returns its seconds. */
 async function trainOneEpoch(io: LoopInput, state: TrainState, stepsPerEpoch: number, lr: { value: number }) {
-  const { def, model, optimizer } = io;
+  const { def, steps } = io;
   const { batchSize, epochs } = def.train;
-  const microBatch = def.train.microBatch ?? batchSize;
   const logEvery = batchLogInterval(def.train.logEveryBatches, stepsPerEpoch);
   const sums = state.epochSums;
   const stream = io.train.stream({
@@ -145,9 +145,8 @@ async function trainOneEpoch(io: LoopInput, state: TrainState, stepsPerEpoch: nu
       await stream.return(undefined);
       break;
     }
-    const stepLr = learningRateAt(def.optimizer, state.globalStep, stepsPerEpoch, stepsPerEpoch * epochs);
-    if (stepLr !== lr.value) setLearningRate(optimizer, (lr.value = stepLr));
-    const result = await trainStep(model, optimizer, batch.x, batch.y, microBatch, () => io.stop.requested);
+    lr.value = learningRateAt(def.optimizer, state.globalStep, stepsPerEpoch, stepsPerEpoch * epochs);
+    const result = await steps.step(batch.x, batch.y, lr.value, () => io.stop.requested);
     tf.dispose([batch.x, batch.y]);
     if (result === null) {
       await stream.return(undefined);

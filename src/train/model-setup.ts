@@ -54,6 +54,7 @@ export async function buildRunModel(
         resize: m.resize,
         head: { pooling: m.head.pooling, dense: m.head.dense, dropout: m.head.dropout },
         numClasses,
+        seed: def.seed,
       });
   return { classifier, base, preprocessMode: preprocessModeFor(m.base), freeze };
 }

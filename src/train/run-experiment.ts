@@ -11,7 +11,7 @@ import { NUM_CLASSES } from '../data/index.ts';
 import type { ExperimentDefinition } from '../experiment/definition.ts';
 import type { LoadedDefinition } from '../experiment/load.ts';
 import { resolveLocations, type LocationFlags, type Locations } from '../experiment/locations.ts';
-import type { BackendPreference } from '../backends/names.ts';
+import type { BackendKind, BackendPreference } from '../backends/names.ts';
 import type { ProgressMode } from '../experiment/names.ts';
 import { checkRunName, createRunDir, RUN_RECORD_FILE } from '../run/layout.ts';
 import type { RunProgress, RunRecord, RunStatus } from '../run/record.ts';
@@ -44,9 +44,13 @@ import {
   trainStateFields,
 } from './record-saver.ts';
 import { resolveRun } from './resolve-run.ts';
+import { planMicroBatch } from './parallel/plan.ts';
+import { runReplicaSpec } from './parallel/run-replica.ts';
 import { installStopSignal, type StopSignal } from './signals.ts';
+import { inProcessSteps, parallelSteps, type StepRunner } from './step-runner.ts';
 import { TimeBudget } from './time-budget.ts';
 import { writeEpochSummaries } from './summaries/epoch.ts';
+import { planWorkers } from './workers.ts';
 import { removeWrittenExperiments, sessionStartOf } from './summaries/hparams.ts';
 import {
   closeAll,
@@ -90,6 +94,8 @@ export interface RunOptions extends LocationFlags {
   onStep?: (globalStep: number) => void;
   /** `--time-budget`: seconds of wall time from the start; training ends at the last whole epoch that fits. */
   timeBudget?: number;
+  /** `--workers`: data-parallel wasm workers for a run trained on images (default one per core; workers.ts). */
+  workers?: number;
 }
 
 export interface RunResult {
@@ -335,11 +341,39 @@ async function trainAfterPrefix(
   const training = prefix
     ? { ...inputs, model: prefix.model, sources: { ...inputs.sources, train: prefix.train } }
     : inputs;
+  const plan = planWorkers(run.options.workers, {
+    backend: (run.record.backend?.kind ?? 'cpu') as BackendKind,
+    featureCache: inputs.featureCache !== null,
+    prefixOnEngine: prefix !== null,
+  });
+  if (plan.notice) run.log(plan.notice);
+  run.record.workers = plan.workers;
   try {
     return await trainEpochsOf(run, built, training, inputs.model, sync);
   } finally {
     await prefix?.dispose();
   }
+}
+
+/**
+ * The step runner of the run's epochs: its data-parallel workers (each holding a replica built from
+ * the definition) when it has more than one, each micro-batch planned to fit one worker's heap.
+ */
+async function stepRunner(run: Run, trained: tf.LayersModel, optimizer: tf.Optimizer): Promise<StepRunner> {
+  const { def, where } = run;
+  const workers = run.record.workers ?? 1;
+  const microBatch = planMicroBatch(def.train.batchSize, def.train.microBatch ?? def.train.batchSize, workers);
+  if (workers === 1) return inProcessSteps(trained, optimizer, microBatch);
+  run.log(`workers: ${workers} data-parallel wasm workers · micro-batch ${microBatch} (each worker its own heap)`);
+  return parallelSteps({
+    workers,
+    model: trained,
+    optimizer,
+    spec: runReplicaSpec({ definition: def, weightsDir: where.weightsDir, modelsDir: where.modelsDir }),
+    optimizerSpec: def.optimizer,
+    maxBatch: def.train.batchSize,
+    microBatch,
+  });
 }
 
 /** The test split through the whole model on the chosen engine, with its summaries (testReport). */
@@ -391,7 +425,7 @@ async function trainEpochsOf(
   evalModel: tf.LayersModel,
   sync: (state: TrainState) => Promise<void>,
 ): Promise<TrainState | null> {
-  const { def, record, runDir, saver, writers, log, engines, resumed: resuming } = run;
+  const { def, record, runDir, log, resumed: resuming } = run;
   const optimizer = createOptimizer(def.optimizer);
   // compile() only attaches the optimizer and loss, so checkpoints can save the optimizer state.
   built.classifier.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
@@ -405,12 +439,30 @@ async function trainEpochsOf(
     log('no checkpoint yet: starting from the beginning');
   }
 
+  const steps = await stepRunner(run, inputs.model, optimizer);
+  try {
+    return await epochsWithCheckpoints(run, built, inputs, evalModel, sync, steps, state);
+  } finally {
+    await steps.dispose();
+  }
+}
+
+/** The loop's epochs, each followed by summaries, a checkpoint and run.json; the final state, or null when stopped. */
+async function epochsWithCheckpoints(
+  run: Run,
+  built: RunModel,
+  inputs: TrainingInputs,
+  evalModel: tf.LayersModel,
+  sync: (state: TrainState) => Promise<void>,
+  steps: StepRunner,
+  start: TrainState,
+): Promise<TrainState | null> {
+  const { def, record, runDir, saver, writers, engines } = run;
   const epochs = trainEpochs({
     def,
-    model: inputs.model,
+    steps,
     evalModel,
     engines,
-    optimizer,
     train: inputs.sources.train,
     validation: inputs.sources.validation,
     numClasses: NUM_CLASSES,
@@ -419,11 +471,12 @@ async function trainEpochsOf(
     trainWriter: writers.train,
     progress: run.terminal,
     stop: run.stop,
-    start: state,
+    start,
     heartbeat: (p) => saver.heartbeat(p),
     onStep: run.options.onStep,
     budget: run.budget,
   });
+  let state = start;
   // Each epoch's points are on disk before the checkpoint that counts them: after a kill, a resume cuts
   // the files back to the checkpoint, and the window in which a point is past it stays small.
   for await (const epoch of epochs) {

@@ -58,18 +58,39 @@ export async function trainStep(
 /**
  * The forward and backward passes of `trainStep` without the update. `batchSize` is the batch the
  * loss is averaged over: x's own size, or the whole batch when x is one data-parallel worker's
- * share of it (then the workers' summed gradients and losses are the batch's).
+ * share of it (then the workers' summed gradients and losses are the batch's). With `shouldStop`,
+ * asked before each micro-batch, a stop abandons the passes (null; nothing to dispose).
  */
 export function batchGradients(
   model: tf.LayersModel,
   x: tf.Tensor | tf.Tensor[],
   y: tf.Tensor2D,
   microBatch: number,
+  batchSize?: number,
+): Gradients;
+export function batchGradients(
+  model: tf.LayersModel,
+  x: tf.Tensor | tf.Tensor[],
+  y: tf.Tensor2D,
+  microBatch: number,
+  batchSize: number,
+  shouldStop: () => boolean,
+): Gradients | null;
+export function batchGradients(
+  model: tf.LayersModel,
+  x: tf.Tensor | tf.Tensor[],
+  y: tf.Tensor2D,
+  microBatch: number,
   batchSize = batchOf(x),
-): Gradients {
+  shouldStop: () => boolean = () => false,
+): Gradients | null {
   const sum = new GradientSum();
   const n = batchOf(x);
   for (let start = 0; start < n; start += microBatch) {
+    if (shouldStop()) {
+      tf.dispose(sum.grads);
+      return null;
+    }
     sum.add(microBatchGradients(model, x, y, start, Math.min(microBatch, n - start), batchSize));
   }
   return sum.total(n);

@@ -88,6 +88,7 @@ test('bad definitions, overrides and flags: one line on stderr, exit code 2, no 
     [['quickstart', '--frobnicate'], /Unknown option '--frobnicate'/],
     [['quickstart', '--backend', 'tpu'], /^--backend tpu: expected auto, gpu, node, wasm, cpu$/],
     [['quickstart', '--seed', '4.5'], /^--seed 4\.5: expected an integer/],
+    [['quickstart', '--workers', '0'], /^--workers 0: expected a positive integer$/],
     [['quickstart', '--name', 'a b'], /^--name "a b": use 1–64 letters/],
     [[], /^name an experiment/],
   ];
@@ -278,10 +279,10 @@ async function assertFinished(runDir: string, epochs: number, STEPS = STEPS_PER_
 }
 
 /** One signal to the whole group mid-epoch: checkpoint at the step it stopped at, interrupted, exit 130. */
-async function signalThenResume(signal: 'SIGINT' | 'SIGTERM'): Promise<void> {
+async function signalThenResume(signal: 'SIGINT' | 'SIGTERM', workers = 1): Promise<void> {
   const env = await cliEnv();
   const logdir = await tempDir(`tl-cli-${signal}-`);
-  const run = npmExperiment(['--logdir', logdir, '--set', 'train.epochs=1'], env);
+  const run = npmExperiment(['--logdir', logdir, '--set', 'train.epochs=1', '--workers', String(workers)], env);
   await run.saw(new RegExp(`batch 1/${STEPS_PER_EPOCH}`));
   process.kill(run.group, signal);
   const { code, signal: raised, stderr } = await run.exited;
@@ -296,6 +297,8 @@ async function signalThenResume(signal: 'SIGINT' | 'SIGTERM'): Promise<void> {
   const runDir = onlyRun(logdir);
   const record = readJson(join(runDir, 'run.json'));
   assert.equal(record.status, 'interrupted');
+  assert.equal(record.workers, workers);
+  if (workers > 1) assert.match(stderr, new RegExp(`workers: ${workers} data-parallel wasm workers`));
   const state = readJson(join(runDir, 'checkpoints', 'state.json'));
   assert.equal(state.globalStep, Number(stoppedAt), 'the checkpoint is at the step it stopped at');
   assert.ok(state.globalStep >= 1 && state.globalStep < STEPS_PER_EPOCH, `mid-epoch: step ${state.globalStep}`);
@@ -320,6 +323,9 @@ test('Ctrl-C (SIGINT to the process group of npm run experiment) mid-epoch: chec
   signalThenResume('SIGINT'));
 
 test('SIGTERM to the process group behaves as one Ctrl-C', () => signalThenResume('SIGTERM'));
+
+test('Ctrl-C during a 2-worker run: workers stop between micro-batches, checkpoint, exit 130; resume finishes', () =>
+  signalThenResume('SIGINT', 2));
 
 test('SIGKILL to the process group after an epoch: stale in the site; --resume cuts back, no step twice', async () => {
   const env = await cliEnv();

@@ -60,6 +60,20 @@ test('classifier: 32×32×3 → UpSample → nested base → head → 10-way sof
   for (const s of sums) assert.ok(Math.abs(s - 1) < 1e-5);
 });
 
+test('a seeded head: the same seed starts from the same kernels, another seed from others', () => {
+  const base = buildBase({ name: 'mobilenetv2', alpha: 0.35, inputSize: 32 });
+  const head = (seed: number) => {
+    const model = buildClassifier(base, { inputSize: 32, resize: 'bilinear', head: HEAD, numClasses: 10, seed });
+    return ['fc1', 'predictions'].map((name) => Array.from(model.getLayer(name).getWeights()[0]!.dataSync()));
+  };
+  const [fc1, predictions] = head(42);
+  assert.deepEqual(head(42), [fc1, predictions]);
+  const other = head(43);
+  assert.notDeepEqual(other[0], fc1);
+  assert.notDeepEqual(other[1], predictions);
+  assert.notDeepEqual(fc1.slice(0, 10), predictions.slice(0, 10), 'each layer draws its own values');
+});
+
 test('head variants: max pooling, flatten, no dense layers', () => {
   const base = buildBase({ name: 'mobilenetv2', alpha: 0.35, inputSize: 64 });
   const flat = buildClassifier(base, {

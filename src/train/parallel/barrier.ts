@@ -2,7 +2,16 @@
 const COUNT = 0;
 const GENERATION = 1;
 const ABORTED = 2;
-export const CONTROL_SLOTS = 3;
+/** Set by the trainer (a Ctrl-C): workers start no further micro-batch of the step in progress. */
+const STOP = 3;
+export const CONTROL_SLOTS = 4;
+
+/** The stop flag of a step: the trainer raises it from the main thread, workers read it between micro-batches. */
+export const stopFlag = {
+  raise: (control: Int32Array): void => void Atomics.store(control, STOP, 1),
+  clear: (control: Int32Array): void => void Atomics.store(control, STOP, 0),
+  raised: (control: Int32Array): boolean => Atomics.load(control, STOP) !== 0,
+};
 
 /** A sibling worker failed (or the trainer gave up): the step cannot complete. */
 export class StepAbortedError extends Error {

@@ -1,5 +1,8 @@
 import { CONTROL_SLOTS } from './barrier.ts';
 
+/** float64 slots per worker in the results buffer: loss sum, hit count, abandoned (0 or 1). */
+export const RESULT_SLOTS = 3;
+
 /** Sizes the shared buffers are allocated for; fixed for a trainer's life. */
 export interface BufferSizes {
   workers: number;
@@ -31,7 +34,7 @@ export interface SharedBuffers {
   /** maxBatch micro-batch slots (a batch has at most that many) of statisticsFloats. */
   statistics: SharedArrayBuffer;
   weights: SharedArrayBuffer;
-  /** Per worker: loss sum and hit count (float64). */
+  /** Per worker (RESULT_SLOTS float64): loss sum, hit count, and 1 when it abandoned the step (a stop). */
   results: SharedArrayBuffer;
 }
 
@@ -44,7 +47,7 @@ export function allocateBuffers(sizes: BufferSizes): SharedBuffers {
     gradients: f32((sizes.workers + 1) * sizes.trainableFloats),
     statistics: f32(sizes.maxBatch * sizes.statisticsFloats),
     weights: f32(sizes.weightFloats),
-    results: new SharedArrayBuffer(sizes.workers * 2 * 8),
+    results: new SharedArrayBuffer(sizes.workers * RESULT_SLOTS * 8),
   };
 }
 

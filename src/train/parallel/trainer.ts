@@ -3,8 +3,8 @@ import { Worker } from 'node:worker_threads';
 import type { BackendPreference } from '../../backends/names.ts';
 import type { OptimizerSpec } from '../../experiment/definition.ts';
 import type { StepResult } from '../step.ts';
-import { SharedBarrier } from './barrier.ts';
-import { allocateBuffers, views, type BufferSizes, type SharedBuffers } from './buffers.ts';
+import { SharedBarrier, stopFlag } from './barrier.ts';
+import { allocateBuffers, RESULT_SLOTS, views, type BufferSizes, type SharedBuffers } from './buffers.ts';
 import type { ModelSpec } from './model-spec.ts';
 import { DeferredMovingStatistics } from './moving-statistics.ts';
 import type { OptimizerWeight, Reply, Request, WorkerInit, WorkerMemory } from './protocol.ts';
@@ -44,6 +44,9 @@ interface Replica {
   settle: ((outcome: Outcome) => void) | null;
   exited: boolean;
 }
+
+/** How often a stoppable step asks whether to stop while the workers compute. */
+const STOP_POLL_MS = 50;
 
 const floats = (shape: readonly (number | null)[]) => shape.reduce<number>((n, d) => n * (d ?? 0), 1);
 
@@ -132,6 +135,41 @@ export class DataParallelTrainer {
    * is set on every replica's optimizer before the update.
    */
   async step(x: tf.Tensor, y: tf.Tensor, microBatch: number, learningRate?: number): Promise<StepResult> {
+    const result = await this.stoppableStep(x, y, microBatch, learningRate === undefined ? {} : { learningRate });
+    return result!;
+  }
+
+  /**
+   * `step`, abandoned when `shouldStop` turns true first (asked every STOP_POLL_MS while the workers
+   * compute): no worker starts another micro-batch, none applies an update, and the result is null.
+   */
+  async stoppableStep(
+    x: tf.Tensor,
+    y: tf.Tensor,
+    microBatch: number,
+    options: { learningRate?: number; shouldStop?: () => boolean },
+  ): Promise<StepResult | null> {
+    const size = this.checkBatch(x, y, microBatch);
+    const { learningRate, shouldStop } = options;
+    return this.exclusive(async () => {
+      this.view.images.set(x.dataSync() as Float32Array);
+      this.view.labels.set(y.dataSync() as Float32Array);
+      stopFlag.clear(this.view.control);
+      if (shouldStop?.()) return null;
+      const poll = shouldStop
+        ? setInterval(() => shouldStop() && stopFlag.raise(this.view.control), STOP_POLL_MS)
+        : undefined;
+      try {
+        await this.all({ type: 'step', size, microBatch, ...(learningRate !== undefined ? { learningRate } : {}) });
+      } finally {
+        clearInterval(poll);
+      }
+      return this.readResults(size);
+    });
+  }
+
+  /** The batch's size, once its shapes check out against the model and the buffers. */
+  private checkBatch(x: tf.Tensor, y: tf.Tensor, microBatch: number): number {
     const size = x.shape[0]!;
     const { maxBatch, imageFloats, labelFloats } = this.buffers.sizes;
     if (size > maxBatch) throw new Error(`step: batch of ${size} exceeds the trainer's maxBatch ${maxBatch}`);
@@ -143,18 +181,19 @@ export class DataParallelTrainer {
     }
     if (!Number.isInteger(microBatch) || microBatch < 1)
       throw new Error(`step: microBatch must be a positive integer, got ${microBatch}`);
-    return this.exclusive(async () => {
-      this.view.images.set(x.dataSync() as Float32Array);
-      this.view.labels.set(y.dataSync() as Float32Array);
-      await this.all({ type: 'step', size, microBatch, ...(learningRate !== undefined ? { learningRate } : {}) });
-      let loss = 0;
-      let correct = 0;
-      for (let w = 0; w < this.workers; w++) {
-        loss += this.view.results[2 * w]!;
-        correct += this.view.results[2 * w + 1]!;
-      }
-      return { loss, correct, count: size };
-    });
+    return size;
+  }
+
+  /** The workers' summed loss and hits; null when they abandoned the step. */
+  private readResults(size: number): StepResult | null {
+    let loss = 0;
+    let correct = 0;
+    for (let w = 0; w < this.workers; w++) {
+      if (this.view.results[RESULT_SLOTS * w + 2] !== 0) return null;
+      loss += this.view.results[RESULT_SLOTS * w]!;
+      correct += this.view.results[RESULT_SLOTS * w + 1]!;
+    }
+    return { loss, correct, count: size };
   }
 
   /** The batch-mean gradient the last step applied, flat in model.trainableWeights order (a copy). */

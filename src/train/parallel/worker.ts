@@ -6,8 +6,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { selectBackend } from '../../backends/index.ts';
 import { createOptimizer, setLearningRate } from '../optimizer.ts';
 import { batchGradients } from '../step.ts';
-import { SharedBarrier, StepAbortedError } from './barrier.ts';
-import { views } from './buffers.ts';
+import { SharedBarrier, StepAbortedError, stopFlag } from './barrier.ts';
+import { RESULT_SLOTS, views } from './buffers.ts';
 import { buildSpecModel } from './model-spec.ts';
 import { DeferredMovingStatistics } from './moving-statistics.ts';
 import { planShares } from './plan.ts';
@@ -67,42 +67,45 @@ function reduceSlice(): void {
   }
 }
 
-function step(batch: number, microBatch: number, learningRate: number | undefined): void {
+/** This worker's passes over its share, into its gradient region and result slots (abandoned on a stop). */
+function computeShare(batch: number, microBatch: number): void {
   const share = planShares(batch, microBatch, init.workers)[init.index]!;
   const region = v.gradientRegion(init.index);
+  const slot = RESULT_SLOTS * init.index;
+  v.results.fill(0, slot, slot + RESULT_SLOTS);
   statistics.begin(share.firstMicroBatch);
-  let loss = 0;
-  let correct = 0;
-  if (share.size > 0) {
-    const x = tf.tensor(v.images.slice(share.start * imageFloats, (share.start + share.size) * imageFloats), [
-      share.size,
-      ...init.inputShape,
-    ]);
-    const y = tf.tensor2d(v.labels.slice(share.start * init.classes, (share.start + share.size) * init.classes), [
-      share.size,
-      init.classes,
-    ]);
-    const result = batchGradients(model, x, y as tf.Tensor2D, microBatch, batch);
-    tf.dispose([x, y]);
-    statistics.finish(share.microBatches);
-    let offset = 0;
-    for (const w of trainable) {
-      const g = result.grads[(w.read() as tf.Variable).name];
-      if (!g) throw new Error(`worker ${init.index}: no gradient for ${w.name}`);
-      region.set(g.dataSync() as Float32Array, offset);
-      offset += g.size;
-    }
-    tf.dispose(result.grads);
-    loss = result.loss;
-    correct = result.correct;
-  } else {
+  if (share.size === 0) {
     region.fill(0);
+    return;
   }
-  v.results[2 * init.index] = loss;
-  v.results[2 * init.index + 1] = correct;
-  barrier.wait();
-  reduceSlice();
-  barrier.wait();
+  const rows = (values: Float32Array, width: number) =>
+    values.slice(share.start * width, (share.start + share.size) * width);
+  const x = tf.tensor(rows(v.images, imageFloats), [share.size, ...init.inputShape]);
+  const y = tf.tensor2d(rows(v.labels, init.classes), [share.size, init.classes]);
+  const result = batchGradients(model, x, y, microBatch, batch, () => stopFlag.raised(v.control));
+  tf.dispose([x, y]);
+  if (result === null) {
+    v.results[slot + 2] = 1;
+    return;
+  }
+  statistics.finish(share.microBatches);
+  let offset = 0;
+  for (const w of trainable) {
+    const g = result.grads[(w.read() as tf.Variable).name];
+    if (!g) throw new Error(`worker ${init.index}: no gradient for ${w.name}`);
+    region.set(g.dataSync() as Float32Array, offset);
+    offset += g.size;
+  }
+  tf.dispose(result.grads);
+  v.results[slot] = result.loss;
+  v.results[slot + 1] = result.correct;
+}
+
+const anyAbandoned = (): boolean =>
+  Array.from({ length: init.workers }, (_, w) => v.results[RESULT_SLOTS * w + 2]).some((a) => a !== 0);
+
+/** The reduced gradient as this replica's update (every replica applies the same one). */
+function applyReduced(learningRate: number | undefined): void {
   const grads: tf.NamedTensorMap = {};
   let offset = 0;
   for (const w of trainable) {
@@ -113,6 +116,16 @@ function step(batch: number, microBatch: number, learningRate: number | undefine
   if (learningRate !== undefined) setLearningRate(optimizer, learningRate);
   if (trainable.length > 0) optimizer.applyGradients(grads);
   tf.dispose(grads);
+}
+
+function step(batch: number, microBatch: number, learningRate: number | undefined): void {
+  computeShare(batch, microBatch);
+  barrier.wait();
+  // Every worker reads the same flags after the barrier: all abandon the step (a stop), or none does.
+  if (anyAbandoned()) return;
+  reduceSlice();
+  barrier.wait();
+  applyReduced(learningRate);
   statistics.replay(Math.ceil(batch / microBatch));
 }
 

@@ -257,6 +257,37 @@ test(
   },
 );
 
+test('a stop during a step: no further micro-batch, no update in any replica; the next step runs', async () => {
+  const spec: ModelSpec = { kind: 'module', module: NETS, exportName: 'waitsForStopNet', options: { inputSize: 8 } };
+  const model = await buildSpecModel(spec);
+  seedWeights(model, 3);
+  const trainer = await DataParallelTrainer.create({
+    workers: 2,
+    model,
+    modelSpec: spec,
+    optimizerSpec: ADAM,
+    maxBatch: 8,
+  });
+  const { x, y } = batch(8, 8, 2);
+  try {
+    const before = await trainer.checksums();
+    let asked = 0;
+    // Not yet when the step starts; on the first poll, while each worker holds its first micro-batch.
+    const stopped = await trainer.stoppableStep(x, y, 1, { shouldStop: () => asked++ > 0 });
+    assert.equal(stopped, null, 'the step was abandoned');
+    assert.ok(asked >= 2, 'the stop was asked while the workers computed');
+    assert.deepEqual(await trainer.checksums(), before, 'no replica applied an update or a batch-norm statistic');
+    const next = await trainer.stoppableStep(x, y, 1, { shouldStop: () => false });
+    assert.equal(next?.count, 8);
+    const after = await trainer.checksums();
+    assert.equal(after[0], after[1], 'replicas are bit-identical');
+    assert.notEqual(after[0], before[0], 'the next step updated the weights');
+  } finally {
+    tf.dispose([x, y]);
+    await trainer.dispose();
+  }
+});
+
 for (const how of ['throw', 'exit'] as const) {
   test(
     `a worker that fails (${how}) rejects the step and every later call, without a hang`,

@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { workerData } from 'node:worker_threads';
 import { freezableBatchNorm } from '../../../src/models/layers/freezable-batch-norm.ts';
+import { stopFlag } from '../../../src/train/parallel/barrier.ts';
 import { densenetLike } from '../../backends/nets.ts';
 
 type T = tf.SymbolicTensor;
@@ -60,4 +61,31 @@ export function failingNet(options: { inputSize: number; how: 'throw' | 'exit'; 
   const x = new Failing(options.how, options.worker).apply(input) as T;
   const conv = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same' }).apply(x) as T;
   return tf.model({ inputs: input, outputs: classifierHead(conv, 10) });
+}
+
+/** Holds its worker's first training call until the trainer raises the stop flag (then passes through). */
+class WaitsForStop extends tf.layers.Layer {
+  static className = 'TestWaitsForStop';
+  private waited = false;
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+    const init = (workerData as { init?: { buffers: { control: SharedArrayBuffer } } } | null)?.init;
+    if (kwargs.training === true && init && !this.waited) {
+      this.waited = true;
+      const control = new Int32Array(init.buffers.control);
+      const nap = new Int32Array(new SharedArrayBuffer(4));
+      while (!stopFlag.raised(control)) Atomics.wait(nap, 0, 0, 5);
+    }
+    return tf.clone(x);
+  }
+}
+
+/** tinyNet behind a layer that makes a worker's first micro-batch last until a stop is requested. */
+export function waitsForStopNet(options: { inputSize: number }): tf.LayersModel {
+  const input = tf.input({ shape: [options.inputSize, options.inputSize, 3] });
+  let x = new WaitsForStop({}).apply(input) as T;
+  x = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', useBias: false }).apply(x) as T;
+  x = tf.layers.activation({ activation: 'relu' }).apply(freezableBatchNorm({ epsilon: 1e-3 }).apply(x) as T) as T;
+  return tf.model({ inputs: input, outputs: classifierHead(x, 10) });
 }
