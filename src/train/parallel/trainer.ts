@@ -117,6 +117,7 @@ export class DataParallelTrainer {
     };
     const worker = new Worker(new URL('./bootstrap.mjs', import.meta.url), {
       workerData: { entry: new URL('./worker.ts', import.meta.url).href, init },
+      execArgv: workerExecArgv(process.execArgv),
     });
     const replica: Replica = { worker, settle: null, exited: false };
     this.replicas.push(replica);
@@ -342,4 +343,18 @@ function writeWeights(target: Float32Array, values: tf.Tensor[]): void {
     target.set(t.dataSync() as Float32Array, offset);
     offset += t.size;
   }
+}
+
+/**
+ * The parent's flags without its TypeScript preloads (a sweep trial's `--import …/stop-when-orphaned.ts`):
+ * a worker runs its preloads before bootstrap.mjs registers tsx, so a `.ts` preload would kill it.
+ */
+function workerExecArgv(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--import' && argv[i + 1]?.endsWith('.ts')) i++;
+    else if (!(arg.startsWith('--import=') && arg.endsWith('.ts'))) out.push(arg);
+  }
+  return out;
 }
