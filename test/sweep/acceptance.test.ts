@@ -7,7 +7,16 @@ import { join } from 'node:path';
 import { expandSweep } from '../../src/sweep/expand.ts';
 import { loadSweep } from '../../src/sweep/load-sweep.ts';
 import { assertFourGroupsOfThree } from './four-groups.ts';
-import { assertEachTrialOnce, CACHED_TRIAL, spawnCli, sweepCli, sweepEnv, tempDir, writeSweep } from './helpers.ts';
+import {
+  assertEachTrialOnce,
+  CACHED_TRIAL,
+  spawnCli,
+  spawnWorker,
+  sweepCli,
+  sweepEnv,
+  tempDir,
+  writeSweep,
+} from './helpers.ts';
 import { startRedis, type RedisServer } from './redis-server.ts';
 
 let env: NodeJS.ProcessEnv;
@@ -47,24 +56,7 @@ test('acceptance, local: 2 × 2 × 3 seeds, two at once, show 4 groups of 3 on t
 });
 
 function worker(queue: string, logdir: string) {
-  return spawnCli(
-    'src/cli/worker.ts',
-    [
-      '--redis',
-      redis.url,
-      '--queue',
-      queue,
-      '--logdir',
-      logdir,
-      '--concurrency',
-      '1',
-      '--threads',
-      '1',
-      '--backend',
-      'wasm',
-    ],
-    env,
-  );
+  return spawnWorker(redis.url, queue, logdir, env);
 }
 
 const SUCCEEDED = /^\[accept-bullmq \d+\/12 [0-9a-f]{12}\] succeeded$/gm;

@@ -13,6 +13,7 @@ import {
   STEPPED_TRIAL,
   sweepCli,
   sweepEnv,
+  spawnWorker,
   tempDir,
   writeSweep,
   type Spawned,
@@ -28,26 +29,7 @@ after(async () => {
 });
 
 function worker(queue: string, logdir: string, env: NodeJS.ProcessEnv): Spawned {
-  return spawnCli(
-    'src/cli/worker.ts',
-    [
-      '--redis',
-      redis.url,
-      '--queue',
-      queue,
-      '--logdir',
-      logdir,
-      '--concurrency',
-      '1',
-      '--threads',
-      '1',
-      '--backend',
-      'wasm',
-      '--stalled-seconds',
-      '3',
-    ],
-    env,
-  );
+  return spawnWorker(redis.url, queue, logdir, env, ['--stalled-seconds', '3']);
 }
 
 /**

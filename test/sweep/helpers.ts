@@ -106,6 +106,18 @@ interface RecordLike {
   resumedFrom: { epoch: number; globalStep: number } | null;
 }
 
+/** `npm run worker` on `queue`: one trial at a time on one wasm thread; `extra` flags appended. */
+export function spawnWorker(
+  redisUrl: string,
+  queue: string,
+  logdir: string,
+  env: NodeJS.ProcessEnv,
+  extra: string[] = [],
+): Spawned {
+  const flags = ['--redis', redisUrl, '--queue', queue, '--logdir', logdir, '--concurrency', '1', '--threads', '1'];
+  return spawnCli('src/cli/worker.ts', [...flags, '--backend', 'wasm', ...extra], env);
+}
+
 /** Every run in <logdir>/<experiment>/, with its record. */
 export function runsIn(logdir: string, experiment = 'quickstart'): { dir: string; record: RecordLike }[] {
   const root = join(logdir, experiment);

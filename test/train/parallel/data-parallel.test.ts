@@ -24,6 +24,11 @@ function batch(size: number, inputSize: number, seed: number): { x: tf.Tensor4D;
   return { x, y };
 }
 
+/** A trainer of `workers` replicas of `model` (built from `spec`) with the tests' Adam. */
+function adamTrainer(workers: number, model: tf.LayersModel, spec: ModelSpec, maxBatch: number) {
+  return DataParallelTrainer.create({ workers, model, modelSpec: spec, optimizerSpec: ADAM, maxBatch });
+}
+
 /** Two replicas with the same seeded draw: every run of a test compares the same numbers. */
 async function twin(spec: ModelSpec): Promise<{ model: tf.LayersModel; reference: tf.LayersModel }> {
   const model = await buildSpecModel(spec);
@@ -62,13 +67,7 @@ async function assertMatchesSingleProcess(
   workers = 2,
 ): Promise<void> {
   const { model, reference } = await twin(spec);
-  const trainer = await DataParallelTrainer.create({
-    workers,
-    model,
-    modelSpec: spec,
-    optimizerSpec: ADAM,
-    maxBatch: size,
-  });
+  const trainer = await adamTrainer(workers, model, spec, size);
   const optimizer = createOptimizer(ADAM);
   try {
     for (let s = 0; s < 2; s++) {
@@ -181,13 +180,7 @@ test('2 workers: DenseNet-style step equals one process, uneven micro-batches', 
 test('replicas stay bit-identical and nothing grows over 200 steps', { timeout: 300_000 }, async () => {
   const spec: ModelSpec = { kind: 'module', module: NETS, exportName: 'tinyNet', options: { inputSize: 8 } };
   const model = await buildSpecModel(spec);
-  const trainer = await DataParallelTrainer.create({
-    workers: 2,
-    model,
-    modelSpec: spec,
-    optimizerSpec: ADAM,
-    maxBatch: 8,
-  });
+  const trainer = await adamTrainer(2, model, spec, 8);
   try {
     const { x, y } = batch(8, 8, 3);
     await trainer.step(x, y, 2);
@@ -219,20 +212,8 @@ test(
   async () => {
     const spec: ModelSpec = { kind: 'module', module: NETS, exportName: 'tinyNet', options: { inputSize: 8 } };
     const model = await buildSpecModel(spec);
-    const a = await DataParallelTrainer.create({
-      workers: 2,
-      model,
-      modelSpec: spec,
-      optimizerSpec: ADAM,
-      maxBatch: 4,
-    });
-    const b = await DataParallelTrainer.create({
-      workers: 2,
-      model,
-      modelSpec: spec,
-      optimizerSpec: ADAM,
-      maxBatch: 4,
-    });
+    const a = await adamTrainer(2, model, spec, 4);
+    const b = await adamTrainer(2, model, spec, 4);
     try {
       const { x, y } = batch(4, 8, 5);
       const first = a.step(x, y, 2);
@@ -261,13 +242,7 @@ test('a stop during a step: no further micro-batch, no update in any replica; th
   const spec: ModelSpec = { kind: 'module', module: NETS, exportName: 'waitsForStopNet', options: { inputSize: 8 } };
   const model = await buildSpecModel(spec);
   seedWeights(model, 3);
-  const trainer = await DataParallelTrainer.create({
-    workers: 2,
-    model,
-    modelSpec: spec,
-    optimizerSpec: ADAM,
-    maxBatch: 8,
-  });
+  const trainer = await adamTrainer(2, model, spec, 8);
   const { x, y } = batch(8, 8, 2);
   try {
     const before = await trainer.checksums();
@@ -300,13 +275,7 @@ for (const how of ['throw', 'exit'] as const) {
         options: { inputSize: 8, how, worker: 1 },
       };
       const model = await buildSpecModel(spec);
-      const trainer = await DataParallelTrainer.create({
-        workers: 2,
-        model,
-        modelSpec: spec,
-        optimizerSpec: ADAM,
-        maxBatch: 4,
-      });
+      const trainer = await adamTrainer(2, model, spec, 4);
       const { x, y } = batch(4, 8, 1);
       try {
         const failed = await trainer.step(x, y, 1).then(
