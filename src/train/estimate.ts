@@ -109,7 +109,7 @@ const IMAGE = [32, 32, 3];
 
 /** Seconds per batch of feature extraction, on the engine the run extracts with (createExtractor's choice). */
 async function timeExtraction(model: tf.LayersModel, engines?: ForwardEngines) {
-  const onnx = engines ? await engines.open('features', model) : null;
+  const onnx = engines ? (await engines.choose('features', model)).forward : null;
   if (onnx) {
     const data = new Float32Array(FEATURE_BATCH * 32 * 32 * 3).map(() => Math.random() * 2 - 1);
     try {

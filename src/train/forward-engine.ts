@@ -50,33 +50,40 @@ export class ForwardEngines {
     return new ForwardEngines(opts, runtime.notice);
   }
 
-  /** `model` exported from its current weights and opened on ONNX Runtime, or null for tfjs (noticed once). */
+  /**
+   * `model` exported from its current weights and opened on ONNX Runtime, or null for tfjs (noticed
+   * once); what ran is recorded as `phase`'s engine.
+   */
   async open(
     phase: EnginePhase,
     model: tf.LayersModel,
     exportOpts: OnnxExportOptions = {},
   ): Promise<OnnxForward | null> {
-    if (this.unavailable) {
-      this.used[phase] = tfjsEntry(this.unavailable);
-      return null;
-    }
+    const { forward, entry } = await this.choose(phase, model, exportOpts);
+    this.used[phase] = entry;
+    return forward;
+  }
+
+  /** As `open`, recording nothing: for timing a phase before it runs (the estimate; a cache hit never runs it). */
+  async choose(
+    phase: EnginePhase,
+    model: tf.LayersModel,
+    exportOpts: OnnxExportOptions = {},
+  ): Promise<{ forward: OnnxForward | null; entry: EngineEntry }> {
+    if (this.unavailable) return { forward: null, entry: tfjsEntry(this.unavailable) };
     const macs = modelCost(model).macsPerImage;
     if (this.opts.engine === 'auto' && macs < AUTO_ONNX_MIN_MACS) {
-      this.used[phase] = tfjsEntry(`auto: ${model.name} is small (${formatMacs(macs)} multiply-adds per image)`);
-      return null;
+      const small = `auto: ${model.name} is small (${formatMacs(macs)} multiply-adds per image)`;
+      return { forward: null, entry: tfjsEntry(small) };
     }
     const session = this.opts.threads === undefined ? {} : { threads: this.opts.threads };
     const choice = await chooseForward(model, { engine: this.opts.engine, export: exportOpts, session });
-    if (choice.engine === 'onnx') {
-      this.used[phase] = { ...choice.forward.info, notice: null };
-      return choice.forward;
-    }
-    this.used[phase] = tfjsEntry(choice.notice);
+    if (choice.engine === 'onnx') return { forward: choice.forward, entry: { ...choice.forward.info, notice: null } };
     if (choice.notice && !this.noticed.has(choice.notice)) {
       this.noticed.add(choice.notice);
       this.opts.log(`engine ${phase}: ${choice.notice}`);
     }
-    return null;
+    return { forward: null, entry: tfjsEntry(choice.notice) };
   }
 
   /** Runs one pass (an evaluation) with `model`'s forward on the chosen engine, then disposes the session. */

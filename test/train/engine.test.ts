@@ -135,6 +135,16 @@ test('--engine auto: the base on ONNX Runtime; the small head on cached features
     assert.equal(entry?.engine, 'tfjs', phase);
     assert.match(entry?.notice ?? '', /^auto: \S+ is small \([\d.]+ k multiply-adds per image\)$/, phase);
   }
+  // The same features again: a cache hit runs no extraction, so run.json names no engine for it
+  // (the estimate timed one, and records nothing).
+  const again = await runExperiment('quickstart', {
+    ...common(),
+    overrides: [...TINY, 'train.epochs=1', 'seed=8'],
+    engine: 'auto',
+    threads: 1,
+  });
+  assert.equal(again.record.featureCache?.hit, true);
+  assert.equal(again.record.engines?.features, undefined);
 });
 
 test('a partly frozen base trains after its frozen prefix on ONNX Runtime: loss falls, prefix unchanged', async () => {
