@@ -147,7 +147,7 @@ async function main(): Promise<number> {
       ...(threads === undefined ? {} : { threads }),
       log: () => {},
     });
-    process.stdout.write(await dryRun(loaded, where, chosen, engines));
+    process.stdout.write(await dryRun(loaded, where, chosen, engines, workers));
     return 0;
   }
 
@@ -191,6 +191,7 @@ async function dryRun(
   flags: LocationFlags,
   backend: { name: string; kind: string },
   engines: ForwardEngines,
+  workers: number | undefined,
 ): Promise<string> {
   const { buildRunModel, paramCounts } = await import('../train/model-setup.ts');
   const { estimateLines, estimateRun, plannedCounts, totalLine } = await import('../train/estimate.ts');
@@ -209,7 +210,7 @@ async function dryRun(
   }
   const base = paramCounts(built.base);
   const model = paramCounts(built.classifier);
-  const estimate = await estimateRun(def, built, plannedCounts(def), backend, engines);
+  const estimate = await estimateRun(def, built, plannedCounts(def), backend, engines, workers);
   const n = (x: number) => x.toLocaleString('en-US');
   const lines = [
     `# ${loaded.experiment}${loaded.file ? ` (${loaded.file})` : ''}`,

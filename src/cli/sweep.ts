@@ -8,7 +8,15 @@ import { k8sManifest } from '../sweep/k8s-job.ts';
 import { listSweeps, loadSweep, type LoadedSweep } from '../sweep/load-sweep.ts';
 import { runLocal } from '../sweep/local-executor.ts';
 import { formatPlan } from '../sweep/plan.ts';
-import { connectRedis, enqueueTrials, formatStatus, openQueue, queueStatus, type TrialJob } from '../sweep/queue.ts';
+import {
+  connectRedis,
+  enqueueTrials,
+  formatStatus,
+  openQueue,
+  queueStatus,
+  redactedUrl,
+  type TrialJob,
+} from '../sweep/queue.ts';
 import { findTrialRuns, trialState, type TrialState } from '../sweep/trial-runs.ts';
 import type { RunningTrial } from '../sweep/trial-process.ts';
 import { resolveLogdir } from '../experiment/locations.ts';
@@ -274,6 +282,7 @@ async function runThroughQueue(
 ): Promise<number> {
   const connection = await connectRedis(how.url);
   const queue = openQueue(how.queue, connection);
+  const shown = redactedUrl(how.url);
   try {
     const added = await enqueueTrials(queue, trials, {
       sweep: loaded.name,
@@ -282,9 +291,9 @@ async function runThroughQueue(
       backoffSeconds: how.backoffSeconds,
     });
     process.stderr.write(
-      `sweep ${loaded.name} → queue ${how.queue} on ${how.url}: ${added.added.length} queued, ` +
+      `sweep ${loaded.name} → queue ${how.queue} on ${shown}: ${added.added.length} queued, ` +
         `${added.alreadyQueued.length} already queued, ${added.skipped.length} had succeeded\n` +
-        `start workers with:  npm run worker -- --redis ${how.url} --queue ${how.queue} --logdir <the shared logdir>\n`,
+        `start workers with:  npm run worker -- --redis ${shown} --queue ${how.queue} --logdir <the shared logdir>\n`,
     );
     if (how.detach) return 0;
     return await follow(

@@ -2,7 +2,7 @@
 // trial, writing into the shared log directory. SIGTERM (or Ctrl-C): the running trials checkpoint
 // and go back to the queue, then the worker exits 0; a second one stops the trials at once.
 import { cpus } from 'node:os';
-import { connectRedis } from '../sweep/queue.ts';
+import { connectRedis, redactedUrl } from '../sweep/queue.ts';
 import { startWorker } from '../sweep/worker.ts';
 import { resolveLogdir } from '../experiment/locations.ts';
 import { UsageError } from '../experiment/usage-error.ts';
@@ -70,7 +70,7 @@ async function main(): Promise<number> {
     ...(values.backend ? { backend: values.backend } : {}),
   });
   log(
-    `worker: queue ${values.queue} on ${values.redis}, ${concurrency} at once, ` +
+    `worker: queue ${values.queue} on ${redactedUrl(values.redis)}, ${concurrency} at once, ` +
       `${threads} thread${threads === 1 ? '' : 's'} each → ${logdir}`,
   );
   const onSignal = (signal: NodeJS.Signals) => {

@@ -21,6 +21,13 @@ const headSchema = z.strictObject({
   dense: z.array(denseLayerSchema).max(8).default([]),
   /** Dropout right after pooling, before the first dense layer (each dense layer has its own). */
   dropout: rate.default(0),
+  /**
+   * Frozen bases: base layers (Keras names) whose pooled outputs are joined to the pooled output of the
+   * base, from the same forward pass: mid-level features that transfer better than the last layer alone.
+   */
+  joinLayers: z.array(z.string().min(1)).max(16).default([]),
+  /** Frozen bases: standardise the pooled features (Keras Normalization, adapted on the training features). */
+  normalize: z.boolean().default(false),
 });
 
 const freezeSchema = z.union(
@@ -46,7 +53,7 @@ const modelSchema = z
     inputSizes: z.array(z.number().int().min(32).max(512)).min(2).max(4).optional(),
     resize: z.enum(RESIZE_MODES).default('bilinear'),
     freeze: freezeSchema.default('none'),
-    head: headSchema.default({ pooling: 'avg', dense: [], dropout: 0 }),
+    head: headSchema.default({ pooling: 'avg', dense: [], dropout: 0, joinLayers: [], normalize: false }),
   })
   .superRefine((m, ctx) => {
     if (m.base !== 'mobilenetv1' && m.weights.startsWith('pretrained:')) {
@@ -57,7 +64,31 @@ const modelSchema = z
       });
     }
     if (m.inputSizes) checkInputSizes(m, ctx);
+    checkJoinedHead(m, ctx);
   });
+
+/** Tapped layers and normalisation belong to cached features of a frozen base. */
+function checkJoinedHead(
+  m: { freeze: unknown; head: { pooling: string; joinLayers: string[]; normalize: boolean } },
+  ctx: z.RefinementCtx,
+): void {
+  const { joinLayers, normalize, pooling } = m.head;
+  if (new Set(joinLayers).size !== joinLayers.length)
+    ctx.addIssue({ code: 'custom', path: ['head', 'joinLayers'], message: 'layers must differ' });
+  for (const [field, on] of [
+    ['joinLayers', joinLayers.length > 0],
+    ['normalize', normalize],
+  ] as const) {
+    if (!on) continue;
+    const problem =
+      m.freeze !== 'all'
+        ? 'needs a frozen base (freeze: all): it belongs to cached features'
+        : field === 'joinLayers' && pooling === 'flatten'
+          ? 'needs avg or max pooling'
+          : null;
+    if (problem) ctx.addIssue({ code: 'custom', path: ['head', field], message: problem });
+  }
+}
 
 function checkInputSizes(
   m: { inputSize: number; inputSizes?: number[] | undefined; freeze: unknown; head: { pooling: string } },
@@ -153,6 +184,11 @@ const trainSchema = z
     featureCache: z.enum(['auto', 'off']).default('auto'),
     /** Weight histograms every N epochs, as Keras' `histogram_freq` (0: none). */
     histogramFreq: z.number().int().min(0).max(1000).default(0),
+    /**
+     * Fine-tuning: epochs of the head alone on the pretrained base's cached features before every
+     * trainable layer trains (LP-FT); 0: none.
+     */
+    probeEpochs: z.number().int().min(0).max(100).default(0),
   })
   .superRefine((t, ctx) => {
     if (t.microBatch !== undefined && t.microBatch > t.batchSize) {
@@ -164,30 +200,50 @@ const trainSchema = z
     }
   });
 
-export const definitionSchema = z.strictObject({
-  description: z.string().default(''),
-  tags: z
-    .array(
-      z
-        .string()
-        .min(1)
-        .regex(/^[^\s,]+$/, 'tags have no spaces or commas'),
-    )
-    .default([]),
-  notes: z.string().default(''),
-  seed: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 31 - 1)
-    .default(42),
-  model: modelSchema,
-  data: dataSchema.default({ validationSize: 5000, augment: { flip: false, crop: false, cropCopies: 1 } }),
-  /** Test-time augmentation: `flip` averages the softmax of each validation/test image and its mirror. */
-  eval: z.strictObject({ tta: z.enum(['none', 'flip']).default('none') }).default({ tta: 'none' }),
-  optimizer: optimizerSchema,
-  train: trainSchema,
-});
+export const definitionSchema = z
+  .strictObject({
+    description: z.string().default(''),
+    tags: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .regex(/^[^\s,]+$/, 'tags have no spaces or commas'),
+      )
+      .default([]),
+    notes: z.string().default(''),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(42),
+    model: modelSchema,
+    data: dataSchema.default({ validationSize: 5000, augment: { flip: false, crop: false, cropCopies: 1 } }),
+    /** Test-time augmentation: `flip` averages the softmax of each validation/test image and its mirror. */
+    eval: z.strictObject({ tta: z.enum(['none', 'flip']).default('none') }).default({ tta: 'none' }),
+    optimizer: optimizerSchema,
+    train: trainSchema,
+  })
+  .superRefine((d, ctx) => {
+    if (d.train.probeEpochs > 0 && (d.model.freeze === 'all' || d.train.featureCache === 'off')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['train', 'probeEpochs'],
+        message:
+          d.model.freeze === 'all'
+            ? 'probes the head before fine-tuning: a frozen base has nothing to fine-tune'
+            : 'trains the head on cached features: it needs train.featureCache: auto',
+      });
+    }
+    if (d.model.head.normalize && d.train.featureCache === 'off') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['model', 'head', 'normalize'],
+        message: 'is adapted on the cached training features: it needs train.featureCache: auto',
+      });
+    }
+  });
 
 export type ExperimentDefinition = z.infer<typeof definitionSchema>;
 type FreezeSpec = ExperimentDefinition['model']['freeze'];

@@ -58,8 +58,22 @@ export function buildClassifier(base: tf.LayersModel, spec: ClassifierSpec): tf.
   ) as tf.SymbolicTensor;
   x = base.apply(x) as tf.SymbolicTensor;
   x = pooling(spec.head.pooling).apply(x) as tf.SymbolicTensor;
-  x = dropout(x, spec.head.dropout, 'head_dropout');
-  (spec.head.dense ?? []).forEach((d, i) => {
+  const out = headLayers(x, { dense: spec.head.dense, dropout: spec.head.dropout }, spec.numClasses, spec.seed);
+  return tf.model({ inputs: image, outputs: out, name: `${base.name}_classifier` });
+}
+
+/**
+ * The layers above the pooled features: [dropout] → (dense → [dropout])* → softmax, the kernels
+ * seeded per layer from `seed` (a run's seed: the same seed, the same start).
+ */
+export function headLayers(
+  features: tf.SymbolicTensor,
+  head: Pick<HeadSpec, 'dense' | 'dropout'>,
+  numClasses: number,
+  seed: number | undefined,
+): tf.SymbolicTensor {
+  let x = dropout(features, head.dropout, 'head_dropout');
+  (head.dense ?? []).forEach((d, i) => {
     if (!Number.isInteger(d.units) || d.units < 1)
       throw new Error(`buildClassifier: head.dense[${i}].units must be a positive integer`);
     x = tf.layers
@@ -67,20 +81,19 @@ export function buildClassifier(base: tf.LayersModel, spec: ClassifierSpec): tf.
         units: d.units,
         activation: d.activation ?? 'relu',
         name: `fc${i + 1}`,
-        kernelInitializer: headKernels(spec.seed, i + 1),
+        kernelInitializer: headKernels(seed, i + 1),
       })
       .apply(x) as tf.SymbolicTensor;
     x = dropout(x, d.dropout, `fc${i + 1}_dropout`);
   });
-  const out = tf.layers
+  return tf.layers
     .dense({
-      units: spec.numClasses,
+      units: numClasses,
       activation: 'softmax',
       name: CLASSIFIER_LAYERS.predictions,
-      kernelInitializer: headKernels(spec.seed, 0),
+      kernelInitializer: headKernels(seed, 0),
     })
     .apply(x) as tf.SymbolicTensor;
-  return tf.model({ inputs: image, outputs: out, name: `${base.name}_classifier` });
 }
 
 /** Glorot-uniform (Keras' default for Dense), seeded per layer when the classifier has a seed. */

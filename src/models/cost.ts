@@ -122,6 +122,7 @@ function addNode(layer: tf.layers.Layer, inputs: Shape[], outputs: Shape[], acc:
     case 'GlobalMaxPooling2D':
     case 'UpSample':
     case 'UpSampling2D':
+    case 'Normalization':
       acc.elementwise += layer.getClassName().startsWith('Global') ? prod(inputs[0] ?? []) : prod(out);
       return;
     default:

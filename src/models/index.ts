@@ -3,7 +3,7 @@
 // in Keras .h5 / ImageNet / tfjs layers format (weights/). May import data/ (resize and
 // preprocess modes) and download/; never a backend: models run on whatever backend is set.
 export { buildBase } from './builders/index.ts';
-export { buildClassifier } from './classifier.ts';
+export { buildClassifier, headLayers } from './classifier.ts';
 export { bnScaleOffset64, foldBatchNorm, type BatchNormFields, type InferenceModel } from './inference/fold.ts';
 export { FreezableBatchNormalization, freezableBatchNorm, batchNormInference } from './layers/freezable-batch-norm.ts';
 export { fastRelu6Enabled, useFastRelu6 } from './layers/relu6.ts';
@@ -13,4 +13,5 @@ export { classifierBase } from './classifier.ts';
 export { applyFreezing } from './freezing.ts';
 export { type BaseName } from './names.ts';
 export { UpSample } from './layers/up-sample.ts';
+export { FeatureNormalization } from './layers/feature-normalization.ts';
 export { loadPretrainedMobileNetV1 } from './weights/tfjs-layers.ts';

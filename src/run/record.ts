@@ -126,6 +126,8 @@ const fields = {
       backend: z.string(),
       featureCache: z.boolean(),
       timedSteps: num,
+      /** added: the data-parallel workers the training steps were timed for (a worker's share of a batch). */
+      workers: num.optional(),
       featureSeconds: num,
       secondsPerEpoch: num,
       testSeconds: num,

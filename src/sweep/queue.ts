@@ -32,6 +32,18 @@ class RedisUnreachableError extends Error {
 // Short enough that the whole command, start-up included, gives up within 10 s on a busy machine.
 const CONNECT_TIMEOUT_MS = 3000;
 
+/** The URL as it may be printed: a password in it shows as ***. */
+export function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.password) return url;
+    parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
 /**
  * Connects to Redis, failing fast: an unreachable URL is one error naming it within a few seconds,
  * instead of ioredis' endless reconnecting. The client then reconnects as usual (a Redis restart).
@@ -44,7 +56,7 @@ export async function connectRedis(url: string): Promise<Redis> {
     throw new UsageError(`--redis ${url}: expected a URL like redis://host:6379`);
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw new UsageError(`--redis ${url}: expected a redis:// or rediss:// URL`);
+    throw new UsageError(`--redis ${redactedUrl(url)}: expected a redis:// or rediss:// URL`);
   }
   const probe = new Redis(url, {
     lazyConnect: true,
@@ -63,7 +75,7 @@ export async function connectRedis(url: string): Promise<Redis> {
     await Promise.race([probe.connect().then(() => probe.ping()), silence]);
   } catch (error) {
     const reason = (error as Error).message.split('\n')[0] || (error as { code?: string }).code || 'connection failed';
-    throw new RedisUnreachableError(`cannot reach Redis at ${url}: ${reason}`);
+    throw new RedisUnreachableError(`cannot reach Redis at ${redactedUrl(url)}: ${reason}`);
   } finally {
     clearTimeout(timer);
     probe.disconnect();

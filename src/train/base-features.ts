@@ -10,7 +10,8 @@ import type { SizeFeatures } from './feature-models.ts';
 import type { ForwardEngines } from './forward-engine.ts';
 import { viewOf, type ImageView } from './feature-views.ts';
 
-const FEATURE_BATCH = 64;
+/** Images per extraction call (the estimate times calls of this size). */
+export const FEATURE_BATCH = 64;
 
 /** The frozen base at one input size, ready for inference: on ONNX Runtime where it opened, else tfjs. */
 export interface Extractor {
@@ -22,9 +23,18 @@ export interface Extractor {
 /**
  * ONNX Runtime through the run's engines (the base exported from its live weights; preprocessing stays
  * in the batch pipeline), else an inference-only tfjs copy with BatchNorm folded into the convolutions.
+ * `record: false` opens it without naming the engine in run.json (the estimate times extraction this way).
  */
-export async function createExtractor(features: SizeFeatures, engines?: ForwardEngines): Promise<Extractor> {
-  const onnx = engines ? await engines.open('features', features.model) : null;
+export async function createExtractor(
+  features: SizeFeatures,
+  engines?: ForwardEngines,
+  { record = true }: { record?: boolean } = {},
+): Promise<Extractor> {
+  const onnx = !engines
+    ? null
+    : record
+      ? await engines.open('features', features.model)
+      : (await engines.choose('features', features.model)).forward;
   return {
     size: features.size,
     dim: features.dim,

@@ -3,23 +3,26 @@
 // for evaluation) on random inputs, scaled to the run's image counts. The model's weights are put
 // back afterwards, so the run trains from exactly what it would have without the estimate.
 import * as tf from '@tensorflow/tfjs';
-import { batchCount } from '../data/index.ts';
+import { batchCount, PIXELS_PER_IMAGE, type ImageSet, type PreprocessMode } from '../data/index.ts';
 import type { ExperimentDefinition } from '../experiment/definition.ts';
 import type { RunRecord } from '../run/record.ts';
-import { foldBatchNorm } from '../models/index.ts';
 import { computeCosts } from './compute-cost.ts';
-import { featureModels } from './feature-models.ts';
+import { createExtractor, disposeExtractor, extractSplit, FEATURE_BATCH } from './base-features.ts';
+import { featureModels, type SizeFeatures } from './feature-models.ts';
 import type { ForwardEngines } from './forward-engine.ts';
-import { splitViews } from './feature-views.ts';
+import { splitViews, type ImageView } from './feature-views.ts';
+import { featureSource } from './inputs.ts';
 import { paramCounts, type RunModel } from './model-setup.ts';
 import { createOptimizer } from './optimizer.ts';
+import { planMicroBatch } from './parallel/plan.ts';
+import { planWorkers } from './workers.ts';
+import type { BackendKind } from '../backends/names.ts';
 import { trainStep } from './step.ts';
 
 export type RunEstimate = NonNullable<RunRecord['estimate']>;
 type Counts = { train: number; validation: number; test: number };
 
 const CPU_LIMIT_SECONDS = 12 * 3600;
-const FEATURE_BATCH = 64;
 const CACHED_EVAL_BATCH = 1024;
 /** Stop timing a phase after this many seconds (one step of a big model can take that long). */
 const ENOUGH_SECONDS = 10;
@@ -73,22 +76,70 @@ interface Timings {
   timedSteps: number;
 }
 
-/** Seconds of one optimizer step of `model` on random inputs of `shape`, in the planned micro-batches. */
-async function timeTraining(def: ExperimentDefinition, model: tf.LayersModel, shape: number[]) {
-  const { batchSize } = def.train;
-  const microBatch = def.train.microBatch ?? batchSize;
-  const optimizer = createOptimizer(def.optimizer);
+/**
+ * Seconds of one optimizer step of `model` on random inputs of `shape`, in the planned micro-batches.
+ * With data-parallel workers, what one worker does (they run side by side): its share of the batch,
+ * then the whole update, as every replica applies it.
+ */
+async function timeTraining(def: ExperimentDefinition, model: tf.LayersModel, shape: number[], workers = 1) {
+  const batchSize = Math.ceil(def.train.batchSize / workers);
+  const microBatch = planMicroBatch(def.train.batchSize, def.train.microBatch ?? def.train.batchSize, workers);
   const x = tf.randomUniform([batchSize, ...shape]);
   const y = tf.oneHot(tf.randomUniform([batchSize], 0, 10, 'int32') as tf.Tensor1D, 10).toFloat() as tf.Tensor2D;
+  try {
+    return await trainingThenRestore(def, model, (optimizer) =>
+      timeCalls(() => trainStep(model, optimizer, x, y, microBatch), 3),
+    );
+  } finally {
+    tf.dispose([x, y]);
+  }
+}
+
+/** `work` with a fresh optimizer of the run's kind; the run then trains from exactly the weights it had. */
+async function trainingThenRestore<T>(
+  def: ExperimentDefinition,
+  model: tf.LayersModel,
+  work: (optimizer: tf.Optimizer) => Promise<T>,
+): Promise<T> {
+  const optimizer = createOptimizer(def.optimizer);
   const saved = model.getWeights().map((w) => w.clone());
   try {
-    return await timeCalls(() => trainStep(model, optimizer, x, y, microBatch), 3);
+    return await work(optimizer);
   } finally {
-    // The run trains from exactly the weights it would have had without the estimate.
     model.setWeights(saved);
-    tf.dispose([...saved, x, y]);
+    tf.dispose(saved);
     optimizer.dispose();
   }
+}
+
+/** Steps per timed call of the head on cached features: a few batches as the loop reads them. */
+const FEATURE_STEPS = 4;
+
+/**
+ * Seconds of one optimizer step of the head on cached features, through the cache's batch source
+ * (each batch's rows gathered and made tensors): on a small head that is a good part of a step.
+ */
+async function timeFeatureSteps(def: ExperimentDefinition, head: tf.LayersModel, dim: number) {
+  const { batchSize } = def.train;
+  const count = batchSize * FEATURE_STEPS;
+  const split = {
+    features: Float32Array.from({ length: count * dim }, () => Math.random()),
+    labels: Uint8Array.from({ length: count }, (_, i) => i % 10),
+    count,
+    views: 1,
+    dim,
+  };
+  const source = featureSource(split, def.seed, 10, 'train');
+  const microBatch = def.train.microBatch ?? batchSize;
+  const t = await trainingThenRestore(def, head, (optimizer) =>
+    timeCalls(async () => {
+      for await (const batch of source.stream({ batchSize, epoch: 0, shuffle: true })) {
+        await trainStep(head, optimizer, batch.x, batch.y, microBatch);
+        tf.dispose([batch.x, batch.y]);
+      }
+    }, 2),
+  );
+  return { ...t, seconds: t.seconds / FEATURE_STEPS };
 }
 
 /** Seconds of one forward pass (inference mode) over a batch of random inputs of `shape`. */
@@ -107,24 +158,38 @@ async function timeForward(apply: (x: tf.Tensor) => tf.Tensor, batch: number, sh
 
 const IMAGE = [32, 32, 3];
 
-/** Seconds per batch of feature extraction, on the engine the run extracts with (createExtractor's choice). */
-async function timeExtraction(model: tf.LayersModel, engines?: ForwardEngines) {
-  const onnx = engines ? (await engines.choose('features', model)).forward : null;
-  if (onnx) {
-    const data = new Float32Array(FEATURE_BATCH * 32 * 32 * 3).map(() => Math.random() * 2 - 1);
-    try {
-      return await timeCalls(() => onnx.run({ data, shape: [FEATURE_BATCH, ...IMAGE] }), 2);
-    } finally {
-      await onnx.dispose();
-    }
-  }
-  const folded = foldBatchNorm(model);
+/** Seconds of one evaluation batch, on the engine the run's validation passes choose (ONNX Runtime or tfjs). */
+async function timeEvaluation(model: tf.LayersModel, batch: number, engines?: ForwardEngines) {
+  const onnx = engines ? (await engines.choose('validation', model)).forward : null;
+  if (!onnx) return timeForward((x) => model.apply(x) as tf.Tensor, batch, IMAGE);
+  const data = new Float32Array(batch * PIXELS_PER_IMAGE).map(() => Math.random() * 2 - 1);
   try {
-    return await timeForward((x) => folded.apply(x, { training: false }) as tf.Tensor, FEATURE_BATCH, IMAGE);
+    return await timeCalls(() => onnx.run({ data, shape: [batch, ...IMAGE] }), 2);
   } finally {
-    folded.dispose();
+    await onnx.dispose();
   }
 }
+
+/**
+ * Seconds per batch of feature extraction, through the path the run extracts with: the batch pipeline
+ * (preprocessing included) into the engine createExtractor chooses, the features copied out.
+ */
+async function timeExtraction(size: SizeFeatures, preprocess: PreprocessMode, engines?: ForwardEngines) {
+  const extractor = await createExtractor(size, engines, { record: false });
+  const set: ImageSet = {
+    images: Uint8Array.from({ length: FEATURE_BATCH * PIXELS_PER_IMAGE }, () => Math.floor(Math.random() * 256)),
+    labels: new Uint8Array(FEATURE_BATCH),
+    count: FEATURE_BATCH,
+  };
+  const request = { set, views: ORIGINAL, preprocess, numClasses: 10, shouldStop: () => false, onProgress: () => {} };
+  try {
+    return await timeCalls(() => extractSplit([extractor], request), 2);
+  } finally {
+    await disposeExtractor(extractor);
+  }
+}
+
+const ORIGINAL: ImageView[] = [{ kind: 'original' }];
 
 /** Cached features: extraction per size and view, then the head's steps and evaluation on features. */
 async function cachedTimings(
@@ -141,12 +206,12 @@ async function cachedTimings(
   let peakBytes = 0;
   let timedSteps = 0;
   for (const size of models.sizes) {
-    const t = await timeExtraction(size.model, engines);
+    const t = await timeExtraction(size, built.preprocessMode, engines);
     featureSeconds += ((trainRows + evalRows) * t.seconds) / FEATURE_BATCH;
     peakBytes = Math.max(peakBytes, t.peakBytes);
     timedSteps += t.calls;
   }
-  const step = await timeTraining(def, models.head, [models.featureDim]);
+  const step = await timeFeatureSteps(def, models.head, models.featureDim);
   const forward = await timeForward((x) => models.head.apply(x) as tf.Tensor, CACHED_EVAL_BATCH, [models.featureDim]);
   return {
     featureSeconds,
@@ -160,20 +225,32 @@ async function cachedTimings(
 }
 
 /** Training on images: the whole classifier's steps and forward passes (flip TTA doubles evaluation). */
-async function imageTimings(def: ExperimentDefinition, built: RunModel, counts: Counts): Promise<Timings> {
+async function imageTimings(
+  def: ExperimentDefinition,
+  built: RunModel,
+  counts: Counts,
+  workers: number,
+  engines?: ForwardEngines,
+) {
   const evalBatch = Math.max(def.train.batchSize, 32);
-  const step = await timeTraining(def, built.classifier, IMAGE);
-  const forward = await timeForward((x) => built.classifier.apply(x) as tf.Tensor, evalBatch, IMAGE);
+  const step = await timeTraining(def, built.classifier, IMAGE, workers);
+  const forward = await timeEvaluation(built.classifier, evalBatch, engines);
   const tta = def.eval.tta === 'flip' ? 2 : 1;
+  // LP-FT: the probe's head trains on features of every split, extracted once (its epochs take seconds).
+  const probe =
+    def.train.probeEpochs > 0
+      ? await timeExtraction(featureModels(built.classifier, def.model).sizes[0]!, built.preprocessMode, engines)
+      : null;
+  const probeRows = counts.train + counts.validation + counts.test;
   return {
-    featureSeconds: 0,
+    featureSeconds: probe ? (probeRows * probe.seconds) / FEATURE_BATCH : 0,
     stepSeconds: step.seconds,
     stepsPerEpoch: batchCount(counts.train, def.train.batchSize),
     evalSeconds: (n) => ((n * tta) / evalBatch) * forward.seconds,
     trainRows: counts.train,
     peakBytes: Math.max(step.peakBytes, forward.peakBytes),
-    timedSteps: step.calls + forward.calls,
-  };
+    timedSteps: step.calls + forward.calls + (probe?.calls ?? 0),
+  } satisfies Timings;
 }
 
 /**
@@ -188,9 +265,18 @@ export async function estimateRun(
   backend: { name: string; kind: string },
   /** The run's forward engines: extraction is timed on ONNX Runtime where the run will extract on it. */
   engines?: ForwardEngines,
+  /** `--workers` as given (planWorkers decides, as for the run). */
+  requestedWorkers?: number,
 ): Promise<RunEstimate> {
   const cached = usesFeatureCache(def, built);
-  const t = cached ? await cachedTimings(def, built, counts, engines) : await imageTimings(def, built, counts);
+  const workers = planWorkers(requestedWorkers, {
+    backend: backend.kind as BackendKind,
+    featureCache: cached,
+    prefixOnEngine: built.freeze.frozenLayers > 0 && built.freeze.trainableLayers > 0 && (engines?.onnxUsable ?? false),
+  }).workers;
+  const t = cached
+    ? await cachedTimings(def, built, counts, engines)
+    : await imageTimings(def, built, counts, workers, engines);
   const secondsPerEpoch = t.stepsPerEpoch * t.stepSeconds + t.evalSeconds(counts.validation);
   const testSeconds = t.evalSeconds(counts.test);
   const totalSeconds = t.featureSeconds + def.train.epochs * secondsPerEpoch + testSeconds;
@@ -212,6 +298,7 @@ export async function estimateRun(
     backend: backend.name,
     featureCache: cached,
     timedSteps: t.timedSteps,
+    ...(workers > 1 ? { workers } : {}),
     featureSeconds: t.featureSeconds,
     secondsPerEpoch,
     testSeconds,
@@ -255,7 +342,8 @@ export function estimateLines(e: RunEstimate, epochs: number): string[] {
   const flops = flopsText(e.flops);
   const memory = `${(e.peakMemoryBytes / 2 ** 20).toFixed(0)} MiB`;
   const lines = [
-    `estimate (${e.backend}, ${e.timedSteps} timed steps): ${duration(e.secondsPerEpoch)} per epoch · ` +
+    `estimate (${e.backend}${e.workers ? ` × ${e.workers} workers` : ''}, ${e.timedSteps} timed steps): ` +
+      `${duration(e.secondsPerEpoch)} per epoch · ` +
       `total ${duration(e.totalSeconds)} (features ${duration(e.featureSeconds)}, ${epochs} epochs, ` +
       `test ${duration(e.testSeconds)}) · ${flops} · peak tensor memory ${memory}`,
   ];

@@ -235,6 +235,7 @@ function cacheIdentity(
     views: splitViews(def),
     resize: def.model.resize,
     pooling: def.model.head.pooling,
+    joinLayers: def.model.head.joinLayers,
     data: {
       files: data.files,
       seed: def.seed,

@@ -1,8 +1,8 @@
 // The models behind cached features: one "features" model per input size (32×32 image → UpSample →
-// base → pooling) and the head that reads their joined output (joined-classifier.ts).
+// base → pooling, of tapped layers too) and the head that reads their joined output (joined-classifier.ts).
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentDefinition } from '../experiment/definition.ts';
-import { JOINED_LAYER, joinedPoolName } from './joined-classifier.ts';
+import { joinedFeaturesLayer, sizeFeaturesLayer, usesJoinedFeatures } from './joined-classifier.ts';
 import { splitAtPooling, type SplitModel } from './model-setup.ts';
 
 type ModelSpec = ExperimentDefinition['model'];
@@ -24,13 +24,13 @@ export interface FeatureModels {
 
 /** The classifier cut for cached features: per-size feature models and the head above them. */
 export function featureModels(classifier: tf.LayersModel, m: ModelSpec): FeatureModels {
-  if (!m.inputSizes) {
+  if (!usesJoinedFeatures(m)) {
     const split: SplitModel = splitAtPooling(classifier);
     const sizes = [{ size: m.inputSize, model: split.features, dim: split.featureDim }];
     return { sizes, head: split.head, featureDim: split.featureDim };
   }
-  const sizes = m.inputSizes.map((size) => {
-    const pool = classifier.getLayer(joinedPoolName(m.head.pooling, size));
+  const sizes = (m.inputSizes ?? [m.inputSize]).map((size) => {
+    const pool = classifier.getLayer(sizeFeaturesLayer(m, size));
     const model = tf.model({ inputs: classifier.inputs, outputs: pool.output as tf.SymbolicTensor });
     return { size, model, dim: (pool.outputShape as number[])[1]! };
   });
@@ -38,7 +38,7 @@ export function featureModels(classifier: tf.LayersModel, m: ModelSpec): Feature
   const input = tf.input({ shape: [featureDim], name: 'features' });
   const layers = classifier.layers;
   let x: tf.SymbolicTensor = input;
-  for (const layer of layers.slice(layers.indexOf(classifier.getLayer(JOINED_LAYER)) + 1))
+  for (const layer of layers.slice(layers.indexOf(classifier.getLayer(joinedFeaturesLayer(m))) + 1))
     x = layer.apply(x) as tf.SymbolicTensor;
   return { sizes, head: tf.model({ inputs: input, outputs: x, name: 'head' }), featureDim };
 }

@@ -37,6 +37,11 @@ export class ForwardEngines {
     private readonly unavailable: string | null,
   ) {}
 
+  /** Whether passes may run on ONNX Runtime (not `--engine tfjs`, and it loaded). */
+  get onnxUsable(): boolean {
+    return this.opts.engine !== 'tfjs' && this.unavailable === null;
+  }
+
   /**
    * Probes ONNX Runtime unless tfjs was asked for: `--engine onnx` fails here, before anything runs,
    * when it cannot be loaded; `auto` prints one notice line and runs every pass on tfjs.

@@ -19,9 +19,10 @@ import {
 } from '../data/index.ts';
 import { augmentationOn, cropPadding, type ExperimentDefinition } from '../experiment/definition.ts';
 import type { ProgressMode } from '../experiment/names.ts';
+import { FeatureNormalization } from '../models/index.ts';
 import type { RunRecord } from '../run/record.ts';
 import { cachedFeatures, type CachedFeaturesInput, type CachedSplit } from './feature-cache.ts';
-import { featureModels } from './feature-models.ts';
+import { featureModels, type FeatureModels } from './feature-models.ts';
 import { splitViews } from './feature-views.ts';
 
 /** Cached features above this many bytes are not worth it (flatten heads of big bases): train end to end. */
@@ -131,7 +132,12 @@ async function* withMirror(stream: AsyncGenerator<SourceBatch>): AsyncGenerator<
  * cached copy of an image as a row of its own; evaluation stacks an image's copies (TTA views)
  * view-major in one batch, and `evaluate` averages their predictions.
  */
-function featureSource(split: CachedSplit, seed: number, numClasses: number, role: 'train' | 'evaluate'): BatchSource {
+export function featureSource(
+  split: CachedSplit,
+  seed: number,
+  numClasses: number,
+  role: 'train' | 'evaluate',
+): BatchSource {
   const rows = role === 'train' ? split.count * split.views : split.count;
   const views = role === 'train' ? 1 : split.views;
   const labels = role === 'train' ? repeatLabels(split.labels, split.views) : split.labels;
@@ -161,6 +167,12 @@ function featureSource(split: CachedSplit, seed: number, numClasses: number, rol
   };
 }
 
+/** Keras' `Normalization.adapt` on the training features (every cached copy), when the head has one. */
+function adaptNormalization(head: tf.LayersModel, train: CachedSplit): void {
+  const layer = head.layers.find((l): l is FeatureNormalization => l instanceof FeatureNormalization);
+  layer?.adapt(train.features, train.count * train.views);
+}
+
 function repeatLabels(labels: Uint8Array, times: number): Uint8Array {
   const out = new Uint8Array(labels.length * times);
   for (let t = 0; t < times; t++) out.set(labels, t * labels.length);
@@ -175,6 +187,43 @@ export interface TrainingInputs {
   evalBatchSize: number;
   /** run.json's featureCache entry: null when training on images. */
   featureCache: RunRecord['featureCache'];
+}
+
+/** The head on the cached features of `models`' frozen base, the features computed when not cached yet. */
+async function featureInputs(
+  input: Omit<CachedFeaturesInput, 'models'>,
+  models: FeatureModels,
+): Promise<TrainingInputs | { featureCache: RunRecord['featureCache']; stopped: true }> {
+  const { def, numClasses } = input;
+  const { splits, entry } = await cachedFeatures({ ...input, models });
+  if (splits === null) return { featureCache: entry, stopped: true };
+  adaptNormalization(models.head, splits.get('train')!);
+  const source = (name: string) =>
+    featureSource(splits.get(name)!, def.seed, numClasses, name === 'train' ? 'train' : 'evaluate');
+  const validation = splits.has('validation') ? source('validation') : null;
+  return {
+    model: models.head,
+    sources: { train: source('train'), validation, test: source('test') },
+    augment: false,
+    evalBatchSize: 1024,
+    featureCache: entry,
+  };
+}
+
+/**
+ * The head of a classifier whose base will train, on the cached features of its base as it is now
+ * (no augmented copies, no test-time flips): what a linear probe before fine-tuning trains on.
+ */
+export function probeInputs(
+  input: Omit<CachedFeaturesInput, 'models'>,
+): Promise<TrainingInputs | { featureCache: RunRecord['featureCache']; stopped: true }> {
+  const { def, built } = input;
+  const plain: ExperimentDefinition = {
+    ...def,
+    data: { ...def.data, augment: { flip: false, crop: false, cropCopies: 1 } },
+    eval: { tta: 'none' },
+  };
+  return featureInputs({ ...input, def: plain }, featureModels(built.classifier, def.model));
 }
 
 /**
@@ -192,18 +241,13 @@ export async function trainingInputs(
   const augment = augmentationOn(def);
   const frozen = built.freeze.trainableParams === 0;
   if (def.train.featureCache === 'auto' && frozen && featureRows * models.featureDim * 4 <= MAX_FEATURE_CACHE_BYTES) {
-    const { splits, entry } = await cachedFeatures({ ...input, models });
-    if (splits === null) return { featureCache: entry, stopped: true };
-    const source = (name: string) =>
-      featureSource(splits.get(name)!, def.seed, numClasses, name === 'train' ? 'train' : 'evaluate');
-    const validation = splits.has('validation') ? source('validation') : null;
-    return {
-      model: models.head,
-      sources: { train: source('train'), validation, test: source('test') },
-      augment: false,
-      evalBatchSize: 1024,
-      featureCache: entry,
-    };
+    return featureInputs(input, models);
+  }
+  if (def.model.head.normalize && frozen && def.train.featureCache === 'auto') {
+    throw new Error(
+      `model.head.normalize: adapted on cached features, but these would take over ` +
+        `${MAX_FEATURE_CACHE_BYTES / 2 ** 30} GiB (fewer copies or input sizes)`,
+    );
   }
   const pad = cropPadding(def.data.augment.crop);
   const draws = augment ? { flip: def.data.augment.flip, crop: pad > 0, pad: pad || 4 } : null;

@@ -15,7 +15,7 @@ import { loadImagenetWeights } from '../models/index.ts';
 import { loadKerasH5Weights } from '../models/weights/keras-h5.ts';
 import { MOBILENET_V1_NAME, mobileNetV1Base } from '../models/weights/tfjs-layers.ts';
 import type { ParamCounts } from '../run/record.ts';
-import { buildJoinedClassifier } from './joined-classifier.ts';
+import { buildJoinedClassifier, usesJoinedFeatures } from './joined-classifier.ts';
 
 interface ModelLocations {
   weightsDir: string;
@@ -47,8 +47,8 @@ export async function buildRunModel(
   const m = def.model;
   const base = await loadBase(m, where);
   const freeze = applyFreezing(base, freezePolicy(m.freeze));
-  const classifier = m.inputSizes
-    ? buildJoinedClassifier(base, m, numClasses)
+  const classifier = usesJoinedFeatures(m)
+    ? buildJoinedClassifier(base, m, numClasses, def.seed)
     : buildClassifier(base, {
         inputSize: m.inputSize,
         resize: m.resize,

@@ -29,7 +29,8 @@ import { estimateLines, estimateRun, measuredCost } from './estimate.ts';
 import type { EnginePreference } from './engine-names.ts';
 import { ForwardEngines } from './forward-engine.ts';
 import { frozenPrefixTraining } from './frozen-prefix.ts';
-import { loadRunData, trainingInputs, type RunData, type TrainingInputs } from './inputs.ts';
+import { loadRunData, probeInputs, trainingInputs, type RunData, type TrainingInputs } from './inputs.ts';
+import { linearProbe, type ProbeResult } from './linear-probe.ts';
 import { trainEpochs } from './loop.ts';
 import { buildRunModel, paramCounts, type RunModel } from './model-setup.ts';
 import { createOptimizer } from './optimizer.ts';
@@ -274,7 +275,7 @@ async function trainAndTest(run: Run): Promise<RunStatus> {
   );
   const baseTotal = recordModelSize(run, built);
   const backend = record.backend ?? { name: 'cpu', kind: 'cpu' };
-  record.estimate = await estimateRun(def, built, record.dataset, backend, engines);
+  record.estimate = await estimateRun(def, built, record.dataset, backend, engines, options.workers);
   for (const line of estimateLines(record.estimate, def.train.epochs)) log(line);
   if (run.budget) run.budget.reserveSeconds = record.estimate.testSeconds;
   // The heartbeats of the long phases below rewrite this record with their progress.
@@ -298,7 +299,7 @@ async function trainAndTest(run: Run): Promise<RunStatus> {
   );
   record.featureCache = inputs.featureCache;
   record.engines = { ...engines.used };
-  if ('stopped' in inputs) return 'interrupted';
+  if ('stopped' in inputs || !(await probeHead(run, built, data))) return 'interrupted';
   await startSession(run, built, inputs.featureCache !== null);
 
   const costs = computeCosts(record, inputs.featureCache !== null, built.freeze.trainableParams, baseTotal);
@@ -324,6 +325,31 @@ async function trainAndTest(run: Run): Promise<RunStatus> {
   if (report === null) return 'interrupted';
   log(testLine(report.final, testSeconds));
   return 'success';
+}
+
+/**
+ * LP-FT (`train.probeEpochs`): the head fitted on the pretrained base's cached features before
+ * fine-tuning, unless a checkpoint already holds the head. False when a stop came midway.
+ */
+async function probeHead(run: Run, built: RunModel, data: RunData): Promise<boolean> {
+  if (run.def.train.probeEpochs === 0 || (run.resumed && checkpointDir(run.runDir))) return true;
+  const result = await timed(run.record, 'features', () => fitHeadOnFeatures(run, built, data));
+  return result !== null;
+}
+
+async function fitHeadOnFeatures(run: Run, built: RunModel, data: RunData): Promise<ProbeResult | null> {
+  const { def, log, stop, where, engines } = run;
+  const heartbeat = (p: RunProgress | null) => run.saver.heartbeat(p);
+  const common = { def, built, data, numClasses: NUM_CLASSES, cacheDir: where.cacheDir, stop, log, heartbeat };
+  const inputs = await probeInputs({ ...common, engines, progress: run.terminal });
+  if ('stopped' in inputs) return null;
+  const t0 = performance.now();
+  const result = await linearProbe(inputs, def.train.probeEpochs, NUM_CLASSES, () => stop.requested);
+  if (result === null) return null;
+  const val = result.valAccuracy === null ? '' : ` · val_acc ${result.valAccuracy.toFixed(4)}`;
+  const seconds = ((performance.now() - t0) / 1000).toFixed(1);
+  log(`probe: the head alone, ${result.epochs} epochs on the base's cached features${val} · ${seconds} s`);
+  return result;
 }
 
 function testLine({ testLoss, testAccuracy }: { testLoss: number; testAccuracy: number }, seconds: number): string {

@@ -64,6 +64,10 @@ function spawnTinyRun(args: string[], env: NodeJS.ProcessEnv) {
       '--set',
       'model.freeze=none',
       '--set',
+      'model.head.joinLayers=[]',
+      '--set',
+      'model.head.normalize=false',
+      '--set',
       'train.logEveryBatches=1',
       ...args,
     ],
@@ -242,6 +246,9 @@ function tinyQuickstart(): string[] {
     'train.batchSize=4',
     'train.featureCache=off',
     'model.freeze=none',
+    // quickstart's joined, normalised features belong to cached features of a frozen base.
+    'model.head.joinLayers=[]',
+    'model.head.normalize=false',
     'train.logEveryBatches=1',
   ];
   return ['quickstart', '--progress', 'lines', '--backend', 'wasm', ...sets.flatMap((x) => ['--set', x])];

@@ -54,8 +54,9 @@ test('piped stderr: lines with ETAs for features, validation, the test set; the 
     );
   const counted = (label: string, n: number) => new RegExp(`^${label}: ${n}/${n} images · \\d+ img/s · ETA 0 s$`);
   has(counted('features train 32 px, 2 copies each', 100));
-  has(counted('features validation 32 px', 30));
-  has(counted('features test 32 px', 30));
+  // quickstart's test-time flips: each validation and test image is extracted mirrored too.
+  has(counted('features validation 32 px, 2 copies each', 60));
+  has(counted('features test 32 px, 2 copies each', 60));
   has(counted('epoch 1/1 validation', 30));
   has(counted('test set', 30));
   has(/^epoch 1\/1 batch 1\/13 · loss [\d.]+ · acc [\d.]+ · [\d.]+ img\/s · ETA (\d+ s|-)$/);

@@ -185,6 +185,7 @@ test('unreachable Redis: one line naming the URL, exit 1, within 10 s', async ()
   const file = writeSweep(dir, 'noredis', 'experiment: quickstart\nseeds: [1, 2]\n');
   // Nothing listens on one; the other accepts connections and never answers.
   const closed = `redis://127.0.0.1:${await freePort()}`;
+  const secret = closed.replace('//', '//:s3cret@'); // printed with *** for the password
   const silent = createServer(() => {});
   await new Promise<void>((done) => silent.listen(0, '127.0.0.1', done));
   const mute = `redis://127.0.0.1:${(silent.address() as { port: number }).port}`;
@@ -193,6 +194,7 @@ test('unreachable Redis: one line naming the URL, exit 1, within 10 s', async ()
       ['sweep', closed, [file, '--redis', closed, '--logdir', join(dir, 'logs')]],
       ['sweep', mute, [file, '--redis', mute, '--logdir', join(dir, 'logs')]],
       ['worker', closed, ['--redis', closed, '--queue', 'noredis', '--logdir', join(dir, 'logs')]],
+      ['worker', secret.replace('s3cret', '***'), ['--redis', secret, '--queue', 'noredis', '--logdir', dir]],
     ] as const;
     {
       for (const [script, url, args] of cases) {
@@ -203,7 +205,8 @@ test('unreachable Redis: one line naming the URL, exit 1, within 10 s', async ()
         const lines = run.output().trim().split('\n');
         assert.equal(code, 1, `${script} ${url}: ${run.output()}`);
         assert.equal(lines.length, 1, run.output());
-        assert.match(lines[0]!, new RegExp(`^cannot reach Redis at ${url.replace(/[.]/g, '\\.')}: `));
+        assert.match(lines[0]!, new RegExp(`^cannot reach Redis at ${url.replace(/[.*]/g, '\\$&')}: `));
+        assert.doesNotMatch(run.output(), /s3cret/);
         assert.ok(seconds < 10, `${script} gave up after ${seconds} s`);
       }
     }

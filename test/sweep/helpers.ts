@@ -19,7 +19,7 @@ export async function sweepEnv(): Promise<NodeJS.ProcessEnv> {
 }
 
 /**
- * quickstart trained through its whole base at 32 px on 120 images, batch 4: one epoch of 30 short
+ * quickstart trained through its whole base (so with its plain pooled head) at 32 px on 120 images, batch 4: one epoch of 30 short
  * steps, checkpointed at the step a SIGTERM lands on.
  */
 export const STEPPED_TRIAL = `
@@ -27,6 +27,8 @@ export const STEPPED_TRIAL = `
   data.validationSize: 20
   data.testPerClass: 2
   model.inputSize: 32
+  model.head.joinLayers: []
+  model.head.normalize: false
   model.freeze: none
   train.featureCache: "off"
   train.batchSize: 4

@@ -33,7 +33,7 @@ test(
     }
     assert.deepEqual(trials[3]!.assignments, { 'optimizer.learningRate': 0.001, 'model.head.dense.0.units': 256 });
     assert.equal(trials[3]!.definition.model.head.dense[0]!.units, 256);
-    assert.equal(trials[3]!.definition.model.head.dense[0]!.dropout, 0.3, "the rest of the layer is the parent's");
+    assert.equal(trials[3]!.definition.model.head.dense[0]!.dropout, 0.1, "the rest of the layer is the parent's");
   },
 );
 

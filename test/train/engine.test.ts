@@ -148,7 +148,11 @@ test('--engine auto: the base on ONNX Runtime; the small head on cached features
 });
 
 test('a partly frozen base trains after its frozen prefix on ONNX Runtime: loss falls, prefix unchanged', async () => {
-  const definition = { extends: 'quickstart', model: { freeze: { last: 12 } } };
+  const definition = {
+    extends: 'quickstart',
+    // Joined, normalised features belong to cached features of a frozen base: the plain head here.
+    model: { freeze: { last: 12 }, head: { joinLayers: [], normalize: false } },
+  };
   const overrides = [...TINY, 'train.epochs=3', 'data.augment.flip=true'];
   const lines: string[] = [];
   const { runDir, record } = await runExperiment(definition, {

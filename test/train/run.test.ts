@@ -74,7 +74,7 @@ test('quickstart end to end: event files, run.json, HParams session, feature cac
   assert.ok(onDisk.hardware.cpus >= 1 && onDisk.hardware.memoryBytes > 0);
   assert.equal(onDisk.params?.base.trainable, 0);
   assert.equal(onDisk.params?.base.total, 218_544, 'MobileNet v1 0.25 cut at conv_pw_13_relu');
-  assert.equal(onDisk.params?.model.trainable, 256 * 256 + 256 + 256 * 10 + 10);
+  assert.equal(onDisk.params?.model.trainable, 960 * 128 + 128 + 128 * 10 + 10, '960 joined features');
   assert.ok((onDisk.macsPerImage ?? 0) > (onDisk.baseMacsPerImage ?? 0));
   assert.ok(onDisk.endTime && Date.parse(onDisk.endTime) >= Date.parse(onDisk.startTime ?? ''));
   for (const phase of ['data', 'model', 'features', 'train', 'evaluate'] as const)

@@ -4,6 +4,7 @@ import type { LayerConverter } from './context.ts';
 import { convLayer } from './conv.ts';
 import { denseLayer } from './dense.ts';
 import { concatenateLayer, mergeLayer } from './merge.ts';
+import { normalizationLayer } from './normalization.ts';
 import { globalPoolLayer, poolLayer } from './pooling.ts';
 import { flattenLayer, identityLayer, reshapeLayer, zeroPaddingLayer } from './shape.ts';
 import { upSampleLayer } from './up-sample.ts';
@@ -37,4 +38,5 @@ export const LAYER_CONVERTERS: Readonly<Record<string, LayerConverter>> = {
   Flatten: flattenLayer,
   Reshape: reshapeLayer,
   UpSample: upSampleLayer,
+  Normalization: normalizationLayer,
 };
