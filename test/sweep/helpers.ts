@@ -19,8 +19,8 @@ export async function sweepEnv(): Promise<NodeJS.ProcessEnv> {
 }
 
 /**
- * quickstart trained through its whole base (so with its plain pooled head) at 32 px on 120 images, batch 4: one epoch of 30 short
- * steps, checkpointed at the step a SIGTERM lands on.
+ * quickstart trained through its whole base (its plain pooled head) at 32 px on 120 images, batch 4:
+ * one epoch of 30 short steps, checkpointed at the step a SIGTERM lands on.
  */
 export const STEPPED_TRIAL = `
   data.trainPerClass: 12
