@@ -20,6 +20,7 @@ import type { ExperimentDefinition } from '../../src/experiment/definition.ts';
 import type { EngineEntry } from '../../src/run/record.ts';
 import { cifarDir, repoRoot, sharedModelsDir } from '../helpers/shared.ts';
 import { runWithoutOnnxRuntime } from '../onnx/without-onnxruntime.ts';
+import { localRunOptions } from '../helpers/run-options.ts';
 
 // quickstart on a small stratified subset: the real pretrained MobileNet v1 0.25 at 64 px.
 const TINY = [
@@ -38,15 +39,7 @@ before(async () => {
   process.env.TRANSFERLAB_CACHE_DIR = cacheDir;
 });
 
-const common = () => ({
-  logdir,
-  dataDir: cifarDir(),
-  modelsDir: sharedModelsDir(),
-  backend: 'wasm' as const,
-  progress: 'none' as const,
-  download: false,
-  log: () => {},
-});
+const common = () => localRunOptions(logdir);
 
 /** The run's classifier with its checkpointed weights. */
 async function checkpointed(runDir: string, def: ExperimentDefinition): Promise<RunModel> {

@@ -11,7 +11,7 @@ import { resolveInlineDefinition } from '../../src/experiment/load.ts';
 import { runExperiment } from '../../src/train/run-experiment.ts';
 import type { BatchSource, TrainingInputs } from '../../src/train/inputs.ts';
 import { linearProbe } from '../../src/train/linear-probe.ts';
-import { cifarDir, sharedModelsDir } from '../helpers/shared.ts';
+import { localRunOptions } from '../helpers/run-options.ts';
 
 before(async () => {
   await selectBackend('wasm', { quiet: true });
@@ -69,14 +69,8 @@ test('a fine-tuning run probes its head on the base cached features first, then 
   process.env.TRANSFERLAB_CACHE_DIR = cacheDir;
   const lines: string[] = [];
   const { record } = await runExperiment('mobilenetv1-finetune', {
-    logdir,
-    dataDir: cifarDir(),
-    modelsDir: sharedModelsDir(),
-    backend: 'wasm',
-    progress: 'none',
-    download: false,
+    ...localRunOptions(logdir, (line) => lines.push(line)),
     workers: 1,
-    log: (line) => lines.push(line),
     overrides: [
       'data.trainPerClass=4',
       'data.validationSize=20',

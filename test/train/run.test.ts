@@ -8,11 +8,11 @@ import { RunReader } from '../../src/tensorboard/index.ts';
 import { runExperiment } from '../../src/train/run-experiment.ts';
 import type { RunRecord } from '../../src/run/record.ts';
 import { installStopSignal } from '../../src/train/signals.ts';
-import { cifarDir, sharedModelsDir } from '../helpers/shared.ts';
 import { sessionEndFiles } from '../helpers/session-ends.ts';
 import { PythonLoaderView } from '../helpers/python-loader.ts';
 import { TRAIN_SUBRUN, VALIDATION_SUBRUN } from '../../src/run/layout.ts';
 import { hparamsGroupName } from '../../src/tensorboard/index.ts';
+import { localRunOptions } from '../helpers/run-options.ts';
 
 // quickstart on a small stratified subset: the real pretrained MobileNet v1 0.25, cached features.
 const TINY = [
@@ -31,15 +31,7 @@ before(async () => {
   process.env.TRANSFERLAB_CACHE_DIR = await mkdtemp(join(tmpdir(), 'tl-cache-'));
 });
 
-const common = () => ({
-  logdir,
-  dataDir: cifarDir(),
-  modelsDir: sharedModelsDir(),
-  backend: 'wasm' as const,
-  progress: 'none' as const,
-  download: false,
-  log: () => {},
-});
+const common = () => localRunOptions(logdir);
 
 async function read(dir: string): Promise<RunReader> {
   const reader = new RunReader(dir);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { RunRecord } from '../../src/run/record.ts';
 import { runExperiment, type RunOptions } from '../../src/train/run-experiment.ts';
 import { installStopSignal } from '../../src/train/signals.ts';
-import { cifarDir, sharedModelsDir } from '../helpers/shared.ts';
+import { localRunOptions } from '../helpers/run-options.ts';
 
 // mobilenetv1-finetune on 20 images: the real pretrained MobileNet v1 0.25, every layer trained,
 // flip + crop. Batch 8 in micro-batches of 4 for one worker and for two (one micro-batch each; the
@@ -32,17 +32,7 @@ before(async () => {
 });
 
 function options(extra: Partial<RunOptions>, lines: string[] = []): RunOptions {
-  return {
-    logdir,
-    dataDir: cifarDir(),
-    modelsDir: sharedModelsDir(),
-    backend: 'wasm',
-    progress: 'none',
-    download: false,
-    overrides: TINY,
-    log: (line) => lines.push(line),
-    ...extra,
-  };
+  return { ...localRunOptions(logdir, (line) => lines.push(line)), overrides: TINY, ...extra };
 }
 
 const close = (actual: number, expected: number, what: string): void =>
