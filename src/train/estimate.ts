@@ -11,6 +11,7 @@ import { createExtractor, disposeExtractor, extractSplit, FEATURE_BATCH } from '
 import { featureModels, type SizeFeatures } from './feature-models.ts';
 import type { ForwardEngines } from './forward-engine.ts';
 import { splitViews, type ImageView } from './feature-views.ts';
+import { hasFrozenPrefix } from './frozen-prefix.ts';
 import { featureSource } from './inputs.ts';
 import { paramCounts, type RunModel } from './model-setup.ts';
 import { createOptimizer } from './optimizer.ts';
@@ -274,7 +275,7 @@ export async function estimateRun(
   const workers = planWorkers(requestedWorkers, {
     backend: backend.kind as BackendKind,
     featureCache: cached,
-    prefixOnEngine: built.freeze.frozenLayers > 0 && built.freeze.trainableLayers > 0 && (engines?.onnxUsable ?? false),
+    prefixOnEngine: hasFrozenPrefix(built.freeze) && (engines?.onnxUsable ?? false),
   }).workers;
   const t = cached
     ? await cachedTimings(def, built, counts, engines)

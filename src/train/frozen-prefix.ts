@@ -7,6 +7,7 @@ import { classifierBase } from '../models/classifier.ts';
 import { prefixBoundary, trainableSuffix } from '../models/prefix-split.ts';
 import type { ForwardEngines } from './forward-engine.ts';
 import type { BatchSource, TrainingInputs } from './inputs.ts';
+import type { FreezeResult } from '../models/freezing.ts';
 import type { RunModel } from './model-setup.ts';
 
 export interface PrefixTraining {
@@ -21,6 +22,11 @@ export interface PrefixTraining {
  * The frozen prefix on ONNX Runtime when the run trains a partly frozen classifier on images; null
  * (train the whole classifier on tfjs) when there is no such prefix or ONNX Runtime is not used.
  */
+/** Whether the base is partly frozen: frozen layers below trainable ones, a prefix of fixed weights. */
+export function hasFrozenPrefix(freeze: FreezeResult): boolean {
+  return freeze.firstTrainableIndex !== null && freeze.frozenLayers > 0;
+}
+
 export async function frozenPrefixTraining(
   inputs: TrainingInputs,
   built: RunModel,
@@ -28,7 +34,7 @@ export async function frozenPrefixTraining(
   log: (line: string) => void,
 ): Promise<PrefixTraining | null> {
   const first = built.freeze.firstTrainableIndex;
-  if (inputs.model !== built.classifier || first === null || built.freeze.frozenLayers === 0) return null;
+  if (inputs.model !== built.classifier || first === null || !hasFrozenPrefix(built.freeze)) return null;
   const base = classifierBase(built.classifier);
   const boundary = prefixBoundary(base, first);
   if (boundary.outputs.length === 0) return null;

@@ -5,7 +5,7 @@ interface FeatureNormalizationArgs {
 }
 
 /** Keras' `backend.epsilon()`, the floor of Normalization's standard deviation. */
-const EPSILON = 1e-7;
+export const NORMALIZATION_EPSILON = 1e-7;
 
 /**
  * Keras' `layers.Normalization` on the last axis: (x − mean) / max(√variance, ε), with mean and
@@ -35,7 +35,7 @@ export class FeatureNormalization extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0]! : inputs;
-      const std = tf.maximum(tf.sqrt(this.variance!.read()), EPSILON);
+      const std = tf.maximum(tf.sqrt(this.variance!.read()), NORMALIZATION_EPSILON);
       return tf.div(tf.sub(x, this.mean!.read()), std);
     });
   }
@@ -72,5 +72,3 @@ export class FeatureNormalization extends tf.layers.Layer {
 }
 
 tf.serialization.registerClass(FeatureNormalization);
-
-export const NORMALIZATION_EPSILON = EPSILON;
